@@ -1,0 +1,48 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "cltrain",
+    products: [
+        .executable(name: "cltrain", targets: ["cltrain"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // MARK: C bridges
+        // OpenCL is loaded with dlopen at run time, so the binary starts where no OpenCL is installed.
+        .target(name: "COpenCL", linkerSettings: [.linkedLibrary("dl")]),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+
+        // MARK: OpenCL layer: the only Swift code that calls cl* functions
+        .target(name: "CLKit", dependencies: ["COpenCL"]),
+
+        // MARK: Model, data, kernels, backends, training loop
+        .target(
+            name: "CLTrain",
+            dependencies: ["CLKit", "CBLAS", "CZlib"],
+            plugins: ["EmbedKernels"]
+        ),
+
+        // MARK: Command line
+        .executableTarget(
+            name: "cltrain",
+            dependencies: [
+                "CLTrain",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: Build tools: Kernels/*.cl are embedded into the binary at build time
+        .executableTarget(name: "EmbedKernelsTool"),
+        .plugin(name: "EmbedKernels", capability: .buildTool(), dependencies: ["EmbedKernelsTool"]),
+
+        // MARK: Tests
+        .testTarget(name: "CLKitTests", dependencies: ["CLKit"]),
+        .testTarget(name: "CLTrainTests", dependencies: ["CLTrain"]),
+        .testTarget(name: "cltrainTests", dependencies: ["cltrain"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,2 @@
+// The native CPU path's matrix products go through OpenBLAS (Debian: libopenblas-dev).
+#include <cblas.h>

@@ -1,0 +1,75 @@
+import COpenCL
+
+/// A typed device buffer of `count` elements, or a view into part of a larger one.
+public final class Buffer<Element>: @unchecked Sendable {
+    public let count: Int
+    public let context: Context
+    let mem: cl_mem
+    /// Keeps a sub-buffer's parent alive.
+    private let parent: AnyObject?
+
+    public var byteCount: Int { count * MemoryLayout<Element>.stride }
+
+    /// Allocates `count` elements on the device; the contents are undefined until written.
+    public init(context: Context, count: Int) throws {
+        precondition(count > 0, "a device buffer needs at least one element")
+        self.count = count
+        self.context = context
+        parent = nil
+        mem = try create("clCreateBuffer") {
+            oclCreateBuffer(context.context, cl_mem_flags(CL_MEM_READ_WRITE), count * MemoryLayout<Element>.stride, nil, $0)
+        }
+    }
+
+    /// Allocates a buffer holding a copy of `values`.
+    public convenience init(context: Context, values: [Element]) throws {
+        try self.init(context: context, count: values.count)
+        try write(values)
+    }
+
+    /// A view of `count` elements starting at element `offset`, which must meet the device's base address alignment.
+    public init(_ parent: Buffer<Element>, offset: Int, count: Int) throws {
+        precondition(offset >= 0 && count > 0 && offset + count <= parent.count, "sub-buffer out of range")
+        self.count = count
+        self.context = parent.context
+        self.parent = parent
+        var region = cl_buffer_region(origin: offset * MemoryLayout<Element>.stride, size: count * MemoryLayout<Element>.stride)
+        mem = try create("clCreateSubBuffer") {
+            oclCreateSubBuffer(parent.mem, cl_mem_flags(CL_MEM_READ_WRITE), cl_buffer_create_type(CL_BUFFER_CREATE_TYPE_REGION), &region, $0)
+        }
+    }
+
+    deinit { oclReleaseMemObject(mem) }
+
+    /// Copies `values` to the start of the buffer (or at element `offset`); waits unless `blocking` is false,
+    /// in which case `values` must stay alive and unchanged until the queue has finished.
+    public func write(_ values: [Element], at offset: Int = 0, blocking: Bool = true) throws {
+        precondition(offset >= 0 && offset + values.count <= count, "write past the end of a \(count)-element buffer")
+        guard !values.isEmpty else { return }
+        try values.withUnsafeBytes { bytes in
+            try check("clEnqueueWriteBuffer", oclEnqueueWriteBuffer(
+                context.queue, mem, blocking ? cl_bool(CL_TRUE) : cl_bool(CL_FALSE),
+                offset * MemoryLayout<Element>.stride, bytes.count, bytes.baseAddress, 0, nil, nil))
+        }
+    }
+
+    /// Waits for the queue to reach this read, then returns `count` elements from element `offset`.
+    public func read(count: Int? = nil, from offset: Int = 0) throws -> [Element] {
+        let n = count ?? (self.count - offset)
+        precondition(offset >= 0 && n >= 0 && offset + n <= self.count, "read past the end of a \(self.count)-element buffer")
+        guard n > 0 else { return [] }
+        return try [Element](unsafeUninitializedCapacity: n) { storage, initialized in
+            try check("clEnqueueReadBuffer", oclEnqueueReadBuffer(
+                context.queue, mem, cl_bool(CL_TRUE), offset * MemoryLayout<Element>.stride,
+                n * MemoryLayout<Element>.stride, storage.baseAddress, 0, nil, nil))
+            initialized = n
+        }
+    }
+
+    /// Sets every element to `value` (enqueued; does not wait).
+    public func fill(_ value: Element) throws {
+        var pattern = value
+        try check("clEnqueueFillBuffer", oclEnqueueFillBuffer(
+            context.queue, mem, &pattern, MemoryLayout<Element>.stride, 0, byteCount, 0, nil, nil))
+    }
+}

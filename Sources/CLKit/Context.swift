@@ -1,0 +1,40 @@
+import COpenCL
+
+/// An OpenCL context on one device, with its command queue. Released when the last reference goes.
+public final class Context: @unchecked Sendable {
+    public let device: Device
+    let context: cl_context
+    let queue: cl_command_queue
+    /// Whether the queue records start and end times of each command (see `Event`).
+    public let profiling: Bool
+
+    public init(device: Device, profiling: Bool = false) throws {
+        self.device = device
+        self.profiling = profiling
+        var deviceID: cl_device_id? = device.id
+        let context = try create("clCreateContext") { oclCreateContext(nil, 1, &deviceID, nil, nil, $0) }
+        do {
+            let properties = cl_command_queue_properties(profiling ? CL_QUEUE_PROFILING_ENABLE : 0)
+            queue = try create("clCreateCommandQueue") { oclCreateCommandQueue(context, device.id, properties, $0) }
+        } catch {
+            oclReleaseContext(context)
+            throw error
+        }
+        self.context = context
+    }
+
+    deinit {
+        oclReleaseCommandQueue(queue)
+        oclReleaseContext(context)
+    }
+
+    /// Submits everything enqueued so far without waiting for it.
+    public func flush() throws {
+        try check("clFlush", oclFlush(queue))
+    }
+
+    /// Waits until every enqueued command has finished.
+    public func finish() throws {
+        try check("clFinish", oclFinish(queue))
+    }
+}

@@ -1,0 +1,28 @@
+import COpenCL
+
+/// Entry point: loads the OpenCL ICD loader on first use and enumerates platforms.
+public enum OpenCL {
+    private static let loadResult: Result<Void, CLError> = {
+        var message = [CChar](repeating: 0, count: 512)
+        if ocl_load(nil, &message, message.count) == 0 { return .success(()) }
+        return .failure(.libraryUnavailable(String(cString: message)))
+    }()
+
+    /// Opens libOpenCL.so.1 (or `$CLTRAIN_OPENCL_LIBRARY`); throws `CLError.libraryUnavailable` if it can't.
+    public static func load() throws {
+        try loadResult.get()
+    }
+
+    /// Every platform the ICD loader knows; an empty list when none is installed.
+    public static func platforms() throws -> [Platform] {
+        try load()
+        var count: cl_uint = 0
+        let status = oclGetPlatformIDs(0, nil, &count)
+        // The Khronos loader reports "no ICD installed" as CL_PLATFORM_NOT_FOUND_KHR rather than zero platforms.
+        if status == -1001 || count == 0 { return [] }
+        try check("clGetPlatformIDs", status)
+        var ids = [cl_platform_id?](repeating: nil, count: Int(count))
+        try check("clGetPlatformIDs", oclGetPlatformIDs(count, &ids, nil))
+        return try ids.enumerated().map { try Platform(id: $0.element!, index: $0.offset) }
+    }
+}

@@ -1,0 +1,43 @@
+import COpenCL
+
+/// An OpenCL platform (one vendor's driver) and its devices.
+public struct Platform: Sendable {
+    nonisolated(unsafe) let id: cl_platform_id
+    /// Position in the list `OpenCL.platforms()` returns.
+    public let index: Int
+    public let name: String
+    public let vendor: String
+    public let version: String
+
+    init(id: cl_platform_id, index: Int) throws {
+        self.id = id
+        self.index = index
+        name = try Platform.string(id, CL_PLATFORM_NAME)
+        vendor = try Platform.string(id, CL_PLATFORM_VENDOR)
+        version = try Platform.string(id, CL_PLATFORM_VERSION)
+    }
+
+    /// Every device of this platform; an empty list when it has none.
+    public func devices() throws -> [Device] {
+        var count: cl_uint = 0
+        let status = oclGetDeviceIDs(id, cl_device_type(CL_DEVICE_TYPE_ALL), 0, nil, &count)
+        if status == CL_DEVICE_NOT_FOUND || count == 0 { return [] }
+        try check("clGetDeviceIDs", status)
+        var ids = [cl_device_id?](repeating: nil, count: Int(count))
+        try check("clGetDeviceIDs", oclGetDeviceIDs(id, cl_device_type(CL_DEVICE_TYPE_ALL), count, &ids, nil))
+        return try ids.enumerated().map { try Device(id: $0.element!, platform: self, index: $0.offset) }
+    }
+
+    private static func string(_ id: cl_platform_id, _ info: Int32) throws -> String {
+        var size = 0
+        try check("clGetPlatformInfo", oclGetPlatformInfo(id, cl_platform_info(info), 0, nil, &size))
+        var bytes = [CChar](repeating: 0, count: size + 1)
+        try check("clGetPlatformInfo", oclGetPlatformInfo(id, cl_platform_info(info), size, &bytes, nil))
+        return trimmed(String(cString: bytes))
+    }
+}
+
+/// Drivers pad some info strings with spaces (Intel's device names, for one).
+func trimmed(_ text: String) -> String {
+    String(text.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+}

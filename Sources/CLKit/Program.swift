@@ -1,0 +1,50 @@
+import COpenCL
+
+/// An OpenCL C program built for the context's device.
+public final class Program: @unchecked Sendable {
+    /// The name used in errors, e.g. the kernel file's name without `.cl`.
+    public let name: String
+    public let context: Context
+    let program: cl_program
+
+    /// Compiles `source`; a failed build throws `CLError.build` with the device's full build log.
+    /// - Parameters:
+    ///   - options: compiler options, e.g. `-cl-fast-relaxed-math -DTILE=16`.
+    public init(context: Context, name: String, source: String, options: String = "") throws {
+        self.name = name
+        self.context = context
+        let program = try source.withCString { text in
+            var pointer: UnsafePointer<CChar>? = text
+            return try create("clCreateProgramWithSource") { oclCreateProgramWithSource(context.context, 1, &pointer, nil, $0) }
+        }
+        self.program = program
+        var deviceID: cl_device_id? = context.device.id
+        let status = oclBuildProgram(program, 1, &deviceID, options, nil, nil)
+        if status == CL_BUILD_PROGRAM_FAILURE {
+            let log = Program.buildLog(program, context.device)
+            oclReleaseProgram(program)
+            throw CLError.build(program: name, device: context.device.name, log: log)
+        }
+        if status != CL_SUCCESS { oclReleaseProgram(program) }
+        try check("clBuildProgram(\(name))", status)
+    }
+
+    deinit { oclReleaseProgram(program) }
+
+    /// The compiler's messages for this device (warnings too, after a successful build).
+    public func buildLog() -> String { Program.buildLog(program, context.device) }
+
+    private static func buildLog(_ program: cl_program, _ device: Device) -> String {
+        var size = 0
+        let info = cl_program_build_info(CL_PROGRAM_BUILD_LOG)
+        guard oclGetProgramBuildInfo(program, device.id, info, 0, nil, &size) == CL_SUCCESS, size > 0 else { return "" }
+        var bytes = [CChar](repeating: 0, count: size + 1)
+        guard oclGetProgramBuildInfo(program, device.id, info, size, &bytes, nil) == CL_SUCCESS else { return "" }
+        return String(cString: bytes)
+    }
+
+    /// The kernel function `name` of this program.
+    public func kernel(_ name: String) throws -> Kernel {
+        try Kernel(program: self, name: name)
+    }
+}

@@ -1,0 +1,78 @@
+import CLKit
+import Foundation
+
+/// What `cltrain devices` shows: every platform, its devices, and which one `auto` picks.
+public struct DeviceReport: Encodable {
+    public struct PlatformEntry: Encodable {
+        let index: Int
+        let name: String
+        let vendor: String
+        let version: String
+        let devices: [DeviceEntry]
+    }
+
+    public struct DeviceEntry: Encodable {
+        let index: Int
+        let id: String
+        let type: String
+        let name: String
+        let vendor: String
+        let driver_version: String
+        let opencl_c_version: String
+        let compute_units: Int
+        let global_memory_bytes: UInt64
+        let max_work_group_size: Int
+        let auto: Bool
+    }
+
+    public let platforms: [PlatformEntry]
+
+    /// Reads every platform and device; throws when OpenCL itself cannot be loaded.
+    public static func current() throws -> DeviceReport {
+        let platforms = try OpenCL.platforms()
+        let all = try platforms.flatMap { try $0.devices() }
+        let chosen = try? DeviceSelection.auto.resolve(in: all)
+        var flat = 0
+        return DeviceReport(platforms: try platforms.map { platform in
+            PlatformEntry(
+                index: platform.index, name: platform.name, vendor: platform.vendor, version: platform.version,
+                devices: try platform.devices().map { device in
+                    defer { flat += 1 }
+                    return DeviceEntry(
+                        index: flat, id: "\(platform.index):\(device.index)", type: device.kind.rawValue,
+                        name: device.name, vendor: device.vendor, driver_version: device.driverVersion,
+                        opencl_c_version: device.openCLCVersion, compute_units: device.computeUnits,
+                        global_memory_bytes: device.globalMemoryBytes, max_work_group_size: device.maxWorkGroupSize,
+                        auto: chosen.map { $0.platform.index == platform.index && $0.index == device.index } ?? false)
+                })
+        })
+    }
+
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    public func table() -> String {
+        if platforms.isEmpty {
+            return "No OpenCL platform is installed. Install one, e.g. `apt-get install pocl-opencl-icd` for the CPU or "
+                + "your GPU vendor's OpenCL driver, or train on the host with --cpu."
+        }
+        var lines: [String] = []
+        for platform in platforms {
+            lines.append("Platform \(platform.index): \(platform.name) (\(platform.vendor), \(platform.version))")
+            if platform.devices.isEmpty {
+                lines.append("  no devices: the driver found no hardware it supports; check its installation, or use --cpu")
+            }
+            for d in platform.devices {
+                let memory = String(format: "%.1f GiB", Double(d.global_memory_bytes) / 1_073_741_824)
+                lines.append("\(d.auto ? "*" : " ") \(d.index)  \(d.id)  \(d.type)  \(d.name)")
+                lines.append("        vendor \(d.vendor), driver \(d.driver_version), \(d.opencl_c_version)")
+                lines.append("        \(d.compute_units) compute units, \(memory) global memory, work-groups up to \(d.max_work_group_size)")
+            }
+        }
+        lines.append("* = the device --device auto picks (first GPU, else first device)")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,52 @@
+/// What the training loop needs from a device. The loop never sees buffers, kernels or BLAS calls:
+/// the OpenCL backend and the native CPU backend both implement exactly this.
+///
+/// A backend is made for one architecture, optimizer, normalization, largest batch and pair of datasets,
+/// and allocates everything it needs up front: nothing in `trainStep` allocates or compiles.
+public protocol TrainingBackend: AnyObject {
+    /// Shown in the run's header, e.g. "OpenCL pthread-skylake-avx512 (PoCL)".
+    var description: String { get }
+
+    /// Replaces the parameters and the optimizer's state.
+    func load(_ parameters: Parameters, _ state: OptimizerState) throws
+
+    /// Waits for queued work, then returns the parameters and the optimizer's state.
+    func snapshot() throws -> (Parameters, OptimizerState)
+
+    /// Starts an epoch that visits the training set in `order`, a permutation of its indices.
+    func beginEpoch(order: [Int32]) throws
+
+    /// Queues one forward + backward + update step on samples `order[start ..< start + count]` and records
+    /// its mean loss as batch number `batch` of this epoch. Returns at once where the device is asynchronous.
+    func trainStep(batch: Int, start: Int, count: Int) throws
+
+    /// Waits until every queued step has finished; returns the losses of this epoch's first `count` batches.
+    func losses(count: Int) throws -> [Float]
+
+    /// The test set's mean loss and every sample's predicted class.
+    func evaluate() throws -> Evaluation
+}
+
+/// The result of running the model over the test set.
+public struct Evaluation: Sendable {
+    /// Mean negative log-likelihood over all samples.
+    public let loss: Double
+    /// The predicted class of each sample, in dataset order.
+    public let predictions: [UInt8]
+
+    public init(loss: Double, predictions: [UInt8]) {
+        self.loss = loss
+        self.predictions = predictions
+    }
+
+    public func accuracy(labels: [UInt8]) -> Double {
+        Double(zip(predictions, labels).filter { $0 == $1 }.count) / Double(max(labels.count, 1))
+    }
+
+    /// `matrix[truth][predicted]` counts.
+    public func confusion(labels: [UInt8], classes: Int = 10) -> [[Int]] {
+        var matrix = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
+        for (p, t) in zip(predictions, labels) { matrix[Int(t)][Int(p)] += 1 }
+        return matrix
+    }
+}

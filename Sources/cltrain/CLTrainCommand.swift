@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct CLTrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cltrain",
+        abstract: "Train a small neural network on MNIST on any OpenCL device, or on the host with --cpu.",
+        subcommands: [DevicesCommand.self]
+    )
+}

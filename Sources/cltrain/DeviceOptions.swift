@@ -1,0 +1,30 @@
+import ArgumentParser
+import CLTrain
+import Foundation
+
+/// `--device` and `--cpu`, shared by every command that computes.
+struct DeviceOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "OpenCL device: auto (first GPU, else first device), N, P:D, or part of its name. Default: $CLTRAIN_DEVICE, else auto.",
+        valueName: "device"))
+    var device: String?
+
+    @Flag(name: .long, help: "Compute on the host without OpenCL (no driver needed).")
+    var cpu = false
+
+    func validate() throws {
+        if cpu && device != nil { throw ValidationError("--cpu and --device exclude each other; pass one") }
+        _ = try selection()
+    }
+
+    /// The selection from `--device`, else `CLTRAIN_DEVICE`, else auto.
+    func selection() throws -> DeviceSelection {
+        if let device {
+            do { return try DeviceSelection(parsing: device) } catch { throw ValidationError("--device: \(error)") }
+        }
+        if let environment = ProcessInfo.processInfo.environment["CLTRAIN_DEVICE"] {
+            do { return try DeviceSelection(parsing: environment) } catch { throw ValidationError("CLTRAIN_DEVICE: \(error)") }
+        }
+        return .auto
+    }
+}
