@@ -5,7 +5,9 @@ public struct Device: Sendable {
     public enum Kind: String, Sendable, Codable { case gpu = "GPU", cpu = "CPU", accelerator = "accelerator", other }
 
     nonisolated(unsafe) let id: cl_device_id
-    public let platform: Platform
+    /// The platform's position in `OpenCL.platforms()` and its name.
+    public let platformIndex: Int
+    public let platformName: String
     /// Position within its platform's device list.
     public let index: Int
     public let kind: Kind
@@ -22,7 +24,8 @@ public struct Device: Sendable {
 
     init(id: cl_device_id, platform: Platform, index: Int) throws {
         self.id = id
-        self.platform = platform
+        platformIndex = platform.index
+        platformName = platform.name
         self.index = index
         let type: cl_device_type = try Device.value(id, CL_DEVICE_TYPE)
         if type & cl_device_type(CL_DEVICE_TYPE_GPU) != 0 { kind = .gpu }

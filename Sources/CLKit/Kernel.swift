@@ -45,6 +45,17 @@ public final class Kernel: @unchecked Sendable {
         kernel = try create("clCreateKernel(\(name))") { oclCreateKernel(program.program, name, $0) }
     }
 
+    /// Takes ownership of a kernel made by clCreateKernelsInProgram.
+    init(program: Program, handle: cl_kernel) throws {
+        self.program = program
+        kernel = handle
+        var size = 0
+        try check("clGetKernelInfo", oclGetKernelInfo(handle, cl_kernel_info(CL_KERNEL_FUNCTION_NAME), 0, nil, &size))
+        var bytes = [CChar](repeating: 0, count: size + 1)
+        try check("clGetKernelInfo", oclGetKernelInfo(handle, cl_kernel_info(CL_KERNEL_FUNCTION_NAME), size, &bytes, nil))
+        name = String(cString: bytes)
+    }
+
     deinit { oclReleaseKernel(kernel) }
 
     /// The largest work-group this kernel can run with on the device (may be below the device's maximum).

@@ -1,4 +1,5 @@
 import COpenCL
+import Foundation
 
 /// Entry point: loads the OpenCL ICD loader on first use and enumerates platforms.
 public enum OpenCL {
@@ -13,9 +14,15 @@ public enum OpenCL {
         try loadResult.get()
     }
 
+    /// Serializes platform and device discovery: the ICD loader initializes itself on the first query and is
+    /// not safe when several threads make it at once (seen with ocl-icd: empty lists, then a crash).
+    static let discovery = NSLock()
+
     /// Every platform the ICD loader knows; an empty list when none is installed.
     public static func platforms() throws -> [Platform] {
         try load()
+        discovery.lock()
+        defer { discovery.unlock() }
         var count: cl_uint = 0
         let status = oclGetPlatformIDs(0, nil, &count)
         // The Khronos loader reports "no ICD installed" as CL_PLATFORM_NOT_FOUND_KHR rather than zero platforms.

@@ -19,6 +19,8 @@ public struct Platform: Sendable {
 
     /// Every device of this platform; an empty list when it has none.
     public func devices() throws -> [Device] {
+        OpenCL.discovery.lock()
+        defer { OpenCL.discovery.unlock() }
         var count: cl_uint = 0
         let status = oclGetDeviceIDs(id, cl_device_type(CL_DEVICE_TYPE_ALL), 0, nil, &count)
         if status == CL_DEVICE_NOT_FOUND || count == 0 { return [] }

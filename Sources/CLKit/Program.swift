@@ -20,12 +20,10 @@ public final class Program: @unchecked Sendable {
         self.program = program
         var deviceID: cl_device_id? = context.device.id
         let status = oclBuildProgram(program, 1, &deviceID, options, nil, nil)
+        // Every stored property is set, so from here on a throw runs deinit, which releases the program.
         if status == CL_BUILD_PROGRAM_FAILURE {
-            let log = Program.buildLog(program, context.device)
-            oclReleaseProgram(program)
-            throw CLError.build(program: name, device: context.device.name, log: log)
+            throw CLError.build(program: name, device: context.device.name, log: Program.buildLog(program, context.device))
         }
-        if status != CL_SUCCESS { oclReleaseProgram(program) }
         try check("clBuildProgram(\(name))", status)
     }
 
@@ -46,5 +44,14 @@ public final class Program: @unchecked Sendable {
     /// The kernel function `name` of this program.
     public func kernel(_ name: String) throws -> Kernel {
         try Kernel(program: self, name: name)
+    }
+
+    /// Every kernel function the program defines.
+    public func kernels() throws -> [Kernel] {
+        var count: cl_uint = 0
+        try check("clCreateKernelsInProgram(\(name))", oclCreateKernelsInProgram(program, 0, nil, &count))
+        var handles = [cl_kernel?](repeating: nil, count: Int(count))
+        try check("clCreateKernelsInProgram(\(name))", oclCreateKernelsInProgram(program, count, &handles, nil))
+        return try handles.map { try Kernel(program: self, handle: $0!) }
     }
 }

@@ -5,6 +5,8 @@ struct CLTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cltrain",
         abstract: "Train a small neural network on MNIST on any OpenCL device, or on the host with --cpu.",
-        subcommands: [DevicesCommand.self]
+        subcommands: [
+            DevicesCommand.self, SelftestCommand.self,
+        ]
     )
 }

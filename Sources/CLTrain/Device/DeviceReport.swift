@@ -43,7 +43,7 @@ public struct DeviceReport: Encodable {
                         name: device.name, vendor: device.vendor, driver_version: device.driverVersion,
                         opencl_c_version: device.openCLCVersion, compute_units: device.computeUnits,
                         global_memory_bytes: device.globalMemoryBytes, max_work_group_size: device.maxWorkGroupSize,
-                        auto: chosen.map { $0.platform.index == platform.index && $0.index == device.index } ?? false)
+                        auto: chosen.map { $0.platformIndex == platform.index && $0.index == device.index } ?? false)
                 })
         })
     }

@@ -51,7 +51,7 @@ public enum DeviceSelection: Equatable, CustomStringConvertible, Sendable {
         switch self {
         case .auto: found = devices.first { $0.kind == .gpu } ?? devices.first
         case .index(let i): found = devices.indices.contains(i) ? devices[i] : nil
-        case .platformDevice(let p, let d): found = devices.first { $0.platform.index == p && $0.index == d }
+        case .platformDevice(let p, let d): found = devices.first { $0.platformIndex == p && $0.index == d }
         case .name(let n): found = devices.first { $0.name.lowercased().contains(n.lowercased()) }
         }
         guard let found else {
@@ -75,7 +75,7 @@ public enum DeviceSelectionError: Error, CustomStringConvertible, Equatable {
             return "no OpenCL device found; install a driver, e.g. `apt-get install pocl-opencl-icd` for the CPU "
                 + "or your GPU vendor's OpenCL package, or train on the host with --cpu"
         case .notFound(let selection, let devices):
-            let list = devices.enumerated().map { "  \($0.offset)  \($0.element.platform.index):\($0.element.index)  \($0.element.name)" }
+            let list = devices.enumerated().map { "  \($0.offset)  \($0.element.platformIndex):\($0.element.index)  \($0.element.name)" }
             return "no device matches '\(selection)'; available devices:\n" + list.joined(separator: "\n")
         }
     }

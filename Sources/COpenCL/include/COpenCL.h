@@ -43,6 +43,10 @@
     X(cl_int, ReleaseProgram, (cl_program program), (program)) \
     X(cl_kernel, CreateKernel, (cl_program program, const char *name, cl_int *errcode_ret), \
       (program, name, errcode_ret)) \
+    X(cl_int, CreateKernelsInProgram, (cl_program program, cl_uint num_kernels, cl_kernel *kernels, \
+      cl_uint *num_kernels_ret), (program, num_kernels, kernels, num_kernels_ret)) \
+    X(cl_int, GetKernelInfo, (cl_kernel kernel, cl_kernel_info name, size_t size, void *value, size_t *size_ret), \
+      (kernel, name, size, value, size_ret)) \
     X(cl_int, ReleaseKernel, (cl_kernel kernel), (kernel)) \
     X(cl_int, SetKernelArg, (cl_kernel kernel, cl_uint index, size_t size, const void *value), \
       (kernel, index, size, value)) \

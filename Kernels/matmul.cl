@@ -1,0 +1,120 @@
+// The three matrix products of a linear layer Y = X·Wᵀ + b, and the bias gradient.
+//   matmul_forward         Y[n,o]  = Σ_i X[n,i]·W[o,i] + b[o], then ReLU if `relu`   X (rows, inputs), W (outputs, inputs)
+//   matmul_backward_input  dX[n,i] = Σ_o dY[n,o]·W[o,i], zeroed where A[n,i] ≤ 0 if `mask` (A: the ReLU output fed in)
+//   matmul_backward_weight dW[o,i] = Σ_n dY[n,o]·X[n,i]
+//   bias_backward          db[o]   = Σ_n dY[n,o]
+// CPU twins: Reference.matmulForward, matmulBackwardInput, matmulBackwardWeight, biasBackward.
+//
+// The products share one tiled body, C(M,N) = Σ_k A(m,k)·B(k,n), where each form passes the strides that
+// read its operands in place (no transposed copies). A work-group computes a TS×TS tile of C: it stages
+// TK-deep slices of A and B in local memory, and each work-item accumulates a WM×WN block in registers.
+// Launch: 2-D, local = (TS/WN, TS/WM), global = (ceil(N/TS)·TS/WN, ceil(M/TS)·TS/WM); dimension 0 runs
+// along N. Edges are zero-padded when staged and guarded when stored, so any M, N, K work.
+// TS, TK, WM, WN are build options chosen per device (see KernelConfiguration).
+
+#ifndef TS
+#define TS 32
+#endif
+#ifndef TK
+#define TK 16
+#endif
+#ifndef WM
+#define WM 4
+#endif
+#ifndef WN
+#define WN 4
+#endif
+#define RM (TS / WM)
+#define RN (TS / WN)
+
+// Accumulates this work-item's WM×WN block of C into acc; element (i, j) of the block is
+// C(m0 + local_id(1) + i·RM, n0 + local_id(0) + j·RN).
+inline void matmul_tile(const int M, const int N, const int K,
+                        __global const float *A, const int a_m, const int a_k,
+                        __global const float *B, const int b_k, const int b_n,
+                        __local float *As, __local float *Bs, float acc[WM][WN]) {
+    const int tn = get_local_id(0), tm = get_local_id(1);
+    const int m0 = get_group_id(1) * TS, n0 = get_group_id(0) * TS;
+    const int lid = tm * RN + tn;
+    for (int i = 0; i < WM; i++)
+        for (int j = 0; j < WN; j++) acc[i][j] = 0.0f;
+    for (int k0 = 0; k0 < K; k0 += TK) {
+        for (int e = lid; e < TS * TK; e += RM * RN) {
+            const int kk = e / TS, t = e % TS;
+            const int k = k0 + kk, m = m0 + t, n = n0 + t;
+            As[kk * TS + t] = (m < M && k < K) ? A[m * a_m + k * a_k] : 0.0f;
+            Bs[kk * TS + t] = (n < N && k < K) ? B[k * b_k + n * b_n] : 0.0f;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int kk = 0; kk < TK; kk++) {
+            float a[WM], b[WN];
+            for (int i = 0; i < WM; i++) a[i] = As[kk * TS + tm + i * RM];
+            for (int j = 0; j < WN; j++) b[j] = Bs[kk * TS + tn + j * RN];
+            for (int i = 0; i < WM; i++)
+                for (int j = 0; j < WN; j++) acc[i][j] = fma(a[i], b[j], acc[i][j]);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(RN, RM, 1)))
+void matmul_forward(const int rows, const int inputs, const int outputs,
+                    __global const float *x, __global const float *w, __global const float *b,
+                    __global float *y, const int relu) {
+    __local float As[TS * TK], Bs[TS * TK];
+    float acc[WM][WN];
+    matmul_tile(rows, outputs, inputs, x, inputs, 1, w, 1, inputs, As, Bs, acc);
+    for (int i = 0; i < WM; i++) {
+        const int n = get_group_id(1) * TS + get_local_id(1) + i * RM;
+        for (int j = 0; j < WN; j++) {
+            const int o = get_group_id(0) * TS + get_local_id(0) + j * RN;
+            if (n < rows && o < outputs) {
+                const float v = acc[i][j] + b[o];
+                y[n * outputs + o] = relu ? fmax(v, 0.0f) : v;
+            }
+        }
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(RN, RM, 1)))
+void matmul_backward_input(const int rows, const int inputs, const int outputs,
+                           __global const float *dy, __global const float *w, __global const float *a,
+                           __global float *dx, const int mask) {
+    __local float As[TS * TK], Bs[TS * TK];
+    float acc[WM][WN];
+    matmul_tile(rows, inputs, outputs, dy, outputs, 1, w, inputs, 1, As, Bs, acc);
+    for (int i = 0; i < WM; i++) {
+        const int n = get_group_id(1) * TS + get_local_id(1) + i * RM;
+        for (int j = 0; j < WN; j++) {
+            const int k = get_group_id(0) * TS + get_local_id(0) + j * RN;
+            if (n < rows && k < inputs) {
+                const int at = n * inputs + k;
+                dx[at] = (mask && a[at] <= 0.0f) ? 0.0f : acc[i][j];
+            }
+        }
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(RN, RM, 1)))
+void matmul_backward_weight(const int rows, const int inputs, const int outputs,
+                            __global const float *dy, __global const float *x, __global float *dw) {
+    __local float As[TS * TK], Bs[TS * TK];
+    float acc[WM][WN];
+    matmul_tile(outputs, inputs, rows, dy, 1, outputs, x, inputs, 1, As, Bs, acc);
+    for (int i = 0; i < WM; i++) {
+        const int o = get_group_id(1) * TS + get_local_id(1) + i * RM;
+        for (int j = 0; j < WN; j++) {
+            const int k = get_group_id(0) * TS + get_local_id(0) + j * RN;
+            if (o < outputs && k < inputs) dw[o * inputs + k] = acc[i][j];
+        }
+    }
+}
+
+// Launch: 1-D, one work-item per output, global ≥ outputs.
+__kernel void bias_backward(const int rows, const int outputs, __global const float *dy, __global float *db) {
+    const int o = get_global_id(0);
+    if (o >= outputs) return;
+    float sum = 0.0f;
+    for (int n = 0; n < rows; n++) sum += dy[n * outputs + o];
+    db[o] = sum;
+}

@@ -1,0 +1,357 @@
+import CLKit
+import Foundation
+
+/// Runs every kernel on fresh random inputs at awkward sizes and compares it with its CPU twin in
+/// `Reference`. `swift test` and `cltrain selftest` both run these, so a user's driver is held to the
+/// same bar as CI's. Sizes include 1, primes and sizes just past the tile and work-group sizes.
+public struct KernelChecks {
+    public let library: KernelLibrary
+    /// Printed with every run so a failure can be replayed with the same inputs.
+    public let seed: UInt64
+    private var random: SeededGenerator
+
+    public init(library: KernelLibrary, seed: UInt64) {
+        self.library = library
+        self.seed = seed
+        random = SeededGenerator(seed: seed)
+    }
+
+    /// Every kernel a check exists for, by kernel name.
+    public static let kernels = [
+        "gather_normalize", "matmul_forward", "matmul_backward_input", "matmul_backward_weight", "bias_backward",
+        "relu_forward", "relu_backward", "log_softmax_forward", "nll_loss", "nll_log_softmax_backward",
+        "log_softmax_nll", "sgd_update", "adam_update", "argmax", "count_correct",
+    ]
+
+    /// (rows, inputs, outputs) of the matmul checks: degenerate, odd, and the lesson's training shapes.
+    static let matmulShapes = [(1, 1, 1), (7, 33, 65), (65, 100, 7), (64, 784, 128), (64, 128, 64), (64, 64, 10),
+                               (100, 1000, 33)]
+    static let lengths = [1, 7, 33, 65, 100, 784, 1000]
+    /// (rows, classes) of the softmax and loss checks.
+    static let rowsAndClasses = [(1, 10), (7, 10), (33, 7), (65, 33), (100, 10), (1000, 10)]
+
+    /// Runs the checks of one kernel at all of its sizes.
+    public mutating func run(_ kernel: String) throws -> [KernelCheckResult] {
+        switch kernel {
+        case "gather_normalize": return try [(1, 1), (7, 33), (65, 784), (100, 1000)].map { try gatherNormalize($0, $1) }
+        case "matmul_forward": return try Self.matmulShapes.enumerated().map { try matmulForward($1, relu: $0 % 2 == 0) }
+        case "matmul_backward_input":
+            return try Self.matmulShapes.enumerated().map { try matmulBackwardInput($1, masked: $0 % 2 == 0) }
+        case "matmul_backward_weight": return try Self.matmulShapes.map { try matmulBackwardWeight($0) }
+        case "bias_backward": return try Self.matmulShapes.map { try biasBackward(rows: $0.0, outputs: $0.2) }
+        case "relu_forward": return try Self.lengths.map { try reluForward($0) }
+        case "relu_backward": return try Self.lengths.map { try reluBackward($0) }
+        case "log_softmax_forward": return try Self.rowsAndClasses.map { try logSoftmaxForward($0, $1) }
+        case "nll_loss": return try Self.rowsAndClasses.map { try nllLoss($0, $1) }
+        case "nll_log_softmax_backward": return try Self.rowsAndClasses.map { try nllLogSoftmaxBackward($0, $1) }
+        case "log_softmax_nll": return try Self.rowsAndClasses.flatMap { try logSoftmaxNLL($0, $1) }
+        case "sgd_update":
+            return try [(1, OptimizerConfig(learningRate: 0.003)),
+                        (1000, OptimizerConfig(learningRate: 0.1, momentum: 0.9, weightDecay: 0.01)),
+                        (109_386, OptimizerConfig(learningRate: 0.003))].map { try sgdUpdate($0, $1) }
+        case "adam_update":
+            return try [(1, 1), (1000, 7), (109_386, 100)].map {
+                try adamUpdate($0, step: $1, OptimizerConfig(kind: .adam, learningRate: 0.001, weightDecay: 0.01))
+            }
+        case "argmax": return try Self.rowsAndClasses.map { try argmax($0, $1) }
+        case "count_correct": return try Self.lengths.map { try countCorrect($0) }
+        default: throw CLError.call("clCreateKernel(\(kernel))", code: CLError.invalidKernelName)
+        }
+    }
+
+    /// Runs every check, kernel by kernel.
+    public mutating func runAll() throws -> [KernelCheckResult] {
+        try Self.kernels.flatMap { try run($0) }
+    }
+
+    // MARK: Inputs
+
+    private var context: Context { library.context }
+
+    private mutating func floats(_ count: Int, scale: Float = 1) -> [Float] {
+        (0..<count).map { _ in Float.random(in: -scale...scale, using: &random) }
+    }
+
+    private mutating func bytes(_ count: Int, below limit: Int = 256) -> [UInt8] {
+        (0..<count).map { _ in UInt8(Int.random(in: 0..<limit, using: &random)) }
+    }
+
+    /// A shuffled index list over `count` samples, the shape an epoch's order has.
+    private mutating func order(_ count: Int) -> [Int32] {
+        (0..<Int32(count)).shuffled(using: &random)
+    }
+
+    /// Runs `launch`, waits for the device, and returns the seconds it took.
+    private func timed(_ launch: () throws -> Event?) throws -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let event = try launch()
+        try context.finish()
+        if let event { return try event.seconds() }
+        return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+    }
+
+    private func input<T>(_ values: [T]) throws -> Buffer<T> { try Buffer(context: context, values: values) }
+
+    // MARK: Checks
+
+    private mutating func gatherNormalize(_ rows: Int, _ features: Int) throws -> KernelCheckResult {
+        let samples = 2 * rows + 3
+        let images = bytes(samples * features), order = order(samples)
+        let offset = samples - rows  // read the end of the order, so offset arithmetic is exercised
+        let normalization = Normalization(mean: 0.1307, std: 0.3081)
+        let out = try GuardedOutput<Float>(context: context, count: rows * features)
+        let seconds = try timed {
+            try library.gatherNormalize(images: input(images), order: input(order), offset: offset, rows: rows,
+                                        features: features, normalization: normalization, x: out.buffer)
+        }
+        let expected = Reference.gatherNormalize(images: images, order: order, offset: offset, rows: rows,
+                                                 features: features, normalization: normalization)
+        // One division and one subtraction per element: a few ulps of values up to ~3.
+        return try compare(kernel: "gather_normalize", sizes: "\(rows)×\(features)", output: out, expected: expected,
+                           absolute: 1e-6, relative: 1e-6, seconds: seconds)
+    }
+
+    /// Tolerance for a dot product of `depth` terms in [−1, 1]: the kernel sums in another order than the twin,
+    /// and the rounding of a partial sum that wanders like √depth, over depth additions, grows like
+    /// depth · 6e-8 on average. 1e-6 · depth leaves ample headroom yet is far below a wrong or missing term.
+    private func dotTolerance(_ depth: Int) -> (absolute: Double, relative: Double) {
+        (1e-6 * Double(depth), 1e-5)
+    }
+
+    private mutating func matmulForward(_ shape: (Int, Int, Int), relu: Bool) throws -> KernelCheckResult {
+        let (rows, inputs, outputs) = shape
+        let x = floats(rows * inputs), w = floats(outputs * inputs), b = floats(outputs)
+        let out = try GuardedOutput<Float>(context: context, count: rows * outputs)
+        let seconds = try timed {
+            try library.matmulForward(rows: rows, inputs: inputs, outputs: outputs, x: input(x), weight: input(w),
+                                      bias: input(b), y: out.buffer, relu: relu)
+        }
+        let expected = Reference.matmulForward(x: x, weight: w, bias: b, rows: rows, inputs: inputs, outputs: outputs, relu: relu)
+        let tolerance = dotTolerance(inputs)
+        return try compare(kernel: "matmul_forward", sizes: "\(rows)×\(inputs)→\(outputs)\(relu ? " +relu" : "")",
+                           output: out, expected: expected, absolute: tolerance.absolute, relative: tolerance.relative,
+                           seconds: seconds)
+    }
+
+    private mutating func matmulBackwardInput(_ shape: (Int, Int, Int), masked: Bool) throws -> KernelCheckResult {
+        let (rows, inputs, outputs) = shape
+        let dy = floats(rows * outputs), w = floats(outputs * inputs)
+        // A ReLU output: about half zeros, the rest positive.
+        let activation = floats(rows * inputs).map { max($0, 0) }
+        let out = try GuardedOutput<Float>(context: context, count: rows * inputs)
+        let seconds = try timed {
+            try library.matmulBackwardInput(rows: rows, inputs: inputs, outputs: outputs, dy: input(dy), weight: input(w),
+                                            activation: masked ? input(activation) : nil, dx: out.buffer)
+        }
+        let expected = Reference.matmulBackwardInput(dy: dy, weight: w, rows: rows, inputs: inputs, outputs: outputs,
+                                                     reluOutput: masked ? activation : nil)
+        let tolerance = dotTolerance(outputs)
+        return try compare(kernel: "matmul_backward_input",
+                           sizes: "\(rows)×\(outputs)→\(inputs)\(masked ? " +mask" : "")", output: out,
+                           expected: expected, absolute: tolerance.absolute, relative: tolerance.relative, seconds: seconds)
+    }
+
+    private mutating func matmulBackwardWeight(_ shape: (Int, Int, Int)) throws -> KernelCheckResult {
+        let (rows, inputs, outputs) = shape
+        let dy = floats(rows * outputs), x = floats(rows * inputs)
+        let out = try GuardedOutput<Float>(context: context, count: outputs * inputs)
+        let seconds = try timed {
+            try library.matmulBackwardWeight(rows: rows, inputs: inputs, outputs: outputs, dy: input(dy), x: input(x),
+                                             dw: out.buffer)
+        }
+        let expected = Reference.matmulBackwardWeight(dy: dy, x: x, rows: rows, inputs: inputs, outputs: outputs)
+        let tolerance = dotTolerance(rows)
+        return try compare(kernel: "matmul_backward_weight", sizes: "\(outputs)×\(rows)→\(inputs)", output: out,
+                           expected: expected, absolute: tolerance.absolute, relative: tolerance.relative, seconds: seconds)
+    }
+
+    private mutating func biasBackward(rows: Int, outputs: Int) throws -> KernelCheckResult {
+        let dy = floats(rows * outputs)
+        let out = try GuardedOutput<Float>(context: context, count: outputs)
+        let seconds = try timed { try library.biasBackward(rows: rows, outputs: outputs, dy: input(dy), db: out.buffer) }
+        let expected = Reference.biasBackward(dy: dy, rows: rows, outputs: outputs)
+        let tolerance = dotTolerance(rows)
+        return try compare(kernel: "bias_backward", sizes: "\(rows)×\(outputs)", output: out, expected: expected,
+                           absolute: tolerance.absolute, relative: tolerance.relative, seconds: seconds)
+    }
+
+    private mutating func reluForward(_ count: Int) throws -> KernelCheckResult {
+        let x = floats(count)
+        let out = try GuardedOutput<Float>(context: context, count: count)
+        let seconds = try timed { try library.reluForward(x: input(x), y: out.buffer, count: count) }
+        // ReLU copies or zeroes: no rounding at all, so the result must be exact.
+        return try compare(kernel: "relu_forward", sizes: "\(count)", output: out, expected: Reference.reluForward(x),
+                           absolute: 0, relative: 0, seconds: seconds)
+    }
+
+    private mutating func reluBackward(_ count: Int) throws -> KernelCheckResult {
+        let x = floats(count), dy = floats(count)
+        let out = try GuardedOutput<Float>(context: context, count: count)
+        let seconds = try timed { try library.reluBackward(x: input(x), dy: input(dy), dx: out.buffer, count: count) }
+        // Copies or zeroes, as the forward pass: exact.
+        return try compare(kernel: "relu_backward", sizes: "\(count)", output: out,
+                           expected: Reference.reluBackward(x: x, dy: dy), absolute: 0, relative: 0, seconds: seconds)
+    }
+
+    /// exp and log in OpenCL C are allowed 3–4 ulp; a row's log-sum-exp adds a few more roundings.
+    private static let softmaxTolerance = (absolute: 1e-5, relative: 1e-5)
+
+    private mutating func logSoftmaxForward(_ rows: Int, _ classes: Int) throws -> KernelCheckResult {
+        // Logits up to ±30 would overflow exp without the row maximum subtracted.
+        let z = floats(rows * classes, scale: 30)
+        let out = try GuardedOutput<Float>(context: context, count: rows * classes)
+        let seconds = try timed { try library.logSoftmaxForward(rows: rows, classes: classes, z: input(z), logp: out.buffer) }
+        return try compare(kernel: "log_softmax_forward", sizes: "\(rows)×\(classes)", output: out,
+                           expected: Reference.logSoftmaxForward(z, rows: rows, classes: classes),
+                           absolute: Self.softmaxTolerance.absolute, relative: Self.softmaxTolerance.relative,
+                           seconds: seconds)
+    }
+
+    /// Log-probabilities of random logits, and labels reached through a shuffled order, as in training.
+    private mutating func lossInputs(_ rows: Int, _ classes: Int) -> (logp: [Float], labels: [UInt8], order: [Int32], offset: Int, batchLabels: [UInt8]) {
+        let logp = Reference.logSoftmaxForward(floats(rows * classes, scale: 5), rows: rows, classes: classes)
+        let samples = rows + 5
+        let labels = bytes(samples, below: classes), order = order(samples)
+        let offset = 5
+        let batchLabels = (0..<rows).map { labels[Int(order[offset + $0])] }
+        return (logp, labels, order, offset, batchLabels)
+    }
+
+    private mutating func nllLoss(_ rows: Int, _ classes: Int) throws -> KernelCheckResult {
+        let (logp, labels, order, offset, batchLabels) = lossInputs(rows, classes)
+        let slot = 2
+        let out = try GuardedOutput<Float>(context: context, count: slot + 1)
+        try out.buffer.write([0, 0], at: 0)  // slots before ours are someone else's; only `slot` may change
+        let seconds = try timed {
+            try library.nllLoss(rows: rows, classes: classes, logp: input(logp), labels: input(labels),
+                                order: input(order), offset: offset, losses: out.buffer, slot: slot)
+        }
+        let expected: [Float] = [0, 0, Reference.nllLoss(logProbabilities: logp, labels: batchLabels, rows: rows, classes: classes)]
+        // A mean of `rows` values of a few units, summed in a different order.
+        return try compare(kernel: "nll_loss", sizes: "\(rows)×\(classes)", output: out, expected: expected,
+                           absolute: 1e-6, relative: 1e-5, seconds: seconds)
+    }
+
+    private mutating func nllLogSoftmaxBackward(_ rows: Int, _ classes: Int) throws -> KernelCheckResult {
+        let (logp, labels, order, offset, batchLabels) = lossInputs(rows, classes)
+        let out = try GuardedOutput<Float>(context: context, count: rows * classes)
+        let seconds = try timed {
+            try library.nllLogSoftmaxBackward(rows: rows, classes: classes, logp: input(logp), labels: input(labels),
+                                              order: input(order), offset: offset, dz: out.buffer)
+        }
+        let expected = Reference.nllLogSoftmaxBackward(logProbabilities: logp, labels: batchLabels, rows: rows, classes: classes)
+        return try compare(kernel: "nll_log_softmax_backward", sizes: "\(rows)×\(classes)", output: out,
+                           expected: expected, absolute: Self.softmaxTolerance.absolute / Double(rows),
+                           relative: Self.softmaxTolerance.relative, seconds: seconds)
+    }
+
+    /// The fused training kernel against the composition of its twins: the loss and the gradient.
+    private mutating func logSoftmaxNLL(_ rows: Int, _ classes: Int) throws -> [KernelCheckResult] {
+        let z = floats(rows * classes, scale: 30)
+        let samples = rows + 3
+        let labels = bytes(samples, below: classes), order = order(samples)
+        let batchLabels = (0..<rows).map { labels[Int(order[3 + $0])] }
+        let losses = try GuardedOutput<Float>(context: context, count: 1)
+        let dz = try GuardedOutput<Float>(context: context, count: rows * classes)
+        let seconds = try timed {
+            try library.logSoftmaxNLL(rows: rows, classes: classes, z: input(z), labels: input(labels), order: input(order),
+                                      offset: 3, losses: losses.buffer, slot: 0, dz: dz.buffer)
+        }
+        let logp = Reference.logSoftmaxForward(z, rows: rows, classes: classes)
+        let loss = Reference.nllLoss(logProbabilities: logp, labels: batchLabels, rows: rows, classes: classes)
+        let gradient = Reference.nllLogSoftmaxBackward(logProbabilities: logp, labels: batchLabels, rows: rows, classes: classes)
+        return [
+            try compare(kernel: "log_softmax_nll", sizes: "\(rows)×\(classes) loss", output: losses, expected: [loss],
+                        absolute: 1e-5, relative: 1e-5, seconds: seconds),
+            try compare(kernel: "log_softmax_nll", sizes: "\(rows)×\(classes) gradient", output: dz, expected: gradient,
+                        absolute: Self.softmaxTolerance.absolute / Double(rows), relative: Self.softmaxTolerance.relative,
+                        seconds: seconds),
+        ]
+    }
+
+    /// One update touches each element with a handful of roundings; the kernel may fuse multiply-adds.
+    private static let updateTolerance = (absolute: 1e-7, relative: 1e-6)
+
+    private mutating func sgdUpdate(_ count: Int, _ config: OptimizerConfig) throws -> KernelCheckResult {
+        var parameters = floats(count), velocity = floats(count)
+        let gradients = floats(count)
+        let out = try GuardedOutput<Float>(context: context, count: count)
+        try out.buffer.write(parameters)
+        let velocityOut = try GuardedOutput<Float>(context: context, count: count)
+        try velocityOut.buffer.write(velocity)
+        let seconds = try timed {
+            try library.sgdUpdate(count: count, parameters: out.buffer, gradients: input(gradients),
+                                  velocity: velocityOut.buffer, config: config)
+        }
+        Reference.sgdUpdate(parameters: &parameters, gradients: gradients, momentumBuffer: &velocity,
+                            learningRate: config.learningRate, momentum: config.momentum, weightDecay: config.weightDecay)
+        let sizes = "\(count), lr \(config.learningRate), momentum \(config.momentum), decay \(config.weightDecay)"
+        let result = try compare(kernel: "sgd_update", sizes: sizes, output: out, expected: parameters,
+                                 absolute: Self.updateTolerance.absolute, relative: Self.updateTolerance.relative,
+                                 seconds: seconds)
+        let state = try compare(kernel: "sgd_update", sizes: sizes, output: velocityOut, expected: velocity,
+                                absolute: Self.updateTolerance.absolute, relative: Self.updateTolerance.relative,
+                                seconds: seconds)
+        return result.merging(state)
+    }
+
+    private mutating func adamUpdate(_ count: Int, step: Int, _ config: OptimizerConfig) throws -> KernelCheckResult {
+        var parameters = floats(count), m = floats(count, scale: 0.1)
+        var v = floats(count, scale: 0.01).map { abs($0) }
+        let gradients = floats(count)
+        let p = try GuardedOutput<Float>(context: context, count: count)
+        let mOut = try GuardedOutput<Float>(context: context, count: count)
+        let vOut = try GuardedOutput<Float>(context: context, count: count)
+        try p.buffer.write(parameters)
+        try mOut.buffer.write(m)
+        try vOut.buffer.write(v)
+        let seconds = try timed {
+            try library.adamUpdate(count: count, parameters: p.buffer, gradients: input(gradients), expAvg: mOut.buffer,
+                                   expAvgSq: vOut.buffer, step: step, config: config)
+        }
+        Reference.adamUpdate(parameters: &parameters, gradients: gradients, expAvg: &m, expAvgSq: &v, step: step, config: config)
+        let sizes = "\(count), step \(step)"
+        // sqrt and a division on top of the SGD-like arithmetic: a few more ulps.
+        return try compare(kernel: "adam_update", sizes: sizes, output: p, expected: parameters, absolute: 1e-6,
+                           relative: 1e-5, seconds: seconds)
+            .merging(compare(kernel: "adam_update", sizes: sizes, output: mOut, expected: m, absolute: 1e-7,
+                             relative: 1e-6, seconds: seconds))
+            .merging(compare(kernel: "adam_update", sizes: sizes, output: vOut, expected: v, absolute: 1e-7,
+                             relative: 1e-6, seconds: seconds))
+    }
+
+    private mutating func argmax(_ rows: Int, _ classes: Int) throws -> KernelCheckResult {
+        let z = floats(rows * classes)
+        let out = try GuardedOutput<Int32>(context: context, count: rows)
+        let seconds = try timed { try library.argmax(rows: rows, classes: classes, z: input(z), predictions: out.buffer) }
+        // Class indices: exact.
+        return try compare(kernel: "argmax", sizes: "\(rows)×\(classes)", output: out,
+                           expected: Reference.argmax(z, rows: rows, classes: classes), absolute: 0, relative: 0,
+                           seconds: seconds)
+    }
+
+    private mutating func countCorrect(_ rows: Int) throws -> KernelCheckResult {
+        let samples = rows + 4
+        let labels = bytes(samples, below: 10), order = order(samples)
+        let batchLabels = (0..<rows).map { labels[Int(order[4 + $0])] }
+        // About half right, so a kernel that counts everything or nothing fails.
+        let predictions: [Int32] = batchLabels.map { Bool.random(using: &random) ? Int32($0) : Int32(($0 + 1) % 10) }
+        let out = try GuardedOutput<Int32>(context: context, count: 1)
+        let seconds = try timed {
+            try library.countCorrect(rows: rows, predictions: input(predictions), labels: input(labels),
+                                     order: input(order), offset: 4, correct: out.buffer, slot: 0)
+        }
+        let expected = Int32(Reference.countCorrect(predictions: predictions, labels: batchLabels))
+        return try compare(kernel: "count_correct", sizes: "\(rows)", output: out, expected: [expected], absolute: 0,
+                           relative: 0, seconds: seconds)
+    }
+}
+
+extension KernelCheckResult {
+    /// One result for a kernel with several outputs: the worst errors, every failure.
+    func merging(_ other: KernelCheckResult) -> KernelCheckResult {
+        KernelCheckResult(kernel: kernel, sizes: sizes, maxAbsoluteError: max(maxAbsoluteError, other.maxAbsoluteError),
+                          maxRelativeError: max(maxRelativeError, other.maxRelativeError),
+                          failures: failures + other.failures, seconds: seconds)
+    }
+}

@@ -1,0 +1,154 @@
+import CLKit
+
+/// Every kernel of `Kernels/*.cl`, compiled once for one device, with a typed launcher per kernel.
+/// The launchers carry the launch geometry each kernel file documents, so callers pass only data.
+public final class KernelLibrary {
+    public let context: Context
+    public let configuration: KernelConfiguration
+    private var kernels: [String: Kernel] = [:]
+
+    /// Builds every kernel file for the context's device.
+    /// - Parameter sources: kernel files by name; the embedded ones unless a caller (tests, `selftest --kernels`)
+    ///   substitutes its own.
+    public init(context: Context, configuration: KernelConfiguration? = nil,
+                sources: [String: String] = Kernels.sources) throws {
+        self.context = context
+        let configuration = configuration ?? .choose(for: context.device)
+        self.configuration = configuration
+        let common = sources["common"] ?? ""
+        let options = "-cl-std=CL1.2 " + configuration.buildOptions
+        for (name, source) in sources.sorted(by: { $0.key < $1.key }) where name != "common" {
+            let text = common + "\n#line 1\n" + source
+            let program = try Program(context: context, name: name, source: text, options: options)
+            for kernel in try program.kernels() { kernels[kernel.name] = kernel }
+        }
+    }
+
+    private func kernel(_ name: String) throws -> Kernel {
+        guard let kernel = kernels[name] else { throw CLError.call("clCreateKernel(\(name))", code: CLError.invalidKernelName) }
+        return kernel
+    }
+
+    /// Global size for a 1-D launch over `count` items: rounded up to a multiple of 64 so the driver can pick
+    /// a good work-group size; the kernels guard the excess.
+    private func linear(_ count: Int) -> [Int] { [max(64, (count + 63) / 64 * 64)] }
+
+    private func matmul(_ name: String, rowsOut: Int, columnsOut: Int, _ arguments: KernelArgument...) throws -> Event? {
+        let c = configuration
+        let groups = [(columnsOut + c.tile - 1) / c.tile, (rowsOut + c.tile - 1) / c.tile]
+        let local = c.matmulGroup
+        let kernel = try kernel(name)
+        for (index, argument) in arguments.enumerated() { try kernel.set(index, argument) }
+        return try kernel.enqueue(global: [groups[0] * local[0], groups[1] * local[1]], local: local, timed: true)
+    }
+
+    private func launch(_ name: String, global: [Int], local: [Int]? = nil, _ arguments: KernelArgument...) throws -> Event? {
+        let kernel = try kernel(name)
+        for (index, argument) in arguments.enumerated() { try kernel.set(index, argument) }
+        return try kernel.enqueue(global: global, local: local, timed: true)
+    }
+
+    private var reduction: [Int] { [configuration.reductionGroup] }
+
+    // MARK: Launchers, in the order a training step uses them. Each returns an event when the queue profiles.
+
+    @discardableResult
+    public func gatherNormalize(images: Buffer<UInt8>, order: Buffer<Int32>, offset: Int, rows: Int, features: Int,
+                                normalization: Normalization, x: Buffer<Float>) throws -> Event? {
+        try launch("gather_normalize", global: linear(rows * features), images, order, Int32(offset), Int32(rows),
+                   Int32(features), normalization.mean, normalization.std, x)
+    }
+
+    @discardableResult
+    public func matmulForward(rows: Int, inputs: Int, outputs: Int, x: Buffer<Float>, weight: Buffer<Float>,
+                              bias: Buffer<Float>, y: Buffer<Float>, relu: Bool) throws -> Event? {
+        try matmul("matmul_forward", rowsOut: rows, columnsOut: outputs, Int32(rows), Int32(inputs), Int32(outputs),
+                   x, weight, bias, y, Int32(relu ? 1 : 0))
+    }
+
+    /// - Parameter activation: the ReLU output that fed this layer; where it is ≤ 0 the gradient is zeroed.
+    ///   nil for a layer whose input is not a ReLU output.
+    @discardableResult
+    public func matmulBackwardInput(rows: Int, inputs: Int, outputs: Int, dy: Buffer<Float>, weight: Buffer<Float>,
+                                    activation: Buffer<Float>?, dx: Buffer<Float>) throws -> Event? {
+        // Without a mask the kernel never reads the activation argument; dy stands in for it.
+        try matmul("matmul_backward_input", rowsOut: rows, columnsOut: inputs, Int32(rows), Int32(inputs),
+                   Int32(outputs), dy, weight, activation ?? dy, dx, Int32(activation == nil ? 0 : 1))
+    }
+
+    @discardableResult
+    public func matmulBackwardWeight(rows: Int, inputs: Int, outputs: Int, dy: Buffer<Float>, x: Buffer<Float>,
+                                     dw: Buffer<Float>) throws -> Event? {
+        try matmul("matmul_backward_weight", rowsOut: outputs, columnsOut: inputs, Int32(rows), Int32(inputs),
+                   Int32(outputs), dy, x, dw)
+    }
+
+    @discardableResult
+    public func biasBackward(rows: Int, outputs: Int, dy: Buffer<Float>, db: Buffer<Float>) throws -> Event? {
+        try launch("bias_backward", global: linear(outputs), Int32(rows), Int32(outputs), dy, db)
+    }
+
+    @discardableResult
+    public func reluForward(x: Buffer<Float>, y: Buffer<Float>, count: Int) throws -> Event? {
+        try launch("relu_forward", global: linear(count), x, y, Int32(count))
+    }
+
+    @discardableResult
+    public func reluBackward(x: Buffer<Float>, dy: Buffer<Float>, dx: Buffer<Float>, count: Int) throws -> Event? {
+        try launch("relu_backward", global: linear(count), x, dy, dx, Int32(count))
+    }
+
+    @discardableResult
+    public func logSoftmaxForward(rows: Int, classes: Int, z: Buffer<Float>, logp: Buffer<Float>) throws -> Event? {
+        try launch("log_softmax_forward", global: linear(rows), Int32(rows), Int32(classes), z, logp)
+    }
+
+    @discardableResult
+    public func nllLoss(rows: Int, classes: Int, logp: Buffer<Float>, labels: Buffer<UInt8>, order: Buffer<Int32>,
+                        offset: Int, losses: Buffer<Float>, slot: Int) throws -> Event? {
+        try launch("nll_loss", global: reduction, local: reduction, Int32(rows), Int32(classes), logp, labels, order,
+                   Int32(offset), losses, Int32(slot))
+    }
+
+    @discardableResult
+    public func nllLogSoftmaxBackward(rows: Int, classes: Int, logp: Buffer<Float>, labels: Buffer<UInt8>,
+                                      order: Buffer<Int32>, offset: Int, dz: Buffer<Float>) throws -> Event? {
+        try launch("nll_log_softmax_backward", global: linear(rows), Int32(rows), Int32(classes), logp, labels, order,
+                   Int32(offset), dz)
+    }
+
+    @discardableResult
+    public func logSoftmaxNLL(rows: Int, classes: Int, z: Buffer<Float>, labels: Buffer<UInt8>, order: Buffer<Int32>,
+                              offset: Int, losses: Buffer<Float>, slot: Int, dz: Buffer<Float>) throws -> Event? {
+        try launch("log_softmax_nll", global: reduction, local: reduction, Int32(rows), Int32(classes), z, labels,
+                   order, Int32(offset), losses, Int32(slot), dz)
+    }
+
+    /// - Parameter velocity: the momentum buffer; unused (any buffer) when momentum is 0.
+    @discardableResult
+    public func sgdUpdate(count: Int, parameters: Buffer<Float>, gradients: Buffer<Float>, velocity: Buffer<Float>,
+                          config: OptimizerConfig) throws -> Event? {
+        try launch("sgd_update", global: linear(count), Int32(count), parameters, gradients, velocity,
+                   config.learningRate, config.momentum, config.weightDecay)
+    }
+
+    @discardableResult
+    public func adamUpdate(count: Int, parameters: Buffer<Float>, gradients: Buffer<Float>, expAvg: Buffer<Float>,
+                           expAvgSq: Buffer<Float>, step: Int, config: OptimizerConfig) throws -> Event? {
+        let (stepSize, rootCorrection2) = config.adamFactors(step: step)
+        return try launch("adam_update", global: linear(count), Int32(count), parameters, gradients, expAvg, expAvgSq,
+                          stepSize, rootCorrection2, config.beta1, config.beta2, config.epsilon, config.weightDecay)
+    }
+
+    @discardableResult
+    public func argmax(rows: Int, classes: Int, z: Buffer<Float>, predictions: Buffer<Int32>) throws -> Event? {
+        try launch("argmax", global: linear(rows), Int32(rows), Int32(classes), z, predictions)
+    }
+
+    @discardableResult
+    public func countCorrect(rows: Int, predictions: Buffer<Int32>, labels: Buffer<UInt8>, order: Buffer<Int32>,
+                             offset: Int, correct: Buffer<Int32>, slot: Int) throws -> Event? {
+        try launch("count_correct", global: reduction, local: reduction, Int32(rows), predictions, labels, order,
+                   Int32(offset), correct, Int32(slot))
+    }
+}

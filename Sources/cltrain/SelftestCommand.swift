@@ -1,0 +1,49 @@
+import ArgumentParser
+import CLKit
+import CLTrain
+import Foundation
+
+struct SelftestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "selftest",
+        abstract: "Check every kernel on the chosen device against the CPU reference.",
+        discussion: "Runs each kernel on fresh random inputs at awkward sizes, compares with its CPU twin, "
+            + "prints a table and exits non-zero if any check fails. Use it to learn whether a driver computes correctly."
+    )
+
+    @OptionGroup var device: DeviceOptions
+
+    @Option(help: "Seed for the random inputs (default: from the clock; printed so a failure can be replayed).")
+    var seed: UInt64?
+
+    @Option(help: ArgumentHelp("Use the .cl files in this directory instead of the built-in kernels.", valueName: "dir"))
+    var kernels: String?
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func validate() throws {
+        if device.cpu { throw ValidationError("--cpu: selftest checks OpenCL kernels against the CPU reference; pick an OpenCL --device") }
+    }
+
+    func run() throws {
+        let selection = try device.selection()
+        let context = try Context(device: try selection.resolve(in: OpenCL.allDevices()), profiling: true)
+        let sources = try kernels.map { try Kernels.sources(overriddenBy: $0) } ?? Kernels.sources
+        let library = try KernelLibrary(context: context, sources: sources)
+        let seed = self.seed ?? UInt64(Date().timeIntervalSince1970 * 1000)
+        var checks = KernelChecks(library: library, seed: seed)
+        let results = try checks.runAll()
+        let failed = results.filter { !$0.passed }
+        if json {
+            print(try SelftestReport(device: context.device.name, seed: seed, results: results).json())
+        } else {
+            print("Device: \(context.device.name) (\(context.device.platformName))")
+            print("Kernels: \(library.configuration)")
+            print("Seed: \(seed)  (replay with --seed \(seed))\n")
+            print(SelftestReport.table(results))
+            print("\n\(results.count - failed.count) passed, \(failed.count) failed")
+        }
+        if !failed.isEmpty { throw ExitCode.failure }
+    }
+}

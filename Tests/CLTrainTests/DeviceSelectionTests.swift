@@ -1,0 +1,46 @@
+import CLKit
+import CLTrain
+import Testing
+
+@Suite struct DeviceSelectionTests {
+    @Test(arguments: [
+        ("auto", DeviceSelection.auto), ("AUTO", .auto), (" auto ", .auto),
+        ("0", .index(0)), ("12", .index(12)),
+        ("0:1", .platformDevice(platform: 0, device: 1)), ("3:0", .platformDevice(platform: 3, device: 0)),
+        ("pthread", .name("pthread")), ("GeForce RTX", .name("GeForce RTX")), ("gfx1100", .name("gfx1100")),
+    ])
+    func parsesEverySyntax(_ text: String, _ expected: DeviceSelection) throws {
+        #expect(try DeviceSelection(parsing: text) == expected)
+    }
+
+    @Test(arguments: ["", "   ", "1:", ":1", "1:x", "99999999999999999999999", "0:99999999999999999999999"])
+    func refusesBadInput(_ text: String) {
+        #expect(throws: DeviceSelectionError.self) { try DeviceSelection(parsing: text) }
+    }
+
+    @Test func resolvesAgainstTheInstalledDevices() throws {
+        let devices = try OpenCL.allDevices()
+        let first = try #require(devices.first, "no OpenCL device: install pocl-opencl-icd")
+        #expect(try DeviceSelection.index(0).resolve(in: devices).name == first.name)
+        #expect(try DeviceSelection.platformDevice(platform: first.platformIndex, device: first.index)
+            .resolve(in: devices).name == first.name)
+        #expect(try DeviceSelection.name(String(first.name.prefix(4)).uppercased()).resolve(in: devices).name == first.name)
+        let auto = try DeviceSelection.auto.resolve(in: devices)
+        #expect(auto.kind == .gpu || !devices.contains { $0.kind == .gpu })
+    }
+
+    @Test func unknownDeviceListsTheAvailableOnes() throws {
+        let devices = try OpenCL.allDevices()
+        let first = try #require(devices.first)
+        for selection in [DeviceSelection.index(devices.count), .platformDevice(platform: 9, device: 0), .name("no such device")] {
+            do {
+                _ = try selection.resolve(in: devices)
+                Issue.record("\(selection) resolved to a device")
+            } catch let error as DeviceSelectionError {
+                #expect(error.description.contains("no device matches '\(selection)'"))
+                #expect(error.description.contains(first.name))
+            }
+        }
+        #expect(throws: DeviceSelectionError.noDevices) { try DeviceSelection.auto.resolve(in: []) }
+    }
+}
