@@ -17,11 +17,14 @@ func freshSeed(_ label: String) -> UInt64 {
 }
 
 @Suite(.serialized) struct KernelChecksTests {
-    static let library = Result { try KernelLibrary(context: testContext()) }
+    /// PoCL is a CPU device, but both matmul variants are built and checked on it.
+    static let libraries = [KernelConfiguration.cpu, .gpu].map { configuration in
+        Result { try KernelLibrary(context: testContext(), configuration: configuration) }
+    }
 
     @Test(arguments: KernelChecks.kernels)
     func kernelMatchesItsTwin(_ kernel: String) throws {
-        var checks = KernelChecks(library: try Self.library.get(), seed: freshSeed(kernel))
+        var checks = KernelChecks(library: try Self.libraries[0].get(), seed: freshSeed(kernel))
         let results = try checks.run(kernel)
         #expect(!results.isEmpty)
         for result in results {
@@ -29,28 +32,41 @@ func freshSeed(_ label: String) -> UInt64 {
         }
     }
 
+    @Test(arguments: KernelChecks.matmulKernels)
+    func tiledMatmulMatchesItsTwin(_ kernel: String) throws {
+        var checks = KernelChecks(library: try Self.libraries[1].get(), seed: freshSeed("tiled \(kernel)"))
+        for result in try checks.run(kernel) {
+            #expect(result.passed, "tiled \(kernel) \(result.sizes): \(result.failures.joined(separator: "; "))")
+        }
+    }
+
     /// The checks must be able to fail: each mutation is a bug a kernel author could plausibly write.
+    /// (kernel, file, configuration: 0 vector / 1 tiled, correct text, broken text)
     @Test(arguments: [
-        ("relu_forward", "relu", "fmax(x[i], 0.0f)", "x[i]"),  // lets negatives through
-        ("relu_backward", "relu", "x[i] > 0.0f ? dy[i]", "x[i] >= -1.0f ? dy[i]"),
-        // off by one at the edge tile: the last output column is written one past the end
-        ("matmul_forward", "matmul", "if (n < rows && o < outputs) {", "if (n < rows && o <= outputs) {"),
-        // off by one at the edge tile: the last row of a partial tile is never written
-        ("matmul_backward_weight", "matmul", "if (o < outputs && k < inputs)", "if (o < outputs - 1 && k < inputs)"),
-        // the staged slice drops the last element of the depth
-        ("matmul_backward_input", "matmul", "(m < M && k < K) ?", "(m < M && k < K - 1) ?"),
-        ("log_softmax_forward", "log_softmax", "const float shift = top + log(sum);", "const float shift = log(sum);"),
-        ("sgd_update", "optimizer", "g = momentum * velocity[i] + g;", "g = momentum * velocity[i];"),
-        ("nll_loss", "nll", "losses[slot] = total / rows;", "losses[slot] = total / (rows + 1);"),
+        ("relu_forward", "relu", 0, "fmax(x[i], 0.0f)", "x[i]"),  // lets negatives through
+        ("relu_backward", "relu", 0, "x[i] > 0.0f ? dy[i]", "x[i] >= -1.0f ? dy[i]"),
+        // off by one at the edge: the last output column is written one past the end
+        ("matmul_forward", "matmul_tiled", 1, "if (n < rows && o < outputs) {", "if (n < rows && o <= outputs) {"),
+        ("matmul_forward", "matmul_vector", 0, "if (n < rows && o < outputs) {", "if (n < rows && o <= outputs) {"),
+        // off by one at the edge: the last row of a partial tile is never written
+        ("matmul_backward_weight", "matmul_tiled", 1, "if (o < outputs && k < inputs)", "if (o < outputs - 1 && k < inputs)"),
+        ("matmul_backward_weight", "matmul_vector", 0, "r < BM && o0 + r < outputs;", "r < BM && o0 + r < outputs - 1;"),
+        // off by one at the edge: the staged slice drops the last element of the depth, or the edge block
+        // its last column
+        ("matmul_backward_input", "matmul_tiled", 1, "(m < M && k < K) ?", "(m < M && k < K - 1) ?"),
+        ("matmul_backward_input", "matmul_vector", 0, "t < BV * VW && j0 + t < N; t++) {", "t < BV * VW && j0 + t < N - 1; t++) {"),
+        ("log_softmax_forward", "log_softmax", 0, "const float shift = top + log(sum);", "const float shift = log(sum);"),
+        ("sgd_update", "optimizer", 0, "g = momentum * velocity[i] + g;", "g = momentum * velocity[i];"),
+        ("nll_loss", "nll", 0, "losses[slot] = total / rows;", "losses[slot] = total / (rows + 1);"),
     ])
-    func brokenKernelIsCaught(kernel: String, file: String, correct: String, broken: String) throws {
+    func brokenKernelIsCaught(kernel: String, file: String, configuration: Int, correct: String, broken: String) throws {
         var sources = Kernels.sources
         let original = try #require(sources[file])
         #expect(original.contains(correct), "the mutation no longer applies to \(file).cl")
         sources[file] = original.replacingOccurrences(of: correct, with: broken)
-        let library = try KernelLibrary(context: testContext(), sources: sources)
+        let library = try KernelLibrary(context: testContext(), configuration: [.cpu, .gpu][configuration], sources: sources)
         var checks = KernelChecks(library: library, seed: freshSeed("broken \(kernel)"))
         let failures = try checks.run(kernel).filter { !$0.passed }
-        #expect(!failures.isEmpty, "a broken \(kernel) passed its checks")
+        #expect(!failures.isEmpty, "a broken \(kernel) in \(file).cl passed its checks")
     }
 }

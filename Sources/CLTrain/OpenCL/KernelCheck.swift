@@ -4,6 +4,8 @@ import Foundation
 /// One kernel run at one size, compared element by element with its CPU twin.
 public struct KernelCheckResult: Sendable, Encodable {
     public let kernel: String
+    /// The kernel file it came from where there are several (the matmul variants); empty otherwise.
+    public let variant: String
     public let sizes: String
     public let maxAbsoluteError: Double
     public let maxRelativeError: Double
@@ -65,7 +67,7 @@ extension Int32: GuardedElement {
 /// The absolute term covers results near zero, where relative error means nothing; the relative term
 /// covers rounding that grows with the magnitude. Each check states why its pair is what it is.
 func compare<Element: GuardedElement>(
-    kernel: String, sizes: String, output: GuardedOutput<Element>, expected: [Element],
+    kernel: String, variant: String = "", sizes: String, output: GuardedOutput<Element>, expected: [Element],
     absolute: Double, relative: Double, seconds: Double
 ) throws -> KernelCheckResult {
     let (got, damage) = try output.read()
@@ -88,6 +90,6 @@ func compare<Element: GuardedElement>(
         }
     }
     if mismatches > 3 { failures.append("… \(mismatches) mismatches in all") }
-    return KernelCheckResult(kernel: kernel, sizes: sizes, maxAbsoluteError: maxAbsolute,
+    return KernelCheckResult(kernel: kernel, variant: variant, sizes: sizes, maxAbsoluteError: maxAbsolute,
                              maxRelativeError: maxRelative, failures: failures, seconds: seconds)
 }

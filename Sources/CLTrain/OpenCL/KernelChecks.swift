@@ -59,9 +59,26 @@ public struct KernelChecks {
         }
     }
 
+    /// The kernels whose code depends on the matmul variant (the others are the same in every configuration).
+    public static let matmulKernels = ["matmul_forward", "matmul_backward_input", "matmul_backward_weight"]
+
     /// Runs every check, kernel by kernel.
     public mutating func runAll() throws -> [KernelCheckResult] {
         try Self.kernels.flatMap { try run($0) }
+    }
+
+    /// Every check on `context`'s device: all kernels as the device's own configuration builds them, then the
+    /// matmul kernels of every other variant that fits the device, since a user may select or tune them.
+    public static func runEveryVariant(context: Context, sources: [String: String], seed: UInt64) throws
+        -> (configuration: KernelConfiguration, results: [KernelCheckResult]) {
+        let own = KernelConfiguration.choose(for: context.device)
+        var checks = KernelChecks(library: try KernelLibrary(context: context, configuration: own, sources: sources), seed: seed)
+        var results = try checks.runAll()
+        for other in KernelConfiguration.variants(for: context.device) where other.matmulFile != own.matmulFile {
+            var more = KernelChecks(library: try KernelLibrary(context: context, configuration: other, sources: sources), seed: seed)
+            results += try matmulKernels.flatMap { try more.run($0) }
+        }
+        return (own, results)
     }
 
     // MARK: Inputs
@@ -128,7 +145,7 @@ public struct KernelChecks {
         }
         let expected = Reference.matmulForward(x: x, weight: w, bias: b, rows: rows, inputs: inputs, outputs: outputs, relu: relu)
         let tolerance = dotTolerance(inputs)
-        return try compare(kernel: "matmul_forward", sizes: "\(rows)×\(inputs)→\(outputs)\(relu ? " +relu" : "")",
+        return try compare(kernel: "matmul_forward", variant: library.configuration.matmulFile, sizes: "\(rows)×\(inputs)→\(outputs)\(relu ? " +relu" : "")",
                            output: out, expected: expected, absolute: tolerance.absolute, relative: tolerance.relative,
                            seconds: seconds)
     }
@@ -146,7 +163,7 @@ public struct KernelChecks {
         let expected = Reference.matmulBackwardInput(dy: dy, weight: w, rows: rows, inputs: inputs, outputs: outputs,
                                                      reluOutput: masked ? activation : nil)
         let tolerance = dotTolerance(outputs)
-        return try compare(kernel: "matmul_backward_input",
+        return try compare(kernel: "matmul_backward_input", variant: library.configuration.matmulFile,
                            sizes: "\(rows)×\(outputs)→\(inputs)\(masked ? " +mask" : "")", output: out,
                            expected: expected, absolute: tolerance.absolute, relative: tolerance.relative, seconds: seconds)
     }
@@ -161,7 +178,7 @@ public struct KernelChecks {
         }
         let expected = Reference.matmulBackwardWeight(dy: dy, x: x, rows: rows, inputs: inputs, outputs: outputs)
         let tolerance = dotTolerance(rows)
-        return try compare(kernel: "matmul_backward_weight", sizes: "\(outputs)×\(rows)→\(inputs)", output: out,
+        return try compare(kernel: "matmul_backward_weight", variant: library.configuration.matmulFile, sizes: "\(outputs)×\(rows)→\(inputs)", output: out,
                            expected: expected, absolute: tolerance.absolute, relative: tolerance.relative, seconds: seconds)
     }
 
@@ -350,7 +367,7 @@ public struct KernelChecks {
 extension KernelCheckResult {
     /// One result for a kernel with several outputs: the worst errors, every failure.
     func merging(_ other: KernelCheckResult) -> KernelCheckResult {
-        KernelCheckResult(kernel: kernel, sizes: sizes, maxAbsoluteError: max(maxAbsoluteError, other.maxAbsoluteError),
+        KernelCheckResult(kernel: kernel, variant: variant, sizes: sizes, maxAbsoluteError: max(maxAbsoluteError, other.maxAbsoluteError),
                           maxRelativeError: max(maxRelativeError, other.maxRelativeError),
                           failures: failures + other.failures, seconds: seconds)
     }

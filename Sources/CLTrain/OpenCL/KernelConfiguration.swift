@@ -1,44 +1,79 @@
 import CLKit
 
-/// Per-device build-time choices: the matmul tile (see Kernels/matmul.cl) and the size of the single
+/// Per-device build-time choices: which matmul file and its block sizes, and the size of the single
 /// work-group that reduces a batch. They become `-D` options, so the compiler sees constants.
 public struct KernelConfiguration: Equatable, Sendable, CustomStringConvertible {
-    /// Edge of the output tile one work-group computes.
-    public var tile: Int
-    /// Depth of the slices staged in local memory.
-    public var depth: Int
-    /// Rows and columns of the block each work-item accumulates in registers.
-    public var blockRows: Int
-    public var blockColumns: Int
+    public enum Matmul: Equatable, Sendable {
+        /// Kernels/matmul_tiled.cl, for GPUs: a work-group computes a `tile`² block of the output through local
+        /// memory, `depth` deep at a time; each work-item accumulates `blockRows × blockColumns` in registers.
+        case tiled(tile: Int, depth: Int, blockRows: Int, blockColumns: Int)
+        /// Kernels/matmul_vector.cl, for CPU devices: `width`-wide vectors; each work-item computes
+        /// `blockRows × blockColumns` outputs of the forward product, or `blockRows × vectors·width` of a backward one.
+        case vector(width: Int, blockRows: Int, blockColumns: Int, vectors: Int)
+    }
+
+    public var matmul: Matmul
     /// Work-items of the reducing work-group (a power of two).
     public var reductionGroup: Int
 
-    public init(tile: Int, depth: Int, blockRows: Int, blockColumns: Int, reductionGroup: Int) {
-        self.tile = tile
-        self.depth = depth
-        self.blockRows = blockRows
-        self.blockColumns = blockColumns
+    public init(matmul: Matmul, reductionGroup: Int) {
+        self.matmul = matmul
         self.reductionGroup = reductionGroup
     }
 
-    /// The matmul work-group's shape: (tile / blockColumns, tile / blockRows).
-    public var matmulGroup: [Int] { [tile / blockColumns, tile / blockRows] }
+    public static let gpu = KernelConfiguration(matmul: .tiled(tile: 32, depth: 16, blockRows: 4, blockColumns: 4),
+                                                 reductionGroup: 64)
+    public static let cpu = KernelConfiguration(matmul: .vector(width: 16, blockRows: 4, blockColumns: 4, vectors: 2),
+                                                reductionGroup: 64)
 
-    /// A configuration that fits `device`: never more work-items per group than it reports.
+    /// A configuration that fits `device`: the vector kernels on CPUs, the tiled ones elsewhere, never more
+    /// work-items per group than the device reports.
     public static func choose(for device: Device) -> KernelConfiguration {
-        var configuration = KernelConfiguration(tile: 32, depth: 16, blockRows: 4, blockColumns: 4, reductionGroup: 64)
-        while configuration.matmulGroup.reduce(1, *) > device.maxWorkGroupSize && configuration.tile > configuration.blockRows {
-            configuration.tile /= 2
+        (device.kind == .cpu ? cpu : gpu).fitted(to: device)
+    }
+
+    private func fitted(to device: Device) -> KernelConfiguration {
+        var configuration = self
+        if case .tiled(var tile, let depth, let rows, let columns) = configuration.matmul {
+            while (tile / columns) * (tile / rows) > device.maxWorkGroupSize && tile > max(rows, columns) { tile /= 2 }
+            configuration.matmul = .tiled(tile: tile, depth: depth, blockRows: rows, blockColumns: columns)
         }
         while configuration.reductionGroup > device.maxWorkGroupSize { configuration.reductionGroup /= 2 }
         return configuration
     }
 
+    /// Every matmul variant, each fitted to `device` as `choose` fits its own.
+    public static func variants(for device: Device) -> [KernelConfiguration] {
+        [cpu, gpu].map { $0.fitted(to: device) }
+    }
+
+    /// The kernel file that defines the matmul kernels; the other matmul file is not built.
+    public var matmulFile: String {
+        switch matmul {
+        case .tiled: return "matmul_tiled"
+        case .vector: return "matmul_vector"
+        }
+    }
+
     public var buildOptions: String {
-        "-DTS=\(tile) -DTK=\(depth) -DWM=\(blockRows) -DWN=\(blockColumns) -DLOSS_GROUP=\(reductionGroup)"
+        let matmulOptions: String
+        switch matmul {
+        case .tiled(let tile, let depth, let rows, let columns):
+            matmulOptions = "-DTS=\(tile) -DTK=\(depth) -DWM=\(rows) -DWN=\(columns)"
+        case .vector(let width, let rows, let columns, let vectors):
+            matmulOptions = "-DVW=\(width) -DBM=\(rows) -DBN=\(columns) -DBV=\(vectors)"
+        }
+        return matmulOptions + " -DLOSS_GROUP=\(reductionGroup)"
     }
 
     public var description: String {
-        "matmul tile \(tile)×\(tile)×\(depth), \(blockRows)×\(blockColumns) per work-item; reductions over \(reductionGroup)"
+        let matmulText: String
+        switch matmul {
+        case .tiled(let tile, let depth, let rows, let columns):
+            matmulText = "tiled matmul \(tile)×\(tile)×\(depth), \(rows)×\(columns) per work-item"
+        case .vector(let width, let rows, let columns, let vectors):
+            matmulText = "vector matmul float\(width), \(rows)×\(columns) (forward) and \(rows)×\(vectors * width) (backward) per work-item"
+        }
+        return matmulText + "; reductions over \(reductionGroup)"
     }
 }

@@ -17,7 +17,8 @@ public final class KernelLibrary {
         self.configuration = configuration
         let common = sources["common"] ?? ""
         let options = "-cl-std=CL1.2 " + configuration.buildOptions
-        for (name, source) in sources.sorted(by: { $0.key < $1.key }) where name != "common" {
+        let skipped = Set(["common", "matmul_tiled", "matmul_vector"].filter { $0 != configuration.matmulFile })
+        for (name, source) in sources.sorted(by: { $0.key < $1.key }) where !skipped.contains(name) {
             let text = common + "\n#line 1\n" + source
             let program = try Program(context: context, name: name, source: text, options: options)
             for kernel in try program.kernels() { kernels[kernel.name] = kernel }
@@ -33,13 +34,22 @@ public final class KernelLibrary {
     /// a good work-group size; the kernels guard the excess.
     private func linear(_ count: Int) -> [Int] { [max(64, (count + 63) / 64 * 64)] }
 
-    private func matmul(_ name: String, rowsOut: Int, columnsOut: Int, _ arguments: KernelArgument...) throws -> Event? {
-        let c = configuration
-        let groups = [(columnsOut + c.tile - 1) / c.tile, (rowsOut + c.tile - 1) / c.tile]
-        let local = c.matmulGroup
+    /// Launches a matmul kernel producing a `rowsOut × columnsOut` result, in the geometry its file documents.
+    /// `forward` selects matmul_vector.cl's dot-product blocking rather than its outer-product one.
+    private func matmul(_ name: String, rowsOut: Int, columnsOut: Int, forward: Bool,
+                        _ arguments: KernelArgument...) throws -> Event? {
+        func blocks(_ count: Int, _ size: Int) -> Int { (count + size - 1) / size }
         let kernel = try kernel(name)
         for (index, argument) in arguments.enumerated() { try kernel.set(index, argument) }
-        return try kernel.enqueue(global: [groups[0] * local[0], groups[1] * local[1]], local: local, timed: true)
+        switch configuration.matmul {
+        case .tiled(let tile, _, let rows, let columns):
+            let local = [tile / columns, tile / rows]
+            let global = [blocks(columnsOut, tile) * local[0], blocks(rowsOut, tile) * local[1]]
+            return try kernel.enqueue(global: global, local: local, timed: true)
+        case .vector(let width, let rows, let columns, let vectors):
+            let global = [blocks(columnsOut, forward ? columns : vectors * width), blocks(rowsOut, rows)]
+            return try kernel.enqueue(global: global, timed: true)
+        }
     }
 
     private func launch(_ name: String, global: [Int], local: [Int]? = nil, _ arguments: KernelArgument...) throws -> Event? {
@@ -62,7 +72,7 @@ public final class KernelLibrary {
     @discardableResult
     public func matmulForward(rows: Int, inputs: Int, outputs: Int, x: Buffer<Float>, weight: Buffer<Float>,
                               bias: Buffer<Float>, y: Buffer<Float>, relu: Bool) throws -> Event? {
-        try matmul("matmul_forward", rowsOut: rows, columnsOut: outputs, Int32(rows), Int32(inputs), Int32(outputs),
+        try matmul("matmul_forward", rowsOut: rows, columnsOut: outputs, forward: true, Int32(rows), Int32(inputs), Int32(outputs),
                    x, weight, bias, y, Int32(relu ? 1 : 0))
     }
 
@@ -72,14 +82,14 @@ public final class KernelLibrary {
     public func matmulBackwardInput(rows: Int, inputs: Int, outputs: Int, dy: Buffer<Float>, weight: Buffer<Float>,
                                     activation: Buffer<Float>?, dx: Buffer<Float>) throws -> Event? {
         // Without a mask the kernel never reads the activation argument; dy stands in for it.
-        try matmul("matmul_backward_input", rowsOut: rows, columnsOut: inputs, Int32(rows), Int32(inputs),
+        try matmul("matmul_backward_input", rowsOut: rows, columnsOut: inputs, forward: false, Int32(rows), Int32(inputs),
                    Int32(outputs), dy, weight, activation ?? dy, dx, Int32(activation == nil ? 0 : 1))
     }
 
     @discardableResult
     public func matmulBackwardWeight(rows: Int, inputs: Int, outputs: Int, dy: Buffer<Float>, x: Buffer<Float>,
                                      dw: Buffer<Float>) throws -> Event? {
-        try matmul("matmul_backward_weight", rowsOut: outputs, columnsOut: inputs, Int32(rows), Int32(inputs),
+        try matmul("matmul_backward_weight", rowsOut: outputs, columnsOut: inputs, forward: false, Int32(rows), Int32(inputs),
                    Int32(outputs), dy, x, dw)
     }
 

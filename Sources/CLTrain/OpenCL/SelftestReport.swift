@@ -20,9 +20,9 @@ public struct SelftestReport: Encodable {
     }
 
     public static func table(_ results: [KernelCheckResult]) -> String {
-        let header = ["kernel", "sizes", "max abs err", "max rel err", "result", "time"]
+        let header = ["kernel", "variant", "sizes", "max abs err", "max rel err", "result", "time"]
         let rows = results.map { r in
-            [r.kernel, r.sizes, String(format: "%.2e", r.maxAbsoluteError), String(format: "%.2e", r.maxRelativeError),
+            [r.kernel, r.variant, r.sizes, String(format: "%.2e", r.maxAbsoluteError), String(format: "%.2e", r.maxRelativeError),
              r.passed ? "pass" : "FAIL", String(format: "%.3f ms", r.seconds * 1000)]
         }
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max()! }

@@ -1,10 +1,10 @@
-// The three matrix products of a linear layer Y = X·Wᵀ + b, and the bias gradient.
+// The three matrix products of a linear layer Y = X·Wᵀ + b, tiled in local memory for GPUs.
 //   matmul_forward         Y[n,o]  = Σ_i X[n,i]·W[o,i] + b[o], then ReLU if `relu`   X (rows, inputs), W (outputs, inputs)
 //   matmul_backward_input  dX[n,i] = Σ_o dY[n,o]·W[o,i], zeroed where A[n,i] ≤ 0 if `mask` (A: the ReLU output fed in)
 //   matmul_backward_weight dW[o,i] = Σ_n dY[n,o]·X[n,i]
-//   bias_backward          db[o]   = Σ_n dY[n,o]
-// CPU twins: Reference.matmulForward, matmulBackwardInput, matmulBackwardWeight, biasBackward.
+// CPU twins: Reference.matmulForward, matmulBackwardInput, matmulBackwardWeight.
 //
+// matmul_vector.cl defines the same kernels for CPU devices; KernelConfiguration picks one of the two files.
 // The products share one tiled body, C(M,N) = Σ_k A(m,k)·B(k,n), where each form passes the strides that
 // read its operands in place (no transposed copies). A work-group computes a TS×TS tile of C: it stages
 // TK-deep slices of A and B in local memory, and each work-item accumulates a WM×WN block in registers.
@@ -110,11 +110,3 @@ void matmul_backward_weight(const int rows, const int inputs, const int outputs,
     }
 }
 
-// Launch: 1-D, one work-item per output, global ≥ outputs.
-__kernel void bias_backward(const int rows, const int outputs, __global const float *dy, __global float *db) {
-    const int o = get_global_id(0);
-    if (o >= outputs) return;
-    float sum = 0.0f;
-    for (int n = 0; n < rows; n++) sum += dy[n * outputs + o];
-    db[o] = sum;
-}
