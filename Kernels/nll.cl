@@ -44,10 +44,10 @@ void log_softmax_nll(const int rows, const int classes, __global const float *z,
         for (int c = 1; c < classes; c++) top = fmax(top, row[c]);
         float total = 0.0f;
         for (int c = 0; c < classes; c++) total += exp(row[c] - top);
-        const float shift = top + log(total);
+        const float log_sum = log(total);  // subtracted after the maximum, as in log_softmax_forward
         for (int c = 0; c < classes; c++)
-            dz[n * classes + c] = (exp(row[c] - shift) - (c == label ? 1.0f : 0.0f)) / rows;
-        sum -= row[label] - shift;
+            dz[n * classes + c] = (exp((row[c] - top) - log_sum) - (c == label ? 1.0f : 0.0f)) / rows;
+        sum -= (row[label] - top) - log_sum;
     }
     const float total = group_sum(sum, scratch);
     if (get_local_id(0) == 0) losses[slot] = total / rows;

@@ -55,7 +55,7 @@ func freshSeed(_ label: String) -> UInt64 {
         // its last column
         ("matmul_backward_input", "matmul_tiled", 1, "(m < M && k < K) ?", "(m < M && k < K - 1) ?"),
         ("matmul_backward_input", "matmul_vector", 0, "t < BV * VW && j0 + t < N; t++) {", "t < BV * VW && j0 + t < N - 1; t++) {"),
-        ("log_softmax_forward", "log_softmax", 0, "const float shift = top + log(sum);", "const float shift = log(sum);"),
+        ("log_softmax_forward", "log_softmax", 0, "(row[c] - top) - log_sum", "row[c] - log_sum"),
         ("sgd_update", "optimizer", 0, "g = momentum * velocity[i] + g;", "g = momentum * velocity[i];"),
         ("nll_loss", "nll", 0, "losses[slot] = total / rows;", "losses[slot] = total / (rows + 1);"),
     ])
