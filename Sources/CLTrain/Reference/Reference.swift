@@ -1,0 +1,102 @@
+/// The CPU reference: the specification every backend is checked against.
+///
+/// Each function is the twin of one OpenCL kernel and shares its name (`relu_forward` ↔ `reluForward`).
+/// They are plain loops over row-major `[Float]` arrays, written to be read rather than to be fast, and
+/// are themselves checked against finite differences and values worked out by hand (`ReferenceTests`).
+/// Shapes use `rows` for the batch, `inputs`/`outputs` for a linear layer's widths, `classes` for the logits.
+public enum Reference {}
+
+// MARK: - Input
+
+extension Reference {
+    /// Twin of `gather_normalize`: gathers `rows` images in shuffled order and normalizes their pixels.
+    /// `X[r, f] = (images[order[offset + r] · features + f] / 255 − mean) / std`, shape (rows, features).
+    public static func gatherNormalize(
+        images: [UInt8], order: [Int32], offset: Int, rows: Int, features: Int, normalization: Normalization
+    ) -> [Float] {
+        var x = [Float](repeating: 0, count: rows * features)
+        for r in 0..<rows {
+            let image = Int(order[offset + r])
+            for f in 0..<features {
+                x[r * features + f] = normalization.apply(images[image * features + f])
+            }
+        }
+        return x
+    }
+}
+
+// MARK: - Linear layers
+
+extension Reference {
+    /// Twin of `matmul_forward`: `Y[n, o] = Σ_i X[n, i] · W[o, i] + b[o]`, then `max(0, ·)` if `relu`.
+    /// X (rows, inputs), W (outputs, inputs) as PyTorch stores it, b (outputs) → Y (rows, outputs).
+    public static func matmulForward(
+        x: [Float], weight: [Float], bias: [Float], rows: Int, inputs: Int, outputs: Int, relu: Bool
+    ) -> [Float] {
+        var y = [Float](repeating: 0, count: rows * outputs)
+        for n in 0..<rows {
+            for o in 0..<outputs {
+                var sum = bias[o]
+                for i in 0..<inputs { sum += x[n * inputs + i] * weight[o * inputs + i] }
+                y[n * outputs + o] = relu ? max(sum, 0) : sum
+            }
+        }
+        return y
+    }
+
+    /// Twin of `matmul_backward_input`: `dX[n, i] = Σ_o dY[n, o] · W[o, i]`, shape (rows, inputs).
+    ///
+    /// When this layer's input was a ReLU output, pass it as `reluOutput`: the gradient then flows on through
+    /// that ReLU too (zero where the activation was not positive), so the result is the gradient with respect
+    /// to the previous layer's pre-activation and no separate `relu_backward` pass is needed.
+    public static func matmulBackwardInput(
+        dy: [Float], weight: [Float], rows: Int, inputs: Int, outputs: Int, reluOutput: [Float]?
+    ) -> [Float] {
+        var dx = [Float](repeating: 0, count: rows * inputs)
+        for n in 0..<rows {
+            for i in 0..<inputs {
+                if let activation = reluOutput, activation[n * inputs + i] <= 0 { continue }
+                var sum: Float = 0
+                for o in 0..<outputs { sum += dy[n * outputs + o] * weight[o * inputs + i] }
+                dx[n * inputs + i] = sum
+            }
+        }
+        return dx
+    }
+
+    /// Twin of `matmul_backward_weight`: `dW[o, i] = Σ_n dY[n, o] · X[n, i]`, shape (outputs, inputs).
+    public static func matmulBackwardWeight(dy: [Float], x: [Float], rows: Int, inputs: Int, outputs: Int) -> [Float] {
+        var dw = [Float](repeating: 0, count: outputs * inputs)
+        for o in 0..<outputs {
+            for i in 0..<inputs {
+                var sum: Float = 0
+                for n in 0..<rows { sum += dy[n * outputs + o] * x[n * inputs + i] }
+                dw[o * inputs + i] = sum
+            }
+        }
+        return dw
+    }
+
+    /// Twin of `bias_backward`: `db[o] = Σ_n dY[n, o]`, shape (outputs).
+    public static func biasBackward(dy: [Float], rows: Int, outputs: Int) -> [Float] {
+        var db = [Float](repeating: 0, count: outputs)
+        for n in 0..<rows {
+            for o in 0..<outputs { db[o] += dy[n * outputs + o] }
+        }
+        return db
+    }
+}
+
+// MARK: - ReLU
+
+extension Reference {
+    /// Twin of `relu_forward`: `y = max(x, 0)` element-wise.
+    public static func reluForward(_ x: [Float]) -> [Float] {
+        x.map { max($0, 0) }
+    }
+
+    /// Twin of `relu_backward`: `dx = dy` where the forward input `x` was positive, else 0.
+    public static func reluBackward(x: [Float], dy: [Float]) -> [Float] {
+        zip(x, dy).map { $0 > 0 ? $1 : 0 }
+    }
+}

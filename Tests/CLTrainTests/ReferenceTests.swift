@@ -1,0 +1,330 @@
+import Foundation
+import Testing
+@testable import CLTrain
+
+// MARK: - Shared test support (also used by the backend tests)
+
+/// A generator for one test's random inputs. The seed is fresh each run and printed, so a failure can be
+/// replayed with `CLTRAIN_TEST_SEED=<seed> swift test --filter <test>`.
+func seededGenerator(_ test: String = #function) -> SeededGenerator {
+    let seed = ProcessInfo.processInfo.environment["CLTRAIN_TEST_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 0...UInt64.max)
+    print("\(test): seed \(seed)")
+    return SeededGenerator(seed: seed)
+}
+
+func randomFloats(_ count: Int, in range: ClosedRange<Float> = -1...1, using generator: inout SeededGenerator) -> [Float] {
+    (0..<count).map { _ in Float.random(in: range, using: &generator) }
+}
+
+func randomLabels(_ count: Int, classes: Int, using generator: inout SeededGenerator) -> [UInt8] {
+    (0..<count).map { _ in UInt8.random(in: 0..<UInt8(classes), using: &generator) }
+}
+
+/// Expects `|actual − expected| <= absolute + relative · |expected|` everywhere; on failure reports how many
+/// elements failed, the first few with their index and both values, and the worst error.
+func expectClose<A: BinaryFloatingPoint, E: BinaryFloatingPoint>(
+    _ actual: [A], _ expected: [E], absolute: Double, relative: Double = 0, _ what: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    #expect(actual.count == expected.count, "\(what): \(actual.count) values, expected \(expected.count)", sourceLocation: sourceLocation)
+    var failures: [String] = []
+    var worst = 0.0
+    for (index, (a, e)) in zip(actual, expected).enumerated() {
+        let error = abs(Double(a) - Double(e))
+        worst = max(worst, error.isNaN ? .infinity : error)
+        if !(error <= absolute + relative * abs(Double(e))) {
+            failures.append("[\(index)] \(a) vs \(e)")
+        }
+    }
+    #expect(failures.isEmpty, "\(what): \(failures.count) of \(actual.count) differ, worst \(worst): \(failures.prefix(5).joined(separator: ", "))",
+            sourceLocation: sourceLocation)
+}
+
+// MARK: - Double-precision re-implementations, the functions finite differences are taken of
+
+private enum Exact {
+    static func linear(_ x: [Double], _ w: [Double], _ b: [Double], rows: Int, inputs: Int, outputs: Int) -> [Double] {
+        var y = [Double](repeating: 0, count: rows * outputs)
+        for n in 0..<rows {
+            for o in 0..<outputs {
+                y[n * outputs + o] = b[o] + (0..<inputs).reduce(0.0) { $0 + x[n * inputs + $1] * w[o * inputs + $1] }
+            }
+        }
+        return y
+    }
+
+    static func meanNLLOfLogSoftmax(_ z: [Double], labels: [UInt8], classes: Int) -> Double {
+        var sum = 0.0
+        for n in labels.indices {
+            let row = z[(n * classes)..<((n + 1) * classes)]
+            sum += log(row.reduce(0.0) { $0 + exp($1) }) - z[n * classes + Int(labels[n])]
+        }
+        return sum / Double(labels.count)
+    }
+
+    /// The whole model's loss, and which hidden units were active: a finite difference whose two sides
+    /// see different active sets straddles a ReLU kink and measures nothing.
+    static func modelLoss(_ theta: [Double], architecture: Architecture, x: [Float], labels: [UInt8]) -> (loss: Double, active: [Bool]) {
+        var activation = x.map(Double.init)
+        var active: [Bool] = []
+        for layer in 0..<architecture.layerCount {
+            let weight = architecture.tensors[2 * layer].range, bias = architecture.tensors[2 * layer + 1].range
+            activation = linear(activation, Array(theta[weight]), Array(theta[bias]), rows: labels.count,
+                                inputs: architecture.inputs(layer), outputs: architecture.outputs(layer))
+            if layer < architecture.layerCount - 1 {
+                active += activation.map { $0 > 0 }
+                activation = activation.map { max($0, 0) }
+            }
+        }
+        return (meanNLLOfLogSoftmax(activation, labels: labels, classes: architecture.classes), active)
+    }
+
+    /// Central differences of `f` at each element of `point`.
+    static func gradient(of f: ([Double]) -> Double, at point: [Float], step: Double = 1e-4) -> [Double] {
+        let base = point.map(Double.init)
+        return base.indices.map { j in
+            var plus = base, minus = base
+            plus[j] += step
+            minus[j] -= step
+            return (f(plus) - f(minus)) / (2 * step)
+        }
+    }
+}
+
+// The analytic gradients below are computed in Float from Float inputs, the finite differences in Double of
+// Double re-implementations (central, h = 1e-4: truncation ~h² and rounding ~1e-16/h are both below 1e-9).
+// What remains is the Float rounding of sums of at most a dozen O(1) products, ~1e-6, so 1e-5 absolute plus
+// 1e-4 relative passes correct code while a wrong index, transpose, sign or missing term misses by O(0.1).
+private let gradientAbsolute = 1e-5
+private let gradientRelative = 1e-4
+
+// MARK: - Gradients against finite differences, at odd sizes
+
+@Test func matmulBackwardAgainstFiniteDifferences() {
+    var generator = seededGenerator()
+    let (rows, inputs, outputs) = (5, 11, 7)
+    let x = randomFloats(rows * inputs, using: &generator)
+    let w = randomFloats(outputs * inputs, using: &generator)
+    let b = randomFloats(outputs, using: &generator)
+    let dy = randomFloats(rows * outputs, using: &generator)
+    // L = Σ dY ⊙ Y has dL/dY = dY, so its gradients are exactly what the backward twins return.
+    func loss(_ x: [Double], _ w: [Double], _ b: [Double]) -> Double {
+        zip(dy, Exact.linear(x, w, b, rows: rows, inputs: inputs, outputs: outputs)).reduce(0.0) { $0 + Double($1.0) * $1.1 }
+    }
+    let (xd, wd, bd) = (x.map(Double.init), w.map(Double.init), b.map(Double.init))
+
+    expectClose(Reference.matmulBackwardInput(dy: dy, weight: w, rows: rows, inputs: inputs, outputs: outputs, reluOutput: nil),
+                Exact.gradient(of: { loss($0, wd, bd) }, at: x), absolute: gradientAbsolute, relative: gradientRelative, "dX")
+    expectClose(Reference.matmulBackwardWeight(dy: dy, x: x, rows: rows, inputs: inputs, outputs: outputs),
+                Exact.gradient(of: { loss(xd, $0, bd) }, at: w), absolute: gradientAbsolute, relative: gradientRelative, "dW")
+    expectClose(Reference.biasBackward(dy: dy, rows: rows, outputs: outputs),
+                Exact.gradient(of: { loss(xd, wd, $0) }, at: b), absolute: gradientAbsolute, relative: gradientRelative, "db")
+}
+
+@Test func matmulBackwardInputThroughReluAgainstFiniteDifferences() {
+    var generator = seededGenerator()
+    let (rows, inputs, outputs) = (3, 9, 5)
+    // Pre-activations are kept ≥ 0.05 from the kink so the ±1e-4 difference never crosses it.
+    let a = randomFloats(rows * inputs, in: 0.05...1, using: &generator).map { Bool.random(using: &generator) ? $0 : -$0 }
+    let w = randomFloats(outputs * inputs, using: &generator)
+    let b = randomFloats(outputs, using: &generator)
+    let dy = randomFloats(rows * outputs, using: &generator)
+    func loss(_ a: [Double]) -> Double {
+        let y = Exact.linear(a.map { max($0, 0) }, w.map(Double.init), b.map(Double.init), rows: rows, inputs: inputs, outputs: outputs)
+        return zip(dy, y).reduce(0.0) { $0 + Double($1.0) * $1.1 }
+    }
+    expectClose(Reference.matmulBackwardInput(dy: dy, weight: w, rows: rows, inputs: inputs, outputs: outputs,
+                                              reluOutput: Reference.reluForward(a)),
+                Exact.gradient(of: loss, at: a), absolute: gradientAbsolute, relative: gradientRelative, "dA through ReLU")
+}
+
+@Test func reluBackwardAgainstFiniteDifferences() {
+    var generator = seededGenerator()
+    let x = randomFloats(23, in: 0.05...1, using: &generator).map { Bool.random(using: &generator) ? $0 : -$0 }
+    let dy = randomFloats(23, using: &generator)
+    let loss = { (x: [Double]) in zip(dy, x).reduce(0.0) { $0 + Double($1.0) * max($1.1, 0) } }
+    expectClose(Reference.reluBackward(x: x, dy: dy), Exact.gradient(of: loss, at: x),
+                absolute: gradientAbsolute, relative: gradientRelative, "dx")
+    expectClose(Reference.reluForward(x), x.map { max($0, 0) }, absolute: 0, "relu")
+}
+
+@Test func nllLogSoftmaxBackwardAgainstFiniteDifferences() {
+    var generator = seededGenerator()
+    let (rows, classes) = (5, 7)
+    let z = randomFloats(rows * classes, in: -4...4, using: &generator)
+    let labels = randomLabels(rows, classes: classes, using: &generator)
+    let logp = Reference.logSoftmaxForward(z, rows: rows, classes: classes)
+    expectClose(Reference.nllLogSoftmaxBackward(logProbabilities: logp, labels: labels, rows: rows, classes: classes),
+                Exact.gradient(of: { Exact.meanNLLOfLogSoftmax($0, labels: labels, classes: classes) }, at: z),
+                absolute: gradientAbsolute, relative: gradientRelative, "dZ")
+    // The loss itself against Double: logits up to 4 make log-probabilities up to ~8, a few Float ulps.
+    let loss = Reference.nllLoss(logProbabilities: logp, labels: labels, rows: rows, classes: classes)
+    expectClose([loss], [Exact.meanNLLOfLogSoftmax(z.map(Double.init), labels: labels, classes: classes)], absolute: 1e-5, "loss")
+}
+
+@Test func modelGradientsAgainstFiniteDifferences() {
+    var generator = seededGenerator()
+    let architecture = Architecture(sizes: [13, 9, 5, 3])
+    let parameters = Parameters(initializing: architecture, using: &generator)
+    let rows = 7
+    let x = randomFloats(rows * architecture.inputs, using: &generator)
+    let labels = randomLabels(rows, classes: architecture.classes, using: &generator)
+
+    let (loss, gradients) = Reference.lossAndGradients(parameters: parameters, x: x, labels: labels)
+    let exact = Exact.modelLoss(parameters.values.map(Double.init), architecture: architecture, x: x, labels: labels)
+    expectClose([loss], [exact.loss], absolute: 1e-5, "loss")
+
+    let step = 1e-4
+    var analytic: [Float] = [], numeric: [Double] = []
+    for j in parameters.values.indices {
+        var plus = parameters.values.map(Double.init), minus = plus
+        plus[j] += step
+        minus[j] -= step
+        let (lossPlus, activePlus) = Exact.modelLoss(plus, architecture: architecture, x: x, labels: labels)
+        let (lossMinus, activeMinus) = Exact.modelLoss(minus, architecture: architecture, x: x, labels: labels)
+        guard activePlus == activeMinus else { continue }
+        analytic.append(gradients[j])
+        numeric.append((lossPlus - lossMinus) / (2 * step))
+    }
+    // A kink lies within 1e-4 of a random point rarely; most of the parameters must have been checked.
+    #expect(analytic.count > parameters.values.count * 9 / 10, "only \(analytic.count) parameters away from a ReLU kink")
+    expectClose(analytic, numeric, absolute: gradientAbsolute, relative: gradientRelative, "model gradients")
+}
+
+// MARK: - Forward passes against values worked out by hand
+
+@Test func gatherNormalizeByHand() {
+    // Three images of two pixels; order [2, 0, 1] from offset 1 picks images 0 then 1.
+    // (p/255 − 0.5)/0.5: 0 → −1, 255 → 1, 51 (0.2) → −0.6, 102 (0.4) → −0.2.
+    let x = Reference.gatherNormalize(images: [0, 255, 51, 102, 204, 153], order: [2, 0, 1], offset: 1, rows: 2,
+                                      features: 2, normalization: .lesson)
+    expectClose(x, [-1, 1, -0.6, -0.2] as [Float], absolute: 1e-6, "X")
+}
+
+@Test func matmulForwardByHand() {
+    // W = [[1, 2], [3, −4]], b = [0.5, 0.5]; x = [1, 1] → [3.5, −0.5]; x = [2, −1] → [0.5, 10.5].
+    let w: [Float] = [1, 2, 3, -4], b: [Float] = [0.5, 0.5], x: [Float] = [1, 1, 2, -1]
+    let linear = Reference.matmulForward(x: x, weight: w, bias: b, rows: 2, inputs: 2, outputs: 2, relu: false)
+    let relu = Reference.matmulForward(x: x, weight: w, bias: b, rows: 2, inputs: 2, outputs: 2, relu: true)
+    expectClose(linear, [3.5, -0.5, 0.5, 10.5] as [Float], absolute: 0, "linear")
+    expectClose(relu, [3.5, 0, 0.5, 10.5] as [Float], absolute: 0, "with ReLU")
+}
+
+// Logits [1, 2, 3]: log Σ exp = 3 + log(1 + e⁻¹ + e⁻²) = 3 + log(1.5032147) = 3.4076060, so the
+// log-probabilities are [−2.4076060, −1.4076060, −0.4076060]. [1000, 1001, 1002] is the same row shifted,
+// which only the max-subtracting form survives (exp(1000) overflows). [0, 0, 0] gives −log 3 = −1.0986123.
+private let handLogits: [Float] = [1, 2, 3, 1000, 1001, 1002, 0, 0, 0]
+private let handLogProbabilities: [Double] = [-2.4076060, -1.4076060, -0.4076060, -2.4076060, -1.4076060, -0.4076060,
+                                              -1.0986123, -1.0986123, -1.0986123]
+private let handLabels: [UInt8] = [2, 0, 1]
+
+@Test func logSoftmaxForwardByHand() {
+    expectClose(Reference.logSoftmaxForward(handLogits, rows: 3, classes: 3), handLogProbabilities, absolute: 1e-6, "log-softmax")
+}
+
+@Test func nllLossByHand() {
+    // Labels [2, 0, 1] pick 0.4076060, 2.4076060 and 1.0986123; their mean is 1.3046081.
+    let loss = Reference.nllLoss(logProbabilities: handLogProbabilities.map(Float.init), labels: handLabels, rows: 3, classes: 3)
+    expectClose([loss], [1.3046081], absolute: 1e-6, "loss")
+}
+
+@Test func nllLogSoftmaxBackwardByHand() {
+    // softmax([1, 2, 3]) = [0.0900306, 0.2447285, 0.6652410]; label 2 subtracts 1 from the last; the second row
+    // likewise with label 0; the uniform row [1/3, 1/3, 1/3] with label 1. All divided by the 3 rows.
+    let expected: [Double] = [0.0900306, 0.2447285, -0.3347590, -0.9099694, 0.2447285, 0.6652410,
+                              1.0 / 3, -2.0 / 3, 1.0 / 3].map { $0 / 3 }
+    let dz = Reference.nllLogSoftmaxBackward(logProbabilities: handLogProbabilities.map(Float.init), labels: handLabels,
+                                             rows: 3, classes: 3)
+    expectClose(dz, expected, absolute: 1e-6, "dZ")
+}
+
+@Test func argmaxAndCountCorrectByHand() {
+    // A tie between classes 1 and 2 goes to 1; an all-equal row to 0.
+    let predictions = Reference.argmax([1, 3, 3, 5, -1, 0, -2, -2, -2], rows: 3, classes: 3)
+    #expect(predictions == [1, 0, 0])
+    #expect(Reference.countCorrect(predictions: predictions, labels: [1, 2, 0]) == 2)
+}
+
+// MARK: - Update rules against steps worked out by hand
+
+@Test func sgdUpdateByHand() {
+    // Plain SGD: p − lr·g = [1 − 0.05, −2 − 0.025].
+    var p: [Float] = [1, -2], unused: [Float] = []
+    Reference.sgdUpdate(parameters: &p, gradients: [0.5, 0.25], momentumBuffer: &unused, learningRate: 0.1, momentum: 0, weightDecay: 0)
+    expectClose(p, [0.95, -2.025] as [Float], absolute: 1e-6, "plain SGD")
+}
+
+@Test func sgdUpdateWithMomentumAndWeightDecayByHand() {
+    // lr 0.1, μ 0.9, λ 0.01, gradient [0.5, 0.25] twice, from p = [1, −2]:
+    // step 1: g = [0.5 + 0.01, 0.25 − 0.02] = [0.51, 0.23] = v; p = [1 − 0.051, −2 − 0.023] = [0.949, −2.023]
+    // step 2: g = [0.5 + 0.00949, 0.25 − 0.02023] = [0.50949, 0.22977];
+    //         v = 0.9·[0.51, 0.23] + g = [0.96849, 0.43677]; p = [0.949 − 0.096849, −2.023 − 0.043677]
+    var p: [Float] = [1, -2], v: [Float] = [0, 0]
+    Reference.sgdUpdate(parameters: &p, gradients: [0.5, 0.25], momentumBuffer: &v, learningRate: 0.1, momentum: 0.9, weightDecay: 0.01)
+    expectClose(p, [0.949, -2.023] as [Float], absolute: 1e-6, "p after step 1")
+    expectClose(v, [0.51, 0.23] as [Float], absolute: 1e-6, "v after step 1")
+    Reference.sgdUpdate(parameters: &p, gradients: [0.5, 0.25], momentumBuffer: &v, learningRate: 0.1, momentum: 0.9, weightDecay: 0.01)
+    expectClose(p, [0.852151, -2.066677] as [Float], absolute: 1e-6, "p after step 2")
+    expectClose(v, [0.96849, 0.43677] as [Float], absolute: 1e-6, "v after step 2")
+}
+
+@Test func adamUpdateByHand() {
+    // lr 0.1, β (0.9, 0.999), ε 1e-8, λ 0.1, from p = [1, −2]:
+    // step 1, gradient [0.5, −0.25]: g = [0.6, −0.45]; m = 0.1·g = [0.06, −0.045]; v = 0.001·g² = [3.6e-4, 2.025e-4];
+    //   stepSize = 0.1/(1 − 0.9) = 1, √v/√0.001 = |g|, so p moves by lr·sign(g): [0.9, −1.9].
+    // step 2, gradient [−0.5, 0.1]: g = [−0.5 + 0.09, 0.1 − 0.19] = [−0.41, −0.09];
+    //   m = 0.9·m + 0.1·g = [0.013, −0.0495]; v = 0.999·v + 0.001·g² = [5.27740e-4, 2.103975e-4];
+    //   stepSize = 0.1/0.19 = 0.5263158, √(1 − 0.999²) = 0.0447102, √v/0.0447102 = [0.513810, 0.324423];
+    //   p −= 0.5263158·m/that = [0.0133164, −0.0803041] → [0.8866836, −1.8196959].
+    var config = OptimizerConfig(kind: .adam, learningRate: 0.1, weightDecay: 0.1)
+    config.epsilon = 1e-8
+    // β2 = 0.999 is not exact in Float, so 1 − β2 is 0.00099998713 and v lands 1.3e-5 (relative) from the
+    // decimal values; v is checked to 1e-4 relative, p and m (whose factors are exact enough) absolutely.
+    var p: [Float] = [1, -2], m: [Float] = [0, 0], v: [Float] = [0, 0]
+    Reference.adamUpdate(parameters: &p, gradients: [0.5, -0.25], expAvg: &m, expAvgSq: &v, step: 1, config: config)
+    expectClose(p, [0.9, -1.9] as [Float], absolute: 1e-6, "p after step 1")
+    expectClose(m, [0.06, -0.045] as [Float], absolute: 1e-7, "m after step 1")
+    expectClose(v, [3.6e-4, 2.025e-4] as [Float], absolute: 0, relative: 1e-4, "v after step 1")
+    Reference.adamUpdate(parameters: &p, gradients: [-0.5, 0.1], expAvg: &m, expAvgSq: &v, step: 2, config: config)
+    expectClose(p, [0.8866836, -1.8196959] as [Float], absolute: 1e-6, "p after step 2")
+    expectClose(m, [0.013, -0.0495] as [Float], absolute: 1e-7, "m after step 2")
+    expectClose(v, [5.27740e-4, 2.103975e-4] as [Float], absolute: 0, relative: 1e-4, "v after step 2")
+}
+
+// MARK: - The composite step
+
+@Test(arguments: [
+    OptimizerConfig(kind: .sgd, learningRate: 0.05),
+    OptimizerConfig(kind: .sgd, learningRate: 0.05, momentum: 0.9, weightDecay: 0.01),
+    OptimizerConfig(kind: .adam, learningRate: 0.01, weightDecay: 0.01),
+])
+func trainStepIsGradientsThenUpdate(optimizer: OptimizerConfig) {
+    var generator = seededGenerator()
+    let architecture = Architecture(sizes: [11, 7, 3])
+    var parameters = Parameters(initializing: architecture, using: &generator)
+    var state = OptimizerState(fresh: optimizer, parameterCount: architecture.parameterCount)
+    var expected = parameters.values
+    var buffers = state.buffers
+    for step in 1...3 {
+        let x = randomFloats(5 * architecture.inputs, using: &generator)
+        let labels = randomLabels(5, classes: architecture.classes, using: &generator)
+        let (expectedLoss, gradients) = Reference.lossAndGradients(parameters: Parameters(architecture: architecture, values: expected),
+                                                                   x: x, labels: labels)
+        switch optimizer.kind {
+        case .sgd:
+            var v = buffers["momentum_buffer"] ?? []
+            Reference.sgdUpdate(parameters: &expected, gradients: gradients, momentumBuffer: &v, learningRate: optimizer.learningRate,
+                                momentum: optimizer.momentum, weightDecay: optimizer.weightDecay)
+            if optimizer.momentum != 0 { buffers["momentum_buffer"] = v }
+        case .adam:
+            var (m, v) = (buffers["exp_avg"]!, buffers["exp_avg_sq"]!)
+            Reference.adamUpdate(parameters: &expected, gradients: gradients, expAvg: &m, expAvgSq: &v, step: step, config: optimizer)
+            buffers = ["exp_avg": m, "exp_avg_sq": v]
+        }
+        let loss = Reference.trainStep(parameters: &parameters, state: &state, optimizer: optimizer, x: x, labels: labels)
+        #expect(loss == expectedLoss)
+        #expect(state.step == step)
+        #expect(parameters.values == expected)
+        #expect(state.buffers == buffers)
+    }
+}
