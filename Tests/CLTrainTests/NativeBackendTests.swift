@@ -1,0 +1,136 @@
+import Testing
+@testable import CLTrain
+
+/// Random uint8 images of 5×3 pixels, so the model's input width (15) matches no BLAS block size.
+private func randomDataset(_ name: String, count: Int, classes: Int, using generator: inout SeededGenerator) -> Dataset {
+    Dataset(name: name, images: (0..<(count * 15)).map { _ in UInt8.random(in: 0...255, using: &generator) },
+            labels: randomLabels(count, classes: classes, using: &generator), rows: 5, columns: 3)
+}
+
+private let architecture = Architecture(sizes: [15, 9, 7, 4])
+
+@Test(arguments: [
+    (OptimizerConfig(kind: .sgd, learningRate: 0.05), 7),
+    (OptimizerConfig(kind: .sgd, learningRate: 0.05, momentum: 0.9, weightDecay: 0.01), 33),
+    (OptimizerConfig(kind: .adam, learningRate: 0.01, weightDecay: 0.01), 7),
+])
+func nativeTrainStepsAgreeWithReference(optimizer: OptimizerConfig, batchSize: Int) throws {
+    var generator = seededGenerator()
+    let train = randomDataset("train", count: 100, classes: architecture.classes, using: &generator)
+    let test = randomDataset("test", count: 10, classes: architecture.classes, using: &generator)
+    let normalization = Normalization(mean: 0.3, std: 0.4)
+    var parameters = Parameters(initializing: architecture, using: &generator)
+    var state = OptimizerState(fresh: optimizer, parameterCount: architecture.parameterCount)
+
+    let backend = try NativeBackend(architecture: architecture, optimizer: optimizer, normalization: normalization,
+                                    batchSize: batchSize, train: train, test: test)
+    try backend.load(parameters, state)
+    var expectedLosses: [Float] = []
+    for _ in 0..<2 {
+        let order = (0..<Int32(train.count)).shuffled(using: &generator)
+        try backend.beginEpoch(order: order)
+        expectedLosses = []
+        // The last batch of each epoch is partial: 100 = 14·7 + 2 = 3·33 + 1.
+        for (batch, start) in stride(from: 0, to: train.count, by: batchSize).enumerated() {
+            let rows = min(batchSize, train.count - start)
+            try backend.trainStep(batch: batch, start: start, count: rows)
+            let x = Reference.gatherNormalize(images: train.images, order: order, offset: start, rows: rows,
+                                              features: architecture.inputs, normalization: normalization)
+            let labels = (start..<(start + rows)).map { train.labels[Int(order[$0])] }
+            expectedLosses.append(Reference.trainStep(parameters: &parameters, state: &state, optimizer: optimizer, x: x, labels: labels))
+        }
+    }
+    // OpenBLAS sums products in another order than the reference's loops, and the difference compounds over
+    // up to 30 steps (Adam divides by √v, which magnifies it for small gradients). Measured worst: 2.4e-7 in a
+    // loss, 6e-8 in a parameter, so 1e-5 + 1e-4 relative leaves a wide margin and still fails any wrong
+    // gradient, index or update, which shifts values by the learning rate times a gradient, ~1e-3.
+    let (finalParameters, finalState) = try backend.snapshot()
+    expectClose(try backend.losses(count: expectedLosses.count), expectedLosses, absolute: 1e-5, relative: 1e-4, "losses")
+    expectClose(finalParameters.values, parameters.values, absolute: 1e-5, relative: 1e-4, "parameters")
+    #expect(finalState.step == state.step)
+    #expect(Set(finalState.buffers.keys) == Set(state.buffers.keys))
+    for (name, expected) in state.buffers {
+        expectClose(finalState.buffers[name] ?? [], expected, absolute: 1e-6, relative: 1e-4, name)
+    }
+}
+
+@Test func nativeEvaluateAgreesWithReference() throws {
+    var generator = seededGenerator()
+    // More test samples than one evaluation chunk, and not a multiple of it.
+    let test = randomDataset("test", count: 1003, classes: architecture.classes, using: &generator)
+    let train = randomDataset("train", count: 10, classes: architecture.classes, using: &generator)
+    let parameters = Parameters(initializing: architecture, using: &generator)
+    let backend = try NativeBackend(architecture: architecture, optimizer: .lesson, normalization: .lesson,
+                                    batchSize: 64, train: train, test: test)
+    #expect(backend.evaluationRows < test.count)
+    try backend.load(parameters, OptimizerState())
+    let evaluation = try backend.evaluate()
+
+    let x = Reference.gatherNormalize(images: test.images, order: (0..<Int32(test.count)).map { $0 }, offset: 0, rows: test.count,
+                                      features: architecture.inputs, normalization: .lesson)
+    let logp = Reference.forward(parameters: parameters, x: x, rows: test.count)
+    let loss = Reference.nllLoss(logProbabilities: logp, labels: test.labels, rows: test.count, classes: architecture.classes)
+    // Both sum a thousand Float per-sample losses of ~1.4, each a few ulps apart.
+    expectClose([evaluation.loss], [loss], absolute: 1e-5, relative: 1e-5, "test loss")
+
+    let predictions = Reference.argmax(logp, rows: test.count, classes: architecture.classes)
+    let classes = architecture.classes
+    // Only a near-tie between the two best classes may legitimately go either way under different rounding.
+    let decided = (0..<test.count).filter { n in
+        let sorted = logp[(n * classes)..<((n + 1) * classes)].sorted(by: >)
+        return sorted[0] - sorted[1] > 1e-5
+    }
+    #expect(decided.count > test.count * 9 / 10)
+    let disagreements = decided.filter { Int32(evaluation.predictions[$0]) != predictions[$0] }
+    #expect(disagreements.isEmpty, "predictions differ at samples \(disagreements.prefix(5))")
+}
+
+@Test func nativeLossFallsOnALearnableProblem() throws {
+    var generator = seededGenerator()
+    // Class c lights up the pixels ≡ c (mod 4) and leaves the others dark, under noise.
+    func dataset(_ name: String, count: Int) -> Dataset {
+        let labels = randomLabels(count, classes: 4, using: &generator)
+        let images = labels.flatMap { label in
+            (0..<15).map { pixel in pixel % 4 == Int(label) ? UInt8.random(in: 150...255, using: &generator)
+                                                            : UInt8.random(in: 0...100, using: &generator) }
+        }
+        return Dataset(name: name, images: images, labels: labels, rows: 5, columns: 3)
+    }
+    let train = dataset("train", count: 99), test = dataset("test", count: 51)
+    let optimizer = OptimizerConfig(kind: .sgd, learningRate: 0.1, momentum: 0.9)
+    let backend = try NativeBackend(architecture: architecture, optimizer: optimizer, normalization: .lesson, batchSize: 9,
+                                    train: train, test: test)
+    try backend.load(Parameters(initializing: architecture, using: &generator),
+                     OptimizerState(fresh: optimizer, parameterCount: architecture.parameterCount))
+    var epochLosses: [Float] = []
+    for _ in 0..<10 {
+        try backend.beginEpoch(order: (0..<Int32(train.count)).shuffled(using: &generator))
+        for batch in 0..<11 { try backend.trainStep(batch: batch, start: batch * 9, count: 9) }
+        epochLosses.append(try backend.losses(count: 11).reduce(0, +) / 11)
+    }
+    print("epoch losses \(epochLosses)")
+    #expect(epochLosses.last! < epochLosses.first! / 4, "loss went from \(epochLosses.first!) to \(epochLosses.last!)")
+    #expect(try backend.evaluate().accuracy(labels: test.labels) > 0.9)
+}
+
+@Test func nativeLoadRejectsMismatchedState() throws {
+    var generator = seededGenerator()
+    let train = randomDataset("train", count: 10, classes: 4, using: &generator)
+    let adam = OptimizerConfig(kind: .adam)
+    let backend = try NativeBackend(architecture: architecture, optimizer: adam, normalization: .lesson, batchSize: 4,
+                                    train: train, test: train)
+    let parameters = Parameters(initializing: architecture, using: &generator)
+    #expect(throws: NativeBackendError.self) { try backend.load(parameters, OptimizerState()) }
+    let other = Parameters(initializing: Architecture(sizes: [15, 4]), using: &generator)
+    #expect(throws: NativeBackendError.self) {
+        try backend.load(other, OptimizerState(fresh: adam, parameterCount: other.values.count))
+    }
+    #expect(throws: NativeBackendError.self) { try backend.beginEpoch(order: [0, 10]) }
+
+    let state = OptimizerState(step: 3, buffers: ["exp_avg": randomFloats(parameters.values.count, using: &generator),
+                                                  "exp_avg_sq": randomFloats(parameters.values.count, in: 0...1, using: &generator)])
+    try backend.load(parameters, state)
+    let (snapshotParameters, snapshotState) = try backend.snapshot()
+    #expect(snapshotParameters == parameters)
+    #expect(snapshotState == state)
+}
