@@ -6,7 +6,8 @@ extension DatasetKind: ExpressibleByArgument {}
 /// `--data`, `--train`/`--test` and `--dataset`, shared by every command that reads data.
 struct DataOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "Folder holding the four IDX files (.gz or not). Default: $CLTRAIN_DATA, else the user cache.",
+        "Folder holding the four IDX files (.gz or not). Default: $CLTRAIN_DATA, else the user cache "
+            + "(fashion: /usr/share/datasets/fashion-mnist first).",
         valueName: "dir"))
     var data: String?
 
@@ -16,7 +17,7 @@ struct DataOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Test file: CSV or IDX, detected by content.", valueName: "file"))
     var test: String?
 
-    @Option(name: .long, help: "Which dataset: \(DatasetKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(name: .long, help: "MNIST digits or Fashion-MNIST clothing.")
     var dataset: DatasetKind = .mnist
 
     func validate() throws {

@@ -244,6 +244,14 @@ struct DataTests {
             == .corruptGzip(images, reason: "the stream ends early; the file is truncated"))
     }
 
+    @Test func folderGivenAsFile() throws {
+        let folder = try TemporaryFolder()
+        let testFile = try folder.write("test.csv", csv(test, header: false))
+        let error = loadError(DataRequest(trainFile: folder.path, testFile: testFile))
+        guard case .unreadable(let path, _)? = error else { Issue.record("got \(String(describing: error))"); return }
+        #expect(path == folder.path)
+    }
+
     @Test func emptyFile() throws {
         let folder = try TemporaryFolder()
         try folder.writeIDX(train: train, test: test)

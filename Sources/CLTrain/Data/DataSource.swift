@@ -206,8 +206,12 @@ extension DataRequest {
 
 /// The file's bytes, inflated when gzip-compressed.
 func readBytes(_ path: String) throws -> [UInt8] {
-    guard FileManager.default.fileExists(atPath: path) else {
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
         throw DataError.missingFile(path, hint: "check the path")
+    }
+    if isFolder.boolValue {
+        throw DataError.unreadable(path, reason: "it is a folder; --train and --test take files, --data takes a folder")
     }
     let data: Data
     do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
