@@ -6,7 +6,7 @@ struct CLTrainCommand: ParsableCommand {
         commandName: "cltrain",
         abstract: "Train a small neural network on MNIST on any OpenCL device, or on the host with --cpu.",
         subcommands: [
-            DevicesCommand.self, SelftestCommand.self,
+            DevicesCommand.self, SelftestCommand.self, DataCommand.self, FetchCommand.self,
         ]
     )
 }

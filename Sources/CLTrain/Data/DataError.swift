@@ -1,0 +1,59 @@
+/// Why data could not be read or fetched. Every message is one line that names the file first,
+/// so a user sees which file to replace and, where it helps, the command that fixes it.
+public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// `hint` says how to get the file, e.g. "run `cltrain fetch`".
+    case missingFile(String, hint: String)
+    case unreadable(String, reason: String)
+    case emptyFile(String)
+    case badMagic(String, found: UInt32, expected: UInt32)
+    case truncated(String, expectedBytes: Int, actualBytes: Int)
+    case trailingBytes(String, expectedBytes: Int, actualBytes: Int)
+    case countMismatch(images: String, imageCount: Int, labels: String, labelCount: Int)
+    case imageSize(String, rows: Int, columns: Int)
+    /// `index` is the sample's position; `line` is set for CSV files.
+    case labelOutOfRange(String, label: Int, index: Int, line: Int?)
+    case malformedCSV(String, line: Int, reason: String)
+    case corruptGzip(String, reason: String)
+    case checksumMismatch(String, expected: String, actual: String)
+    /// The request names its sources inconsistently, e.g. `--train` without `--test`.
+    case invalidRequest(String)
+    case fetchFailed(String)
+
+    public var description: String {
+        switch self {
+        case .missingFile(let path, let hint):
+            return "\(path): no such file; \(hint)"
+        case .unreadable(let path, let reason):
+            return "\(path): cannot read it: \(reason)"
+        case .emptyFile(let path):
+            return "\(path): the file is empty; delete it and fetch it again (`cltrain fetch`)"
+        case .badMagic(let path, let found, let expected):
+            return "\(path): not an IDX \(expected == IDX.imagesMagic ? "images" : "labels") file: magic number "
+                + "\(hex(found)), expected \(hex(expected))"
+        case .truncated(let path, let expected, let actual):
+            return "\(path): truncated: its header promises \(expected) bytes, the file has \(actual)"
+        case .trailingBytes(let path, let expected, let actual):
+            return "\(path): \(actual - expected) bytes more than its header promises (\(expected)); the file is damaged"
+        case .countMismatch(let images, let imageCount, let labels, let labelCount):
+            return "\(images): holds \(imageCount) images but \(labels) holds \(labelCount) labels; use files of the same split"
+        case .imageSize(let path, let rows, let columns):
+            return "\(path): images are \(rows)×\(columns) pixels; cltrain needs 28×28 (MNIST or Fashion-MNIST)"
+        case .labelOutOfRange(let path, let label, let index, let line):
+            let place = line.map { "line \($0)" } ?? "sample \(index)"
+            return "\(path): \(place): label \(label) is outside 0–9"
+        case .malformedCSV(let path, let line, let reason):
+            return "\(path): line \(line): \(reason); expected `label,p0,…,p783` with values 0–255"
+        case .corruptGzip(let path, let reason):
+            return "\(path): corrupted gzip stream (\(reason)); delete it and fetch it again (`cltrain fetch`)"
+        case .checksumMismatch(let path, let expected, let actual):
+            return "\(path): MD5 \(actual) differs from the published \(expected); the download is damaged or not the canonical set"
+        case .invalidRequest(let reason), .fetchFailed(let reason):
+            return reason
+        }
+    }
+}
+
+private func hex(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16)
+    return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+}

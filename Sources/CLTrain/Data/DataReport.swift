@@ -1,0 +1,45 @@
+/// One split's file, compared with the published checksum.
+public struct ChecksumCheck: Sendable, Equatable {
+    public let file: IDXFile
+    public let md5: String
+    public let expected: String
+    public var matches: Bool { md5 == expected }
+}
+
+extension LoadedData {
+    /// The MD5 of each split re-encoded as IDX, against the published files: the same verdict whether the data was
+    /// read from raw IDX, gzip or CSV.
+    public func checksums() -> [ChecksumCheck] {
+        [(IDXFile.trainImages, IDX.encodeImages(train)), (.trainLabels, IDX.encodeLabels(train)),
+         (.testImages, IDX.encodeImages(test)), (.testLabels, IDX.encodeLabels(test))].map { file, bytes in
+            ChecksumCheck(file: file, md5: MD5.hex(bytes), expected: kind.canonicalMD5(file))
+        }
+    }
+
+    /// What `cltrain data` prints: source, files, sizes, label histograms and the checksum verdict.
+    public func report() -> String {
+        var lines = ["\(kind.displayName) from \(source)", "files:"]
+        lines += files.map { "  " + abbreviated($0) }
+        lines.append("split  samples  image  label counts 0–9")
+        for split in [train, test] {
+            var counts = [Int](repeating: 0, count: 10)
+            for label in split.labels { counts[Int(label)] += 1 }
+            let name = split.name.split(separator: " ").last.map(String.init) ?? split.name
+            lines.append(pad(name, 5) + "  " + pad("\(split.count)", 7, right: true) + "  \(split.rows)×\(split.columns)  "
+                + counts.map(String.init).joined(separator: " "))
+        }
+        let mismatches = checksums().filter { !$0.matches }
+        if mismatches.isEmpty {
+            lines.append("checksums: all four match the published \(kind.displayName) files")
+        } else {
+            lines.append("checksums: \(mismatches.count) of 4 differ from the published \(kind.displayName) files:")
+            lines += mismatches.map { "  \($0.file.rawValue): md5 \($0.md5), published \($0.expected)" }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+private func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
+    let fill = String(repeating: " ", count: max(0, width - text.count))
+    return right ? fill + text : text + fill
+}

@@ -1,0 +1,233 @@
+import Foundation
+
+/// Which published dataset; both share MNIST's format (28×28 uint8 images, labels 0–9, 60,000 + 10,000).
+public enum DatasetKind: String, CaseIterable, Sendable {
+    case mnist, fashion
+
+    public var displayName: String {
+        switch self {
+        case .mnist: return "MNIST"
+        case .fashion: return "Fashion-MNIST"
+        }
+    }
+
+    /// Debian's `dataset-fashion-mnist` installs the four gzip files here; MNIST has no such package.
+    public var systemDirectory: String? {
+        switch self {
+        case .mnist: return nil
+        case .fashion: return "/usr/share/datasets/fashion-mnist"
+        }
+    }
+
+    /// `$XDG_CACHE_HOME/cltrain/<kind>`, else `~/.cache/cltrain/<kind>`: where `cltrain fetch` writes.
+    public func cacheDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let base = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()) + "/.cache"
+        return base + "/cltrain/" + rawValue
+    }
+
+    public var fetchCommand: String { self == .mnist ? "cltrain fetch" : "cltrain fetch --dataset fashion" }
+
+    /// MD5 of each uncompressed IDX file as published. Checked on the uncompressed bytes because mirrors and
+    /// distributions recompress the `.gz` files (Debian's Fashion-MNIST `.gz` differ from Zalando's, their
+    /// contents do not).
+    public func canonicalMD5(_ file: IDXFile) -> String {
+        switch (self, file) {
+        case (.mnist, .trainImages): return "6bbc9ace898e44ae57da46a324031adb"
+        case (.mnist, .trainLabels): return "a25bea736e30d166cdddb491f175f624"
+        case (.mnist, .testImages): return "2646ac647ad5339dbf082846283269ea"
+        case (.mnist, .testLabels): return "27ae3e4e09519cfbb04c329615203637"
+        case (.fashion, .trainImages): return "f4a8712d7a061bf5bd6d2ca38dc4d50a"
+        case (.fashion, .trainLabels): return "9018921c3c673c538a1fc5bad174d6f9"
+        case (.fashion, .testImages): return "8181f5470baa50b63fa0f6fddb340f0a"
+        case (.fashion, .testLabels): return "15d484375f8d13e6eb1aabb0c3f46965"
+        }
+    }
+}
+
+/// The four files of a dataset, named as LeCun published them.
+public enum IDXFile: String, CaseIterable, Sendable {
+    case trainImages = "train-images-idx3-ubyte"
+    case trainLabels = "train-labels-idx1-ubyte"
+    case testImages = "t10k-images-idx3-ubyte"
+    case testLabels = "t10k-labels-idx1-ubyte"
+
+    /// Both spellings seen in the wild (`train-images-idx3-ubyte`, `train-images.idx3-ubyte`), with or without `.gz`.
+    public var spellings: [String] {
+        let dotted = rawValue.replacingOccurrences(of: "-idx", with: ".idx")
+        return [rawValue, rawValue + ".gz", dotted, dotted + ".gz"]
+    }
+
+    /// The first spelling present in `directory`.
+    public func locate(in directory: String) -> String? {
+        spellings.map { directory + "/" + $0 }.first { FileManager.default.fileExists(atPath: $0) }
+    }
+}
+
+/// Where the data comes from; the first of these that is given wins: `directory` (`--data`), `trainFile`
+/// and `testFile` (`--train`, `--test`), `$CLTRAIN_DATA`, then the default locations of `kind`.
+public struct DataRequest: Sendable {
+    public var kind: DatasetKind
+    public var directory: String?
+    public var trainFile: String?
+    public var testFile: String?
+
+    public init(kind: DatasetKind = .mnist, directory: String? = nil, trainFile: String? = nil, testFile: String? = nil) {
+        self.kind = kind
+        self.directory = directory
+        self.trainFile = trainFile
+        self.testFile = testFile
+    }
+}
+
+public struct LoadedData: Sendable {
+    public let train: Dataset
+    public let test: Dataset
+    /// Where it came from and in which format, e.g. "~/.cache/cltrain/mnist (IDX)".
+    public let source: String
+    public let kind: DatasetKind
+    /// Every file read, in the order train images, train labels, test images, test labels (CSV: train, test).
+    public let files: [String]
+}
+
+extension DataRequest {
+    /// Reads and validates both splits. Throws `DataError` naming the file at fault; nothing is returned half-read.
+    public func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LoadedData {
+        switch try location(environment: environment) {
+        case .files(let train, let test):
+            let (trainSet, trainFiles, trainFormat) = try loadFile(train, split: "train")
+            let (testSet, testFiles, testFormat) = try loadFile(test, split: "test")
+            let format = trainFormat == testFormat ? trainFormat : "\(trainFormat) + \(testFormat)"
+            return LoadedData(train: trainSet, test: testSet, source: "\(abbreviated(train)) + \(abbreviated(test)) (\(format))",
+                              kind: kind, files: trainFiles + testFiles)
+        case .directory(let directory, let hint):
+            let paths = try IDXFile.allCases.map { file in
+                guard let path = file.locate(in: directory) else {
+                    throw DataError.missingFile(directory + "/" + file.rawValue, hint: hint)
+                }
+                return path
+            }
+            let train = try loadIDX(images: paths[0], labels: paths[1], split: "train")
+            let test = try loadIDX(images: paths[2], labels: paths[3], split: "test")
+            return LoadedData(train: train, test: test, source: "\(abbreviated(directory)) (IDX)", kind: kind, files: paths)
+        }
+    }
+
+    /// True when nothing was named explicitly and the default location lacks the files, so a fetch would help.
+    public func wouldFetch(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        guard directory == nil, trainFile == nil, testFile == nil, nonEmpty(environment["CLTRAIN_DATA"]) == nil else {
+            return false
+        }
+        return !defaultDirectories(environment: environment).contains(where: isComplete)
+    }
+
+    private enum Location {
+        case files(train: String, test: String)
+        /// `hint` tells the user how to fill the folder when a file is missing.
+        case directory(String, hint: String)
+    }
+
+    private func location(environment: [String: String]) throws -> Location {
+        let fill = "`\(kind.fetchCommand)` downloads \(kind.displayName) into \(abbreviated(kind.cacheDirectory(environment: environment)))"
+        if let directory {
+            if trainFile != nil || testFile != nil {
+                throw DataError.invalidRequest("--data excludes --train and --test; name a folder or two files")
+            }
+            return .directory(directory, hint: "--data needs the four IDX files there (.gz or not); \(fill)")
+        }
+        switch (trainFile, testFile) {
+        case let (train?, test?): return .files(train: train, test: test)
+        case (_?, nil): throw DataError.invalidRequest("--train needs --test too")
+        case (nil, _?): throw DataError.invalidRequest("--test needs --train too")
+        case (nil, nil): break
+        }
+        if let directory = nonEmpty(environment["CLTRAIN_DATA"]) {
+            return .directory(directory, hint: "CLTRAIN_DATA names this folder; put the four IDX files there or unset it and run `\(kind.fetchCommand)`")
+        }
+        let candidates = defaultDirectories(environment: environment)
+        let chosen = candidates.first(where: isComplete)
+            ?? candidates.first { directory in IDXFile.allCases.contains { $0.locate(in: directory) != nil } }
+            ?? kind.cacheDirectory(environment: environment)
+        return .directory(chosen, hint: "run `\(kind.fetchCommand)`, or name the data with --data DIR or --train FILE --test FILE")
+    }
+
+    private func defaultDirectories(environment: [String: String]) -> [String] {
+        [kind.systemDirectory, kind.cacheDirectory(environment: environment)].compactMap { $0 }
+    }
+
+    private func isComplete(_ directory: String) -> Bool {
+        IDXFile.allCases.allSatisfy { $0.locate(in: directory) != nil }
+    }
+
+    private func loadIDX(images: String, labels: String, split: String) throws -> Dataset {
+        let (pixels, count) = try IDX.images(readBytes(images), path: images)
+        let labelValues = try IDX.labels(readBytes(labels), path: labels)
+        guard labelValues.count == count else {
+            throw DataError.countMismatch(images: images, imageCount: count, labels: labels, labelCount: labelValues.count)
+        }
+        return Dataset(name: "\(kind.displayName) \(split)", images: pixels, labels: labelValues)
+    }
+
+    /// A `--train`/`--test` file: CSV, or one IDX file of a pair whose partner sits beside it.
+    private func loadFile(_ path: String, split: String) throws -> (Dataset, [String], String) {
+        let bytes = try readBytes(path)
+        switch IDX.magic(bytes) {
+        case IDX.imagesMagic?:
+            let labels = try partner(of: path, swapping: [("images", "labels"), ("idx3", "idx1")])
+            return (try loadIDX(images: path, labels: labels, split: split), [path, labels], "IDX")
+        case IDX.labelsMagic?:
+            let images = try partner(of: path, swapping: [("labels", "images"), ("idx1", "idx3")])
+            return (try loadIDX(images: images, labels: path, split: split), [images, path], "IDX")
+        default:
+            // IDX files start with two zero bytes; CSV starts with a digit or a header word.
+            if bytes.count >= 2, bytes[0] == 0, bytes[1] == 0 {
+                throw DataError.badMagic(path, found: IDX.magic(bytes) ?? 0, expected: IDX.imagesMagic)
+            }
+            let (pixels, labels) = try CSV.parse(bytes, path: path)
+            return (Dataset(name: "\(kind.displayName) \(split)", images: pixels, labels: labels), [path], "CSV")
+        }
+    }
+
+    /// The labels file for an images file (or the reverse): same folder, name with the words swapped, `.gz` or not.
+    private func partner(of path: String, swapping pairs: [(String, String)]) throws -> String {
+        let url = URL(fileURLWithPath: path)
+        let name = url.lastPathComponent
+        let hint = "an IDX file passed with --train or --test needs its partner beside it, named like "
+            + "train-images-idx3-ubyte and train-labels-idx1-ubyte (.gz or not)"
+        let swapped = pairs.reduce(name) { $0.replacingOccurrences(of: $1.0, with: $1.1) }
+        guard swapped != name else { throw DataError.invalidRequest("\(path): cannot tell its partner's name; \(hint)") }
+        let base = url.deletingLastPathComponent().path + "/" + (swapped.hasSuffix(".gz") ? String(swapped.dropLast(3)) : swapped)
+        guard let found = [base, base + ".gz"].first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw DataError.missingFile(base, hint: hint)
+        }
+        return found
+    }
+}
+
+/// The file's bytes, inflated when gzip-compressed.
+func readBytes(_ path: String) throws -> [UInt8] {
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+        throw DataError.missingFile(path, hint: "check the path")
+    }
+    if isFolder.boolValue {
+        throw DataError.unreadable(path, reason: "it is a folder; --train and --test take files, --data takes a folder")
+    }
+    let data: Data
+    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+        throw DataError.unreadable(path, reason: error.localizedDescription)
+    }
+    if data.isEmpty { throw DataError.emptyFile(path) }
+    let bytes = [UInt8](data)
+    return Gzip.isCompressed(bytes) ? try Gzip.decompress(bytes, path: path) : bytes
+}
+
+/// `path` with the home folder shown as `~`, as users type it.
+func abbreviated(_ path: String) -> String {
+    let home = NSHomeDirectory()
+    return path.hasPrefix(home + "/") ? "~" + path.dropFirst(home.count) : path
+}
+
+private func nonEmpty(_ value: String?) -> String? {
+    value.flatMap { $0.isEmpty ? nil : $0 }
+}

@@ -1,0 +1,70 @@
+/// The IDX format of LeCun's MNIST files: a big-endian header (magic, then one 32-bit size per dimension)
+/// followed by the uint8 payload. Images are `idx3` (count, rows, columns), labels `idx1` (count).
+public enum IDX {
+    /// 0x00 0x00, type 0x08 (unsigned byte), 3 dimensions.
+    public static let imagesMagic: UInt32 = 0x0000_0803
+    /// 0x00 0x00, type 0x08 (unsigned byte), 1 dimension.
+    public static let labelsMagic: UInt32 = 0x0000_0801
+
+    static func magic(_ bytes: [UInt8]) -> UInt32? {
+        bytes.count >= 4 ? bigEndian(bytes, at: 0) : nil
+    }
+
+    /// Pixels of 28×28 images. `path` only names the file in errors.
+    static func images(_ bytes: [UInt8], path: String) throws -> (pixels: [UInt8], count: Int) {
+        let dimensions = try header(bytes, magic: imagesMagic, dimensions: 3, path: path)
+        let (count, rows, columns) = (dimensions[0], dimensions[1], dimensions[2])
+        guard rows == 28, columns == 28 else { throw DataError.imageSize(path, rows: rows, columns: columns) }
+        let payload = try checkedPayload(bytes, headerBytes: 16, payloadBytes: count * rows * columns, path: path)
+        return (Array(bytes[payload]), count)
+    }
+
+    /// Class indices, each checked to be 0–9.
+    static func labels(_ bytes: [UInt8], path: String) throws -> [UInt8] {
+        let count = try header(bytes, magic: labelsMagic, dimensions: 1, path: path)[0]
+        let labels = Array(bytes[try checkedPayload(bytes, headerBytes: 8, payloadBytes: count, path: path)])
+        if let index = labels.firstIndex(where: { $0 > 9 }) {
+            throw DataError.labelOutOfRange(path, label: Int(labels[index]), index: index, line: nil)
+        }
+        return labels
+    }
+
+    /// The canonical file bytes for `dataset`'s images, so converted data can be checked against published MD5s.
+    public static func encodeImages(_ dataset: Dataset) -> [UInt8] {
+        encode(magic: imagesMagic, dimensions: [dataset.count, dataset.rows, dataset.columns]) + dataset.images
+    }
+
+    public static func encodeLabels(_ dataset: Dataset) -> [UInt8] {
+        encode(magic: labelsMagic, dimensions: [dataset.count]) + dataset.labels
+    }
+
+    private static func encode(magic: UInt32, dimensions: [Int]) -> [UInt8] {
+        ([magic] + dimensions.map { UInt32($0) }).flatMap { word in
+            (0..<4).reversed().map { UInt8(truncatingIfNeeded: word >> (8 * UInt32($0))) }
+        }
+    }
+
+    private static func header(_ bytes: [UInt8], magic expected: UInt32, dimensions: Int, path: String) throws -> [Int] {
+        if bytes.isEmpty { throw DataError.emptyFile(path) }
+        let headerBytes = 4 + 4 * dimensions
+        guard let found = magic(bytes) else {
+            throw DataError.truncated(path, expectedBytes: headerBytes, actualBytes: bytes.count)
+        }
+        guard found == expected else { throw DataError.badMagic(path, found: found, expected: expected) }
+        guard bytes.count >= headerBytes else {
+            throw DataError.truncated(path, expectedBytes: headerBytes, actualBytes: bytes.count)
+        }
+        return (0..<dimensions).map { Int(bigEndian(bytes, at: 4 + 4 * $0)) }
+    }
+
+    private static func checkedPayload(_ bytes: [UInt8], headerBytes: Int, payloadBytes: Int, path: String) throws -> Range<Int> {
+        let expected = headerBytes + payloadBytes
+        if bytes.count < expected { throw DataError.truncated(path, expectedBytes: expected, actualBytes: bytes.count) }
+        if bytes.count > expected { throw DataError.trailingBytes(path, expectedBytes: expected, actualBytes: bytes.count) }
+        return headerBytes..<expected
+    }
+
+    private static func bigEndian(_ bytes: [UInt8], at offset: Int) -> UInt32 {
+        bytes[offset..<(offset + 4)].reduce(0) { $0 << 8 | UInt32($1) }
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import CLTrain
+
+extension DatasetKind: ExpressibleByArgument {}
+
+/// `--data`, `--train`/`--test` and `--dataset`, shared by every command that reads data.
+struct DataOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Folder holding the four IDX files (.gz or not). Default: $CLTRAIN_DATA, else the user cache "
+            + "(fashion: /usr/share/datasets/fashion-mnist first).",
+        valueName: "dir"))
+    var data: String?
+
+    @Option(name: .long, help: ArgumentHelp("Training file: CSV (label,p0,…,p783) or IDX, detected by content.", valueName: "file"))
+    var train: String?
+
+    @Option(name: .long, help: ArgumentHelp("Test file: CSV or IDX, detected by content.", valueName: "file"))
+    var test: String?
+
+    @Option(name: .long, help: "MNIST digits or Fashion-MNIST clothing.")
+    var dataset: DatasetKind = .mnist
+
+    func validate() throws {
+        if data != nil && (train != nil || test != nil) {
+            throw ValidationError("--data excludes --train and --test; pass a folder or two files")
+        }
+        if (train == nil) != (test == nil) {
+            throw ValidationError("--train and --test go together; pass both")
+        }
+    }
+
+    var request: DataRequest {
+        DataRequest(kind: dataset, directory: data, trainFile: train, testFile: test)
+    }
+}

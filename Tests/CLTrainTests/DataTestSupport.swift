@@ -1,0 +1,75 @@
+import CZlib
+import Foundation
+@testable import CLTrain
+
+/// A fresh folder per test, removed when the value is released; tests never touch the user's cache.
+final class TemporaryFolder {
+    let path: String
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("cltrain-data-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    @discardableResult
+    func write(_ name: String, _ bytes: [UInt8]) throws -> String {
+        let file = path + "/" + name
+        try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        return file
+    }
+
+    func write(_ name: String, _ text: String) throws -> String { try write(name, Array(text.utf8)) }
+
+    /// The four IDX files of `train` and `test` in `subfolder`, named canonically or dotted, optionally gzipped.
+    func writeIDX(train: Dataset, test: Dataset, gzip: Bool = false, dotted: Bool = false, under subfolder: String = ".") throws {
+        let contents: [(IDXFile, [UInt8])] = [(.trainImages, IDX.encodeImages(train)), (.trainLabels, IDX.encodeLabels(train)),
+                                              (.testImages, IDX.encodeImages(test)), (.testLabels, IDX.encodeLabels(test))]
+        for (file, bytes) in contents {
+            let name = dotted ? file.spellings[2] : file.rawValue
+            try write(subfolder + "/" + name + (gzip ? ".gz" : ""), gzip ? try gzipped(bytes) : bytes)
+        }
+    }
+}
+
+/// `count` random images and labels, seeded so a failure can be replayed.
+func randomDataset(_ name: String, count: Int, seed: UInt64) -> Dataset {
+    var generator = SeededGenerator(seed: seed)
+    let images = (0..<(count * 784)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    let labels = (0..<count).map { _ in UInt8.random(in: 0...9, using: &generator) }
+    return Dataset(name: name, images: images, labels: labels)
+}
+
+/// `dataset` as Kaggle-style CSV rows.
+func csv(_ dataset: Dataset, header: Bool, lineEnding: String = "\n") -> String {
+    var lines = header ? ["label," + (1...28).flatMap { r in (1...28).map { c in "\(r)x\(c)" } }.joined(separator: ",")] : []
+    for index in 0..<dataset.count {
+        lines.append(([dataset.labels[index]] + dataset.image(index)).map(String.init).joined(separator: ","))
+    }
+    return lines.joined(separator: lineEnding) + lineEnding
+}
+
+/// gzip-compresses `bytes` with zlib (windowBits 15 + 16 selects the gzip wrapper).
+func gzipped(_ bytes: [UInt8]) throws -> [UInt8] {
+    var stream = z_stream()
+    guard deflateInit2_(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+                        zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else { throw GzipTestError() }
+    defer { deflateEnd(&stream) }
+    var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(bytes.count))) + 64)
+    var input = bytes
+    let status = input.withUnsafeMutableBufferPointer { inputBuffer in
+        output.withUnsafeMutableBufferPointer { outputBuffer in
+            stream.next_in = inputBuffer.baseAddress
+            stream.avail_in = UInt32(inputBuffer.count)
+            stream.next_out = outputBuffer.baseAddress
+            stream.avail_out = UInt32(outputBuffer.count)
+            return deflate(&stream, Z_FINISH)
+        }
+    }
+    guard status == Z_STREAM_END else { throw GzipTestError() }
+    return Array(output[..<Int(stream.total_out)])
+}
+
+struct GzipTestError: Error {}
