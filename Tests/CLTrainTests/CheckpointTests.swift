@@ -51,7 +51,7 @@ func sampleCheckpoint(_ architecture: Architecture = .lesson, kind: OptimizerCon
         let scratch = try ScratchDirectory()
         let architecture = Architecture(hidden: [32, 16])
         try sampleCheckpoint(architecture, seed: 1).save(to: scratch.file("m.safetensors"))
-        let (tensors, metadata) = try SafeTensors.decode(CheckpointFile.contents(of: scratch.file("m.safetensors")), path: "m")
+        let (tensors, metadata) = try SafeTensors.decode(FileBytes.contents(of: scratch.file("m.safetensors")), path: "m")
         #expect(tensors.mapValues(\.shape) == ["0.weight": [32, 784], "0.bias": [32], "2.weight": [16, 32], "2.bias": [16],
                                                "4.weight": [10, 16], "4.bias": [10],
                                                "optimizer.exp_avg": [architecture.parameterCount],
@@ -64,7 +64,7 @@ func sampleCheckpoint(_ architecture: Architecture = .lesson, kind: OptimizerCon
     @Test func dataIsAlignedToEightBytes() throws {
         let scratch = try ScratchDirectory()
         try sampleCheckpoint(seed: 2).save(to: scratch.file("m.safetensors"))
-        let bytes = try CheckpointFile.contents(of: scratch.file("m.safetensors"))
+        let bytes = try FileBytes.contents(of: scratch.file("m.safetensors"))
         let headerLength = bytes[0..<8].reversed().reduce(0) { $0 << 8 | Int($1) }
         #expect((8 + headerLength) % 8 == 0)
     }
@@ -161,7 +161,7 @@ func sampleCheckpoint(_ architecture: Architecture = .lesson, kind: OptimizerCon
     func spoiled(_ spoil: (inout [String: SafeTensors.Tensor], inout [String: String]) -> Void) throws -> [UInt8] {
         let scratch = try ScratchDirectory()
         try sampleCheckpoint(seed: 10).save(to: scratch.file("m.safetensors"))
-        var (tensors, metadata) = try SafeTensors.decode(CheckpointFile.contents(of: scratch.file("m.safetensors")), path: "")
+        var (tensors, metadata) = try SafeTensors.decode(FileBytes.contents(of: scratch.file("m.safetensors")), path: "")
         var strings = metadata ?? [:]
         spoil(&tensors, &strings)
         return SafeTensors.encode(tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, metadata: strings)

@@ -7,7 +7,7 @@
 /// Tensors carry `nn.Sequential`'s names (`0.weight`, `0.bias`, `2.weight`, …) and the optimizer's state
 /// vectors are stored flat as `optimizer.<name>` (`optimizer.exp_avg`, …), each as long as all parameters
 /// together, in `Architecture.tensors` order. Everything else sits in the header's string metadata.
-public struct Checkpoint: Equatable {
+public struct Checkpoint: Equatable, Sendable {
     public var parameters: Parameters
     public var optimizer: OptimizerConfig
     public var optimizerState: OptimizerState
@@ -49,11 +49,17 @@ public struct Checkpoint: Equatable {
         }
         let tensors = architecture.tensors.map { ($0.name, SafeTensors.Tensor(shape: $0.shape, values: Array(parameters.values[$0.range]))) }
             + optimizer.stateNames.map { (Self.optimizerPrefix + $0, SafeTensors.Tensor(shape: [count], values: buffers[$0]!)) }
-        try CheckpointFile.replace(path, with: SafeTensors.encode(tensors, metadata: metadata))
+        do {
+            try FileBytes.replace(path, with: SafeTensors.encode(tensors, metadata: metadata))
+        } catch {
+            throw CheckpointError.writeFailed(path: path, step: error.step, reason: error.reason)
+        }
     }
 
     public static func load(from path: String) throws -> Checkpoint {
-        let (tensors, stored) = try SafeTensors.decode(CheckpointFile.contents(of: path), path: path)
+        let bytes: [UInt8]
+        do { bytes = try FileBytes.contents(of: path) } catch { throw CheckpointError.unreadable(path: path, reason: error.reason) }
+        let (tensors, stored) = try SafeTensors.decode(bytes, path: path)
         let metadata = Metadata(path: path, values: stored ?? [:])
         let version = try metadata.string(formatKey)
         guard version == formatVersion else { throw CheckpointError.unsupportedFormat(path: path, version: version) }
