@@ -1,0 +1,107 @@
+import Foundation
+
+/// The safetensors container, F32 only: an 8-byte little-endian header length N, N bytes of JSON
+/// `{"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, ..., "__metadata__": {...}}`,
+/// then the tensors' little-endian bytes back to back (offsets count from the end of the header).
+/// Decoding checks what the reference implementation checks, so a file accepted here loads in PyTorch.
+enum SafeTensors {
+    struct Tensor: Equatable {
+        var shape: [Int]
+        var values: [Float]
+    }
+
+    static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String]) -> [UInt8] {
+        var header: [String: Any] = ["__metadata__": metadata]
+        var data: [UInt8] = []
+        for (name, tensor) in tensors {
+            let begin = data.count
+            tensor.values.map(\.bitPattern.littleEndian).withUnsafeBytes { data.append(contentsOf: $0) }
+            header[name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [begin, data.count]] as [String: Any]
+        }
+        // Only strings, integers, arrays and dictionaries go in, which JSONSerialization always accepts.
+        var json = [UInt8](try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys, .withoutEscapingSlashes]))
+        // Padding keeps the data 8-byte aligned, so readers can map the file and view it as floats in place.
+        while json.count % 8 != 0 { json.append(UInt8(ascii: " ")) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(8 + json.count + data.count)
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { bytes.append(contentsOf: $0) }
+        return bytes + json + data
+    }
+
+    /// Returns the tensors by name and the metadata, or nil where the header has no `__metadata__`.
+    static func decode(_ bytes: [UInt8], path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]?) {
+        guard bytes.count >= 8 else { throw CheckpointError.tooShort(path: path, bytes: bytes.count) }
+        let headerLength = bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard headerLength <= UInt64(bytes.count - 8) else {
+            throw CheckpointError.headerBeyondFile(path: path, headerBytes: headerLength, fileBytes: bytes.count)
+        }
+        let dataStart = 8 + Int(headerLength)
+        let dataCount = bytes.count - dataStart
+        func malformed(_ problem: String) -> CheckpointError { .malformedHeader(path: path, problem: problem) }
+
+        guard let json = try? JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart])) else { throw malformed("is not JSON") }
+        guard let header = json as? [String: Any] else { throw malformed("is not a JSON object") }
+
+        var metadata: [String: String]?
+        var slots: [(name: String, shape: [Int], begin: Int, end: Int)] = []
+        for (name, value) in header {
+            if name == "__metadata__" {
+                guard let strings = value as? [String: String] else { throw malformed("has __metadata__ that is not an object of strings") }
+                metadata = strings
+                continue
+            }
+            guard let entry = value as? [String: Any] else { throw malformed("has tensor \(name) that is not an object") }
+            guard let dtype = entry["dtype"] as? String else { throw malformed("has tensor \(name) without a dtype") }
+            guard dtype == "F32" else { throw CheckpointError.unsupportedDtype(path: path, tensor: name, dtype: dtype) }
+            guard let shape = entry["shape"] as? [Int], shape.allSatisfy({ $0 >= 0 }) else {
+                throw malformed("has tensor \(name) whose shape is not a list of non-negative integers")
+            }
+            guard let offsets = entry["data_offsets"] as? [Int], offsets.count == 2 else {
+                throw malformed("has tensor \(name) whose data_offsets are not two integers")
+            }
+            let (begin, end) = (offsets[0], offsets[1])
+            guard 0 <= begin, begin <= end, end <= dataCount else {
+                throw CheckpointError.badOffsets(path: path, tensor: name,
+                                                 problem: "data_offsets \(offsets) lie outside the \(dataCount) bytes of data")
+            }
+            let needed = byteCount(shape)
+            guard needed == end - begin else {
+                throw CheckpointError.badOffsets(path: path, tensor: name, problem: "data_offsets \(offsets) span \(end - begin) bytes "
+                                                 + "but shape \(shape) of F32 needs \(needed.map(String.init) ?? "more than fit in memory")")
+            }
+            slots.append((name, shape, begin, end))
+        }
+
+        var position = 0
+        for slot in slots.sorted(by: { ($0.begin, $0.end) < ($1.begin, $1.end) }) {
+            guard slot.begin <= position else {
+                throw CheckpointError.badOffsets(path: path, tensor: slot.name,
+                                                 problem: "\(slot.begin - position) bytes before it belong to no tensor")
+            }
+            guard slot.begin == position || slot.begin == slot.end else {
+                throw CheckpointError.badOffsets(path: path, tensor: slot.name, problem: "its data overlaps another tensor's")
+            }
+            position = max(position, slot.end)
+        }
+        guard position == dataCount else { throw CheckpointError.unclaimedData(path: path, bytes: dataCount - position) }
+
+        var tensors: [String: Tensor] = [:]
+        for slot in slots {
+            let words = [UInt32](unsafeUninitializedCapacity: (slot.end - slot.begin) / 4) { words, count in
+                bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(words).copyMemory(from: .init(rebasing: $0[(dataStart + slot.begin)..<(dataStart + slot.end)])) }
+                count = words.count
+            }
+            tensors[slot.name] = Tensor(shape: slot.shape, values: words.map { Float(bitPattern: UInt32(littleEndian: $0)) })
+        }
+        return (tensors, metadata)
+    }
+
+    /// Bytes of an F32 tensor of `shape`, or nil where a hostile header's shape would overflow.
+    private static func byteCount(_ shape: [Int]) -> Int? {
+        shape.reduce(Optional(4)) { total, dimension in
+            guard let total else { return nil }
+            let (product, overflow) = total.multipliedReportingOverflow(by: dimension)
+            return overflow ? nil : product
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+
+/// One image and the model's class probabilities side by side, as the lesson's `view_classify` shows them.
+///
+/// Pixels are drawn as given: a high value is ink. MNIST is a white digit on black, so its images look
+/// right; a black-on-white drawing shows inverted, which is also how the model sees it.
+public enum DigitView {
+    private static let side = PGM.side
+
+    /// The image in half-blocks (each character is two pixel rows, so 28 × 14 characters keep the digit's
+    /// proportions) beside one bar per class; the most probable class is marked with ◀.
+    /// - Parameters:
+    ///   - pixels: 28 × 28 grey levels, row-major.
+    ///   - probabilities: one per class, e.g. `exp` of the model's log-softmax output.
+    ///   - classNames: one per class, e.g. "0" … "9".
+    public static func terminal(pixels: [UInt8], probabilities: [Float], classNames: [String]) -> String {
+        check(pixels, probabilities, classNames)
+        // Two levels per half-block; 96 keeps MNIST's anti-aliased edges, which start faint, from vanishing.
+        func ink(_ row: Int, _ column: Int) -> Bool { pixels[row * side + column] >= 96 }
+        let image = (0..<(side / 2)).map { line in
+            String((0..<side).map { column in
+                switch (ink(2 * line, column), ink(2 * line + 1, column)) {
+                case (true, true): return "█"
+                case (true, false): return "▀"
+                case (false, true): return "▄"
+                case (false, false): return " "
+                }
+            })
+        }
+        let best = mostProbable(probabilities)
+        let labelWidth = classNames.map(\.count).max() ?? 0
+        let bars = probabilities.indices.map { index in
+            let name = String(repeating: " ", count: labelWidth - classNames[index].count) + classNames[index]
+            let percent = String(format: "%5.1f%%", Double(probabilities[index]) * 100)
+            return "\(name) " + TextBar.draw(Double(probabilities[index]).clamped) + " \(percent)" + (index == best ? " ◀" : "")
+        }
+        // The bars sit in the middle of the picture's height, like matplotlib's centred bar chart.
+        let top = max((image.count - bars.count) / 2, 0)
+        let blank = String(repeating: " ", count: side)
+        return (0..<max(image.count, top + bars.count)).map { line in
+            let picture = line < image.count ? image[line] : blank
+            let bar = (top..<(top + bars.count)).contains(line) ? "   " + bars[line - top] : ""
+            return "│" + picture + "│" + bar
+        }.joined(separator: "\n") + "\n"
+    }
+
+    /// The same picture as SVG: the image as grey squares on the left, a horizontal bar chart of the
+    /// class probabilities on the right.
+    public static func svg(pixels: [UInt8], probabilities: [Float], classNames: [String]) -> String {
+        check(pixels, probabilities, classNames)
+        let cell = 10.0, margin = 20.0, top = 50.0
+        let image = Double(side) * cell
+        let chartLeft = margin + image + 70, chartWidth = 260.0
+        let rowHeight = image / Double(classNames.count)
+        let best = mostProbable(probabilities)
+        var body = [
+            SVG.text("Image", x: margin + image / 2, y: top - 14, anchor: "middle", attributes: "font-size=\"14\" font-weight=\"bold\""),
+            SVG.text("Class probability", x: chartLeft + chartWidth / 2, y: top - 14, anchor: "middle",
+                     attributes: "font-size=\"14\" font-weight=\"bold\""),
+            // Black first, then only the pixels with ink: MNIST is mostly background.
+            SVG.rect(x: margin, y: top, width: image, height: image, fill: "black"),
+            "<g shape-rendering=\"crispEdges\">",
+        ]
+        for (index, value) in pixels.enumerated() where value > 0 {
+            body.append(SVG.rect(x: margin + Double(index % side) * cell, y: top + Double(index / side) * cell,
+                                 width: cell, height: cell, fill: "rgb(\(value),\(value),\(value))"))
+        }
+        body.append("</g>")
+        for tick in stride(from: 0.0, through: 1.0, by: 0.25) {
+            let x = chartLeft + tick * chartWidth
+            body.append(SVG.line(x, top, x, top + image, stroke: "#E5E5E5"))
+            body.append(SVG.text(String(format: "%g", tick), x: x, y: top + image + 18, anchor: "middle", attributes: "fill=\"#555555\""))
+        }
+        for (index, name) in classNames.enumerated() {
+            let y = top + Double(index) * rowHeight
+            let probability = Double(probabilities[index]).clamped
+            let color = index == best ? "#0072B2" : "#8FB8D8"
+            body.append(SVG.rect(x: chartLeft, y: y + rowHeight * 0.15, width: probability * chartWidth, height: rowHeight * 0.7, fill: color))
+            body.append(SVG.text(name, x: chartLeft - 8, y: y + rowHeight / 2 + 4, anchor: "end",
+                                 attributes: index == best ? "font-weight=\"bold\"" : ""))
+            body.append(SVG.text(String(format: "%.1f%%", probability * 100), x: chartLeft + probability * chartWidth + 5,
+                                 y: y + rowHeight / 2 + 4, attributes: "fill=\"#555555\""))
+        }
+        body.append("<path d=\"M\(SVG.number(chartLeft)) \(SVG.number(top))V\(SVG.number(top + image))H\(SVG.number(chartLeft + chartWidth))\" "
+                    + "fill=\"none\" stroke=\"#333333\"/>")
+        return SVG.document(width: chartLeft + chartWidth + 60, height: top + image + 36,
+                            title: "Prediction: \(classNames[best])", body: body)
+    }
+
+    private static func check(_ pixels: [UInt8], _ probabilities: [Float], _ classNames: [String]) {
+        precondition(pixels.count == side * side, "DigitView draws 28 × 28 images, got \(pixels.count) pixels")
+        precondition(probabilities.count == classNames.count && !classNames.isEmpty, "one probability per class name")
+    }
+
+    private static func mostProbable(_ probabilities: [Float]) -> Int {
+        probabilities.indices.max { probabilities[$0] < probabilities[$1] }!
+    }
+}
+
+private extension Double {
+    /// Probabilities from a float softmax can stray a hair outside 0...1, or be NaN from a diverged model.
+    var clamped: Double { isNaN ? 0 : Swift.min(Swift.max(self, 0), 1) }
+}

@@ -1,0 +1,293 @@
+import Foundation
+import Testing
+@testable import CLTrain
+
+/// A fresh directory per test, removed when the test lets go of it, so tests running in parallel never meet.
+final class ScratchDirectory {
+    let path: String
+
+    init() throws {
+        path = NSTemporaryDirectory() + "cltrain-test-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    var contents: [String] { (try? FileManager.default.contentsOfDirectory(atPath: path).sorted()) ?? [] }
+}
+
+/// A checkpoint with every field away from its default, so a field the format forgets fails the round trip.
+func sampleCheckpoint(_ architecture: Architecture = .lesson, kind: OptimizerConfig.Kind = .adam, seed: UInt64) -> Checkpoint {
+    var generator = SeededGenerator(seed: seed)
+    var optimizer = OptimizerConfig(kind: kind, learningRate: 0.0011, momentum: kind == .sgd ? 0.9 : 0, weightDecay: 1e-4)
+    optimizer.beta1 = 0.85
+    optimizer.beta2 = 0.995
+    optimizer.epsilon = 3e-7
+    let count = architecture.parameterCount
+    let buffers = Dictionary(uniqueKeysWithValues: optimizer.stateNames.map { name in
+        (name, (0..<count).map { _ in Float.random(in: -1...1, using: &generator) })
+    })
+    return Checkpoint(parameters: Parameters(initializing: architecture, using: &generator), optimizer: optimizer,
+                      optimizerState: OptimizerState(step: 1234, buffers: buffers),
+                      normalization: Normalization(mean: 0.1307, std: 0.3081), epoch: 3, seed: seed, dataset: "MNIST train")
+}
+
+@Suite struct CheckpointRoundTripTests {
+    @Test(arguments: [(Architecture.lesson, OptimizerConfig.Kind.adam), (.lesson, .sgd),
+                      (Architecture(hidden: [32, 16, 8]), .adam), (Architecture(hidden: []), .sgd)])
+    func roundTrip(architecture: Architecture, kind: OptimizerConfig.Kind) throws {
+        let seed = UInt64.random(in: 0 ... .max)
+        print("seed \(seed)")
+        let scratch = try ScratchDirectory()
+        let checkpoint = sampleCheckpoint(architecture, kind: kind, seed: seed)
+        try checkpoint.save(to: scratch.file("model.safetensors"))
+        #expect(try Checkpoint.load(from: scratch.file("model.safetensors")) == checkpoint)
+        #expect(scratch.contents == ["model.safetensors"])
+    }
+
+    @Test func tensorsCarryPyTorchNames() throws {
+        let scratch = try ScratchDirectory()
+        let architecture = Architecture(hidden: [32, 16])
+        try sampleCheckpoint(architecture, seed: 1).save(to: scratch.file("m.safetensors"))
+        let (tensors, metadata) = try SafeTensors.decode(FileBytes.contents(of: scratch.file("m.safetensors")), path: "m")
+        #expect(tensors.mapValues(\.shape) == ["0.weight": [32, 784], "0.bias": [32], "2.weight": [16, 32], "2.bias": [16],
+                                               "4.weight": [10, 16], "4.bias": [10],
+                                               "optimizer.exp_avg": [architecture.parameterCount],
+                                               "optimizer.exp_avg_sq": [architecture.parameterCount]])
+        #expect(metadata?["cltrain.format"] == "1")
+        #expect(metadata?["hidden"] == "32,16")
+        #expect(metadata?["betas"] == "0.85,0.995")
+    }
+
+    @Test func dataIsAlignedToEightBytes() throws {
+        let scratch = try ScratchDirectory()
+        try sampleCheckpoint(seed: 2).save(to: scratch.file("m.safetensors"))
+        let bytes = try FileBytes.contents(of: scratch.file("m.safetensors"))
+        let headerLength = bytes[0..<8].reversed().reduce(0) { $0 << 8 | Int($1) }
+        #expect((8 + headerLength) % 8 == 0)
+    }
+
+    @Test func loadRefusesAnotherArchitectureNamingBoth() throws {
+        let scratch = try ScratchDirectory()
+        let path = scratch.file("m.safetensors")
+        try sampleCheckpoint(seed: 3).save(to: path)
+        let wanted = Architecture(hidden: [256])
+        #expect(throws: CheckpointError.architectureMismatch(path: path, found: .lesson, expected: wanted)) {
+            try Checkpoint.load(from: path, expecting: wanted)
+        }
+        let message = CheckpointError.architectureMismatch(path: path, found: .lesson, expected: wanted).description
+        #expect(message.contains("784 → 128 → 64 → 10") && message.contains("784 → 256 → 10"))
+        #expect(try Checkpoint.load(from: path, expecting: .lesson).architecture == .lesson)
+    }
+
+    @Test func saveRefusesStateLoadWouldRefuse() throws {
+        let scratch = try ScratchDirectory()
+        var checkpoint = sampleCheckpoint(seed: 4)
+        checkpoint.optimizerState.buffers["exp_avg"]!.removeLast()
+        #expect(throws: CheckpointError.self) { try checkpoint.save(to: scratch.file("m.safetensors")) }
+        checkpoint = sampleCheckpoint(seed: 4)
+        checkpoint.optimizerState.buffers["momentum_buffer"] = checkpoint.optimizerState.buffers["exp_avg"]
+        #expect(throws: CheckpointError.self) { try checkpoint.save(to: scratch.file("m.safetensors")) }
+        #expect(scratch.contents.isEmpty)
+    }
+}
+
+@Suite struct CheckpointAtomicWriteTests {
+    @Test func replacesAnExistingFileWhole() throws {
+        let scratch = try ScratchDirectory()
+        let path = scratch.file("m.safetensors")
+        try sampleCheckpoint(seed: 5).save(to: path)
+        let newer = sampleCheckpoint(Architecture(hidden: [20]), kind: .sgd, seed: 6)
+        try newer.save(to: path)
+        #expect(try Checkpoint.load(from: path) == newer)
+        #expect(scratch.contents == ["m.safetensors"])
+    }
+
+    /// The rename, the last step, fails when the target is a directory: by then the temporary file has been
+    /// written and flushed in full, so this checks the cleanup after the most work.
+    @Test func failedRenameLeavesTargetAndNoTemporaryFile() throws {
+        let scratch = try ScratchDirectory()
+        let target = scratch.file("m.safetensors")
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: target + "/inside"))
+
+        #expect { try sampleCheckpoint(seed: 7).save(to: target) } throws: { error in
+            guard case let CheckpointError.writeFailed(path, step, _) = error else { return false }
+            return path == target && step.hasPrefix("rename")
+        }
+        #expect(scratch.contents == ["m.safetensors"])
+        #expect(try String(contentsOfFile: target + "/inside", encoding: .utf8) == "keep")
+    }
+
+    /// Root ignores directory permissions, so this can only fail a save where the tests do not run as root.
+    @Test(.enabled(if: geteuid() != 0, "root may write into read-only directories"))
+    func unwritableDirectoryLeavesOldFile() throws {
+        let scratch = try ScratchDirectory()
+        let path = scratch.file("m.safetensors")
+        let old = sampleCheckpoint(seed: 8)
+        try old.save(to: path)
+        chmod(scratch.path, 0o555)
+        defer { chmod(scratch.path, 0o755) }
+
+        #expect { try sampleCheckpoint(seed: 9).save(to: path) } throws: { error in
+            guard case let CheckpointError.writeFailed(_, step, reason) = error else { return false }
+            return step.hasPrefix("create") && reason == "Permission denied"
+        }
+        #expect(try Checkpoint.load(from: path) == old)
+        #expect(scratch.contents == ["m.safetensors"])
+    }
+}
+
+@Suite struct CheckpointCorruptionTests {
+    /// Writes `bytes`, loads them, and checks the exact error and that its message is one line naming the file.
+    func expectRefusal(_ bytes: [UInt8], _ expected: (String) -> CheckpointError) throws {
+        let scratch = try ScratchDirectory()
+        let path = scratch.file("bad.safetensors")
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        #expect(throws: expected(path)) { try Checkpoint.load(from: path) }
+        let message = expected(path).description
+        #expect(message.hasPrefix(path) && !message.contains("\n"))
+    }
+
+    /// A safetensors file with a hand-written header, for damage the encoder cannot produce.
+    func file(header: String, data: [UInt8]) -> [UInt8] {
+        let json = [UInt8](header.utf8)
+        return withUnsafeBytes(of: UInt64(json.count).littleEndian, Array.init) + json + data
+    }
+
+    /// A valid checkpoint's tensors and metadata, re-encoded after `spoil` has changed them.
+    func spoiled(_ spoil: (inout [String: SafeTensors.Tensor], inout [String: String]) -> Void) throws -> [UInt8] {
+        let scratch = try ScratchDirectory()
+        try sampleCheckpoint(seed: 10).save(to: scratch.file("m.safetensors"))
+        var (tensors, metadata) = try SafeTensors.decode(FileBytes.contents(of: scratch.file("m.safetensors")), path: "")
+        var strings = metadata ?? [:]
+        spoil(&tensors, &strings)
+        return SafeTensors.encode(tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, metadata: strings)
+    }
+
+    @Test func missingFile() throws {
+        let scratch = try ScratchDirectory()
+        let path = scratch.file("absent.safetensors")
+        #expect(throws: CheckpointError.unreadable(path: path, reason: "No such file or directory")) { try Checkpoint.load(from: path) }
+    }
+
+    @Test func directoryInsteadOfFile() throws {
+        let scratch = try ScratchDirectory()
+        #expect(throws: CheckpointError.unreadable(path: scratch.path, reason: "Is a directory")) { try Checkpoint.load(from: scratch.path) }
+    }
+
+    @Test func tooShort() throws {
+        try expectRefusal([1, 2, 3]) { .tooShort(path: $0, bytes: 3) }
+    }
+
+    @Test func headerBeyondFile() throws {
+        let bytes = withUnsafeBytes(of: UInt64(1000).littleEndian, Array.init) + [UInt8](repeating: 0x20, count: 10)
+        try expectRefusal(bytes) { .headerBeyondFile(path: $0, headerBytes: 1000, fileBytes: 18) }
+    }
+
+    @Test func headerNotJSON() throws {
+        try expectRefusal(file(header: "{\"0.weight\": ", data: [])) { .malformedHeader(path: $0, problem: "is not JSON") }
+        try expectRefusal(file(header: "[1, 2]", data: [])) { .malformedHeader(path: $0, problem: "is not a JSON object") }
+    }
+
+    @Test func unsupportedDtype() throws {
+        try expectRefusal(file(header: #"{"a": {"dtype": "F16", "shape": [2], "data_offsets": [0, 4]}}"#, data: [0, 0, 0, 0])) {
+            .unsupportedDtype(path: $0, tensor: "a", dtype: "F16")
+        }
+    }
+
+    @Test func malformedTensorEntry() throws {
+        try expectRefusal(file(header: #"{"a": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 0]}}"#, data: [])) {
+            .malformedHeader(path: $0, problem: "has tensor a whose shape is not a list of non-negative integers")
+        }
+        try expectRefusal(file(header: #"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0]}}"#, data: [])) {
+            .malformedHeader(path: $0, problem: "has tensor a whose data_offsets are not two integers")
+        }
+    }
+
+    @Test func offsetsOutOfRange() throws {
+        try expectRefusal(file(header: #"{"a": {"dtype": "F32", "shape": [100], "data_offsets": [0, 400]}}"#, data: [UInt8](repeating: 0, count: 8))) {
+            .badOffsets(path: $0, tensor: "a", problem: "data_offsets [0, 400] lie outside the 8 bytes of data")
+        }
+    }
+
+    @Test func offsetsNotMatchingShape() throws {
+        try expectRefusal(file(header: #"{"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}"#, data: [UInt8](repeating: 0, count: 8))) {
+            .badOffsets(path: $0, tensor: "a", problem: "data_offsets [0, 8] span 8 bytes but shape [3] of F32 needs 12")
+        }
+        let huge = #"{"a": {"dtype": "F32", "shape": [4294967296, 4294967296], "data_offsets": [0, 8]}}"#
+        try expectRefusal(file(header: huge, data: [UInt8](repeating: 0, count: 8))) {
+            .badOffsets(path: $0, tensor: "a", problem: "data_offsets [0, 8] span 8 bytes but shape [4294967296, 4294967296] "
+                        + "of F32 needs more than fit in memory")
+        }
+    }
+
+    @Test func overlappingTensors() throws {
+        let header = #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}"#
+        try expectRefusal(file(header: header, data: [UInt8](repeating: 0, count: 12))) {
+            .badOffsets(path: $0, tensor: "b", problem: "its data overlaps another tensor's")
+        }
+    }
+
+    @Test func holesAndUnclaimedBytes() throws {
+        let gap = #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [12, 20]}}"#
+        try expectRefusal(file(header: gap, data: [UInt8](repeating: 0, count: 20))) {
+            .badOffsets(path: $0, tensor: "b", problem: "4 bytes before it belong to no tensor")
+        }
+        try expectRefusal(file(header: #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}"#, data: [UInt8](repeating: 0, count: 12))) {
+            .unclaimedData(path: $0, bytes: 4)
+        }
+    }
+
+    @Test func notACltrainCheckpoint() throws {
+        try expectRefusal(spoiled { _, metadata in metadata = [:] }) { .missingMetadata(path: $0, key: "cltrain.format") }
+        try expectRefusal(spoiled { _, metadata in metadata["cltrain.format"] = "2" }) { .unsupportedFormat(path: $0, version: "2") }
+    }
+
+    @Test func missingAndUnexpectedTensors() throws {
+        try expectRefusal(spoiled { tensors, _ in tensors["4.bias"] = nil }) { .missingTensor(path: $0, tensor: "4.bias") }
+        try expectRefusal(spoiled { tensors, _ in tensors["optimizer.exp_avg_sq"] = nil }) {
+            .missingTensor(path: $0, tensor: "optimizer.exp_avg_sq")
+        }
+        try expectRefusal(spoiled { tensors, _ in tensors["6.weight"] = SafeTensors.Tensor(shape: [1], values: [0]) }) {
+            .unexpectedTensor(path: $0, tensor: "6.weight")
+        }
+    }
+
+    @Test func shapesForAnotherArchitecture() throws {
+        let bytes = try spoiled { _, metadata in metadata["hidden"] = "100,64" }
+        try expectRefusal(bytes) {
+            .wrongShape(path: $0, tensor: "0.weight", found: [128, 784], expected: [100, 784], architecture: Architecture(hidden: [100, 64]))
+        }
+        let message = CheckpointError.wrongShape(path: "m", tensor: "0.weight", found: [128, 784], expected: [100, 784],
+                                                 architecture: Architecture(hidden: [100, 64])).description
+        #expect(message.contains("for another architecture"))
+    }
+
+    @Test func missingOrGarbledMetadata() throws {
+        try expectRefusal(spoiled { _, metadata in metadata["lr"] = nil }) { .missingMetadata(path: $0, key: "lr") }
+        try expectRefusal(spoiled { _, metadata in metadata["lr"] = "fast" }) {
+            .badMetadata(path: $0, key: "lr", value: "fast", expected: "a number")
+        }
+        try expectRefusal(spoiled { _, metadata in metadata["hidden"] = "128,x" }) {
+            .badMetadata(path: $0, key: "hidden", value: "128,x", expected: "comma-separated integers")
+        }
+        try expectRefusal(spoiled { _, metadata in metadata["hidden"] = "128,0" }) {
+            .badMetadata(path: $0, key: "inputs/hidden/classes", value: "784,128,0,10", expected: "positive layer widths")
+        }
+        try expectRefusal(spoiled { _, metadata in metadata["hidden"] = "4294967296,4294967296" }) {
+            .badMetadata(path: $0, key: "inputs/hidden/classes", value: "784,4294967296,4294967296,10", expected: "positive layer widths")
+        }
+        try expectRefusal(spoiled { _, metadata in metadata["optimizer"] = "rmsprop" }) {
+            .badMetadata(path: $0, key: "optimizer", value: "rmsprop", expected: "sgd or adam")
+        }
+        try expectRefusal(spoiled { _, metadata in metadata["betas"] = "0.9" }) {
+            .badMetadata(path: $0, key: "betas", value: "0.9", expected: "two numbers")
+        }
+        try expectRefusal(spoiled { _, metadata in metadata["seed"] = "-1" }) {
+            .badMetadata(path: $0, key: "seed", value: "-1", expected: "an integer")
+        }
+    }
+}
