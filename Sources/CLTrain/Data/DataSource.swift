@@ -11,6 +11,14 @@ public enum DatasetKind: String, CaseIterable, Sendable {
         }
     }
 
+    /// What each label means, as the datasets' authors name the classes.
+    public var classNames: [String] {
+        switch self {
+        case .mnist: return (0...9).map(String.init)
+        case .fashion: return ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+        }
+    }
+
     /// Debian's `dataset-fashion-mnist` installs the four gzip files here; MNIST has no such package.
     public var systemDirectory: String? {
         switch self {

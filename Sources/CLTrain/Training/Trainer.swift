@@ -1,0 +1,113 @@
+import Foundation
+
+/// What a run trains and how: the lesson's defaults unless the user says otherwise.
+public struct TrainingPlan: Sendable {
+    public var architecture: Architecture = .lesson
+    public var optimizer: OptimizerConfig = .lesson
+    public var normalization: Normalization = .lesson
+    public var epochs = 5
+    public var batchSize = 64
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    /// The order of epoch `epoch` (1-based): a permutation drawn from the seed and the epoch number alone,
+    /// so a resumed run visits the data exactly as the uninterrupted one would have.
+    public func order(epoch: Int, count: Int) -> [Int32] {
+        var generator = SeededGenerator(seed: seed ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15))
+        return (0..<Int32(count)).shuffled(using: &generator)
+    }
+}
+
+public enum TrainingError: Error, CustomStringConvertible {
+    case diverged(epoch: Int, batch: Int, loss: Float, learningRate: Float)
+
+    public var description: String {
+        switch self {
+        case .diverged(let epoch, let batch, let loss, let learningRate):
+            return "training diverged: the loss of epoch \(epoch), batch \(batch) is \(loss); "
+                + "lower the learning rate (--lr is \(learningRate)) and start again"
+        }
+    }
+}
+
+/// The training loop, the same for every backend: epochs of shuffled batches, the loss watched as it
+/// comes, an evaluation after each epoch. It waits for the device only to report progress, a few
+/// times a second, and at the end of an epoch.
+public final class Trainer {
+    public let backend: TrainingBackend
+    public let plan: TrainingPlan
+    private let trainCount: Int
+    private let testLabels: [UInt8]
+    private let reporter: ProgressReporter
+    /// How long the device may run ahead of the progress display.
+    private let reportInterval: Double
+
+    public init(backend: TrainingBackend, plan: TrainingPlan, trainCount: Int, testLabels: [UInt8],
+                reporter: ProgressReporter, reportInterval: Double = 0.25) {
+        self.backend = backend
+        self.plan = plan
+        self.trainCount = trainCount
+        self.testLabels = testLabels
+        self.reporter = reporter
+        self.reportInterval = reportInterval
+    }
+
+    /// Trains epochs `first...plan.epochs`, calling `epochEnded` after each (to save a checkpoint, log metrics).
+    @discardableResult
+    public func run(from first: Int = 1, epochEnded: (EpochMetrics) throws -> Void) throws -> [EpochMetrics] {
+        var history: [EpochMetrics] = []
+        guard first <= plan.epochs else { return history }
+        for epoch in first...plan.epochs {
+            let metrics = try trainEpoch(epoch)
+            history.append(metrics)
+            try epochEnded(metrics)
+        }
+        return history
+    }
+
+    private func trainEpoch(_ epoch: Int) throws -> EpochMetrics {
+        let batchSize = plan.batchSize
+        let batches = (trainCount + batchSize - 1) / batchSize
+        let started = Date()
+        try backend.beginEpoch(order: plan.order(epoch: epoch, count: trainCount))
+        reporter.begin(epoch: epoch, of: plan.epochs, batches: batches)
+
+        var queued = 0, checked = 0
+        var losses: [Float] = []
+        var perReport = 8  // batches queued between looks at the losses; adapted to the device's speed
+        while queued < batches {
+            let until = min(batches, queued + perReport)
+            for batch in queued..<until {
+                let start = batch * batchSize
+                try backend.trainStep(batch: batch, start: start, count: min(batchSize, trainCount - start))
+            }
+            queued = until
+            losses = try backend.losses(count: queued)
+            if let bad = losses[checked...].firstIndex(where: { !$0.isFinite }) {
+                throw TrainingError.diverged(epoch: epoch, batch: bad + 1, loss: losses[bad],
+                                             learningRate: plan.optimizer.learningRate)
+            }
+            checked = queued
+            let elapsed = Date().timeIntervalSince(started)
+            let samples = min(queued * batchSize, trainCount)
+            reporter.update(batchesDone: queued, runningLoss: mean(losses), samplesPerSecond: Double(samples) / elapsed)
+            perReport = max(1, min(batches, Int(reportInterval * Double(queued) / max(elapsed, 1e-6))))
+        }
+        let trainSeconds = Date().timeIntervalSince(started)
+        let evaluation = try backend.evaluate()
+        let metrics = EpochMetrics(
+            epoch: epoch, trainLoss: mean(losses), testLoss: evaluation.loss,
+            testAccuracy: evaluation.accuracy(labels: testLabels), seconds: Date().timeIntervalSince(started),
+            samplesPerSecond: Double(trainCount) / trainSeconds)
+        reporter.end(summary: String(
+            format: "epoch %d/%d  train loss %.4f  test loss %.4f  test accuracy %.4f  %.2f s",
+            epoch, plan.epochs, metrics.trainLoss, metrics.testLoss, metrics.testAccuracy, metrics.seconds))
+        return metrics
+    }
+
+    /// The lesson's training loss: the mean of the batch losses.
+    private func mean(_ values: [Float]) -> Double {
+        values.reduce(0.0) { $0 + Double($1) } / Double(max(values.count, 1))
+    }
+}

@@ -1,0 +1,170 @@
+import ArgumentParser
+import CLTrain
+import Foundation
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the network (by default the lesson's: 784-128-64-10, SGD lr 0.003, batch 64, 5 epochs).",
+        discussion: "Fetches MNIST first when no data is named and none is cached."
+    )
+
+    @Option(help: "Passes over the training set (in all, when resuming).")
+    var epochs = 5
+
+    @Option(help: "Samples per training step.")
+    var batchSize = 64
+
+    @Option(help: "Learning rate.")
+    var lr: Float = 0.003
+
+    @Option(help: "SGD momentum, in [0, 1).")
+    var momentum: Float = 0
+
+    @Option(help: "L2 weight decay added to the gradient.")
+    var weightDecay: Float = 0
+
+    @Option(help: "sgd or adam.")
+    var optimizer: OptimizerConfig.Kind = .sgd
+
+    @Option(help: ArgumentHelp("Hidden layer widths, comma-separated.", valueName: "widths"))
+    var hidden = "128,64"
+
+    @Option(help: "Seed for initialization and shuffling; the same seed on the same device repeats a run exactly.")
+    var seed: UInt64 = 0
+
+    @Option(help: ArgumentHelp("Save a checkpoint (safetensors) here after every epoch.", valueName: "file"))
+    var save: String?
+
+    @Option(help: ArgumentHelp("Continue from this checkpoint, optimizer state included; saves back to it unless --save.",
+                               valueName: "file"))
+    var resume: String?
+
+    @Option(help: ArgumentHelp("Write one JSON object per epoch to this file.", valueName: "file"))
+    var metrics: String?
+
+    @Option(help: ArgumentHelp("Draw the loss and accuracy curves into this SVG file.", valueName: "file"))
+    var plot: String?
+
+    @Option(help: ArgumentHelp("Exit with status 1 if the final test accuracy is below this fraction.", valueName: "fraction"))
+    var targetAccuracy: Double?
+
+    @OptionGroup var device: DeviceOptions
+    @OptionGroup var data: DataOptions
+
+    func validate() throws {
+        guard (1...100_000).contains(epochs) else { throw ValidationError("--epochs must be between 1 and 100000, got \(epochs)") }
+        guard (1...65_536).contains(batchSize) else {
+            throw ValidationError("--batch-size must be between 1 and 65536, got \(batchSize)")
+        }
+        guard lr.isFinite && lr > 0 else { throw ValidationError("--lr must be a positive number, got \(lr)") }
+        guard momentum.isFinite && (0..<1).contains(momentum) else {
+            throw ValidationError("--momentum must be in [0, 1), got \(momentum)")
+        }
+        guard weightDecay.isFinite && weightDecay >= 0 else {
+            throw ValidationError("--weight-decay must be zero or positive, got \(weightDecay)")
+        }
+        if optimizer == .adam && momentum != 0 { throw ValidationError("--momentum applies to sgd only; Adam has its own") }
+        _ = try hiddenWidths()
+        if let targetAccuracy, !(0...1).contains(targetAccuracy) {
+            throw ValidationError("--target-accuracy must be a fraction between 0 and 1, got \(targetAccuracy)")
+        }
+        for (option, path) in [("--metrics", metrics), ("--plot", plot), ("--save", save)] {
+            if let path { try checkWritable(path, option: option) }
+        }
+    }
+
+    func hiddenWidths() throws -> [Int] {
+        let parts = hidden.split(separator: ",", omittingEmptySubsequences: false)
+        let widths = parts.map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !hidden.isEmpty, widths.allSatisfy({ $0 != nil && (1...65_536).contains($0!) }) else {
+            throw ValidationError("--hidden must be comma-separated widths between 1 and 65536, e.g. 128,64; got '\(hidden)'")
+        }
+        return widths.map { $0! }
+    }
+
+    func run() throws {
+        var plan = TrainingPlan()
+        plan.epochs = epochs
+        plan.batchSize = batchSize
+        plan.seed = seed
+        plan.architecture = Architecture(hidden: try hiddenWidths())
+        plan.optimizer = OptimizerConfig(kind: optimizer, learningRate: lr, momentum: momentum, weightDecay: weightDecay)
+
+        var resumed: Checkpoint?
+        if let resume {
+            let checkpoint = try Checkpoint.load(from: resume)
+            if hidden != "128,64" && checkpoint.parameters.architecture != plan.architecture {
+                throw ValidationError("--hidden \(hidden) does not match \(resume), which holds "
+                    + "\(checkpoint.parameters.architecture); leave --hidden out to continue it")
+            }
+            plan.architecture = checkpoint.parameters.architecture
+            plan.optimizer = checkpoint.optimizer
+            plan.normalization = checkpoint.normalization
+            plan.seed = checkpoint.seed
+            resumed = checkpoint
+        }
+
+        let request = data.request
+        if request.wouldFetch() {
+            print("No \(request.kind.rawValue) data found; fetching it first (cltrain fetch).")
+            try Fetcher.fetch(request.kind) { print($0) }
+        }
+        let loaded = try request.load()
+        let compute = try ComputeDevice.open(try device.selection(), cpu: device.cpu)
+        let backend = try compute.backend(plan: plan, train: loaded.train, test: loaded.test)
+
+        var generator = SeededGenerator(seed: plan.seed)
+        let start = resumed ?? Checkpoint(
+            parameters: Parameters(initializing: plan.architecture, using: &generator), optimizer: plan.optimizer,
+            optimizerState: OptimizerState(fresh: plan.optimizer, parameterCount: plan.architecture.parameterCount),
+            normalization: plan.normalization, epoch: 0, seed: plan.seed, dataset: loaded.train.name)
+        try backend.load(start.parameters, start.optimizerState)
+
+        print("Device:    \(backend)")
+        print("Model:     \(plan.architecture), ReLU, log-softmax + NLL")
+        print("Data:      \(loaded.train.count) training and \(loaded.test.count) test images from \(loaded.source)")
+        print("Optimizer: \(describe(plan.optimizer)), batch \(plan.batchSize), \(plan.epochs) epochs, seed \(plan.seed)"
+            + (resumed.map { ", resuming after epoch \($0.epoch)" } ?? ""))
+
+        let saveTo = save ?? resume
+        var history: [EpochMetrics] = []
+        let trainer = Trainer(backend: backend, plan: plan, trainCount: loaded.train.count,
+                              testLabels: loaded.test.labels, reporter: ProgressReporter())
+        try trainer.run(from: start.epoch + 1) { epochMetrics in
+            history.append(epochMetrics)
+            if let saveTo {
+                let (parameters, state) = try backend.snapshot()
+                var checkpoint = start
+                checkpoint.parameters = parameters
+                checkpoint.optimizerState = state
+                checkpoint.epoch = epochMetrics.epoch
+                try checkpoint.save(to: saveTo)
+            }
+            if let metrics { try writeAtomically(history.map { $0.jsonLine() + "\n" }.joined(), to: metrics, option: "--metrics") }
+            if let plot { try writeAtomically(MetricsPlot.svg(history), to: plot, option: "--plot") }
+        }
+        if let saveTo { print("Saved:     \(saveTo)") }
+
+        let (parameters, _) = try backend.snapshot()
+        let prediction = Prediction(parameters: parameters, normalization: plan.normalization,
+                                    pixels: Array(loaded.test.image(0)))
+        print("\nTest image 0 (labelled \(request.kind.classNames[Int(loaded.test.labels[0])])):")
+        print(DigitView.terminal(pixels: prediction.pixels, probabilities: prediction.probabilities,
+                                 classNames: request.kind.classNames))
+
+        if let targetAccuracy, let final = history.last, final.testAccuracy < targetAccuracy {
+            print(String(format: "Test accuracy %.4f is below the target %.4f.", final.testAccuracy, targetAccuracy))
+            throw ExitCode.failure
+        }
+    }
+
+    private func describe(_ optimizer: OptimizerConfig) -> String {
+        var text = "\(optimizer.kind.rawValue) lr \(optimizer.learningRate)"
+        if optimizer.momentum != 0 { text += " momentum \(optimizer.momentum)" }
+        if optimizer.weightDecay != 0 { text += " weight decay \(optimizer.weightDecay)" }
+        return text
+    }
+}
+
+extension OptimizerConfig.Kind: ExpressibleByArgument {}

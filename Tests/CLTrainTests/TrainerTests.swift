@@ -1,0 +1,135 @@
+import CLKit
+import Foundation
+import Testing
+@testable import CLTrain
+
+/// The OpenCL backend against the CPU reference and the native backend, step by step, and the training
+/// loop's behaviour on both, on small generated data so the suite stays fast.
+@Suite struct TrainerTests {
+    static let architecture = Architecture(hidden: [33, 7])
+    static let configurations: [OptimizerConfig] = [
+        OptimizerConfig(learningRate: 0.05),
+        OptimizerConfig(learningRate: 0.05, momentum: 0.9, weightDecay: 0.01),
+        OptimizerConfig(kind: .adam, learningRate: 0.01, weightDecay: 0.01),
+    ]
+
+    func openCLBackend(_ plan: TrainingPlan, train: Dataset, test: Dataset) throws -> OpenCLBackend {
+        try OpenCLBackend(library: KernelLibrary(context: testContext()), architecture: plan.architecture,
+                          optimizer: plan.optimizer, normalization: plan.normalization, batchSize: plan.batchSize,
+                          train: train, test: test)
+    }
+
+    func plan(_ optimizer: OptimizerConfig, batchSize: Int = 7, epochs: Int = 2) -> TrainingPlan {
+        var plan = TrainingPlan()
+        plan.architecture = Self.architecture
+        plan.optimizer = optimizer
+        plan.batchSize = batchSize
+        plan.epochs = epochs
+        return plan
+    }
+
+    /// One whole forward + backward + update step on OpenCL equals the same step of the CPU reference.
+    @Test(arguments: configurations)
+    func openCLStepMatchesReference(_ optimizer: OptimizerConfig) throws {
+        var generator = seededGenerator()
+        let train = randomDataset("train", count: 50, seed: generator.next()), test = randomDataset("test", count: 9, seed: 1)
+        let plan = plan(optimizer, batchSize: 33)
+        var parameters = Parameters(initializing: plan.architecture, using: &generator)
+        var state = OptimizerState(fresh: optimizer, parameterCount: plan.architecture.parameterCount)
+        let backend = try openCLBackend(plan, train: train, test: test)
+        try backend.load(parameters, state)
+        let order = plan.order(epoch: 1, count: train.count)
+        try backend.beginEpoch(order: order)
+        for (batch, start) in [0, 33].enumerated() {
+            let count = min(33, train.count - start)
+            try backend.trainStep(batch: batch, start: start, count: count)
+            let x = Reference.gatherNormalize(images: train.images, order: order, offset: start, rows: count,
+                                              features: 784, normalization: plan.normalization)
+            let labels = (0..<count).map { train.labels[Int(order[start + $0])] }
+            let loss = Reference.trainStep(parameters: &parameters, state: &state, optimizer: optimizer, x: x, labels: labels)
+            // Dot products of up to 784 terms summed in another order, then one update: see KernelChecks' tolerances.
+            expectClose(Array(try backend.losses(count: batch + 1)[batch...]), [loss], absolute: 1e-5, relative: 1e-5, "loss of batch \(batch)")
+            let (deviceParameters, deviceState) = try backend.snapshot()
+            expectClose(deviceParameters.values, parameters.values, absolute: 1e-5, relative: 1e-4, "parameters after batch \(batch)")
+            #expect(deviceState.step == state.step)
+            for (name, values) in state.buffers {
+                expectClose(try #require(deviceState.buffers[name]), values, absolute: 1e-5, relative: 1e-4, "\(name) after batch \(batch)")
+            }
+        }
+    }
+
+    /// The same seed gives the same run on both backends, loss for loss, within rounding.
+    @Test(arguments: configurations)
+    func openCLAndNativeTrainAlike(_ optimizer: OptimizerConfig) throws {
+        var generator = seededGenerator()
+        let train = randomDataset("train", count: 100, seed: generator.next())
+        let test = randomDataset("test", count: 37, seed: generator.next())
+        let plan = plan(optimizer)
+        let start = Parameters(initializing: plan.architecture, using: &generator)
+        let fresh = OptimizerState(fresh: optimizer, parameterCount: plan.architecture.parameterCount)
+        var histories: [[EpochMetrics]] = []
+        var finals: [Parameters] = []
+        let backends: [TrainingBackend] = [
+            try openCLBackend(plan, train: train, test: test),
+            try NativeBackend(architecture: plan.architecture, optimizer: optimizer, normalization: plan.normalization,
+                              batchSize: plan.batchSize, train: train, test: test),
+        ]
+        for backend in backends {
+            try backend.load(start, fresh)
+            let trainer = Trainer(backend: backend, plan: plan, trainCount: train.count, testLabels: test.labels,
+                                  reporter: ProgressReporter(isTerminal: false, write: { _ in }))
+            histories.append(try trainer.run { _ in })
+            finals.append(try backend.snapshot().0)
+        }
+        let (a, b) = (histories[0], histories[1])
+        #expect(a.count == 2 && b.count == 2)
+        // Two epochs of 15 steps each, with every step's rounding differences carried forward.
+        expectClose(a.map(\.trainLoss), b.map(\.trainLoss), absolute: 1e-4, relative: 1e-4, "training losses")
+        expectClose(a.map(\.testLoss), b.map(\.testLoss), absolute: 1e-4, relative: 1e-4, "test losses")
+        expectClose(finals[0].values, finals[1].values, absolute: 1e-4, relative: 1e-3, "final parameters")
+    }
+
+    @Test(arguments: [true, false])
+    func lossFallsOnBothBackends(openCL: Bool) throws {
+        var generator = seededGenerator()
+        let train = randomDataset("train", count: 64, seed: generator.next()), test = randomDataset("test", count: 10, seed: 2)
+        let plan = plan(OptimizerConfig(kind: .adam, learningRate: 0.01), batchSize: 16, epochs: 8)
+        let backend: TrainingBackend = openCL
+            ? try openCLBackend(plan, train: train, test: test)
+            : try NativeBackend(architecture: plan.architecture, optimizer: plan.optimizer,
+                                normalization: plan.normalization, batchSize: plan.batchSize, train: train, test: test)
+        try backend.load(Parameters(initializing: plan.architecture, using: &generator),
+                         OptimizerState(fresh: plan.optimizer, parameterCount: plan.architecture.parameterCount))
+        let history = try Trainer(backend: backend, plan: plan, trainCount: train.count, testLabels: test.labels,
+                                  reporter: ProgressReporter(isTerminal: false, write: { _ in })).run { _ in }
+        // 64 random images with random labels: memorizing them drives the training loss down.
+        #expect(history.last!.trainLoss < 0.5 * history.first!.trainLoss, "\(history.map(\.trainLoss))")
+    }
+
+    @Test func divergenceStopsTheRunWithItsEpochAndBatch() throws {
+        var generator = seededGenerator()
+        let train = randomDataset("train", count: 70, seed: generator.next()), test = randomDataset("test", count: 5, seed: 3)
+        let plan = plan(OptimizerConfig(learningRate: 1e30), epochs: 3)
+        let backend = try openCLBackend(plan, train: train, test: test)
+        try backend.load(Parameters(initializing: plan.architecture, using: &generator),
+                         OptimizerState(fresh: plan.optimizer, parameterCount: plan.architecture.parameterCount))
+        let trainer = Trainer(backend: backend, plan: plan, trainCount: train.count, testLabels: test.labels,
+                              reporter: ProgressReporter(isTerminal: false, write: { _ in }))
+        do {
+            try trainer.run { _ in }
+            Issue.record("a learning rate of 1e30 trained without diverging")
+        } catch let error as TrainingError {
+            #expect(error.description.contains("epoch 1, batch"))
+            #expect(error.description.contains("lower the learning rate"))
+        }
+    }
+
+    @Test func epochOrderDependsOnlyOnSeedAndEpoch() {
+        var plan = TrainingPlan()
+        plan.seed = 42
+        let first = plan.order(epoch: 3, count: 1000)
+        #expect(first == plan.order(epoch: 3, count: 1000))
+        #expect(first != plan.order(epoch: 4, count: 1000))
+        #expect(first.sorted() == Array(0..<1000))
+    }
+}
