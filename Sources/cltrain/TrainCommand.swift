@@ -124,7 +124,7 @@ struct TrainCommand: ParsableCommand {
         print("Device:    \(backend)")
         print("Model:     \(plan.architecture), ReLU, log-softmax + NLL")
         print("Data:      \(loaded.train.count) training and \(loaded.test.count) test images from \(loaded.source)")
-        print("Optimizer: \(describe(plan.optimizer)), batch \(plan.batchSize), \(plan.epochs) epochs, seed \(plan.seed)"
+        print("Optimizer: \(describe(plan.optimizer)), batch \(plan.batchSize), \(plan.epochs) epoch\(plan.epochs == 1 ? "" : "s"), seed \(plan.seed)"
             + (resumed.map { ", resuming after epoch \($0.epoch)" } ?? ""))
 
         let saveTo = save ?? resume

@@ -3,7 +3,7 @@
 ///
 /// A backend is made for one architecture, optimizer, normalization, largest batch and pair of datasets,
 /// and allocates everything it needs up front: nothing in `trainStep` allocates or compiles.
-public protocol TrainingBackend: AnyObject {
+public protocol TrainingBackend: AnyObject, CustomStringConvertible {
     /// Shown in the run's header, e.g. "OpenCL pthread-skylake-avx512 (PoCL)".
     var description: String { get }
 
