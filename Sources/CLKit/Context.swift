@@ -7,6 +7,8 @@ public final class Context: @unchecked Sendable {
     let queue: cl_command_queue
     /// Whether the queue records start and end times of each command (see `Event`).
     public let profiling: Bool
+    /// Kernel launches enqueued so far, for counting launches per training step.
+    public internal(set) var launches = 0
 
     public init(device: Device, profiling: Bool = false) throws {
         self.device = device

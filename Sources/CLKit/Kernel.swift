@@ -100,6 +100,7 @@ public final class Kernel: @unchecked Sendable {
             }
         }
         try check("clEnqueueNDRangeKernel(\(name))", status)
+        program.context.launches += 1
         return event.map(Event.init)
     }
 }

@@ -6,7 +6,7 @@ struct CLTrainCommand: ParsableCommand {
         commandName: "cltrain",
         abstract: "Train a small neural network on MNIST on any OpenCL device, or on the host with --cpu.",
         subcommands: [
-            TrainCommand.self, EvalCommand.self, PredictCommand.self,
+            TrainCommand.self, EvalCommand.self, PredictCommand.self, BenchCommand.self,
             DevicesCommand.self, SelftestCommand.self, DataCommand.self, FetchCommand.self,
         ]
     )

@@ -1,0 +1,73 @@
+import Foundation
+
+/// `cltrain bench`'s results: kernel timings at the training shapes, launches per step, and timed epochs.
+public struct BenchReport: Encodable {
+    public let device: String
+    public let data: String
+    public let kernels: [KernelTiming]
+    /// Kernel launches one training step makes (OpenCL only).
+    public let launchesPerStep: Int?
+    /// The timed epochs, after the warm-up.
+    public let epochs: [EpochMetrics]
+
+    public init(device: String, data: String, kernels: [KernelTiming], launchesPerStep: Int?, epochs: [EpochMetrics]) {
+        self.device = device
+        self.data = data
+        self.kernels = kernels
+        self.launchesPerStep = launchesPerStep
+        self.epochs = epochs
+    }
+
+    /// The median of the timed epochs' seconds (training and evaluation).
+    public var secondsPerEpoch: Double { median(epochs.map(\.seconds)) }
+    public var samplesPerSecond: Double { median(epochs.map(\.samplesPerSecond)) }
+
+    private func median(_ values: [Double]) -> Double { values.isEmpty ? .nan : values.sorted()[values.count / 2] }
+
+    enum CodingKeys: String, CodingKey {
+        case device, data, kernels, launchesPerStep = "launches_per_step", epochs
+        case secondsPerEpoch = "seconds_per_epoch", samplesPerSecond = "samples_per_second"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(device, forKey: .device)
+        try container.encode(data, forKey: .data)
+        try container.encode(kernels, forKey: .kernels)
+        try container.encodeIfPresent(launchesPerStep, forKey: .launchesPerStep)
+        try container.encode(epochs, forKey: .epochs)
+        try container.encode(secondsPerEpoch, forKey: .secondsPerEpoch)
+        try container.encode(samplesPerSecond, forKey: .samplesPerSecond)
+    }
+
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    public func text() -> String {
+        var lines = ["Device: \(device)", "Data:   \(data)"]
+        if !kernels.isEmpty {
+            lines.append("")
+            lines.append("kernel                    shape            time        rate")
+            for k in kernels {
+                let rate = k.gigaflopsPerSecond.map { String(format: "%7.1f GFLOP/s", $0) }
+                    ?? k.gigabytesPerSecond.map { String(format: "%7.1f GB/s", $0) } ?? ""
+                lines.append(k.kernel.padding(toLength: 26, withPad: " ", startingAt: 0)
+                    + k.shape.padding(toLength: 17, withPad: " ", startingAt: 0)
+                    + String(format: "%8.1f µs  ", k.seconds * 1e6) + rate)
+            }
+            let step = kernels.reduce(0) { $0 + $1.seconds }
+            lines.append(String(format: "sum of one step's kernels: %.1f µs", step * 1e6))
+        }
+        lines.append("")
+        if let launchesPerStep { lines.append("launches per training step: \(launchesPerStep)") }
+        for e in epochs {
+            lines.append(String(format: "epoch %d: %.3f s (training and evaluation), %.0f samples/s", e.epoch, e.seconds, e.samplesPerSecond))
+        }
+        lines.append(String(format: "seconds per epoch (median): %.3f", secondsPerEpoch))
+        return lines.joined(separator: "\n")
+    }
+}

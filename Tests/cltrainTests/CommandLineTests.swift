@@ -1,0 +1,186 @@
+import CLTrain
+import Foundation
+import Testing
+
+/// Runs the built `cltrain` as a user would, without a terminal, and returns its exit status and output.
+struct Run {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+
+    init(_ arguments: [String], environment extra: [String: String] = [:]) throws {
+        // swift test puts the test bundle beside the products it built, cltrain among them.
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cltrain")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["CLTRAIN_DEVICE"] = nil
+        environment["CLTRAIN_DATA"] = nil
+        for (key, value) in extra { environment[key] = value }
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read before waiting, so a chatty child never blocks on a full pipe.
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        status = process.terminationStatus
+        stdout = String(decoding: outData, as: UTF8.self)
+        stderr = String(decoding: errData, as: UTF8.self)
+        #expect(process.terminationReason == .exit, "cltrain \(arguments) was killed by signal \(status)")
+    }
+
+    /// The one line a failure prints, without the "Error: " prefix.
+    var error: String { stderr.trimmingCharacters(in: .whitespacesAndNewlines) }
+}
+
+/// A folder with a small generated dataset in IDX form (200 training, 50 test images), removed afterwards.
+final class SmallData {
+    let path: String
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("cltrain-cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        var generator = SeededGenerator(seed: 5)
+        func dataset(_ count: Int) -> Dataset {
+            Dataset(name: "small", images: (0..<(count * 784)).map { _ in UInt8.random(in: 0...255, using: &generator) },
+                    labels: (0..<count).map { _ in UInt8.random(in: 0...9, using: &generator) })
+        }
+        let train = dataset(200), test = dataset(50)
+        try write("train-images-idx3-ubyte", IDX.encodeImages(train))
+        try write("train-labels-idx1-ubyte", IDX.encodeLabels(train))
+        try write("t10k-images-idx3-ubyte", IDX.encodeImages(test))
+        try write("t10k-labels-idx1-ubyte", IDX.encodeLabels(test))
+    }
+
+    func write(_ name: String, _ bytes: [UInt8]) throws {
+        try Data(bytes).write(to: URL(fileURLWithPath: path + "/" + name))
+    }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+@Suite struct CommandLineTests {
+    @Test func helpListsEveryCommand() throws {
+        let run = try Run(["--help"])
+        #expect(run.status == 0)
+        for command in ["train", "eval", "predict", "devices", "selftest", "bench", "fetch", "data"] {
+            #expect(run.stdout.contains("  \(command)"), "--help does not list \(command)")
+        }
+    }
+
+    @Test(arguments: [
+        (["train", "--epochs", "0"], "--epochs"),
+        (["train", "--batch-size", "0"], "--batch-size"),
+        (["train", "--lr", "-1"], "--lr"),
+        (["train", "--lr", "nan"], "--lr"),
+        (["train", "--momentum", "1.5"], "--momentum"),
+        (["train", "--weight-decay", "-0.1"], "--weight-decay"),
+        (["train", "--optimizer", "rmsprop"], "--optimizer"),
+        (["train", "--hidden", "128,x"], "--hidden"),
+        (["train", "--hidden", ""], "--hidden"),
+        (["train", "--target-accuracy", "2"], "--target-accuracy"),
+        (["train", "--metrics", "/nonexistent-dir/m.jsonl"], "--metrics"),
+        (["train", "--cpu", "--device", "0"], "--cpu"),
+        (["train", "--device", "1:"], "--device"),
+        (["train", "--train", "a.csv"], "--train"),
+        (["predict", "--model", "m.safetensors"], "--index"),
+        (["selftest", "--cpu"], "--cpu"),
+    ])
+    func badOptionsAreNamed(_ arguments: [String], _ option: String) throws {
+        let run = try Run(arguments)
+        #expect(run.status != 0)
+        #expect(run.stderr.contains(option), "\(arguments): \(run.stderr)")
+    }
+
+    @Test func devicesListsTheOpenCLDevice() throws {
+        let table = try Run(["devices"])
+        #expect(table.status == 0)
+        #expect(table.stdout.contains("Platform 0:"))
+        #expect(table.stdout.contains("* 0  0:0"))
+        let json = try Run(["devices", "--json"])
+        let parsed = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let platforms = try #require(parsed?["platforms"] as? [[String: Any]])
+        #expect(!platforms.isEmpty)
+    }
+
+    @Test func unknownDeviceListsTheDevices() throws {
+        let run = try Run(["selftest", "--device", "no such device"])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("no device matches 'no such device'"))
+        #expect(run.stderr.contains("0:0"))
+    }
+
+    @Test func missingOpenCLSaysWhatToInstallAndCPUStillTrains() throws {
+        let data = try SmallData()
+        let environment = ["CLTRAIN_OPENCL_LIBRARY": "/nonexistent/libOpenCL.so.1"]
+        let devices = try Run(["devices"], environment: environment)
+        #expect(devices.status != 0)
+        #expect(devices.error.contains("apt-get install ocl-icd-libopencl1 pocl-opencl-icd"))
+        #expect(devices.error.contains("--cpu"))
+        let train = try Run(["train", "--cpu", "--data", data.path, "--epochs", "1", "--batch-size", "32"], environment: environment)
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stdout.contains("native CPU"))
+    }
+
+    /// Train, save, resume, evaluate and predict on both backends, as the README shows them.
+    @Test(arguments: [[], ["--cpu"]])
+    func trainSaveResumeEvalPredict(_ device: [String]) throws {
+        let data = try SmallData()
+        let model = data.file("model.safetensors"), metrics = data.file("metrics.jsonl"), plot = data.file("curves.svg")
+        let train = try Run(["train", "--data", data.path, "--epochs", "2", "--batch-size", "7", "--hidden", "33,7",
+                             "--save", model, "--metrics", metrics, "--plot", plot] + device)
+        #expect(train.status == 0, "\(train.stderr)")
+        // Without a terminal the progress bar becomes plain lines: no carriage returns, no escape codes.
+        #expect(!train.stdout.contains("\r") && !train.stdout.contains("\u{1B}"))
+        #expect(train.stdout.contains("epoch 2/2  train loss"))
+        #expect(train.stdout.contains("784 → 33 → 7 → 10"))
+        let lines = try String(contentsOfFile: metrics, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2)
+        let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
+        #expect(Set(first?.keys.map { $0 } ?? []) == ["epoch", "train_loss", "test_loss", "test_accuracy", "seconds", "samples_per_second"])
+        #expect(try String(contentsOfFile: plot, encoding: .utf8).hasPrefix("<svg"))
+
+        let resumed = try Run(["train", "--data", data.path, "--epochs", "3", "--resume", model] + device)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.contains("resuming after epoch 2"))
+        #expect(resumed.stdout.contains("epoch 3/3  train loss") && !resumed.stdout.contains("epoch 2/3"))
+
+        let eval = try Run(["eval", "--model", model, "--data", data.path] + device)
+        #expect(eval.status == 0, "\(eval.stderr)")
+        #expect(eval.stdout.contains("epoch 3") && eval.stdout.contains("Confusion matrix"))
+
+        let svg = data.file("prediction.svg")
+        let predict = try Run(["predict", "--model", model, "--data", data.path, "--index", "49", "--svg", svg])
+        #expect(predict.status == 0, "\(predict.stderr)")
+        #expect(predict.stdout.contains("test image 49"))
+        #expect(FileManager.default.fileExists(atPath: svg))
+        let past = try Run(["predict", "--model", model, "--data", data.path, "--index", "50"])
+        #expect(past.status != 0 && past.stderr.contains("--index 50"))
+    }
+
+    @Test func targetAccuracyFailsTheRun() throws {
+        let data = try SmallData()
+        let run = try Run(["train", "--cpu", "--data", data.path, "--epochs", "1", "--target-accuracy", "1"])
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("below the target"))
+    }
+
+    @Test func badFilesGetOneLineErrorsAndNoCrash() throws {
+        let data = try SmallData()
+        try data.write("garbage.safetensors", Array("not a checkpoint".utf8))
+        let checkpoint = try Run(["eval", "--model", data.file("garbage.safetensors"), "--data", data.path])
+        #expect(checkpoint.status != 0)
+        #expect(checkpoint.error.contains("garbage.safetensors") && !checkpoint.error.contains("\n"))
+
+        try data.write("t10k-labels-idx1-ubyte", [0, 0, 8, 1, 0, 0, 0, 50, 3])  // 50 labels promised, 1 present
+        let truncated = try Run(["train", "--cpu", "--data", data.path, "--epochs", "1"])
+        #expect(truncated.status != 0)
+        #expect(truncated.error.contains("t10k-labels-idx1-ubyte") && !truncated.error.contains("\n"))
+    }
+}
