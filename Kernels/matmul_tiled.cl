@@ -70,7 +70,7 @@ void matmul_forward(const int rows, const int inputs, const int outputs,
             const int o = get_group_id(0) * TS + get_local_id(0) + j * RN;
             if (n < rows && o < outputs) {
                 const float v = acc[i][j] + b[o];
-                y[n * outputs + o] = relu ? fmax(v, 0.0f) : v;
+                y[n * outputs + o] = (relu && v < 0.0f) ? 0.0f : v;  // NaN passes, as in relu_forward
             }
         }
     }

@@ -74,7 +74,7 @@ __kernel void matmul_forward(const int rows, const int inputs, const int outputs
             for (int t = k; t < inputs; t++) sum = fma(xr[r][t], wr[c][t], sum);
             if (n < rows && o < outputs) {
                 const float value = sum + b[o];
-                y[n * outputs + o] = relu ? fmax(value, 0.0f) : value;
+                y[n * outputs + o] = (relu && value < 0.0f) ? 0.0f : value;  // NaN passes, as in relu_forward
             }
         }
     }

@@ -3,7 +3,9 @@
 
 __kernel void relu_forward(__global const float *x, __global float *y, const int n) {
     const int i = get_global_id(0);
-    if (i < n) y[i] = fmax(x[i], 0.0f);
+    // Not fmax, which returns 0 for NaN: NaN passes through, as in PyTorch and the twin, so a diverging
+    // run shows in its loss instead of being masked.
+    if (i < n) y[i] = x[i] < 0.0f ? 0.0f : x[i];
 }
 
 // dx = dy where the forward input was positive, else 0.

@@ -69,3 +69,12 @@ func create<T>(_ call: String, _ body: (UnsafeMutablePointer<cl_int>) -> T?) thr
     guard let object else { throw CLError.call(call, code: CL_INVALID_VALUE) }
     return object
 }
+
+/// Reads a string through a `clGet*Info`-style call: first its size, then its bytes.
+func infoString(_ call: String, _ get: (Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?) -> cl_int) throws -> String {
+    var size = 0
+    try check(call, get(0, nil, &size))
+    var bytes = [CChar](repeating: 0, count: size + 1)
+    try check(call, bytes.withUnsafeMutableBytes { get(size, $0.baseAddress, nil) })
+    return String(cString: bytes)
+}

@@ -52,10 +52,6 @@ public struct Device: Sendable {
     }
 
     private static func string(_ id: cl_device_id, _ info: Int32) throws -> String {
-        var size = 0
-        try check("clGetDeviceInfo", oclGetDeviceInfo(id, cl_device_info(info), 0, nil, &size))
-        var bytes = [CChar](repeating: 0, count: size + 1)
-        try check("clGetDeviceInfo", oclGetDeviceInfo(id, cl_device_info(info), size, &bytes, nil))
-        return trimmed(String(cString: bytes))
+        trimmed(try infoString("clGetDeviceInfo") { oclGetDeviceInfo(id, cl_device_info(info), $0, $1, $2) })
     }
 }

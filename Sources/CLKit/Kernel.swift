@@ -47,27 +47,19 @@ public final class Kernel: @unchecked Sendable {
 
     /// Takes ownership of a kernel made by clCreateKernelsInProgram.
     init(program: Program, handle: cl_kernel) throws {
+        do {
+            name = try infoString("clGetKernelInfo") {
+                oclGetKernelInfo(handle, cl_kernel_info(CL_KERNEL_FUNCTION_NAME), $0, $1, $2)
+            }
+        } catch {
+            oclReleaseKernel(handle)
+            throw error
+        }
         self.program = program
         kernel = handle
-        var size = 0
-        try check("clGetKernelInfo", oclGetKernelInfo(handle, cl_kernel_info(CL_KERNEL_FUNCTION_NAME), 0, nil, &size))
-        var bytes = [CChar](repeating: 0, count: size + 1)
-        try check("clGetKernelInfo", oclGetKernelInfo(handle, cl_kernel_info(CL_KERNEL_FUNCTION_NAME), size, &bytes, nil))
-        name = String(cString: bytes)
     }
 
     deinit { oclReleaseKernel(kernel) }
-
-    /// The largest work-group this kernel can run with on the device (may be below the device's maximum).
-    public var maxWorkGroupSize: Int {
-        get throws {
-            var size = 0
-            try check("clGetKernelWorkGroupInfo(\(name))", oclGetKernelWorkGroupInfo(
-                kernel, program.context.device.id, cl_kernel_work_group_info(CL_KERNEL_WORK_GROUP_SIZE),
-                MemoryLayout<Int>.size, &size, nil))
-            return size
-        }
-    }
 
     /// Sets argument `index`.
     public func set(_ index: Int, _ argument: KernelArgument) throws {

@@ -31,11 +31,7 @@ public struct Platform: Sendable {
     }
 
     private static func string(_ id: cl_platform_id, _ info: Int32) throws -> String {
-        var size = 0
-        try check("clGetPlatformInfo", oclGetPlatformInfo(id, cl_platform_info(info), 0, nil, &size))
-        var bytes = [CChar](repeating: 0, count: size + 1)
-        try check("clGetPlatformInfo", oclGetPlatformInfo(id, cl_platform_info(info), size, &bytes, nil))
-        return trimmed(String(cString: bytes))
+        trimmed(try infoString("clGetPlatformInfo") { oclGetPlatformInfo(id, cl_platform_info(info), $0, $1, $2) })
     }
 }
 

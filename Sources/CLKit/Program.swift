@@ -33,12 +33,10 @@ public final class Program: @unchecked Sendable {
     public func buildLog() -> String { Program.buildLog(program, context.device) }
 
     private static func buildLog(_ program: cl_program, _ device: Device) -> String {
-        var size = 0
-        let info = cl_program_build_info(CL_PROGRAM_BUILD_LOG)
-        guard oclGetProgramBuildInfo(program, device.id, info, 0, nil, &size) == CL_SUCCESS, size > 0 else { return "" }
-        var bytes = [CChar](repeating: 0, count: size + 1)
-        guard oclGetProgramBuildInfo(program, device.id, info, size, &bytes, nil) == CL_SUCCESS else { return "" }
-        return String(cString: bytes)
+        // A log that cannot be read must not hide the error that asked for it.
+        (try? infoString("clGetProgramBuildInfo") {
+            oclGetProgramBuildInfo(program, device.id, cl_program_build_info(CL_PROGRAM_BUILD_LOG), $0, $1, $2)
+        }) ?? ""
     }
 
     /// The kernel function `name` of this program.

@@ -3,21 +3,6 @@ import Testing
 @testable import CLTrain
 
 /// A fresh directory per test, removed when the test lets go of it, so tests running in parallel never meet.
-final class ScratchDirectory {
-    let path: String
-
-    init() throws {
-        path = NSTemporaryDirectory() + "cltrain-test-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    var contents: [String] { (try? FileManager.default.contentsOfDirectory(atPath: path).sorted()) ?? [] }
-}
-
 /// A checkpoint with every field away from its default, so a field the format forgets fails the round trip.
 func sampleCheckpoint(_ architecture: Architecture = .lesson, kind: OptimizerConfig.Kind = .adam, seed: UInt64) -> Checkpoint {
     var generator = SeededGenerator(seed: seed)
@@ -40,7 +25,7 @@ func sampleCheckpoint(_ architecture: Architecture = .lesson, kind: OptimizerCon
     func roundTrip(architecture: Architecture, kind: OptimizerConfig.Kind) throws {
         let seed = UInt64.random(in: 0 ... .max)
         print("seed \(seed)")
-        let scratch = try ScratchDirectory()
+        let scratch = try TemporaryFolder()
         let checkpoint = sampleCheckpoint(architecture, kind: kind, seed: seed)
         try checkpoint.save(to: scratch.file("model.safetensors"))
         #expect(try Checkpoint.load(from: scratch.file("model.safetensors")) == checkpoint)
@@ -48,7 +33,7 @@ func sampleCheckpoint(_ architecture: Architecture = .lesson, kind: OptimizerCon
     }
 
     @Test func tensorsCarryPyTorchNames() throws {
-        let scratch = try ScratchDirectory()
+        let scratch = try TemporaryFolder()
         let architecture = Architecture(hidden: [32, 16])
         try sampleCheckpoint(architecture, seed: 1).save(to: scratch.file("m.safetensors"))
         let (tensors, metadata) = try SafeTensors.decode(FileBytes.contents(of: scratch.file("m.safetensors")), path: "m")
@@ -62,7 +47,7 @@ func sampleCheckpoint(_ architecture: Architecture = .lesson, kind: OptimizerCon
     }
 
     @Test func dataIsAlignedToEightBytes() throws {
-        let scratch = try ScratchDirectory()
+        let scratch = try TemporaryFolder()
         try sampleCheckpoint(seed: 2).save(to: scratch.file("m.safetensors"))
         let bytes = try FileBytes.contents(of: scratch.file("m.safetensors"))
         let headerLength = bytes[0..<8].reversed().reduce(0) { $0 << 8 | Int($1) }
@@ -70,7 +55,7 @@ func sampleCheckpoint(_ architecture: Architecture = .lesson, kind: OptimizerCon
     }
 
     @Test func loadRefusesAnotherArchitectureNamingBoth() throws {
-        let scratch = try ScratchDirectory()
+        let scratch = try TemporaryFolder()
         let path = scratch.file("m.safetensors")
         try sampleCheckpoint(seed: 3).save(to: path)
         let wanted = Architecture(hidden: [256])
@@ -83,7 +68,7 @@ func sampleCheckpoint(_ architecture: Architecture = .lesson, kind: OptimizerCon
     }
 
     @Test func saveRefusesStateLoadWouldRefuse() throws {
-        let scratch = try ScratchDirectory()
+        let scratch = try TemporaryFolder()
         var checkpoint = sampleCheckpoint(seed: 4)
         checkpoint.optimizerState.buffers["exp_avg"]!.removeLast()
         #expect(throws: CheckpointError.self) { try checkpoint.save(to: scratch.file("m.safetensors")) }
@@ -96,7 +81,7 @@ func sampleCheckpoint(_ architecture: Architecture = .lesson, kind: OptimizerCon
 
 @Suite struct CheckpointAtomicWriteTests {
     @Test func replacesAnExistingFileWhole() throws {
-        let scratch = try ScratchDirectory()
+        let scratch = try TemporaryFolder()
         let path = scratch.file("m.safetensors")
         try sampleCheckpoint(seed: 5).save(to: path)
         let newer = sampleCheckpoint(Architecture(hidden: [20]), kind: .sgd, seed: 6)
@@ -108,7 +93,7 @@ func sampleCheckpoint(_ architecture: Architecture = .lesson, kind: OptimizerCon
     /// The rename, the last step, fails when the target is a directory: by then the temporary file has been
     /// written and flushed in full, so this checks the cleanup after the most work.
     @Test func failedRenameLeavesTargetAndNoTemporaryFile() throws {
-        let scratch = try ScratchDirectory()
+        let scratch = try TemporaryFolder()
         let target = scratch.file("m.safetensors")
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
         try Data("keep".utf8).write(to: URL(fileURLWithPath: target + "/inside"))
@@ -124,7 +109,7 @@ func sampleCheckpoint(_ architecture: Architecture = .lesson, kind: OptimizerCon
     /// Root ignores directory permissions, so this can only fail a save where the tests do not run as root.
     @Test(.enabled(if: geteuid() != 0, "root may write into read-only directories"))
     func unwritableDirectoryLeavesOldFile() throws {
-        let scratch = try ScratchDirectory()
+        let scratch = try TemporaryFolder()
         let path = scratch.file("m.safetensors")
         let old = sampleCheckpoint(seed: 8)
         try old.save(to: path)
@@ -143,7 +128,7 @@ func sampleCheckpoint(_ architecture: Architecture = .lesson, kind: OptimizerCon
 @Suite struct CheckpointCorruptionTests {
     /// Writes `bytes`, loads them, and checks the exact error and that its message is one line naming the file.
     func expectRefusal(_ bytes: [UInt8], _ expected: (String) -> CheckpointError) throws {
-        let scratch = try ScratchDirectory()
+        let scratch = try TemporaryFolder()
         let path = scratch.file("bad.safetensors")
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         #expect(throws: expected(path)) { try Checkpoint.load(from: path) }
@@ -159,7 +144,7 @@ func sampleCheckpoint(_ architecture: Architecture = .lesson, kind: OptimizerCon
 
     /// A valid checkpoint's tensors and metadata, re-encoded after `spoil` has changed them.
     func spoiled(_ spoil: (inout [String: SafeTensors.Tensor], inout [String: String]) -> Void) throws -> [UInt8] {
-        let scratch = try ScratchDirectory()
+        let scratch = try TemporaryFolder()
         try sampleCheckpoint(seed: 10).save(to: scratch.file("m.safetensors"))
         var (tensors, metadata) = try SafeTensors.decode(FileBytes.contents(of: scratch.file("m.safetensors")), path: "")
         var strings = metadata ?? [:]
@@ -168,13 +153,13 @@ func sampleCheckpoint(_ architecture: Architecture = .lesson, kind: OptimizerCon
     }
 
     @Test func missingFile() throws {
-        let scratch = try ScratchDirectory()
+        let scratch = try TemporaryFolder()
         let path = scratch.file("absent.safetensors")
         #expect(throws: CheckpointError.unreadable(path: path, reason: "No such file or directory")) { try Checkpoint.load(from: path) }
     }
 
     @Test func directoryInsteadOfFile() throws {
-        let scratch = try ScratchDirectory()
+        let scratch = try TemporaryFolder()
         #expect(throws: CheckpointError.unreadable(path: scratch.path, reason: "Is a directory")) { try Checkpoint.load(from: scratch.path) }
     }
 

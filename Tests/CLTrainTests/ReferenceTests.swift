@@ -2,44 +2,6 @@ import Foundation
 import Testing
 @testable import CLTrain
 
-// MARK: - Shared test support (also used by the backend tests)
-
-/// A generator for one test's random inputs. The seed is fresh each run and printed, so a failure can be
-/// replayed with `CLTRAIN_TEST_SEED=<seed> swift test --filter <test>`.
-func seededGenerator(_ test: String = #function) -> SeededGenerator {
-    let seed = ProcessInfo.processInfo.environment["CLTRAIN_TEST_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 0...UInt64.max)
-    print("\(test): seed \(seed)")
-    return SeededGenerator(seed: seed)
-}
-
-func randomFloats(_ count: Int, in range: ClosedRange<Float> = -1...1, using generator: inout SeededGenerator) -> [Float] {
-    (0..<count).map { _ in Float.random(in: range, using: &generator) }
-}
-
-func randomLabels(_ count: Int, classes: Int, using generator: inout SeededGenerator) -> [UInt8] {
-    (0..<count).map { _ in UInt8.random(in: 0..<UInt8(classes), using: &generator) }
-}
-
-/// Expects `|actual − expected| <= absolute + relative · |expected|` everywhere; on failure reports how many
-/// elements failed, the first few with their index and both values, and the worst error.
-func expectClose<A: BinaryFloatingPoint, E: BinaryFloatingPoint>(
-    _ actual: [A], _ expected: [E], absolute: Double, relative: Double = 0, _ what: String,
-    sourceLocation: SourceLocation = #_sourceLocation
-) {
-    #expect(actual.count == expected.count, "\(what): \(actual.count) values, expected \(expected.count)", sourceLocation: sourceLocation)
-    var failures: [String] = []
-    var worst = 0.0
-    for (index, (a, e)) in zip(actual, expected).enumerated() {
-        let error = abs(Double(a) - Double(e))
-        worst = max(worst, error.isNaN ? .infinity : error)
-        if !(error <= absolute + relative * abs(Double(e))) {
-            failures.append("[\(index)] \(a) vs \(e)")
-        }
-    }
-    #expect(failures.isEmpty, "\(what): \(failures.count) of \(actual.count) differ, worst \(worst): \(failures.prefix(5).joined(separator: ", "))",
-            sourceLocation: sourceLocation)
-}
-
 // MARK: - Double-precision re-implementations, the functions finite differences are taken of
 
 private enum Exact {

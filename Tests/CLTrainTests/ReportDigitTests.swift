@@ -41,7 +41,7 @@ enum DigitFixture {
 }
 
 @Suite struct ReportPGMTests {
-    func write(_ bytes: [UInt8], _ scratch: ScratchDirectory) throws -> String {
+    func write(_ bytes: [UInt8], _ scratch: TemporaryFolder) throws -> String {
         let path = scratch.file("digit.pgm")
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         return path
@@ -50,7 +50,7 @@ enum DigitFixture {
     func p5(_ pixels: [UInt8], header: String = "P5\n# drawn by hand\n28 28\n255\n") -> [UInt8] { Array(header.utf8) + pixels }
 
     @Test func binaryRoundTrip() throws {
-        let scratch = try ScratchDirectory()
+        let scratch = try TemporaryFolder()
         // Pixel 0 is 10, a newline byte: it must be read as a pixel, not as header whitespace.
         var pixels = DigitFixture.seven
         pixels[0] = 10
@@ -58,7 +58,7 @@ enum DigitFixture {
     }
 
     @Test func asciiRoundTripScalesMaxval() throws {
-        let scratch = try ScratchDirectory()
+        let scratch = try TemporaryFolder()
         let levels = DigitFixture.seven.map { $0 / 17 }  // 0...15
         let rows = stride(from: 0, to: 784, by: 28).map { levels[$0..<($0 + 28)].map(String.init).joined(separator: " ") }
         let text = "P2\n# maxval 15\n28 28 15\n" + rows.joined(separator: "\n") + "\n"
@@ -66,14 +66,14 @@ enum DigitFixture {
     }
 
     func expectRefusal(_ bytes: [UInt8], _ expected: (String) -> PGMError) throws {
-        let scratch = try ScratchDirectory()
+        let scratch = try TemporaryFolder()
         let path = try write(bytes, scratch)
         #expect(throws: expected(path)) { try PGM.read(path: path) }
         #expect(expected(path).description.hasPrefix(path) && !expected(path).description.contains("\n"))
     }
 
     @Test func missingFile() throws {
-        let scratch = try ScratchDirectory()
+        let scratch = try TemporaryFolder()
         let path = scratch.file("none.pgm")
         #expect(throws: PGMError.unreadable(path: path, reason: "No such file or directory")) { try PGM.read(path: path) }
     }

@@ -25,7 +25,8 @@ public enum TrainingError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .diverged(let epoch, let batch, let loss, let learningRate):
-            return "training diverged: the loss of epoch \(epoch), batch \(batch) is \(loss); "
+            let value = loss.isNaN ? "NaN" : loss > 0 ? "infinite" : "-infinite"
+            return "training diverged: the loss of epoch \(epoch), batch \(batch) is \(value); "
                 + "lower the learning rate (--lr is \(learningRate)) and start again"
         }
     }
