@@ -75,7 +75,8 @@ public final class KernelLibrary {
     @discardableResult
     public func gatherNormalize(images: Buffer<UInt8>, order: Buffer<Int32>, offset: Int, rows: Int, features: Int,
                                 normalization: Normalization, x: Buffer<Float>) throws -> Event? {
-        try launch("gather_normalize", global: linear(rows * features), images, order, Int32(offset), Int32(rows),
+        let (global, local) = rowsOfGroups(across: (features + 15) / 16, down: rows)
+        return try launch("gather_normalize", global: global, local: local, images, order, Int32(offset), Int32(rows),
                    Int32(features), normalization.mean, normalization.std, x)
     }
 
