@@ -105,7 +105,8 @@ inline floatv load_partial(__global const float *p, const int count) {
 // acc[r][v] += Σ_k A(m0 + r, k)·B[k·ldb + j0 + v·VW …], A read through strides. With `whole` false, a vector
 // that crosses N is read lane by lane. Called with a constant `whole`, so each call compiles to its own loop:
 // testing per vector inside the loop instead slows the full blocks 2× (64×784 → 128 weight gradient).
-inline void outer_product_loop(const int N, const int K, __global const float *A, const int a_k, const int am[BM],
+// always_inline: PoCL otherwise calls it, with `whole` unknown and the accumulators behind a pointer.
+__attribute__((always_inline)) inline void outer_product_loop(const int N, const int K, __global const float *A, const int a_k, const int am[BM],
                                __global const float *B, const int ldb, const int j0, floatv acc[BM][BV],
                                const bool whole) {
     for (int k = 0; k < K; k++) {
@@ -126,7 +127,7 @@ inline void outer_product_loop(const int N, const int K, __global const float *A
 }
 
 // C(m, j) = Σ_k A(m,k)·B[k·ldb + j] for this work-item's block of BM rows and BV·VW columns.
-inline void outer_product_block(const int M, const int N, const int K,
+__attribute__((always_inline)) inline void outer_product_block(const int M, const int N, const int K,
                                 __global const float *A, const int a_m, const int a_k,
                                 __global const float *B, const int ldb,
                                 const int m0, const int j0, floatv acc[BM][BV]) {
