@@ -1,7 +1,9 @@
 // The three matrix products of a linear layer Y = X·Wᵀ + b, written for CPU devices: each work-item
 // computes a small block in registers with explicit VW-wide vectors, which PoCL and other CPU drivers
 // compile to SIMD (VW = 16 fills an AVX-512 register). No local memory and no barriers: on a CPU the
-// caches already hold the tiles, and barriers only split the work-item loops.
+// caches already hold the tiles, and barriers only split the work-item loops. The loops over a block are
+// marked `#pragma unroll`: PoCL (LLVM 15) leaves them rolled otherwise, which keeps the accumulators in
+// stack memory and costs a load and a store per multiply-add (5× slower at 64×784→128).
 //   matmul_forward         Y[n,o]  = Σ_i X[n,i]·W[o,i] + b[o], then ReLU if `relu`   X (rows, inputs), W (outputs, inputs)
 //   matmul_backward_input  dX[n,i] = Σ_o dY[n,o]·W[o,i], zeroed where A[n,i] ≤ 0 if `mask` (A: the ReLU output fed in)
 //   matmul_backward_weight dW[o,i] = Σ_n dY[n,o]·X[n,i]
@@ -13,7 +15,9 @@
 // global = (ceil(outputs/BN), ceil(rows/BM))). The backward products run along a contiguous row of their
 // second operand, so they accumulate outer products: a scalar of the first operand times a vector of the
 // second (BM rows × BV·VW columns per work-item; global = (ceil(columns/(BV·VW)), ceil(rows/BM))).
-// Work-items at the right edge fall back to scalars; the edge rows are clamped when read, guarded when stored.
+// A vector that runs past the right edge is read lane by lane as zeros beyond it; the edge rows are clamped
+// when read, guarded when stored. KernelLibrary launches these in work-groups of a few work-items along
+// dimension 0, rounding the global size up: PoCL's own choice is one or two large groups, which leaves a core idle.
 
 #ifndef VW
 #define VW 16
@@ -53,21 +57,31 @@ __kernel void matmul_forward(const int rows, const int inputs, const int outputs
     const int o0 = get_global_id(0) * BN, n0 = get_global_id(1) * BM;
     if (o0 >= outputs || n0 >= rows) return;
     __global const float *xr[BM], *wr[BN];
+#pragma unroll
     for (int r = 0; r < BM; r++) xr[r] = x + min(n0 + r, rows - 1) * inputs;
+#pragma unroll
     for (int c = 0; c < BN; c++) wr[c] = w + min(o0 + c, outputs - 1) * inputs;
     floatv acc[BM][BN];
+#pragma unroll
     for (int r = 0; r < BM; r++)
+#pragma unroll
         for (int c = 0; c < BN; c++) acc[r][c] = (floatv)(0.0f);
     int k = 0;
     for (; k + VW <= inputs; k += VW) {
         floatv a[BM], v[BN];
+#pragma unroll
         for (int r = 0; r < BM; r++) a[r] = VLOAD(0, xr[r] + k);
+#pragma unroll
         for (int c = 0; c < BN; c++) v[c] = VLOAD(0, wr[c] + k);
+#pragma unroll
         for (int r = 0; r < BM; r++)
+#pragma unroll
             for (int c = 0; c < BN; c++) acc[r][c] = fma(a[r], v[c], acc[r][c]);
     }
+#pragma unroll
     for (int r = 0; r < BM; r++) {
         const int n = n0 + r;
+#pragma unroll
         for (int c = 0; c < BN; c++) {
             const int o = o0 + c;
             float sum = horizontal_sum(acc[r][c]);
@@ -80,44 +94,59 @@ __kernel void matmul_forward(const int rows, const int inputs, const int outputs
     }
 }
 
-// C(m, j) = Σ_k A(m,k)·B[k·ldb + j] for this work-item's block, A read through strides. `full` tells
-// whether all BV·VW columns exist; an edge block accumulates column by column instead.
-inline void outer_product_block(const int M, const int N, const int K,
+// The VW floats at p, read as zeros from lane `count` on (count may be ≤ 0): a vector at the right edge.
+inline floatv load_partial(__global const float *p, const int count) {
+    float lanes[VW];
+#pragma unroll
+    for (int t = 0; t < VW; t++) lanes[t] = t < count ? p[t] : 0.0f;
+    return VLOAD(0, lanes);
+}
+
+// acc[r][v] += Σ_k A(m0 + r, k)·B[k·ldb + j0 + v·VW …], A read through strides. With `whole` false, a vector
+// that crosses N is read lane by lane. Called with a constant `whole`, so each call compiles to its own loop:
+// testing per vector inside the loop instead slows the full blocks 2× (64×784 → 128 weight gradient).
+// always_inline: PoCL otherwise calls it, with `whole` unknown and the accumulators behind a pointer.
+__attribute__((always_inline)) inline void outer_product_loop(const int N, const int K, __global const float *A, const int a_k, const int am[BM],
+                               __global const float *B, const int ldb, const int j0, floatv acc[BM][BV],
+                               const bool whole) {
+    for (int k = 0; k < K; k++) {
+        floatv bv[BV];
+#pragma unroll
+        for (int v = 0; v < BV; v++) {
+            const int j = j0 + v * VW;
+            __global const float *p = B + k * ldb + j;
+            bv[v] = whole || j + VW <= N ? VLOAD(0, p) : load_partial(p, N - j);
+        }
+#pragma unroll
+        for (int r = 0; r < BM; r++) {
+            const floatv a = (floatv)(A[am[r] + k * a_k]);
+#pragma unroll
+            for (int v = 0; v < BV; v++) acc[r][v] = fma(a, bv[v], acc[r][v]);
+        }
+    }
+}
+
+// C(m, j) = Σ_k A(m,k)·B[k·ldb + j] for this work-item's block of BM rows and BV·VW columns.
+__attribute__((always_inline)) inline void outer_product_block(const int M, const int N, const int K,
                                 __global const float *A, const int a_m, const int a_k,
                                 __global const float *B, const int ldb,
                                 const int m0, const int j0, floatv acc[BM][BV]) {
+#pragma unroll
     for (int r = 0; r < BM; r++)
+#pragma unroll
         for (int v = 0; v < BV; v++) acc[r][v] = (floatv)(0.0f);
     int am[BM];
+#pragma unroll
     for (int r = 0; r < BM; r++) am[r] = min(m0 + r, M - 1) * a_m;
-    if (j0 + BV * VW <= N) {
-        for (int k = 0; k < K; k++) {
-            floatv bv[BV];
-            for (int v = 0; v < BV; v++) bv[v] = VLOAD(0, B + k * ldb + j0 + v * VW);
-            for (int r = 0; r < BM; r++) {
-                const floatv a = (floatv)(A[am[r] + k * a_k]);
-                for (int v = 0; v < BV; v++) acc[r][v] = fma(a, bv[v], acc[r][v]);
-            }
-        }
-    } else {
-        // The right edge: fewer than BV·VW columns remain, so read them one at a time.
-        float edge[BM][BV * VW];
-        for (int r = 0; r < BM; r++)
-            for (int t = 0; t < BV * VW; t++) edge[r][t] = 0.0f;
-        for (int k = 0; k < K; k++)
-            for (int t = 0; t < BV * VW && j0 + t < N; t++) {
-                const float bk = B[k * ldb + j0 + t];
-                for (int r = 0; r < BM; r++) edge[r][t] = fma(A[am[r] + k * a_k], bk, edge[r][t]);
-            }
-        for (int r = 0; r < BM; r++)
-            for (int v = 0; v < BV; v++) acc[r][v] = VLOAD(0, &edge[r][v * VW]);
-    }
+    if (j0 + BV * VW <= N) outer_product_loop(N, K, A, a_k, am, B, ldb, j0, acc, true);
+    else outer_product_loop(N, K, A, a_k, am, B, ldb, j0, acc, false);
 }
 
 // Stores row m of a block at C + m·ldc + j0 (only the columns below N), zeroing the elements where
 // the mask row is ≤ 0 when `mask` is set.
 inline void store_block_row(floatv values[BV], __global float *C, const int ldc, const int m, const int j0,
                             const int N, __global const float *mask_row, const int mask) {
+#pragma unroll
     for (int v = 0; v < BV; v++) {
         const int j = j0 + v * VW;
         if (j + VW <= N) {

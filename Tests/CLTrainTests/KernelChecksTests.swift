@@ -38,10 +38,10 @@ import Testing
         // off by one at the edge: the last row of a partial tile is never written
         ("matmul_backward_weight", "matmul_tiled", 1, "if (o < outputs && k < inputs)", "if (o < outputs - 1 && k < inputs)"),
         ("matmul_backward_weight", "matmul_vector", 0, "r < BM && o0 + r < outputs;", "r < BM && o0 + r < outputs - 1;"),
-        // off by one at the edge: the staged slice drops the last element of the depth, or the edge block
-        // its last column
+        // off by one at the edge: the staged slice drops the last element of the depth, or the vector that
+        // crosses the edge its last column
         ("matmul_backward_input", "matmul_tiled", 1, "(m < M && k < K) ?", "(m < M && k < K - 1) ?"),
-        ("matmul_backward_input", "matmul_vector", 0, "t < BV * VW && j0 + t < N; t++) {", "t < BV * VW && j0 + t < N - 1; t++) {"),
+        ("matmul_backward_input", "matmul_vector", 0, "lanes[t] = t < count ? p[t]", "lanes[t] = t < count - 1 ? p[t]"),
         ("log_softmax_forward", "log_softmax", 0, "(row[c] - top) - log_sum", "row[c] - log_sum"),
         ("sgd_update", "optimizer", 0, "g = momentum * velocity[i] + g;", "g = momentum * velocity[i];"),
         ("nll_loss", "nll", 0, "losses[slot] = total / rows;", "losses[slot] = total / (rows + 1);"),
