@@ -27,6 +27,9 @@ public struct DeviceReport: Encodable {
 
     public let platforms: [PlatformEntry]
 
+    /// Whether there is no device to compute on at all.
+    public var isEmpty: Bool { platforms.allSatisfy { $0.devices.isEmpty } }
+
     /// Reads every platform and device; throws when OpenCL itself cannot be loaded.
     public static func current() throws -> DeviceReport {
         let platforms = try OpenCL.platforms()
