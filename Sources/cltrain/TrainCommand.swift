@@ -65,7 +65,14 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--weight-decay must be zero or positive, got \(weightDecay)")
         }
         if optimizer == .adam && momentum != 0 { throw ValidationError("--momentum applies to sgd only; Adam has its own") }
-        _ = try hiddenWidths()
+        let architecture = Architecture(hidden: try hiddenWidths())
+        // Kernels index with 32-bit ints: every buffer (the parameters, a batch of activations) must stay below 2^31.
+        guard architecture.parameterCount < Int(Int32.max) else {
+            throw ValidationError("--hidden \(hidden) makes \(architecture.parameterCount) parameters; the limit is \(Int32.max)")
+        }
+        guard batchSize * architecture.sizes.max()! < Int(Int32.max) else {
+            throw ValidationError("--batch-size \(batchSize) with --hidden \(hidden) makes activations of more than 2^31 values; use smaller ones")
+        }
         if let targetAccuracy, !(0...1).contains(targetAccuracy) {
             throw ValidationError("--target-accuracy must be a fraction between 0 and 1, got \(targetAccuracy)")
         }

@@ -84,6 +84,8 @@ final class SmallData {
         (["train", "--optimizer", "rmsprop"], "--optimizer"),
         (["train", "--hidden", "128,x"], "--hidden"),
         (["train", "--hidden", ""], "--hidden"),
+        (["train", "--hidden", "65536,65536"], "--hidden"),
+        (["train", "--batch-size", "65536", "--hidden", "40000"], "--batch-size"),
         (["train", "--target-accuracy", "2"], "--target-accuracy"),
         (["train", "--metrics", "/nonexistent-dir/m.jsonl"], "--metrics"),
         (["train", "--cpu", "--device", "0"], "--cpu"),
