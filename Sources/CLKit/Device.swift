@@ -18,6 +18,8 @@ public struct Device: Sendable {
     public let computeUnits: Int
     public let globalMemoryBytes: UInt64
     public let localMemoryBytes: UInt64
+    /// The largest single buffer the device allows (often a quarter of its memory).
+    public let maxAllocationBytes: UInt64
     public let maxWorkGroupSize: Int
     /// Sub-buffers must start at a multiple of this many bytes.
     public let baseAddressAlignmentBytes: Int
@@ -39,6 +41,7 @@ public struct Device: Sendable {
         computeUnits = Int(try Device.value(id, CL_DEVICE_MAX_COMPUTE_UNITS) as cl_uint)
         globalMemoryBytes = try Device.value(id, CL_DEVICE_GLOBAL_MEM_SIZE)
         localMemoryBytes = try Device.value(id, CL_DEVICE_LOCAL_MEM_SIZE)
+        maxAllocationBytes = try Device.value(id, CL_DEVICE_MAX_MEM_ALLOC_SIZE)
         maxWorkGroupSize = try Device.value(id, CL_DEVICE_MAX_WORK_GROUP_SIZE)
         baseAddressAlignmentBytes = Int(try Device.value(id, CL_DEVICE_MEM_BASE_ADDR_ALIGN) as cl_uint) / 8
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLTrain
 import Foundation
 
 /// Refuses an output path whose directory does not exist or is not writable, before any work starts.
@@ -19,8 +20,8 @@ func checkWritable(_ path: String, option: String) throws {
 /// Replaces `path` whole (temporary file, then rename), so a reader never sees half a file.
 func writeAtomically(_ text: String, to path: String, option: String) throws {
     do {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try FileBytes.replace(path, with: Array(text.utf8))
     } catch {
-        throw ValidationError("\(option) \(path): cannot write: \(error.localizedDescription)")
+        throw CommandError("\(option) \(path): cannot write it (\(error.step)): \(error.reason)")
     }
 }

@@ -41,7 +41,7 @@ struct PredictCommand: ParsableCommand {
             let test = try data.request.load().test
             let index = self.index!
             guard index < test.count else {
-                throw ValidationError("--index \(index) is past the end of the test set (\(test.count) images)")
+                throw CommandError("--index \(index) is past the end of the test set (\(test.count) images)")
             }
             pixels = Array(test.image(index))
             caption = "test image \(index), labelled \(data.request.kind.classNames[Int(test.labels[index])])"

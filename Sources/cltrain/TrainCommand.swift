@@ -15,23 +15,25 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Samples per training step.")
     var batchSize = 64
 
-    @Option(help: "Learning rate.")
-    var lr: Float = 0.003
+    // The optimizer, architecture and seed options are optional so that --resume can tell an explicit value
+    // (which must agree with the checkpoint) from the lesson's default.
+    @Option(help: "Learning rate. (default: 0.003)")
+    var lr: Float?
 
-    @Option(help: "SGD momentum, in [0, 1).")
-    var momentum: Float = 0
+    @Option(help: "SGD momentum, in [0, 1). (default: 0)")
+    var momentum: Float?
 
-    @Option(help: "L2 weight decay added to the gradient.")
-    var weightDecay: Float = 0
+    @Option(help: "L2 weight decay added to the gradient. (default: 0)")
+    var weightDecay: Float?
 
-    @Option(help: "sgd or adam.")
-    var optimizer: OptimizerConfig.Kind = .sgd
+    @Option(help: "sgd or adam. (default: sgd)")
+    var optimizer: OptimizerConfig.Kind?
 
-    @Option(help: ArgumentHelp("Hidden layer widths, comma-separated.", valueName: "widths"))
-    var hidden = "128,64"
+    @Option(help: ArgumentHelp("Hidden layer widths, comma-separated. (default: 128,64)", valueName: "widths"))
+    var hidden: String?
 
-    @Option(help: "Seed for initialization and shuffling; the same seed on the same device repeats a run exactly.")
-    var seed: UInt64 = 0
+    @Option(help: "Seed for initialization and shuffling; the same seed on the same device repeats a run exactly. (default: 0)")
+    var seed: UInt64?
 
     @Option(help: ArgumentHelp("Save a checkpoint (safetensors) here after every epoch.", valueName: "file"))
     var save: String?
@@ -57,21 +59,28 @@ struct TrainCommand: ParsableCommand {
         guard (1...65_536).contains(batchSize) else {
             throw ValidationError("--batch-size must be between 1 and 65536, got \(batchSize)")
         }
-        guard lr.isFinite && lr > 0 else { throw ValidationError("--lr must be a positive number, got \(lr)") }
-        guard momentum.isFinite && (0..<1).contains(momentum) else {
-            throw ValidationError("--momentum must be in [0, 1), got \(momentum)")
+        let config = optimizerConfig
+        guard config.learningRate.isFinite && config.learningRate > 0 else {
+            throw ValidationError("--lr must be a positive number, got \(config.learningRate)")
         }
-        guard weightDecay.isFinite && weightDecay >= 0 else {
-            throw ValidationError("--weight-decay must be zero or positive, got \(weightDecay)")
+        guard config.momentum.isFinite && (0..<1).contains(config.momentum) else {
+            throw ValidationError("--momentum must be in [0, 1), got \(config.momentum)")
         }
-        if optimizer == .adam && momentum != 0 { throw ValidationError("--momentum applies to sgd only; Adam has its own") }
+        guard config.weightDecay.isFinite && config.weightDecay >= 0 else {
+            throw ValidationError("--weight-decay must be zero or positive, got \(config.weightDecay)")
+        }
+        if config.kind == .adam && config.momentum != 0 { throw ValidationError("--momentum applies to sgd only; Adam has its own") }
+        if resume != nil && (hidden != nil || optimizer != nil || lr != nil || momentum != nil || weightDecay != nil || seed != nil) {
+            throw ValidationError("--resume continues with the checkpoint's --hidden, --optimizer, --lr, --momentum, "
+                + "--weight-decay and --seed; leave them out, or start a new run without --resume")
+        }
         let architecture = Architecture(hidden: try hiddenWidths())
         // Kernels index with 32-bit ints: every buffer (the parameters, a batch of activations) must stay below 2^31.
         guard architecture.parameterCount < Int(Int32.max) else {
-            throw ValidationError("--hidden \(hidden) makes \(architecture.parameterCount) parameters; the limit is \(Int32.max)")
+            throw ValidationError("--hidden \(hiddenText) makes \(architecture.parameterCount) parameters; the limit is \(Int32.max)")
         }
         guard batchSize * architecture.sizes.max()! < Int(Int32.max) else {
-            throw ValidationError("--batch-size \(batchSize) with --hidden \(hidden) makes activations of more than 2^31 values; use smaller ones")
+            throw ValidationError("--batch-size \(batchSize) with --hidden \(hiddenText) makes activations of more than 2^31 values; use smaller ones")
         }
         if let targetAccuracy, !(0...1).contains(targetAccuracy) {
             throw ValidationError("--target-accuracy must be a fraction between 0 and 1, got \(targetAccuracy)")
@@ -81,11 +90,17 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
+    private var hiddenText: String { hidden ?? "128,64" }
+
+    private var optimizerConfig: OptimizerConfig {
+        OptimizerConfig(kind: optimizer ?? .sgd, learningRate: lr ?? 0.003, momentum: momentum ?? 0, weightDecay: weightDecay ?? 0)
+    }
+
     func hiddenWidths() throws -> [Int] {
-        let parts = hidden.split(separator: ",", omittingEmptySubsequences: false)
+        let parts = hiddenText.split(separator: ",", omittingEmptySubsequences: false)
         let widths = parts.map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !hidden.isEmpty, widths.allSatisfy({ $0 != nil && (1...65_536).contains($0!) }) else {
-            throw ValidationError("--hidden must be comma-separated widths between 1 and 65536, e.g. 128,64; got '\(hidden)'")
+        guard !hiddenText.isEmpty, widths.allSatisfy({ $0 != nil && (1...65_536).contains($0!) }) else {
+            throw ValidationError("--hidden must be comma-separated widths between 1 and 65536, e.g. 128,64; got '\(hiddenText)'")
         }
         return widths.map { $0! }
     }
@@ -94,16 +109,15 @@ struct TrainCommand: ParsableCommand {
         var plan = TrainingPlan()
         plan.epochs = epochs
         plan.batchSize = batchSize
-        plan.seed = seed
+        plan.seed = seed ?? 0
         plan.architecture = Architecture(hidden: try hiddenWidths())
-        plan.optimizer = OptimizerConfig(kind: optimizer, learningRate: lr, momentum: momentum, weightDecay: weightDecay)
+        plan.optimizer = optimizerConfig
 
         var resumed: Checkpoint?
         if let resume {
             let checkpoint = try Checkpoint.load(from: resume)
-            if hidden != "128,64" && checkpoint.parameters.architecture != plan.architecture {
-                throw ValidationError("--hidden \(hidden) does not match \(resume), which holds "
-                    + "\(checkpoint.parameters.architecture); leave --hidden out to continue it")
+            guard checkpoint.epoch < epochs else {
+                throw CommandError("--epochs \(epochs): \(resume) already holds \(checkpoint.epoch) epochs; ask for more to continue it")
             }
             plan.architecture = checkpoint.parameters.architecture
             plan.optimizer = checkpoint.optimizer
@@ -129,7 +143,7 @@ struct TrainCommand: ParsableCommand {
         try backend.load(start.parameters, start.optimizerState)
 
         print("Device:    \(backend)")
-        print("Model:     \(plan.architecture), ReLU, log-softmax + NLL")
+        print("Model:     \(plan.architecture)\(plan.architecture.hidden.isEmpty ? "" : ", ReLU"), log-softmax + NLL")
         print("Data:      \(loaded.train.count) training and \(loaded.test.count) test images from \(loaded.source)")
         print("Optimizer: \(describe(plan.optimizer)), batch \(plan.batchSize), \(plan.epochs) epoch\(plan.epochs == 1 ? "" : "s"), seed \(plan.seed)"
             + (resumed.map { ", resuming after epoch \($0.epoch)" } ?? ""))

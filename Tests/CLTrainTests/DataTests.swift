@@ -252,6 +252,13 @@ struct DataTests {
         #expect(path == folder.path)
     }
 
+    @Test func splitWithoutImages() throws {
+        let folder = try TemporaryFolder()
+        try folder.writeIDX(train: train, test: Dataset(name: "empty", images: [], labels: []))
+        let error = loadError(DataRequest(directory: folder.path))
+        #expect(error == .noSamples(folder.path + "/t10k-images-idx3-ubyte"))
+    }
+
     @Test func emptyFile() throws {
         let folder = try TemporaryFolder()
         try folder.writeIDX(train: train, test: test)

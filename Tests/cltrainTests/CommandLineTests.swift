@@ -153,6 +153,11 @@ final class SmallData {
         #expect(resumed.stdout.contains("resuming after epoch 2"))
         #expect(resumed.stdout.contains("epoch 3/3  train loss") && !resumed.stdout.contains("epoch 2/3"))
 
+        let again = try Run(["train", "--data", data.path, "--epochs", "3", "--resume", model] + device)
+        #expect(again.status != 0 && again.error == "Error: --epochs 3: \(model) already holds 3 epochs; ask for more to continue it")
+        let changed = try Run(["train", "--data", data.path, "--epochs", "4", "--resume", model, "--lr", "0.5"] + device)
+        #expect(changed.status != 0 && changed.stderr.contains("--resume continues with the checkpoint's"))
+
         let eval = try Run(["eval", "--model", model, "--data", data.path] + device)
         #expect(eval.status == 0, "\(eval.stderr)")
         #expect(eval.stdout.contains("epoch 3") && eval.stdout.contains("Confusion matrix"))
@@ -164,6 +169,14 @@ final class SmallData {
         #expect(FileManager.default.fileExists(atPath: svg))
         let past = try Run(["predict", "--model", model, "--data", data.path, "--index", "50"])
         #expect(past.status != 0 && past.stderr.contains("--index 50"))
+    }
+
+    @Test func modelTooLargeForTheDeviceNamesTheOptions() throws {
+        let data = try SmallData()
+        // 900 million parameters: 3.6 GB in one buffer, more than PoCL (or most GPUs) allow in one allocation.
+        let run = try Run(["train", "--data", data.path, "--hidden", "30000,30000"])
+        #expect(run.status != 0)
+        #expect(run.error.contains("--hidden") && !run.error.contains("\n"), "\(run.stderr)")
     }
 
     @Test func targetAccuracyFailsTheRun() throws {

@@ -70,6 +70,11 @@ public struct Checkpoint: Equatable, Sendable {
             throw CheckpointError.badMetadata(path: path, key: "inputs/hidden/classes", value: sizes.map(String.init).joined(separator: ","),
                                               expected: "positive layer widths")
         }
+        // cltrain's data is 28×28 images of ten classes; another shape could only be misread.
+        guard sizes.first == 784, sizes.last == 10 else {
+            throw CheckpointError.badMetadata(path: path, key: "inputs/classes", value: "\(sizes.first!)/\(sizes.last!)",
+                                              expected: "784 inputs and 10 classes, as MNIST has")
+        }
         let architecture = Architecture(sizes: sizes)
 
         let kindName = try metadata.string("optimizer")
@@ -101,25 +106,23 @@ public struct Checkpoint: Equatable, Sendable {
             throw CheckpointError.unexpectedTensor(path: path, tensor: extra)
         }
 
+        let epoch = try metadata.number("epoch", Int.self), step = try metadata.number("step", Int.self)
+        guard (0...1_000_000).contains(epoch) else {
+            throw CheckpointError.badMetadata(path: path, key: "epoch", value: String(epoch), expected: "a count of epochs from 0 to 1000000")
+        }
+        guard step >= 0 else {
+            throw CheckpointError.badMetadata(path: path, key: "step", value: String(step), expected: "a count of steps, 0 or more")
+        }
         return Checkpoint(
             parameters: Parameters(architecture: architecture, values: architecture.tensors.flatMap { found[$0.name]! }),
             optimizer: optimizer,
-            optimizerState: OptimizerState(step: try metadata.number("step", Int.self),
+            optimizerState: OptimizerState(step: step,
                                            buffers: Dictionary(uniqueKeysWithValues: optimizer.stateNames.map { ($0, found[optimizerPrefix + $0]!) })),
             normalization: Normalization(mean: try metadata.number("normalization_mean", Float.self),
                                          std: try metadata.number("normalization_std", Float.self)),
-            epoch: try metadata.number("epoch", Int.self),
+            epoch: epoch,
             seed: try metadata.number("seed", UInt64.self),
             dataset: try metadata.string("dataset"))
-    }
-
-    /// Loads a checkpoint and refuses it unless it holds `architecture`.
-    public static func load(from path: String, expecting architecture: Architecture) throws -> Checkpoint {
-        let checkpoint = try load(from: path)
-        guard checkpoint.architecture == architecture else {
-            throw CheckpointError.architectureMismatch(path: path, found: checkpoint.architecture, expected: architecture)
-        }
-        return checkpoint
     }
 
     /// Numbers are written in Swift's shortest form that reads back to the same value, so a resumed run

@@ -18,8 +18,6 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case unsupportedFormat(path: String, version: String)
     /// A tensor's shape contradicts the architecture the metadata describes.
     case wrongShape(path: String, tensor: String, found: [Int], expected: [Int], architecture: Architecture)
-    /// The checkpoint is sound but holds another network than the one asked for.
-    case architectureMismatch(path: String, found: Architecture, expected: Architecture)
     /// `save` was handed optimizer state that `load` would refuse.
     case inconsistentState(path: String, problem: String)
     case writeFailed(path: String, step: String, reason: String)
@@ -55,8 +53,6 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case let .wrongShape(path, tensor, found, expected, architecture):
             return "\(path): tensor \(tensor) is \(found), but the metadata's \(architecture) needs \(expected); "
                 + "the tensors are for another architecture"
-        case let .architectureMismatch(path, found, expected):
-            return "\(path) is for another architecture: it holds \(found), expected \(expected)"
         case let .inconsistentState(path, problem):
             return "\(path): not saved: \(problem)"
         case let .writeFailed(path, step, reason):

@@ -6,11 +6,11 @@ import Darwin
 
 /// Whole-file reads and atomic replacement with POSIX calls, whose `errno` gives messages a user can act on
 /// ("Permission denied", "No such file or directory") where Foundation's errors are often generic.
-enum FileBytes {
+public enum FileBytes {
     /// What failed ("create /tmp/.m.safetensors.123.tmp") and the system's reason ("Permission denied").
-    struct Failure: Error {
-        let step: String
-        let reason: String
+    public struct Failure: Error {
+        public let step: String
+        public let reason: String
     }
 
     static func contents(of path: String) throws(Failure) -> [UInt8] {
@@ -31,7 +31,7 @@ enum FileBytes {
     /// Writes `bytes` to a temporary file beside `path`, flushes it to the disk, then renames it over `path`.
     /// A crash or error at any point leaves either the old file or the new one, never a torn mix, because
     /// rename within one directory is atomic. On failure the temporary file is removed.
-    static func replace(_ path: String, with bytes: [UInt8]) throws(Failure) {
+    public static func replace(_ path: String, with bytes: [UInt8]) throws(Failure) {
         let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
         let name = path.split(separator: "/").last.map(String.init) ?? path
         let temporary = (directory.isEmpty ? "" : directory + "/") + ".\(name).\(UInt32.random(in: .min ... .max)).tmp"

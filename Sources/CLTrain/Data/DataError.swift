@@ -9,6 +9,7 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
     case truncated(String, expectedBytes: Int, actualBytes: Int)
     case trailingBytes(String, expectedBytes: Int, actualBytes: Int)
     case countMismatch(images: String, imageCount: Int, labels: String, labelCount: Int)
+    case noSamples(String)
     case imageSize(String, rows: Int, columns: Int)
     /// `index` is the sample's position; `line` is set for CSV files.
     case labelOutOfRange(String, label: Int, index: Int, line: Int?)
@@ -36,6 +37,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path): \(actual - expected) bytes more than its header promises (\(expected)); the file is damaged"
         case .countMismatch(let images, let imageCount, let labels, let labelCount):
             return "\(images): holds \(imageCount) images but \(labels) holds \(labelCount) labels; use files of the same split"
+        case .noSamples(let path):
+            return "\(path): holds no images; a split needs at least one"
         case .imageSize(let path, let rows, let columns):
             return "\(path): images are \(rows)×\(columns) pixels; cltrain needs 28×28 (MNIST or Fashion-MNIST)"
         case .labelOutOfRange(let path, let label, let index, let line):

@@ -169,6 +169,8 @@ extension DataRequest {
 
     private func loadIDX(images: String, labels: String, split: String) throws -> Dataset {
         let (pixels, count) = try IDX.images(readBytes(images), path: images)
+        // An empty split would train on nothing and report figures of nothing.
+        guard count > 0 else { throw DataError.noSamples(images) }
         let labelValues = try IDX.labels(readBytes(labels), path: labels)
         guard labelValues.count == count else {
             throw DataError.countMismatch(images: images, imageCount: count, labels: labels, labelCount: labelValues.count)

@@ -44,6 +44,12 @@ public final class OpenCLBackend: TrainingBackend {
         self.normalization = normalization
         self.batchSize = batchSize
         let context = library.context
+        // Fail with the options to change rather than with CL_INVALID_BUFFER_SIZE from the first oversized buffer.
+        let largest = [train.images.count, test.images.count, 4 * architecture.parameterCount,
+                       4 * max(batchSize, 1024) * architecture.sizes.max()!].max()!
+        guard UInt64(largest) <= context.device.maxAllocationBytes else {
+            throw OpenCLBackendError.bufferTooLarge(bytes: largest, device: context.device)
+        }
         self.train = try DeviceDataset(context: context, dataset: train)
         self.test = try DeviceDataset(context: context, dataset: test)
 
@@ -224,5 +230,17 @@ struct DeviceLayout {
             values[tensor.range] = padded[offset..<(offset + tensor.count)]
         }
         return values
+    }
+}
+
+public enum OpenCLBackendError: Error, CustomStringConvertible {
+    case bufferTooLarge(bytes: Int, device: Device)
+
+    public var description: String {
+        switch self {
+        case .bufferTooLarge(let bytes, let device):
+            return "training needs a buffer of \(bytes >> 20) MiB but \(device.name) allows at most "
+                + "\(device.maxAllocationBytes >> 20) MiB in one; use a smaller --hidden or --batch-size"
+        }
     }
 }

@@ -1,0 +1,6 @@
+/// A failure found while a command runs (not in its options' syntax): printed as one line, without the usage
+/// text that ArgumentParser adds to a ValidationError.
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
