@@ -71,6 +71,8 @@ public final class KernelLibrary {
     private var reduction: [Int] { [configuration.reductionGroup] }
 
     // MARK: Launchers, in the order a training step uses them. Each returns an event when the queue profiles.
+    // relu_forward, relu_backward, nll_log_softmax_backward and count_correct are the unfused forms: training
+    // runs their fused versions, and the checks run these so every step of the lesson has a kernel of its own.
 
     @discardableResult
     public func gatherNormalize(images: Buffer<UInt8>, order: Buffer<Int32>, offset: Int, rows: Int, features: Int,
