@@ -66,6 +66,18 @@ public final class Buffer<Element>: @unchecked Sendable {
         }
     }
 
+    /// Starts copying `count` elements from element `offset` into `destination` and returns at once. The copy is
+    /// complete when the returned event is; `destination` must stay allocated and untouched until then.
+    public func readAsync(into destination: UnsafeMutableBufferPointer<Element>, count: Int, from offset: Int = 0) throws -> Event {
+        precondition(count > 0 && offset >= 0 && offset + count <= self.count && count <= destination.count,
+                     "read past the end of a \(self.count)-element buffer or of its destination")
+        var event: cl_event?
+        try check("clEnqueueReadBuffer", oclEnqueueReadBuffer(
+            context.queue, mem, cl_bool(CL_FALSE), offset * MemoryLayout<Element>.stride,
+            count * MemoryLayout<Element>.stride, destination.baseAddress, 0, nil, &event))
+        return Event(event!)
+    }
+
     /// Sets every element to `value` (enqueued; does not wait).
     public func fill(_ value: Element) throws {
         var pattern = value

@@ -8,10 +8,15 @@ public final class Event: @unchecked Sendable {
 
     deinit { oclReleaseEvent(event) }
 
-    /// Waits for the command, then returns how long it ran on the device, in seconds.
-    public func seconds() throws -> Double {
+    /// Waits until the command has finished.
+    public func wait() throws {
         var e: cl_event? = event
         try check("clWaitForEvents", oclWaitForEvents(1, &e))
+    }
+
+    /// Waits for the command, then returns how long it ran on the device, in seconds.
+    public func seconds() throws -> Double {
+        try wait()
         let start = try time(CL_PROFILING_COMMAND_START), end = try time(CL_PROFILING_COMMAND_END)
         return Double(end &- start) * 1e-9
     }

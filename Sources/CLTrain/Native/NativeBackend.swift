@@ -102,6 +102,8 @@ public final class NativeBackend: TrainingBackend {
 
     // MARK: Training
 
+    private var requestedLosses = 0
+
     public func beginEpoch(order: [Int32]) throws {
         // The gather reads through raw pointers, so an index out of range must be caught here.
         if let bad = order.first(where: { $0 < 0 || Int($0) >= train.count }) {
@@ -125,9 +127,14 @@ public final class NativeBackend: TrainingBackend {
         update()
     }
 
-    public func losses(count: Int) throws -> [Float] {
+    /// The host computes each step before `trainStep` returns, so the losses are ready when asked for.
+    public func requestLosses(count: Int) throws {
         precondition(count <= batchLosses.count, "an epoch has at most \(batchLosses.count) batches")
-        return Array(batchLosses[0..<count])
+        requestedLosses = count
+    }
+
+    public func receiveLosses() throws -> [Float] {
+        Array(batchLosses[0..<requestedLosses])
     }
 
     public func evaluate() throws -> Evaluation {

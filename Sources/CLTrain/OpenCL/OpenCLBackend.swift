@@ -28,6 +28,9 @@ public final class OpenCLBackend: TrainingBackend {
     private let deltas: [Buffer<Float>]
     /// The mean loss of each batch of the current epoch, in batch order.
     private let losses: Buffer<Float>
+    /// Host memory the losses are copied into while the device goes on with later steps.
+    private let stagedLosses: UnsafeMutableBufferPointer<Float>
+    private var pendingLosses: (count: Int, event: Event)?
     /// Rows evaluated per launch sequence over the test set.
     private let evaluationRows: Int
     private let evaluationActivations: [Buffer<Float>]
@@ -80,6 +83,7 @@ public final class OpenCLBackend: TrainingBackend {
         deltas = try architecture.sizes.dropFirst().map { try Buffer(context: context, count: batchSize * $0) }
         let batches = (train.count + batchSize - 1) / batchSize
         losses = try Buffer(context: context, count: max(batches, 1))
+        stagedLosses = .allocate(capacity: max(batches, 1))
 
         let evaluationRows = min(1024, max(test.count, 1))
         self.evaluationRows = evaluationRows
@@ -96,6 +100,12 @@ public final class OpenCLBackend: TrainingBackend {
             return try Buffer(predictions, offset: offset, count: min(evaluationRows, test.count - offset))
         }
         try context.finish()
+    }
+
+    deinit {
+        // A copy still in flight writes into the staging memory: let it land before freeing it.
+        try? pendingLosses?.event.wait()
+        stagedLosses.deallocate()
     }
 
     public func load(_ parameters: Parameters, _ state: OptimizerState) throws {
@@ -152,8 +162,17 @@ public final class OpenCLBackend: TrainingBackend {
         }
     }
 
-    public func losses(count: Int) throws -> [Float] {
-        try losses.read(count: count)
+    public func requestLosses(count: Int) throws {
+        // One copy in flight at a time: the staging memory is reused.
+        if let pending = pendingLosses { try pending.event.wait() }
+        pendingLosses = count == 0 ? nil : (count, try losses.readAsync(into: stagedLosses, count: count))
+    }
+
+    public func receiveLosses() throws -> [Float] {
+        guard let (count, event) = pendingLosses else { return [] }
+        try event.wait()
+        pendingLosses = nil
+        return Array(stagedLosses[0..<count])
     }
 
     public func evaluate() throws -> Evaluation {

@@ -74,26 +74,37 @@ public final class Trainer {
         try backend.beginEpoch(order: plan.order(epoch: epoch, count: trainCount))
         reporter.begin(epoch: epoch, of: plan.epochs, batches: batches)
 
-        var queued = 0, checked = 0
+        var queued = 0, requested = 0
         var losses: [Float] = []
         var perReport = 8  // batches queued between looks at the losses; adapted to the device's speed
-        while queued < batches {
+        func queueBatches() throws {
             let until = min(batches, queued + perReport)
             for batch in queued..<until {
                 let start = batch * batchSize
                 try backend.trainStep(batch: batch, start: start, count: min(batchSize, trainCount - start))
             }
             queued = until
-            losses = try backend.losses(count: queued)
+        }
+        try queueBatches()
+        try backend.requestLosses(count: queued)
+        requested = queued
+        while true {
+            // The next batches are queued before waiting for the last ones' losses, so the device never
+            // idles while the host looks at them.
+            if queued < batches { try queueBatches() }
+            let checked = losses.count
+            losses = try backend.receiveLosses()
             if let bad = losses[checked...].firstIndex(where: { !$0.isFinite }) {
                 throw TrainingError.diverged(epoch: epoch, batch: bad + 1, loss: losses[bad],
                                              learningRate: plan.optimizer.learningRate)
             }
-            checked = queued
             let elapsed = Date().timeIntervalSince(started)
-            let samples = min(queued * batchSize, trainCount)
-            reporter.update(batchesDone: queued, runningLoss: mean(losses), samplesPerSecond: Double(samples) / elapsed)
-            perReport = max(1, min(batches, Int(reportInterval * Double(queued) / max(elapsed, 1e-6))))
+            let samples = min(requested * batchSize, trainCount)
+            reporter.update(batchesDone: requested, runningLoss: mean(losses), samplesPerSecond: Double(samples) / elapsed)
+            if requested == batches { break }
+            perReport = max(1, min(batches, Int(reportInterval * Double(requested) / max(elapsed, 1e-6))))
+            try backend.requestLosses(count: queued)
+            requested = queued
         }
         let trainSeconds = Date().timeIntervalSince(started)
         let evaluation = try backend.evaluate()

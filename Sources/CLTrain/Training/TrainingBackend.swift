@@ -20,11 +20,23 @@ public protocol TrainingBackend: AnyObject, CustomStringConvertible {
     /// its mean loss as batch number `batch` of this epoch. Returns at once where the device is asynchronous.
     func trainStep(batch: Int, start: Int, count: Int) throws
 
-    /// Waits until every queued step has finished; returns the losses of this epoch's first `count` batches.
-    func losses(count: Int) throws -> [Float]
+    /// Starts copying the losses of this epoch's first `count` batches (all of them queued) to the host and
+    /// returns at once where the device is asynchronous, so steps queued after it keep the device busy.
+    func requestLosses(count: Int) throws
+
+    /// Waits for the copy the last `requestLosses` started and returns those losses.
+    func receiveLosses() throws -> [Float]
 
     /// The test set's mean loss and every sample's predicted class.
     func evaluate() throws -> Evaluation
+}
+
+extension TrainingBackend {
+    /// Waits until the first `count` batches of this epoch have finished and returns their losses.
+    public func losses(count: Int) throws -> [Float] {
+        try requestLosses(count: count)
+        return try receiveLosses()
+    }
 }
 
 /// The result of running the model over the test set.
