@@ -1,8 +1,8 @@
 // The three matrix products of a linear layer Y = X·Wᵀ + b, tiled in local memory for GPUs.
 //   matmul_forward         Y[n,o]  = Σ_i X[n,i]·W[o,i] + b[o], then ReLU if `relu`   X (rows, inputs), W (outputs, inputs)
 //   matmul_backward_input  dX[n,i] = Σ_o dY[n,o]·W[o,i], zeroed where A[n,i] ≤ 0 if `mask` (A: the ReLU output fed in)
-//   matmul_backward_weight dW[o,i] = Σ_n dY[n,o]·X[n,i]
-// CPU twins: Reference.matmulForward, matmulBackwardInput, matmulBackwardWeight.
+//   matmul_backward_weight dW[o,i] = Σ_n dY[n,o]·X[n,i], and the bias gradient db[o] = Σ_n dY[n,o] fused in
+// CPU twins: Reference.matmulForward, matmulBackwardInput, matmulBackwardWeight (+ biasBackward).
 //
 // matmul_vector.cl defines the same kernels for CPU devices; KernelConfiguration picks one of the two files.
 // The products share one tiled body, C(M,N) = Σ_k A(m,k)·B(k,n), where each form passes the strides that
@@ -97,7 +97,8 @@ void matmul_backward_input(const int rows, const int inputs, const int outputs,
 
 __kernel __attribute__((reqd_work_group_size(RN, RM, 1)))
 void matmul_backward_weight(const int rows, const int inputs, const int outputs,
-                            __global const float *dy, __global const float *x, __global float *dw) {
+                            __global const float *dy, __global const float *x, __global float *dw,
+                            __global float *db) {
     __local float As[TS * TK], Bs[TS * TK];
     float acc[WM][WN];
     matmul_tile(outputs, inputs, rows, dy, 1, outputs, x, inputs, 1, As, Bs, acc);
@@ -107,6 +108,8 @@ void matmul_backward_weight(const int rows, const int inputs, const int outputs,
             const int k = get_group_id(0) * TS + get_local_id(0) + j * RN;
             if (o < outputs && k < inputs) dw[o * inputs + k] = acc[i][j];
         }
+        // The first column of work-items also sums its rows' bias gradients: a launch saved per layer.
+        if (get_group_id(0) == 0 && get_local_id(0) == 0 && o < outputs) db[o] = column_sum(rows, outputs, dy, o);
     }
 }
 

@@ -6,8 +6,8 @@
 // stack memory and costs a load and a store per multiply-add (5× slower at 64×784→128).
 //   matmul_forward         Y[n,o]  = Σ_i X[n,i]·W[o,i] + b[o], then ReLU if `relu`   X (rows, inputs), W (outputs, inputs)
 //   matmul_backward_input  dX[n,i] = Σ_o dY[n,o]·W[o,i], zeroed where A[n,i] ≤ 0 if `mask` (A: the ReLU output fed in)
-//   matmul_backward_weight dW[o,i] = Σ_n dY[n,o]·X[n,i]
-// CPU twins: Reference.matmulForward, matmulBackwardInput, matmulBackwardWeight.
+//   matmul_backward_weight dW[o,i] = Σ_n dY[n,o]·X[n,i], and the bias gradient db[o] = Σ_n dY[n,o] fused in
+// CPU twins: Reference.matmulForward, matmulBackwardInput, matmulBackwardWeight (+ biasBackward).
 // matmul_tiled.cl defines the same kernels for GPUs; KernelConfiguration picks one of the two files.
 //
 // matmul_forward reduces along rows that are contiguous in both operands, so it multiplies vectors
@@ -174,11 +174,15 @@ __kernel void matmul_backward_input(const int rows, const int inputs, const int 
 }
 
 __kernel void matmul_backward_weight(const int rows, const int inputs, const int outputs,
-                                     __global const float *dy, __global const float *x, __global float *dw) {
+                                     __global const float *dy, __global const float *x, __global float *dw,
+                                     __global float *db) {
     const int j0 = get_global_id(0) * BV * VW, o0 = get_global_id(1) * BM;
     if (j0 >= inputs || o0 >= outputs) return;
     floatv acc[BM][BV];
     outer_product_block(outputs, inputs, rows, dy, 1, outputs, x, inputs, o0, j0, acc);
     for (int r = 0; r < BM && o0 + r < outputs; r++)
         store_block_row(acc[r], dw, inputs, o0 + r, j0, inputs, x, 0);
+    // The first column of work-items also sums its outputs' bias gradients: a launch saved per layer.
+    if (j0 == 0)
+        for (int r = 0; r < BM && o0 + r < outputs; r++) db[o0 + r] = column_sum(rows, outputs, dy, o0 + r);
 }

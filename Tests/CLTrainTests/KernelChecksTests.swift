@@ -50,7 +50,10 @@ import Testing
          "(exp((row[c] - top) - log_sum) - 0.0f)"),
         ("gather_normalize", "gather", 0, "order[offset + r]", "order[r]"),  // ignores the batch's offset
         ("adam_update", "optimizer", 0, "sqrt(vi) / root_correction2", "sqrt(vi)"),  // drops a bias correction
-        ("bias_backward", "bias", 0, "for (int n = 0; n < rows; n++)", "for (int n = 1; n < rows; n++)"),
+        ("bias_backward", "bias", 0, "column_sum(rows, outputs, dy, o)", "column_sum(rows - 1, outputs, dy, o)"),
+        // the fused bias gradient skips the last row of the batch
+        ("matmul_backward_weight", "matmul_vector", 0, "db[o0 + r] = column_sum(rows, outputs", "db[o0 + r] = column_sum(rows - 1, outputs"),
+        ("matmul_backward_weight", "matmul_tiled", 1, "db[o] = column_sum(rows, outputs", "db[o] = column_sum(rows - 1, outputs"),
     ])
     func brokenKernelIsCaught(kernel: String, file: String, configuration: Int, correct: String, broken: String) throws {
         var sources = Kernels.sources

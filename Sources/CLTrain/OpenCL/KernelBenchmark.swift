@@ -79,10 +79,7 @@ public struct KernelBenchmark {
             }
             timings.append(try time("matmul_backward_weight", "\(o)×\(b)→\(i)", flops: flops) {
                 try library.matmulBackwardWeight(rows: b, inputs: i, outputs: o, dy: deltas[l + 1], x: activations[l],
-                                                 dw: weightGradients[l])
-            })
-            timings.append(try time("bias_backward", "\(b)×\(o)", bytes: Double(b * o * 4)) {
-                try library.biasBackward(rows: b, outputs: o, dy: deltas[l + 1], db: biasGradients[l])
+                                                 dw: weightGradients[l], db: biasGradients[l])
             })
         }
         let count = architecture.parameterCount

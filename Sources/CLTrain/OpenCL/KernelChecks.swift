@@ -172,14 +172,20 @@ public struct KernelChecks {
         let (rows, inputs, outputs) = shape
         let dy = floats(rows * outputs), x = floats(rows * inputs)
         let out = try GuardedOutput<Float>(context: context, count: outputs * inputs)
+        let bias = try GuardedOutput<Float>(context: context, count: outputs)
         let seconds = try timed {
             try library.matmulBackwardWeight(rows: rows, inputs: inputs, outputs: outputs, dy: input(dy), x: input(x),
-                                             dw: out.buffer)
+                                             dw: out.buffer, db: bias.buffer)
         }
         let expected = Reference.matmulBackwardWeight(dy: dy, x: x, rows: rows, inputs: inputs, outputs: outputs)
         let tolerance = dotTolerance(rows)
-        return try compare(kernel: "matmul_backward_weight", variant: library.configuration.matmulFile, sizes: "\(outputs)×\(rows)→\(inputs)", output: out,
-                           expected: expected, absolute: tolerance.absolute, relative: tolerance.relative, seconds: seconds)
+        let (kernel, variant, sizes) = ("matmul_backward_weight", library.configuration.matmulFile, "\(outputs)×\(rows)→\(inputs)")
+        // The fused bias gradient against its own twin.
+        return try compare(kernel: kernel, variant: variant, sizes: sizes, output: out, expected: expected,
+                           absolute: tolerance.absolute, relative: tolerance.relative, seconds: seconds)
+            .merging(compare(kernel: kernel, variant: variant, sizes: sizes, output: bias,
+                             expected: Reference.biasBackward(dy: dy, rows: rows, outputs: outputs),
+                             absolute: tolerance.absolute, relative: tolerance.relative, seconds: seconds))
     }
 
     private mutating func biasBackward(rows: Int, outputs: Int) throws -> KernelCheckResult {

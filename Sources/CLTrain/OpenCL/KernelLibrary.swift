@@ -71,7 +71,7 @@ public final class KernelLibrary {
     private var reduction: [Int] { [configuration.reductionGroup] }
 
     // MARK: Launchers, in the order a training step uses them. Each returns an event when the queue profiles.
-    // relu_forward, relu_backward, nll_log_softmax_backward and count_correct are the unfused forms: training
+    // relu_forward, relu_backward, bias_backward, nll_log_softmax_backward and count_correct are the unfused forms: training
     // runs their fused versions, and the checks run these so every step of the lesson has a kernel of its own.
 
     @discardableResult
@@ -100,10 +100,11 @@ public final class KernelLibrary {
     }
 
     @discardableResult
+    /// Also writes the bias gradient `db` (see `biasBackward`), which it gets almost for free.
     public func matmulBackwardWeight(rows: Int, inputs: Int, outputs: Int, dy: Buffer<Float>, x: Buffer<Float>,
-                                     dw: Buffer<Float>) throws -> Event? {
+                                     dw: Buffer<Float>, db: Buffer<Float>) throws -> Event? {
         try matmul("matmul_backward_weight", rowsOut: outputs, columnsOut: inputs, forward: false, Int32(rows), Int32(inputs),
-                   Int32(outputs), dy, x, dw)
+                   Int32(outputs), dy, x, dw, db)
     }
 
     @discardableResult

@@ -148,8 +148,7 @@ public final class OpenCLBackend: TrainingBackend {
                                             weight: weights[l], activation: activations[l], dx: deltas[l - 1])
             }
             try lib.matmulBackwardWeight(rows: count, inputs: sizes[l], outputs: sizes[l + 1], dy: deltas[l],
-                                         x: activations[l], dw: weightGradients[l])
-            try lib.biasBackward(rows: count, outputs: sizes[l + 1], dy: deltas[l], db: biasGradients[l])
+                                         x: activations[l], dw: weightGradients[l], db: biasGradients[l])
         }
         step += 1
         switch optimizer.kind {
