@@ -1,5 +1,6 @@
 import ArgumentParser
 import CLKit
+import Dispatch
 import CLTrain
 import Foundation
 
@@ -27,19 +28,27 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         let plan = TrainingPlan()
         let loaded = try data.request.load()
-        let compute = try ComputeDevice.open(try device.selection(), cpu: device.cpu, profiling: true)
+        // Training runs as `train` runs it, without profiling; the kernel timings get a profiling queue of their own.
+        let compute = try ComputeDevice.open(try device.selection(), cpu: device.cpu)
         var kernels: [KernelTiming] = []
         if case .openCL(let context) = compute {
-            kernels = try KernelBenchmark(library: KernelLibrary(context: context), architecture: plan.architecture,
+            let profiled = try Context(device: context.device, profiling: true)
+            kernels = try KernelBenchmark(library: KernelLibrary(context: profiled), architecture: plan.architecture,
                                           batchSize: plan.batchSize).run()
         }
         let backend = try compute.backend(plan: plan, train: loaded.train, test: loaded.test)
-        var launchesPerStep: Int?
+        var launchesPerStep: Int?, hostSecondsPerStep: Double?
         if case .openCL(let context) = compute {
+            // What one step costs the host to queue: on a GPU, where launches dominate, this bounds the epoch.
+            let steps = min(100, loaded.train.count / plan.batchSize)
             try backend.beginEpoch(order: (0..<Int32(loaded.train.count)).map { $0 })
-            let before = context.launches
-            try backend.trainStep(batch: 0, start: 0, count: min(plan.batchSize, loaded.train.count))
-            launchesPerStep = context.launches - before
+            let before = context.launches, started = DispatchTime.now().uptimeNanoseconds
+            for step in 0..<max(steps, 1) {
+                try backend.trainStep(batch: step, start: step * plan.batchSize, count: min(plan.batchSize, loaded.train.count))
+            }
+            hostSecondsPerStep = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9 / Double(max(steps, 1))
+            launchesPerStep = (context.launches - before) / max(steps, 1)
+            try context.finish()
         }
         var generator = SeededGenerator(seed: plan.seed)
         try backend.load(Parameters(initializing: plan.architecture, using: &generator),
@@ -50,7 +59,8 @@ struct BenchCommand: ParsableCommand {
                                   testLabels: loaded.test.labels, reporter: ProgressReporter(isTerminal: false, write: { _ in }))
             .run { _ in }
         let report = BenchReport(device: backend.description, data: loaded.source, kernels: kernels,
-                                 launchesPerStep: launchesPerStep, epochs: Array(history.dropFirst()))
+                                 launchesPerStep: launchesPerStep, hostSecondsPerStep: hostSecondsPerStep,
+                                 epochs: Array(history.dropFirst()))
         print(json ? try report.json() : report.text())
     }
 }

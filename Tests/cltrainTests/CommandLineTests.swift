@@ -179,6 +179,20 @@ final class SmallData {
         #expect(run.error.contains("--hidden") && !run.error.contains("\n"), "\(run.stderr)")
     }
 
+    @Test func benchReportsKernelsLaunchesAndEpochs() throws {
+        let data = try SmallData()
+        let run = try Run(["bench", "--data", data.path, "--epochs", "1", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let kernels = try #require(report["kernels"] as? [[String: Any]])
+        #expect(Set(kernels.compactMap { $0["kernel"] as? String }).isSuperset(of: ["matmul_forward", "log_softmax_nll", "sgd_update"]))
+        #expect(report["launches_per_step"] as? Int == 11)
+        #expect((report["epochs"] as? [Any])?.count == 1)
+        #expect((report["seconds_per_epoch"] as? Double ?? 0) > 0)
+        let cpu = try Run(["bench", "--cpu", "--data", data.path, "--epochs", "1"])
+        #expect(cpu.status == 0 && cpu.stdout.contains("seconds per epoch") && !cpu.stdout.contains("launches"))
+    }
+
     @Test func targetAccuracyFailsTheRun() throws {
         let data = try SmallData()
         let run = try Run(["train", "--cpu", "--data", data.path, "--epochs", "1", "--target-accuracy", "1"])

@@ -7,10 +7,14 @@ public struct BenchReport: Encodable {
     public let kernels: [KernelTiming]
     /// Kernel launches one training step makes (OpenCL only).
     public let launchesPerStep: Int?
+    /// Host time to queue one training step (OpenCL only): a floor for a step on a device that outruns the host.
+    public let hostSecondsPerStep: Double?
     /// The timed epochs, after the warm-up.
     public let epochs: [EpochMetrics]
 
-    public init(device: String, data: String, kernels: [KernelTiming], launchesPerStep: Int?, epochs: [EpochMetrics]) {
+    public init(device: String, data: String, kernels: [KernelTiming], launchesPerStep: Int?, hostSecondsPerStep: Double?,
+                epochs: [EpochMetrics]) {
+        self.hostSecondsPerStep = hostSecondsPerStep
         self.device = device
         self.data = data
         self.kernels = kernels
@@ -25,7 +29,7 @@ public struct BenchReport: Encodable {
     private func median(_ values: [Double]) -> Double { values.isEmpty ? .nan : values.sorted()[values.count / 2] }
 
     enum CodingKeys: String, CodingKey {
-        case device, data, kernels, launchesPerStep = "launches_per_step", epochs
+        case device, data, kernels, launchesPerStep = "launches_per_step", hostSecondsPerStep = "host_seconds_per_step", epochs
         case secondsPerEpoch = "seconds_per_epoch", samplesPerSecond = "samples_per_second"
     }
 
@@ -35,6 +39,7 @@ public struct BenchReport: Encodable {
         try container.encode(data, forKey: .data)
         try container.encode(kernels, forKey: .kernels)
         try container.encodeIfPresent(launchesPerStep, forKey: .launchesPerStep)
+        try container.encodeIfPresent(hostSecondsPerStep, forKey: .hostSecondsPerStep)
         try container.encode(epochs, forKey: .epochs)
         try container.encode(secondsPerEpoch, forKey: .secondsPerEpoch)
         try container.encode(samplesPerSecond, forKey: .samplesPerSecond)
@@ -64,6 +69,10 @@ public struct BenchReport: Encodable {
         }
         lines.append("")
         if let launchesPerStep { lines.append("launches per training step: \(launchesPerStep)") }
+        if let hostSecondsPerStep, let launchesPerStep {
+            lines.append(String(format: "host time to queue a step: %.1f µs (%.1f µs a launch)", hostSecondsPerStep * 1e6,
+                                hostSecondsPerStep * 1e6 / Double(max(launchesPerStep, 1))))
+        }
         for e in epochs {
             lines.append(String(format: "epoch %d: %.3f s (training and evaluation), %.0f samples/s", e.epoch, e.seconds, e.samplesPerSecond))
         }
