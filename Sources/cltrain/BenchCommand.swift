@@ -61,6 +61,6 @@ struct BenchCommand: ParsableCommand {
         let report = BenchReport(device: backend.description, data: loaded.source, kernels: kernels,
                                  launchesPerStep: launchesPerStep, hostSecondsPerStep: hostSecondsPerStep,
                                  epochs: Array(history.dropFirst()))
-        print(json ? try report.json() : report.text())
+        print(json ? try report.reportJSON() : report.text())
     }
 }

@@ -14,7 +14,7 @@ struct DevicesCommand: ParsableCommand {
 
     func run() throws {
         let report = try DeviceReport.current()
-        print(json ? try report.json() : report.table())
+        print(json ? try report.reportJSON() : report.table())
         // Scripts can tell "nothing to compute on" from a listing.
         if report.isEmpty { throw ExitCode.failure }
     }

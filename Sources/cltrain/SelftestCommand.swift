@@ -34,7 +34,7 @@ struct SelftestCommand: ParsableCommand {
         let (configuration, results) = try KernelChecks.runEveryVariant(context: context, sources: sources, seed: seed)
         let failed = results.filter { !$0.passed }
         if json {
-            print(try SelftestReport(device: context.device.name, seed: seed, results: results).json())
+            print(try SelftestReport(device: context.device.name, seed: seed, results: results).reportJSON())
         } else {
             print("Device: \(context.device.name) (\(context.device.platformName))")
             print("Kernels: \(configuration) (the other matmul variant is checked too)")

@@ -51,12 +51,6 @@ public struct DeviceReport: Encodable {
         })
     }
 
-    public func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
-
     public func table() -> String {
         if platforms.isEmpty {
             return "No OpenCL platform is installed. Install one, e.g. `apt-get install pocl-opencl-icd` for the CPU or "

@@ -12,13 +12,6 @@ public struct SelftestReport: Encodable {
         self.results = results
     }
 
-    public func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
-
     public static func table(_ results: [KernelCheckResult]) -> String {
         let header = ["kernel", "variant", "sizes", "max abs err", "max rel err", "result", "time"]
         let rows = results.map { r in

@@ -45,13 +45,6 @@ public struct BenchReport: Encodable {
         try container.encode(samplesPerSecond, forKey: .samplesPerSecond)
     }
 
-    public func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
-
     public func text() -> String {
         var lines = ["Device: \(device)", "Data:   \(data)"]
         if !kernels.isEmpty {
