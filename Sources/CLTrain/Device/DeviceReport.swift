@@ -32,14 +32,14 @@ public struct DeviceReport: Encodable {
 
     /// Reads every platform and device; throws when OpenCL itself cannot be loaded.
     public static func current() throws -> DeviceReport {
-        let platforms = try OpenCL.platforms()
-        let all = try platforms.flatMap { try $0.devices() }
-        let chosen = try? DeviceSelection.auto.resolve(in: all)
+        // Each device is queried once: listing it and choosing `auto` read the same list.
+        let platforms = try OpenCL.platforms().map { ($0, try $0.devices()) }
+        let chosen = try? DeviceSelection.auto.resolve(in: platforms.flatMap(\.1))
         var flat = 0
-        return DeviceReport(platforms: try platforms.map { platform in
+        return DeviceReport(platforms: platforms.map { platform, devices in
             PlatformEntry(
                 index: platform.index, name: platform.name, vendor: platform.vendor, version: platform.version,
-                devices: try platform.devices().map { device in
+                devices: devices.map { device in
                     defer { flat += 1 }
                     return DeviceEntry(
                         index: flat, id: "\(platform.index):\(device.index)", type: device.kind.rawValue,

@@ -230,13 +230,19 @@ public struct KernelChecks {
                            seconds: seconds)
     }
 
-    /// Log-probabilities of random logits, and labels reached through a shuffled order, as in training.
+    /// Labels of a dataset a few samples larger than the batch, reached through a shuffled order from a nonzero
+    /// offset as in training, and the batch's labels as the twins take them.
+    private mutating func batchLabels(_ rows: Int, _ classes: Int)
+        -> (labels: [UInt8], order: [Int32], offset: Int, batchLabels: [UInt8]) {
+        let offset = 5
+        let labels = bytes(rows + offset, below: classes), order = order(rows + offset)
+        return (labels, order, offset, (0..<rows).map { labels[Int(order[offset + $0])] })
+    }
+
+    /// Log-probabilities of random logits, and labels as `batchLabels` makes them.
     private mutating func lossInputs(_ rows: Int, _ classes: Int) -> (logp: [Float], labels: [UInt8], order: [Int32], offset: Int, batchLabels: [UInt8]) {
         let logp = Reference.logSoftmaxForward(floats(rows * classes, scale: 5), rows: rows, classes: classes)
-        let samples = rows + 5
-        let labels = bytes(samples, below: classes), order = order(samples)
-        let offset = 5
-        let batchLabels = (0..<rows).map { labels[Int(order[offset + $0])] }
+        let (labels, order, offset, batchLabels) = batchLabels(rows, classes)
         return (logp, labels, order, offset, batchLabels)
     }
 
@@ -271,14 +277,12 @@ public struct KernelChecks {
     /// The fused training kernel against the composition of its twins: the loss and the gradient.
     private mutating func logSoftmaxNLL(_ rows: Int, _ classes: Int) throws -> [KernelCheckResult] {
         let z = floats(rows * classes, scale: 30)
-        let samples = rows + 3
-        let labels = bytes(samples, below: classes), order = order(samples)
-        let batchLabels = (0..<rows).map { labels[Int(order[3 + $0])] }
+        let (labels, order, offset, batchLabels) = batchLabels(rows, classes)
         let losses = try GuardedOutput<Float>(context: context, count: 1)
         let dz = try GuardedOutput<Float>(context: context, count: rows * classes)
         let seconds = try timed {
             try library.logSoftmaxNLL(rows: rows, classes: classes, z: input(z), labels: input(labels), order: input(order),
-                                      offset: 3, losses: losses.buffer, slot: 0, dz: dz.buffer)
+                                      offset: offset, losses: losses.buffer, slot: 0, dz: dz.buffer)
         }
         let logp = Reference.logSoftmaxForward(z, rows: rows, classes: classes)
         let loss = Reference.nllLoss(logProbabilities: logp, labels: batchLabels, rows: rows, classes: classes)
@@ -354,15 +358,13 @@ public struct KernelChecks {
     }
 
     private mutating func countCorrect(_ rows: Int) throws -> KernelCheckResult {
-        let samples = rows + 4
-        let labels = bytes(samples, below: 10), order = order(samples)
-        let batchLabels = (0..<rows).map { labels[Int(order[4 + $0])] }
+        let (labels, order, offset, batchLabels) = batchLabels(rows, 10)
         // About half right, so a kernel that counts everything or nothing fails.
         let predictions: [Int32] = batchLabels.map { Bool.random(using: &random) ? Int32($0) : Int32(($0 + 1) % 10) }
         let out = try GuardedOutput<Int32>(context: context, count: 1)
         let seconds = try timed {
             try library.countCorrect(rows: rows, predictions: input(predictions), labels: input(labels),
-                                     order: input(order), offset: 4, correct: out.buffer, slot: 0)
+                                     order: input(order), offset: offset, correct: out.buffer, slot: 0)
         }
         let expected = Int32(Reference.countCorrect(predictions: predictions, labels: batchLabels))
         return try compare(kernel: "count_correct", sizes: "\(rows)", output: out, expected: [expected], absolute: 0,
