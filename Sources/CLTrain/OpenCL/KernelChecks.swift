@@ -8,7 +8,7 @@ public struct KernelChecks {
     public let library: KernelLibrary
     /// Printed with every run so a failure can be replayed with the same inputs.
     public let seed: UInt64
-    private var random: SeededGenerator
+    var random: SeededGenerator
 
     public init(library: KernelLibrary, seed: UInt64) {
         self.library = library
@@ -83,23 +83,23 @@ public struct KernelChecks {
 
     // MARK: Inputs
 
-    private var context: Context { library.context }
+    var context: Context { library.context }
 
-    private mutating func floats(_ count: Int, scale: Float = 1) -> [Float] {
+    mutating func floats(_ count: Int, scale: Float = 1) -> [Float] {
         (0..<count).map { _ in Float.random(in: -scale...scale, using: &random) }
     }
 
-    private mutating func bytes(_ count: Int, below limit: Int = 256) -> [UInt8] {
+    mutating func bytes(_ count: Int, below limit: Int = 256) -> [UInt8] {
         (0..<count).map { _ in UInt8(Int.random(in: 0..<limit, using: &random)) }
     }
 
     /// A shuffled index list over `count` samples, the shape an epoch's order has.
-    private mutating func order(_ count: Int) -> [Int32] {
+    mutating func order(_ count: Int) -> [Int32] {
         (0..<Int32(count)).shuffled(using: &random)
     }
 
     /// Runs `launch`, waits for the device, and returns the seconds it took.
-    private func timed(_ launch: () throws -> Event?) throws -> Double {
+    func timed(_ launch: () throws -> Event?) throws -> Double {
         let start = DispatchTime.now().uptimeNanoseconds
         let event = try launch()
         try context.finish()
@@ -107,7 +107,7 @@ public struct KernelChecks {
         return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
     }
 
-    private func input<T>(_ values: [T]) throws -> Buffer<T> { try Buffer(context: context, values: values) }
+    func input<T>(_ values: [T]) throws -> Buffer<T> { try Buffer(context: context, values: values) }
 
     // MARK: Checks
 
@@ -131,7 +131,7 @@ public struct KernelChecks {
     /// Tolerance for a dot product of `depth` terms in [−1, 1]: the kernel sums in another order than the twin,
     /// and the rounding of a partial sum that wanders like √depth, over depth additions, grows like
     /// depth · 6e-8 on average. 1e-6 · depth leaves ample headroom yet is far below a wrong or missing term.
-    private func dotTolerance(_ depth: Int) -> (absolute: Double, relative: Double) {
+    func dotTolerance(_ depth: Int) -> (absolute: Double, relative: Double) {
         (1e-6 * Double(depth), 1e-5)
     }
 

@@ -25,26 +25,26 @@ public final class KernelLibrary {
         }
     }
 
-    private func kernel(_ name: String) throws -> Kernel {
+    func kernel(_ name: String) throws -> Kernel {
         guard let kernel = kernels[name] else { throw CLError.call("clCreateKernel(\(name))", code: CLError.invalidKernelName) }
         return kernel
     }
 
     /// Global size for a 1-D launch over `count` items: rounded up to a multiple of 64 so the driver can pick
     /// a good work-group size; the kernels guard the excess.
-    private func linear(_ count: Int) -> [Int] { [max(64, (count + 63) / 64 * 64)] }
+    func linear(_ count: Int) -> [Int] { [max(64, (count + 63) / 64 * 64)] }
 
     /// Global and local sizes for a 2-D launch of `across × down` work-items in groups of a few along
     /// dimension 0, the global size rounded up to whole groups (the kernels guard the excess). Left to itself,
     /// PoCL makes one or two large groups of such a grid, which leaves a core idle.
-    private func rowsOfGroups(across: Int, down: Int) -> (global: [Int], local: [Int]) {
+    func rowsOfGroups(across: Int, down: Int) -> (global: [Int], local: [Int]) {
         let width = min(8, across)
         return ([(across + width - 1) / width * width, down], [width, 1])
     }
 
     /// Launches a matmul kernel producing a `rowsOut × columnsOut` result, in the geometry its file documents.
     /// `forward` selects matmul_vector.cl's dot-product blocking rather than its outer-product one.
-    private func matmul(_ name: String, rowsOut: Int, columnsOut: Int, forward: Bool,
+    func matmul(_ name: String, rowsOut: Int, columnsOut: Int, forward: Bool,
                         _ arguments: KernelArgument...) throws -> Event? {
         func blocks(_ count: Int, _ size: Int) -> Int { (count + size - 1) / size }
         let kernel = try kernel(name)
@@ -62,13 +62,13 @@ public final class KernelLibrary {
         }
     }
 
-    private func launch(_ name: String, global: [Int], local: [Int]? = nil, _ arguments: KernelArgument...) throws -> Event? {
+    func launch(_ name: String, global: [Int], local: [Int]? = nil, _ arguments: KernelArgument...) throws -> Event? {
         let kernel = try kernel(name)
         for (index, argument) in arguments.enumerated() { try kernel.set(index, argument) }
         return try kernel.enqueue(global: global, local: local, timed: true)
     }
 
-    private var reduction: [Int] { [configuration.reductionGroup] }
+    var reduction: [Int] { [configuration.reductionGroup] }
 
     // MARK: Launchers, in the order a training step uses them. Each returns an event when the queue profiles.
     // relu_forward, relu_backward, bias_backward, nll_log_softmax_backward and count_correct are the unfused forms: training
