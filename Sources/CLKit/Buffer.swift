@@ -78,6 +78,14 @@ public final class Buffer<Element>: @unchecked Sendable {
         return Event(event!)
     }
 
+    /// Copies the first `count` elements of `source` to the start of this buffer (enqueued; does not wait).
+    public func copy(from source: Buffer<Element>, count: Int) throws {
+        precondition(count >= 0 && count <= self.count && count <= source.count, "copy past the end of a buffer")
+        guard count > 0 else { return }
+        try check("clEnqueueCopyBuffer", oclEnqueueCopyBuffer(
+            context.queue, source.mem, mem, 0, 0, count * MemoryLayout<Element>.stride, 0, nil, nil))
+    }
+
     /// Sets every element to `value` (enqueued; does not wait).
     public func fill(_ value: Element) throws {
         var pattern = value

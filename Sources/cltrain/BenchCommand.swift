@@ -7,9 +7,10 @@ import Foundation
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure the lesson's training on a device: kernel times, launches per step, seconds per epoch.",
-        discussion: "Kernel times are medians of profiled launches at the training shapes (OpenCL only). "
-            + "The epoch figures come from whole training epochs; the first is a warm-up and is not counted."
+        abstract: "Measure a model's training on a device: kernel times, launches per step, seconds per epoch.",
+        discussion: "Kernel times are medians of the profiled launches of real training steps (OpenCL only). "
+            + "The epoch figures come from whole training epochs; the first is a warm-up and is not counted.\n\n"
+            + ModelOptions.syntax
     )
 
     @Option(help: "Epochs to time after the warm-up epoch.")
@@ -18,6 +19,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of tables.")
     var json = false
 
+    @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var device: DeviceOptions
     @OptionGroup var data: DataOptions
 
@@ -26,15 +28,14 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let plan = TrainingPlan()
+        var plan = TrainingPlan()
         let loaded = try data.request.load()
+        plan.model = try modelOptions.build(for: loaded, batchSize: plan.batchSize)
         // Training runs as `train` runs it, without profiling; the kernel timings get a profiling queue of their own.
         let compute = try ComputeDevice.open(try device.selection(), cpu: device.cpu)
         var kernels: [KernelTiming] = []
         if case .openCL(let context) = compute {
-            let profiled = try Context(device: context.device, profiling: true)
-            kernels = try KernelBenchmark(library: KernelLibrary(context: profiled), architecture: plan.architecture,
-                                          batchSize: plan.batchSize).run()
+            kernels = try KernelBenchmark.run(device: context.device, plan: plan, train: loaded.train, test: loaded.test)
         }
         let backend = try compute.backend(plan: plan, train: loaded.train, test: loaded.test)
         var launchesPerStep: Int?, hostSecondsPerStep: Double?
@@ -51,8 +52,8 @@ struct BenchCommand: ParsableCommand {
             try context.finish()
         }
         var generator = SeededGenerator(seed: plan.seed)
-        try backend.load(Parameters(initializing: plan.architecture, using: &generator),
-                         OptimizerState(fresh: plan.optimizer, parameterCount: plan.architecture.parameterCount))
+        try backend.load(Parameters(initializing: plan.model, using: &generator),
+                         OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount))
         var timedPlan = plan
         timedPlan.epochs = epochs + 1
         let history = try Trainer(backend: backend, plan: timedPlan, trainCount: loaded.train.count,

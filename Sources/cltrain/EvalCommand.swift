@@ -17,22 +17,24 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let checkpoint = try Checkpoint.load(from: model)
         let loaded = try data.request.load()
+        try checkpoint.checkFits(loaded, path: model)
         var plan = TrainingPlan()
-        plan.architecture = checkpoint.parameters.architecture
+        plan.model = checkpoint.model
         plan.normalization = checkpoint.normalization
         let compute = try ComputeDevice.open(try device.selection(), cpu: device.cpu)
-        let empty = Dataset(name: "none", images: [], labels: [])
+        let empty = Dataset(name: "none", images: [], labels: [], channels: loaded.test.channels, rows: loaded.test.rows,
+                            columns: loaded.test.columns)
         let backend = try compute.backend(plan: plan, train: empty, test: loaded.test)
-        try backend.load(checkpoint.parameters, OptimizerState(fresh: plan.optimizer, parameterCount: plan.architecture.parameterCount))
+        try backend.load(checkpoint.parameters, OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount))
         let evaluation = try backend.evaluate()
         let labels = loaded.test.labels
-        print("Model:    \(model) (\(plan.architecture), epoch \(checkpoint.epoch))")
+        print("Model:    \(model) (\(plan.model.spec), epoch \(checkpoint.epoch))")
         print("Device:   \(backend)")
         print("Data:     \(loaded.test.count) test images from \(loaded.source)")
         print(String(format: "Loss:     %.4f", evaluation.loss))
         print(String(format: "Accuracy: %.4f (%d of %d)", evaluation.accuracy(labels: labels),
                      zip(evaluation.predictions, labels).filter { $0 == $1 }.count, labels.count))
         print("\nConfusion matrix (rows: true class, columns: predicted):")
-        print(ConfusionTable.text(evaluation.confusion(labels: labels, classes: plan.architecture.classes)))
+        print(ConfusionTable.text(evaluation.confusion(labels: labels, classes: plan.model.classes)))
     }
 }

@@ -34,25 +34,35 @@ struct PredictCommand: ParsableCommand {
         let checkpoint = try Checkpoint.load(from: model)
         let pixels: [UInt8]
         var caption: String
+        let input = checkpoint.model.input
+        let kindNames = data.request.kind.classNames
+        let names = kindNames.count == checkpoint.model.classes ? kindNames : (0..<checkpoint.model.classes).map(String.init)
         if let image {
+            guard input == .image(channels: 1, height: PGM.side, width: PGM.side) else {
+                throw CommandError("\(model): the model takes \(input) images; --image reads 1×\(PGM.side)×\(PGM.side) PGM only")
+            }
             pixels = try PGM.read(path: image)
             caption = image
         } else {
-            let test = try data.request.load().test
+            let loaded = try data.request.load()
+            try checkpoint.checkFits(loaded, path: model)
+            let test = loaded.test
             let index = self.index!
             guard index < test.count else {
                 throw CommandError("--index \(index) is past the end of the test set (\(test.count) images)")
             }
             pixels = Array(test.image(index))
-            caption = "test image \(index), labelled \(data.request.kind.classNames[Int(test.labels[index])])"
+            caption = "test image \(index), labelled \(names[Int(test.labels[index])])"
         }
         let prediction = Prediction(parameters: checkpoint.parameters, normalization: checkpoint.normalization, pixels: pixels)
-        let names = data.request.kind.classNames
         caption += ": predicted \(names[prediction.predictedClass])"
         print(caption)
-        print(DigitView.terminal(pixels: pixels, probabilities: prediction.probabilities, classNames: names))
+        // A colour image is drawn by its first channel.
+        let (width, plane) = (input.image?.width ?? 1, input.image.map { $0.height * $0.width } ?? input.count)
+        let grey = Array(pixels.prefix(plane))
+        print(DigitView.terminal(pixels: grey, width: width, probabilities: prediction.probabilities, classNames: names))
         if let svg {
-            try writeAtomically(DigitView.svg(pixels: pixels, probabilities: prediction.probabilities, classNames: names),
+            try writeAtomically(DigitView.svg(pixels: grey, width: width, probabilities: prediction.probabilities, classNames: names),
                                 to: svg, option: "--svg")
         }
     }

@@ -5,8 +5,8 @@ import Foundation
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train the network (by default the lesson's: 784-128-64-10, SGD lr 0.003, batch 64, 5 epochs).",
-        discussion: "Fetches MNIST first when no data is named and none is cached."
+        abstract: "Train a model (by default the lesson's: 784-128-64-10, SGD lr 0.003, batch 64, 5 epochs).",
+        discussion: "Fetches MNIST first when no data is named and none is cached.\n\n" + ModelOptions.syntax
     )
 
     @Option(help: "Passes over the training set (in all, when resuming).")
@@ -15,7 +15,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Samples per training step.")
     var batchSize = 64
 
-    // The optimizer, architecture and seed options are optional so that --resume can tell an explicit value
+    // The optimizer, model and seed options are optional so that --resume can tell an explicit value
     // (which must agree with the checkpoint) from the lesson's default.
     @Option(help: "Learning rate. (default: 0.003)")
     var lr: Float?
@@ -28,9 +28,6 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "sgd or adam. (default: sgd)")
     var optimizer: OptimizerConfig.Kind?
-
-    @Option(help: ArgumentHelp("Hidden layer widths, comma-separated. (default: 128,64)", valueName: "widths"))
-    var hidden: String?
 
     @Option(help: "Seed for initialization and shuffling; the same seed on the same device repeats a run exactly. (default: 0)")
     var seed: UInt64?
@@ -51,6 +48,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Exit with status 1 if the final test accuracy is below this fraction.", valueName: "fraction"))
     var targetAccuracy: Double?
 
+    @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var device: DeviceOptions
     @OptionGroup var data: DataOptions
 
@@ -70,17 +68,10 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--weight-decay must be zero or positive, got \(config.weightDecay)")
         }
         if config.kind == .adam && config.momentum != 0 { throw ValidationError("--momentum applies to sgd only; Adam has its own") }
-        if resume != nil && (hidden != nil || optimizer != nil || lr != nil || momentum != nil || weightDecay != nil || seed != nil) {
-            throw ValidationError("--resume continues with the checkpoint's --hidden, --optimizer, --lr, --momentum, "
+        if resume != nil && (modelOptions.isSet || optimizer != nil || lr != nil || momentum != nil
+                             || weightDecay != nil || seed != nil) {
+            throw ValidationError("--resume continues with the checkpoint's --model, --optimizer, --lr, --momentum, "
                 + "--weight-decay and --seed; leave them out, or start a new run without --resume")
-        }
-        let architecture = Architecture(hidden: try hiddenWidths())
-        // Kernels index with 32-bit ints: every buffer (the parameters, a batch of activations) must stay below 2^31.
-        guard architecture.parameterCount < Int(Int32.max) else {
-            throw ValidationError("--hidden \(hiddenText) makes \(architecture.parameterCount) parameters; the limit is \(Int32.max)")
-        }
-        guard batchSize * architecture.sizes.max()! < Int(Int32.max) else {
-            throw ValidationError("--batch-size \(batchSize) with --hidden \(hiddenText) makes activations of more than 2^31 values; use smaller ones")
         }
         if let targetAccuracy, !(0...1).contains(targetAccuracy) {
             throw ValidationError("--target-accuracy must be a fraction between 0 and 1, got \(targetAccuracy)")
@@ -90,19 +81,9 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    private var hiddenText: String { hidden ?? "128,64" }
 
     private var optimizerConfig: OptimizerConfig {
         OptimizerConfig(kind: optimizer ?? .sgd, learningRate: lr ?? 0.003, momentum: momentum ?? 0, weightDecay: weightDecay ?? 0)
-    }
-
-    func hiddenWidths() throws -> [Int] {
-        let parts = hiddenText.split(separator: ",", omittingEmptySubsequences: false)
-        let widths = parts.map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !hiddenText.isEmpty, widths.allSatisfy({ $0 != nil && (1...65_536).contains($0!) }) else {
-            throw ValidationError("--hidden must be comma-separated widths between 1 and 65536, e.g. 128,64; got '\(hiddenText)'")
-        }
-        return widths.map { $0! }
     }
 
     func run() throws {
@@ -110,7 +91,6 @@ struct TrainCommand: ParsableCommand {
         plan.epochs = epochs
         plan.batchSize = batchSize
         plan.seed = seed ?? 0
-        plan.architecture = Architecture(hidden: try hiddenWidths())
         plan.optimizer = optimizerConfig
 
         var resumed: Checkpoint?
@@ -119,7 +99,6 @@ struct TrainCommand: ParsableCommand {
             guard checkpoint.epoch < epochs else {
                 throw CommandError("--epochs \(epochs): \(resume) already holds \(checkpoint.epoch) epochs; ask for more to continue it")
             }
-            plan.architecture = checkpoint.parameters.architecture
             plan.optimizer = checkpoint.optimizer
             plan.normalization = checkpoint.normalization
             plan.seed = checkpoint.seed
@@ -132,18 +111,25 @@ struct TrainCommand: ParsableCommand {
             try Fetcher.fetch(request.kind) { print($0) }
         }
         let loaded = try request.load()
+        if let resumed {
+            try resumed.checkFits(loaded, path: resume!)
+            plan.model = resumed.model
+        } else {
+            plan.model = try modelOptions.build(for: loaded, batchSize: batchSize)
+        }
         let compute = try ComputeDevice.open(try device.selection(), cpu: device.cpu)
         let backend = try compute.backend(plan: plan, train: loaded.train, test: loaded.test)
 
         var generator = SeededGenerator(seed: plan.seed)
         let start = resumed ?? Checkpoint(
-            parameters: Parameters(initializing: plan.architecture, using: &generator), optimizer: plan.optimizer,
-            optimizerState: OptimizerState(fresh: plan.optimizer, parameterCount: plan.architecture.parameterCount),
+            parameters: Parameters(initializing: plan.model, using: &generator), optimizer: plan.optimizer,
+            optimizerState: OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount),
             normalization: plan.normalization, epoch: 0, seed: plan.seed, dataset: loaded.train.name)
         try backend.load(start.parameters, start.optimizerState)
 
         print("Device:    \(backend)")
-        print("Model:     \(plan.architecture)\(plan.architecture.hidden.isEmpty ? "" : ", ReLU"), log-softmax + NLL")
+        print("Model:     \(plan.model.spec), log-softmax + NLL (\(plan.model.input) → \(plan.model.classes), "
+              + "\(plan.model.parameterCount) parameters)")
         print("Data:      \(loaded.train.count) training and \(loaded.test.count) test images from \(loaded.source)")
         print("Optimizer: \(describe(plan.optimizer)), batch \(plan.batchSize), \(plan.epochs) epoch\(plan.epochs == 1 ? "" : "s"), seed \(plan.seed)"
             + (resumed.map { ", resuming after epoch \($0.epoch)" } ?? ""))
@@ -170,9 +156,10 @@ struct TrainCommand: ParsableCommand {
         let (parameters, _) = try backend.snapshot()
         let prediction = Prediction(parameters: parameters, normalization: plan.normalization,
                                     pixels: Array(loaded.test.image(0)))
-        print("\nTest image 0 (labelled \(request.kind.classNames[Int(loaded.test.labels[0])])):")
-        print(DigitView.terminal(pixels: prediction.pixels, probabilities: prediction.probabilities,
-                                 classNames: request.kind.classNames))
+        let names = loaded.classNames
+        print("\nTest image 0 (labelled \(names[Int(loaded.test.labels[0])])):")
+        print(DigitView.terminal(pixels: Array(prediction.pixels.prefix(loaded.test.rows * loaded.test.columns)),
+                                 width: loaded.test.columns, probabilities: prediction.probabilities, classNames: names))
 
         if let targetAccuracy, let final = history.last, final.testAccuracy < targetAccuracy {
             print(String(format: "Test accuracy %.4f is below the target %.4f.", final.testAccuracy, targetAccuracy))

@@ -2,31 +2,38 @@ import Foundation
 import Testing
 @testable import CLTrain
 
+/// An MLP for MNIST with these hidden widths, as `--hidden` builds it.
+func mnistMLP(_ hidden: [Int]) -> Model {
+    try! Model(ModelSpec.mlp(hidden: hidden, classes: 10), input: .image(channels: 1, height: 28, width: 28))
+}
+
 /// A fresh directory per test, removed when the test lets go of it, so tests running in parallel never meet.
 /// A checkpoint with every field away from its default, so a field the format forgets fails the round trip.
-func sampleCheckpoint(_ architecture: Architecture = .lesson, kind: OptimizerConfig.Kind = .adam, seed: UInt64) -> Checkpoint {
+func sampleCheckpoint(_ model: Model = .lesson(), kind: OptimizerConfig.Kind = .adam, seed: UInt64) -> Checkpoint {
     var generator = SeededGenerator(seed: seed)
     var optimizer = OptimizerConfig(kind: kind, learningRate: 0.0011, momentum: kind == .sgd ? 0.9 : 0, weightDecay: 1e-4)
     optimizer.beta1 = 0.85
     optimizer.beta2 = 0.995
     optimizer.epsilon = 3e-7
-    let count = architecture.parameterCount
+    let count = model.parameterCount
     let buffers = Dictionary(uniqueKeysWithValues: optimizer.stateNames.map { name in
         (name, (0..<count).map { _ in Float.random(in: -1...1, using: &generator) })
     })
-    return Checkpoint(parameters: Parameters(initializing: architecture, using: &generator), optimizer: optimizer,
+    return Checkpoint(parameters: Parameters(initializing: model, using: &generator), optimizer: optimizer,
                       optimizerState: OptimizerState(step: 1234, buffers: buffers),
                       normalization: Normalization(mean: 0.1307, std: 0.3081), epoch: 3, seed: seed, dataset: "MNIST train")
 }
 
 @Suite struct CheckpointRoundTripTests {
-    @Test(arguments: [(Architecture.lesson, OptimizerConfig.Kind.adam), (.lesson, .sgd),
-                      (Architecture(hidden: [32, 16, 8]), .adam), (Architecture(hidden: []), .sgd)])
-    func roundTrip(architecture: Architecture, kind: OptimizerConfig.Kind) throws {
+    @Test(arguments: [(Model.lesson(), OptimizerConfig.Kind.adam), (.lesson(), .sgd),
+                      (mnistMLP([32, 16, 8]), .adam), (mnistMLP([]), .sgd),
+                      (try! Model("dropout", input: .image(channels: 1, height: 28, width: 28)), .adam),
+                      (try! Model("flatten, dropout(0.25), linear(7), relu, linear(3)", input: .image(channels: 2, height: 5, width: 3)), .sgd)])
+    func roundTrip(model: Model, kind: OptimizerConfig.Kind) throws {
         let seed = UInt64.random(in: 0 ... .max)
         print("seed \(seed)")
         let scratch = try TemporaryFolder()
-        let checkpoint = sampleCheckpoint(architecture, kind: kind, seed: seed)
+        let checkpoint = sampleCheckpoint(model, kind: kind, seed: seed)
         try checkpoint.save(to: scratch.file("model.safetensors"))
         #expect(try Checkpoint.load(from: scratch.file("model.safetensors")) == checkpoint)
         #expect(scratch.contents == ["model.safetensors"])
@@ -34,15 +41,16 @@ func sampleCheckpoint(_ architecture: Architecture = .lesson, kind: OptimizerCon
 
     @Test func tensorsCarryPyTorchNames() throws {
         let scratch = try TemporaryFolder()
-        let architecture = Architecture(hidden: [32, 16])
-        try sampleCheckpoint(architecture, seed: 1).save(to: scratch.file("m.safetensors"))
+        let model = mnistMLP([32, 16])
+        try sampleCheckpoint(model, seed: 1).save(to: scratch.file("m.safetensors"))
         let (tensors, metadata) = try SafeTensors.decode(FileBytes.contents(of: scratch.file("m.safetensors")), path: "m")
         #expect(tensors.mapValues(\.shape) == ["0.weight": [32, 784], "0.bias": [32], "2.weight": [16, 32], "2.bias": [16],
                                                "4.weight": [10, 16], "4.bias": [10],
-                                               "optimizer.exp_avg": [architecture.parameterCount],
-                                               "optimizer.exp_avg_sq": [architecture.parameterCount]])
-        #expect(metadata?["cltrain.format"] == "1")
-        #expect(metadata?["hidden"] == "32,16")
+                                               "optimizer.exp_avg": [model.parameterCount],
+                                               "optimizer.exp_avg_sq": [model.parameterCount]])
+        #expect(metadata?["cltrain.format"] == "2")
+        #expect(metadata?["model"] == "linear(32), relu, linear(16), relu, linear(10)")
+        #expect(metadata?["input_shape"] == "1,28,28")
         #expect(metadata?["betas"] == "0.85,0.995")
     }
 
@@ -71,7 +79,7 @@ func sampleCheckpoint(_ architecture: Architecture = .lesson, kind: OptimizerCon
         let scratch = try TemporaryFolder()
         let path = scratch.file("m.safetensors")
         try sampleCheckpoint(seed: 5).save(to: path)
-        let newer = sampleCheckpoint(Architecture(hidden: [20]), kind: .sgd, seed: 6)
+        let newer = sampleCheckpoint(mnistMLP([20]), kind: .sgd, seed: 6)
         try newer.save(to: path)
         #expect(try Checkpoint.load(from: path) == newer)
         #expect(scratch.contents == ["m.safetensors"])
@@ -215,7 +223,7 @@ func sampleCheckpoint(_ architecture: Architecture = .lesson, kind: OptimizerCon
 
     @Test func notACltrainCheckpoint() throws {
         try expectRefusal(spoiled { _, metadata in metadata = [:] }) { .missingMetadata(path: $0, key: "cltrain.format") }
-        try expectRefusal(spoiled { _, metadata in metadata["cltrain.format"] = "2" }) { .unsupportedFormat(path: $0, version: "2") }
+        try expectRefusal(spoiled { _, metadata in metadata["cltrain.format"] = "3" }) { .unsupportedFormat(path: $0, version: "3") }
     }
 
     @Test func missingAndUnexpectedTensors() throws {
@@ -228,14 +236,29 @@ func sampleCheckpoint(_ architecture: Architecture = .lesson, kind: OptimizerCon
         }
     }
 
-    @Test func shapesForAnotherArchitecture() throws {
-        let bytes = try spoiled { _, metadata in metadata["hidden"] = "100,64" }
-        try expectRefusal(bytes) {
-            .wrongShape(path: $0, tensor: "0.weight", found: [128, 784], expected: [100, 784], architecture: Architecture(hidden: [100, 64]))
+    @Test func shapesForAnotherModel() throws {
+        let other = "linear(100), relu, linear(64), relu, linear(10)"
+        try expectRefusal(spoiled { _, metadata in metadata["model"] = other }) {
+            .wrongShape(path: $0, tensor: "0.weight", found: [128, 784], expected: [100, 784], model: other)
         }
         let message = CheckpointError.wrongShape(path: "m", tensor: "0.weight", found: [128, 784], expected: [100, 784],
-                                                 architecture: Architecture(hidden: [100, 64])).description
-        #expect(message.contains("for another architecture"))
+                                                 model: other).description
+        #expect(message.contains("for another model"))
+    }
+
+    /// Format 1 (before layer lists) described an MNIST MLP by its widths; such files still load, as the same model.
+    @Test func formatOneStillLoads() throws {
+        let scratch = try TemporaryFolder()
+        let current = sampleCheckpoint(mnistMLP([32, 16]), seed: 3)
+        try current.save(to: scratch.file("m.safetensors"))
+        var (tensors, metadata) = try SafeTensors.decode(FileBytes.contents(of: scratch.file("m.safetensors")), path: "")
+        var strings = metadata ?? [:]
+        (strings["model"], strings["input_shape"], strings["cltrain.format"]) = (nil, nil, "1")
+        (strings["inputs"], strings["hidden"], strings["classes"]) = ("784", "32,16", "10")
+        tensors = tensors.filter { _ in true }
+        try Data(SafeTensors.encode(tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, metadata: strings))
+            .write(to: URL(fileURLWithPath: scratch.file("old.safetensors")))
+        #expect(try Checkpoint.load(from: scratch.file("old.safetensors")) == current)
     }
 
     @Test func missingOrGarbledMetadata() throws {
@@ -243,14 +266,19 @@ func sampleCheckpoint(_ architecture: Architecture = .lesson, kind: OptimizerCon
         try expectRefusal(spoiled { _, metadata in metadata["lr"] = "fast" }) {
             .badMetadata(path: $0, key: "lr", value: "fast", expected: "a number")
         }
-        try expectRefusal(spoiled { _, metadata in metadata["hidden"] = "128,x" }) {
-            .badMetadata(path: $0, key: "hidden", value: "128,x", expected: "comma-separated integers")
+        try expectRefusal(spoiled { _, metadata in metadata["model"] = "linear(128), relu, linear(10" }) {
+            .badMetadata(path: $0, key: "model", value: "linear(128), relu, linear(10",
+                         expected: "a model for 1×28×28 inputs: expected ')' at the end of 'linear(10'")
         }
-        try expectRefusal(spoiled { _, metadata in metadata["hidden"] = "128,0" }) {
-            .badMetadata(path: $0, key: "inputs/hidden/classes", value: "784,128,0,10", expected: "positive layer widths")
+        try expectRefusal(spoiled { _, metadata in metadata["model"] = "linear(4294967296)" }) {
+            .badMetadata(path: $0, key: "model", value: "linear(4294967296)",
+                         expected: "a model for 1×28×28 inputs: linear: out_features must be a width from 1 to 1048576, got '4294967296'")
         }
-        try expectRefusal(spoiled { _, metadata in metadata["hidden"] = "4294967296,4294967296" }) {
-            .badMetadata(path: $0, key: "inputs/hidden/classes", value: "784,4294967296,4294967296,10", expected: "positive layer widths")
+        try expectRefusal(spoiled { _, metadata in metadata["input_shape"] = "1,0,28" }) {
+            .badMetadata(path: $0, key: "input_shape", value: "1,0,28", expected: "one to three sizes from 1 to 65536, e.g. 1,28,28")
+        }
+        try expectRefusal(spoiled { _, metadata in metadata["input_shape"] = "1,28,x" }) {
+            .badMetadata(path: $0, key: "input_shape", value: "1,28,x", expected: "comma-separated integers")
         }
         try expectRefusal(spoiled { _, metadata in metadata["optimizer"] = "rmsprop" }) {
             .badMetadata(path: $0, key: "optimizer", value: "rmsprop", expected: "sgd or adam")
@@ -260,9 +288,6 @@ func sampleCheckpoint(_ architecture: Architecture = .lesson, kind: OptimizerCon
         }
         try expectRefusal(spoiled { _, metadata in metadata["seed"] = "-1" }) {
             .badMetadata(path: $0, key: "seed", value: "-1", expected: "an integer")
-        }
-        try expectRefusal(spoiled { _, metadata in metadata["classes"] = "3" }) {
-            .badMetadata(path: $0, key: "inputs/classes", value: "784/3", expected: "784 inputs and 10 classes, as MNIST has")
         }
         try expectRefusal(spoiled { _, metadata in metadata["epoch"] = "-3" }) {
             .badMetadata(path: $0, key: "epoch", value: "-3", expected: "a count of epochs from 0 to 1000000")

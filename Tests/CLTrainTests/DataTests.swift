@@ -149,32 +149,45 @@ struct DataTests {
         #expect(error?.description.contains(labels) == true)
     }
 
-    @Test func imageSizeOtherThan28() throws {
+    /// The data declares its shape: 5 images of 27×28 train a model of 27×28 inputs, if both splits agree.
+    @Test func imagesOfAnotherSizeDeclareTheirShape() throws {
         let folder = try TemporaryFolder()
-        try folder.writeIDX(train: train, test: test)
-        // 5 images of 27×28, header and payload consistent.
-        let header: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 5, 0, 0, 0, 27, 0, 0, 0, 28]
-        let images = try folder.write("train-images-idx3-ubyte", header + [UInt8](repeating: 0, count: 5 * 27 * 28))
-        #expect(loadError(DataRequest(directory: folder.path)) == .imageSize(images, rows: 27, columns: 28))
+        let odd = Dataset(name: "train", images: (0..<(5 * 27 * 28)).map { UInt8($0 % 251) }, labels: [0, 1, 2, 1, 0], rows: 27, columns: 28)
+        let oddTest = Dataset(name: "test", images: [UInt8](repeating: 7, count: 2 * 27 * 28), labels: [1, 1], rows: 27, columns: 28)
+        try folder.writeIDX(train: odd, test: oddTest)
+        let loaded = try DataRequest(directory: folder.path).load()
+        #expect(loaded.train.shape == .image(channels: 1, height: 27, width: 28) && loaded.test.shape == loaded.train.shape)
+        #expect(loaded.train.images == odd.images && loaded.train.classes == 3 && loaded.test.classes == 3)
+
+        // A test split of another size cannot be scored by a model of the training split's.
+        try folder.write("t10k-images-idx3-ubyte", IDX.encodeImages(test))
+        try folder.write("t10k-labels-idx1-ubyte", IDX.encodeLabels(test))
+        #expect(loadError(DataRequest(directory: folder.path)) == .shapeMismatch(
+            train: folder.path + "/train-images-idx3-ubyte", trainShape: "1×27×28", test: folder.path + "/t10k-images-idx3-ubyte",
+            testShape: "1×28×28"))
     }
 
-    @Test func idxLabelOutOfRange() throws {
+    @Test func imageSidesAreBounded() throws {
         let folder = try TemporaryFolder()
         try folder.writeIDX(train: train, test: test)
-        var bytes = IDX.encodeLabels(test)
-        bytes[8 + 2] = 10
-        let labels = try folder.write("t10k-labels-idx1-ubyte", bytes)
-        #expect(loadError(DataRequest(directory: folder.path)) == .labelOutOfRange(labels, label: 10, index: 2, line: nil))
+        // 5 images of 0×28 and of 5000×1: the header is consistent with the payload, the sizes are not usable.
+        for (rows, columns) in [(0, 28), (5000, 1)] {
+            let header: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 5, 0, 0, UInt8(rows >> 8), UInt8(rows & 255), 0, 0, 0, UInt8(columns)]
+            let images = try folder.write("train-images-idx3-ubyte", header + [UInt8](repeating: 0, count: 5 * rows * columns))
+            #expect(loadError(DataRequest(directory: folder.path)) == .imageSize(images, rows: rows, columns: columns))
+        }
     }
 
-    @Test func csvLabelOutOfRange() throws {
+    /// Classes are the largest label plus one, over both splits: EMNIST's 62 work as MNIST's 10 do.
+    @Test func classesComeFromTheLabels() throws {
         let folder = try TemporaryFolder()
         var rows = csv(train, header: true).split(separator: "\n").map(String.init)
-        rows[2] = "12" + rows[2].drop { $0 != "," }
+        rows[2] = "61" + rows[2].drop { $0 != "," }
         let trainFile = try folder.write("train.csv", rows.joined(separator: "\n"))
         let testFile = try folder.write("test.csv", csv(test, header: false))
-        #expect(loadError(DataRequest(trainFile: trainFile, testFile: testFile))
-            == .labelOutOfRange(trainFile, label: 12, index: 1, line: 3))
+        let loaded = try DataRequest(trainFile: trainFile, testFile: testFile).load()
+        #expect(loaded.train.classes == 62 && loaded.test.classes == 62)
+        #expect(loaded.classNames == (0..<62).map(String.init))
     }
 
     /// Ways to spoil one CSV row, each with the reason the parser gives.

@@ -7,7 +7,13 @@ private func randomDataset(_ name: String, count: Int, classes: Int, using gener
             labels: randomLabels(count, classes: classes, using: &generator), rows: 5, columns: 3)
 }
 
-private let architecture = Architecture(sizes: [15, 9, 7, 4])
+private let model = try! Model("linear(9), relu, linear(7), relu, linear(4)", input: .image(channels: 1, height: 5, width: 3))
+
+private func plan(_ model: Model, _ optimizer: OptimizerConfig, _ normalization: Normalization, _ batchSize: Int) -> TrainingPlan {
+    var plan = TrainingPlan()
+    (plan.model, plan.optimizer, plan.normalization, plan.batchSize, plan.seed) = (model, optimizer, normalization, batchSize, 5)
+    return plan
+}
 
 @Test(arguments: [
     (OptimizerConfig(kind: .sgd, learningRate: 0.05), 7),
@@ -16,14 +22,13 @@ private let architecture = Architecture(sizes: [15, 9, 7, 4])
 ])
 func nativeTrainStepsAgreeWithReference(optimizer: OptimizerConfig, batchSize: Int) throws {
     var generator = seededGenerator()
-    let train = randomDataset("train", count: 100, classes: architecture.classes, using: &generator)
-    let test = randomDataset("test", count: 10, classes: architecture.classes, using: &generator)
+    let train = randomDataset("train", count: 100, classes: model.classes, using: &generator)
+    let test = randomDataset("test", count: 10, classes: model.classes, using: &generator)
     let normalization = Normalization(mean: 0.3, std: 0.4)
-    var parameters = Parameters(initializing: architecture, using: &generator)
-    var state = OptimizerState(fresh: optimizer, parameterCount: architecture.parameterCount)
+    var parameters = Parameters(initializing: model, using: &generator)
+    var state = OptimizerState(fresh: optimizer, parameterCount: model.parameterCount)
 
-    let backend = try NativeBackend(architecture: architecture, optimizer: optimizer, normalization: normalization,
-                                    batchSize: batchSize, train: train, test: test)
+    let backend = try NativeBackend(plan: plan(model, optimizer, normalization, batchSize), train: train, test: test)
     try backend.load(parameters, state)
     var expectedLosses: [Float] = []
     for _ in 0..<2 {
@@ -35,9 +40,9 @@ func nativeTrainStepsAgreeWithReference(optimizer: OptimizerConfig, batchSize: I
             let rows = min(batchSize, train.count - start)
             try backend.trainStep(batch: batch, start: start, count: rows)
             let x = Reference.gatherNormalize(images: train.images, order: order, offset: start, rows: rows,
-                                              features: architecture.inputs, normalization: normalization)
+                                              features: model.input.count, normalization: normalization)
             let labels = (start..<(start + rows)).map { train.labels[Int(order[$0])] }
-            expectedLosses.append(Reference.trainStep(parameters: &parameters, state: &state, optimizer: optimizer, x: x, labels: labels))
+            expectedLosses.append(Reference.trainStep(parameters: &parameters, state: &state, optimizer: optimizer, seed: 5, x: x, labels: labels))
         }
     }
     // OpenBLAS sums products in another order than the reference's loops, and the difference compounds over
@@ -57,24 +62,23 @@ func nativeTrainStepsAgreeWithReference(optimizer: OptimizerConfig, batchSize: I
 @Test func nativeEvaluateAgreesWithReference() throws {
     var generator = seededGenerator()
     // More test samples than one evaluation chunk, and not a multiple of it.
-    let test = randomDataset("test", count: 1003, classes: architecture.classes, using: &generator)
-    let train = randomDataset("train", count: 10, classes: architecture.classes, using: &generator)
-    let parameters = Parameters(initializing: architecture, using: &generator)
-    let backend = try NativeBackend(architecture: architecture, optimizer: .lesson, normalization: .lesson,
-                                    batchSize: 64, train: train, test: test)
+    let test = randomDataset("test", count: 1003, classes: model.classes, using: &generator)
+    let train = randomDataset("train", count: 10, classes: model.classes, using: &generator)
+    let parameters = Parameters(initializing: model, using: &generator)
+    let backend = try NativeBackend(plan: plan(model, .lesson, .lesson, 64), train: train, test: test)
     #expect(backend.evaluationRows < test.count)
     try backend.load(parameters, OptimizerState())
     let evaluation = try backend.evaluate()
 
     let x = Reference.gatherNormalize(images: test.images, order: (0..<Int32(test.count)).map { $0 }, offset: 0, rows: test.count,
-                                      features: architecture.inputs, normalization: .lesson)
+                                      features: model.input.count, normalization: .lesson)
     let logp = Reference.forward(parameters: parameters, x: x, rows: test.count)
-    let loss = Reference.nllLoss(logProbabilities: logp, labels: test.labels, rows: test.count, classes: architecture.classes)
+    let loss = Reference.nllLoss(logProbabilities: logp, labels: test.labels, rows: test.count, classes: model.classes)
     // Both sum a thousand Float per-sample losses of ~1.4, each a few ulps apart.
     expectClose([evaluation.loss], [loss], absolute: 1e-5, relative: 1e-5, "test loss")
 
-    let predictions = Reference.argmax(logp, rows: test.count, classes: architecture.classes)
-    let classes = architecture.classes
+    let predictions = Reference.argmax(logp, rows: test.count, classes: model.classes)
+    let classes = model.classes
     // Only a near-tie between the two best classes may legitimately go either way under different rounding.
     let decided = (0..<test.count).filter { n in
         let sorted = logp[(n * classes)..<((n + 1) * classes)].sorted(by: >)
@@ -98,10 +102,9 @@ func nativeTrainStepsAgreeWithReference(optimizer: OptimizerConfig, batchSize: I
     }
     let train = dataset("train", count: 99), test = dataset("test", count: 51)
     let optimizer = OptimizerConfig(kind: .sgd, learningRate: 0.1, momentum: 0.9)
-    let backend = try NativeBackend(architecture: architecture, optimizer: optimizer, normalization: .lesson, batchSize: 9,
-                                    train: train, test: test)
-    try backend.load(Parameters(initializing: architecture, using: &generator),
-                     OptimizerState(fresh: optimizer, parameterCount: architecture.parameterCount))
+    let backend = try NativeBackend(plan: plan(model, optimizer, .lesson, 9), train: train, test: test)
+    try backend.load(Parameters(initializing: model, using: &generator),
+                     OptimizerState(fresh: optimizer, parameterCount: model.parameterCount))
     var epochLosses: [Float] = []
     for _ in 0..<10 {
         try backend.beginEpoch(order: (0..<Int32(train.count)).shuffled(using: &generator))
@@ -117,11 +120,10 @@ func nativeTrainStepsAgreeWithReference(optimizer: OptimizerConfig, batchSize: I
     var generator = seededGenerator()
     let train = randomDataset("train", count: 10, classes: 4, using: &generator)
     let adam = OptimizerConfig(kind: .adam)
-    let backend = try NativeBackend(architecture: architecture, optimizer: adam, normalization: .lesson, batchSize: 4,
-                                    train: train, test: train)
-    let parameters = Parameters(initializing: architecture, using: &generator)
+    let backend = try NativeBackend(plan: plan(model, adam, .lesson, 4), train: train, test: train)
+    let parameters = Parameters(initializing: model, using: &generator)
     #expect(throws: NativeBackendError.self) { try backend.load(parameters, OptimizerState()) }
-    let other = Parameters(initializing: Architecture(sizes: [15, 4]), using: &generator)
+    let other = Parameters(initializing: try Model("linear(4)", input: model.input), using: &generator)
     #expect(throws: NativeBackendError.self) {
         try backend.load(other, OptimizerState(fresh: adam, parameterCount: other.values.count))
     }

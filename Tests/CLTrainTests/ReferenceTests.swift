@@ -26,19 +26,23 @@ private enum Exact {
 
     /// The whole model's loss, and which hidden units were active: a finite difference whose two sides
     /// see different active sets straddles a ReLU kink and measures nothing.
-    static func modelLoss(_ theta: [Double], architecture: Architecture, x: [Float], labels: [UInt8]) -> (loss: Double, active: [Bool]) {
+    /// For an MLP of layer widths `sizes`, written out independently of `Model`: weight then bias per layer.
+    static func modelLoss(_ theta: [Double], sizes: [Int], x: [Float], labels: [UInt8]) -> (loss: Double, active: [Bool]) {
         var activation = x.map(Double.init)
         var active: [Bool] = []
-        for layer in 0..<architecture.layerCount {
-            let weight = architecture.tensors[2 * layer].range, bias = architecture.tensors[2 * layer + 1].range
+        var offset = 0
+        for layer in 0..<(sizes.count - 1) {
+            let (inputs, outputs) = (sizes[layer], sizes[layer + 1])
+            let weight = offset..<(offset + outputs * inputs), bias = weight.upperBound..<(weight.upperBound + outputs)
+            offset = bias.upperBound
             activation = linear(activation, Array(theta[weight]), Array(theta[bias]), rows: labels.count,
-                                inputs: architecture.inputs(layer), outputs: architecture.outputs(layer))
-            if layer < architecture.layerCount - 1 {
+                                inputs: inputs, outputs: outputs)
+            if layer < sizes.count - 2 {
                 active += activation.map { $0 > 0 }
                 activation = activation.map { max($0, 0) }
             }
         }
-        return (meanNLLOfLogSoftmax(activation, labels: labels, classes: architecture.classes), active)
+        return (meanNLLOfLogSoftmax(activation, labels: labels, classes: sizes.last!), active)
     }
 
     /// Central differences of `f` at each element of `point`.
@@ -126,14 +130,14 @@ private let gradientRelative = 1e-4
 
 @Test func modelGradientsAgainstFiniteDifferences() {
     var generator = seededGenerator()
-    let architecture = Architecture(sizes: [13, 9, 5, 3])
-    let parameters = Parameters(initializing: architecture, using: &generator)
+    let sizes = [13, 9, 5, 3], model = mlp(sizes)
+    let parameters = Parameters(initializing: model, using: &generator)
     let rows = 7
-    let x = randomFloats(rows * architecture.inputs, using: &generator)
-    let labels = randomLabels(rows, classes: architecture.classes, using: &generator)
+    let x = randomFloats(rows * model.input.count, using: &generator)
+    let labels = randomLabels(rows, classes: model.classes, using: &generator)
 
-    let (loss, gradients) = Reference.lossAndGradients(parameters: parameters, x: x, labels: labels)
-    let exact = Exact.modelLoss(parameters.values.map(Double.init), architecture: architecture, x: x, labels: labels)
+    let (loss, gradients) = Reference.lossAndGradients(parameters: parameters, x: x, labels: labels, pass: .evaluation)
+    let exact = Exact.modelLoss(parameters.values.map(Double.init), sizes: sizes, x: x, labels: labels)
     expectClose([loss], [exact.loss], absolute: 1e-5, "loss")
 
     let step = 1e-4
@@ -142,8 +146,8 @@ private let gradientRelative = 1e-4
         var plus = parameters.values.map(Double.init), minus = plus
         plus[j] += step
         minus[j] -= step
-        let (lossPlus, activePlus) = Exact.modelLoss(plus, architecture: architecture, x: x, labels: labels)
-        let (lossMinus, activeMinus) = Exact.modelLoss(minus, architecture: architecture, x: x, labels: labels)
+        let (lossPlus, activePlus) = Exact.modelLoss(plus, sizes: sizes, x: x, labels: labels)
+        let (lossMinus, activeMinus) = Exact.modelLoss(minus, sizes: sizes, x: x, labels: labels)
         guard activePlus == activeMinus else { continue }
         analytic.append(gradients[j])
         numeric.append((lossPlus - lossMinus) / (2 * step))
@@ -262,16 +266,16 @@ private let handLabels: [UInt8] = [2, 0, 1]
 ])
 func trainStepIsGradientsThenUpdate(optimizer: OptimizerConfig) {
     var generator = seededGenerator()
-    let architecture = Architecture(sizes: [11, 7, 3])
-    var parameters = Parameters(initializing: architecture, using: &generator)
-    var state = OptimizerState(fresh: optimizer, parameterCount: architecture.parameterCount)
+    let model = mlp([11, 7, 3])
+    var parameters = Parameters(initializing: model, using: &generator)
+    var state = OptimizerState(fresh: optimizer, parameterCount: model.parameterCount)
     var expected = parameters.values
     var buffers = state.buffers
     for step in 1...3 {
-        let x = randomFloats(5 * architecture.inputs, using: &generator)
-        let labels = randomLabels(5, classes: architecture.classes, using: &generator)
-        let (expectedLoss, gradients) = Reference.lossAndGradients(parameters: Parameters(architecture: architecture, values: expected),
-                                                                   x: x, labels: labels)
+        let x = randomFloats(5 * model.input.count, using: &generator)
+        let labels = randomLabels(5, classes: model.classes, using: &generator)
+        let (expectedLoss, gradients) = Reference.lossAndGradients(parameters: Parameters(model: model, values: expected),
+                                                                   x: x, labels: labels, pass: .training(seed: 0, step: step))
         switch optimizer.kind {
         case .sgd:
             var v = buffers["momentum_buffer"] ?? []

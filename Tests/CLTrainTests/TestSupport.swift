@@ -126,3 +126,8 @@ func gzipped(_ bytes: [UInt8]) throws -> [UInt8] {
 }
 
 struct GzipTestError: Error {}
+
+/// A plain MLP of these widths, input first, classes last, reading flat vectors.
+func mlp(_ sizes: [Int]) -> Model {
+    try! Model(ModelSpec.mlp(hidden: Array(sizes.dropFirst().dropLast()), classes: sizes.last!), input: .flat(sizes[0]))
+}

@@ -6,7 +6,12 @@ import Testing
 /// The OpenCL backend against the CPU reference and the native backend, step by step, and the training
 /// loop's behaviour on both, on small generated data so the suite stays fast.
 @Suite struct TrainerTests {
-    static let architecture = Architecture(hidden: [33, 7])
+    /// A small MLP for the loop's tests; the presets for the step-by-step comparisons.
+    static let model = try! Model("linear(33), relu, linear(7), relu, linear(10)", input: .image(channels: 1, height: 28, width: 28))
+    static let presets = ModelSpec.presets.map { try! Model($0.name, input: .image(channels: 1, height: 28, width: 28)) }
+    /// Dropout after a layer without ReLU, a ReLU of its own after flatten, and a view in the middle.
+    static let oddLayers = try! Model("flatten, relu, dropout(0.5), linear(20), dropout(0.3), relu, linear(10)",
+                                      input: .image(channels: 1, height: 28, width: 28))
     static let configurations: [OptimizerConfig] = [
         OptimizerConfig(learningRate: 0.05),
         OptimizerConfig(learningRate: 0.05, momentum: 0.9, weightDecay: 0.01),
@@ -21,28 +26,28 @@ import Testing
     ]
 
     func openCLBackend(_ plan: TrainingPlan, train: Dataset, test: Dataset) throws -> OpenCLBackend {
-        try OpenCLBackend(library: KernelLibrary(context: testContext()), architecture: plan.architecture,
-                          optimizer: plan.optimizer, normalization: plan.normalization, batchSize: plan.batchSize,
-                          train: train, test: test)
+        try OpenCLBackend(library: KernelLibrary(context: testContext()), plan: plan, train: train, test: test)
     }
 
-    func plan(_ optimizer: OptimizerConfig, batchSize: Int = 7, epochs: Int = 2) -> TrainingPlan {
+    func plan(_ optimizer: OptimizerConfig, model: Model = model, batchSize: Int = 7, epochs: Int = 2) -> TrainingPlan {
         var plan = TrainingPlan()
-        plan.architecture = Self.architecture
+        plan.model = model
+        plan.seed = 7
         plan.optimizer = optimizer
         plan.batchSize = batchSize
         plan.epochs = epochs
         return plan
     }
 
-    /// One whole forward + backward + update step on OpenCL equals the same step of the CPU reference.
-    @Test(arguments: configurations)
-    func openCLStepMatchesReference(_ optimizer: OptimizerConfig) throws {
+    /// Two whole forward + backward + update steps on OpenCL equal the same steps of the CPU reference: every
+    /// optimizer on a small MLP, and each preset (the dropout one draws the same masks on both).
+    @Test(arguments: configurations.map { ($0, model) } + presets.map { (configurations[2], $0) } + [(configurations[1], oddLayers)])
+    func openCLStepMatchesReference(_ optimizer: OptimizerConfig, _ model: Model) throws {
         var generator = seededGenerator()
         let train = randomDataset("train", count: 50, seed: generator.next()), test = randomDataset("test", count: 9, seed: 1)
-        let plan = plan(optimizer, batchSize: 33)
-        var parameters = Parameters(initializing: plan.architecture, using: &generator)
-        var state = OptimizerState(fresh: optimizer, parameterCount: plan.architecture.parameterCount)
+        let plan = plan(optimizer, model: model, batchSize: 33)
+        var parameters = Parameters(initializing: plan.model, using: &generator)
+        var state = OptimizerState(fresh: optimizer, parameterCount: plan.model.parameterCount)
         let backend = try openCLBackend(plan, train: train, test: test)
         try backend.load(parameters, state)
         let order = plan.order(epoch: 1, count: train.count)
@@ -53,7 +58,8 @@ import Testing
             let x = Reference.gatherNormalize(images: train.images, order: order, offset: start, rows: count,
                                               features: 784, normalization: plan.normalization)
             let labels = (0..<count).map { train.labels[Int(order[start + $0])] }
-            let loss = Reference.trainStep(parameters: &parameters, state: &state, optimizer: optimizer, x: x, labels: labels)
+            let loss = Reference.trainStep(parameters: &parameters, state: &state, optimizer: optimizer, seed: plan.seed,
+                                           x: x, labels: labels)
             // Dot products of up to 784 terms summed in another order, then one update: see KernelChecks' tolerances.
             expectClose(Array(try backend.losses(count: batch + 1)[batch...]), [loss], absolute: 1e-5, relative: 1e-5, "loss of batch \(batch)")
             let (deviceParameters, deviceState) = try backend.snapshot()
@@ -65,21 +71,21 @@ import Testing
         }
     }
 
-    /// The same seed gives the same run on both backends, loss for loss, within rounding.
-    @Test(arguments: configurations)
-    func openCLAndNativeTrainAlike(_ optimizer: OptimizerConfig) throws {
+    /// The same seed gives the same run on both backends, loss for loss, within rounding; with dropout too,
+    /// since both draw the same masks.
+    @Test(arguments: configurations.map { ($0, model) } + [(configurations[2], presets[1])])
+    func openCLAndNativeTrainAlike(_ optimizer: OptimizerConfig, _ model: Model) throws {
         var generator = seededGenerator()
         let train = randomDataset("train", count: 100, seed: generator.next())
         let test = randomDataset("test", count: 37, seed: generator.next())
-        let plan = plan(optimizer)
-        let start = Parameters(initializing: plan.architecture, using: &generator)
-        let fresh = OptimizerState(fresh: optimizer, parameterCount: plan.architecture.parameterCount)
+        let plan = plan(optimizer, model: model)
+        let start = Parameters(initializing: plan.model, using: &generator)
+        let fresh = OptimizerState(fresh: optimizer, parameterCount: plan.model.parameterCount)
         var histories: [[EpochMetrics]] = []
         var finals: [Parameters] = []
         let backends: [TrainingBackend] = [
             try openCLBackend(plan, train: train, test: test),
-            try NativeBackend(architecture: plan.architecture, optimizer: optimizer, normalization: plan.normalization,
-                              batchSize: plan.batchSize, train: train, test: test),
+            try NativeBackend(plan: plan, train: train, test: test),
         ]
         for backend in backends {
             try backend.load(start, fresh)
@@ -103,10 +109,9 @@ import Testing
         let plan = plan(OptimizerConfig(kind: .adam, learningRate: 0.01), batchSize: 16, epochs: 8)
         let backend: TrainingBackend = openCL
             ? try openCLBackend(plan, train: train, test: test)
-            : try NativeBackend(architecture: plan.architecture, optimizer: plan.optimizer,
-                                normalization: plan.normalization, batchSize: plan.batchSize, train: train, test: test)
-        try backend.load(Parameters(initializing: plan.architecture, using: &generator),
-                         OptimizerState(fresh: plan.optimizer, parameterCount: plan.architecture.parameterCount))
+            : try NativeBackend(plan: plan, train: train, test: test)
+        try backend.load(Parameters(initializing: plan.model, using: &generator),
+                         OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount))
         let history = try Trainer(backend: backend, plan: plan, trainCount: train.count, testLabels: test.labels,
                                   reporter: ProgressReporter(isTerminal: false, write: { _ in })).run { _ in }
         // 64 random images with random labels: memorizing them drives the training loss down.
@@ -121,8 +126,8 @@ import Testing
         var plan = plan(OptimizerConfig(learningRate: 0.05), epochs: 3)
         plan.normalization = Normalization(mean: 0.5, std: 0)
         let backend = try openCLBackend(plan, train: train, test: test)
-        try backend.load(Parameters(initializing: plan.architecture, using: &generator),
-                         OptimizerState(fresh: plan.optimizer, parameterCount: plan.architecture.parameterCount))
+        try backend.load(Parameters(initializing: plan.model, using: &generator),
+                         OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount))
         let trainer = Trainer(backend: backend, plan: plan, trainCount: train.count, testLabels: test.labels,
                               reporter: ProgressReporter(isTerminal: false, write: { _ in }))
         do {

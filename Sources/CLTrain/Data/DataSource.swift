@@ -99,8 +99,21 @@ public struct LoadedData: Sendable {
 }
 
 extension DataRequest {
-    /// Reads and validates both splits. Throws `DataError` naming the file at fault; nothing is returned half-read.
+    /// Reads and validates both splits, which must hold images of one shape; both declare the classes either
+    /// has. Throws `DataError` naming the file at fault; nothing is returned half-read.
     public func load(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LoadedData {
+        let loaded = try loadSplits(environment: environment)
+        let (train, test) = (loaded.train, loaded.test)
+        guard train.shape == test.shape else {
+            throw DataError.shapeMismatch(train: loaded.files[0], trainShape: "\(train.shape)",
+                                          test: loaded.files[loaded.files.count / 2], testShape: "\(test.shape)")
+        }
+        let classes = max(train.classes, test.classes)
+        return LoadedData(train: train.declaring(classes: classes), test: test.declaring(classes: classes),
+                          source: loaded.source, kind: kind, files: loaded.files)
+    }
+
+    private func loadSplits(environment: [String: String]) throws -> LoadedData {
         switch try location(environment: environment) {
         case .files(let train, let test):
             let (trainSet, trainFiles, trainFormat) = try loadFile(train, split: "train")
@@ -168,14 +181,14 @@ extension DataRequest {
     }
 
     private func loadIDX(images: String, labels: String, split: String) throws -> Dataset {
-        let (pixels, count) = try IDX.images(readBytes(images), path: images)
+        let (pixels, count, rows, columns) = try IDX.images(readBytes(images), path: images)
         // An empty split would train on nothing and report figures of nothing.
         guard count > 0 else { throw DataError.noSamples(images) }
         let labelValues = try IDX.labels(readBytes(labels), path: labels)
         guard labelValues.count == count else {
             throw DataError.countMismatch(images: images, imageCount: count, labels: labels, labelCount: labelValues.count)
         }
-        return Dataset(name: "\(kind.displayName) \(split)", images: pixels, labels: labelValues)
+        return Dataset(name: "\(kind.displayName) \(split)", images: pixels, labels: labelValues, rows: rows, columns: columns)
     }
 
     /// A `--train`/`--test` file: CSV, or one IDX file of a pair whose partner sits beside it.
@@ -240,4 +253,11 @@ func abbreviated(_ path: String) -> String {
 
 private func nonEmpty(_ value: String?) -> String? {
     value.flatMap { $0.isEmpty ? nil : $0 }
+}
+
+extension LoadedData {
+    /// The dataset's class names where it has as many classes as the data, else the class numbers.
+    public var classNames: [String] {
+        kind.classNames.count == train.classes ? kind.classNames : (0..<train.classes).map(String.init)
+    }
 }

@@ -3,24 +3,37 @@
 public struct Dataset: Sendable, Equatable {
     /// What the user sees in reports, e.g. "MNIST train".
     public let name: String
-    /// `count` images of `rows × columns` pixels, row-major, one after another.
+    /// `count` images of `channels × rows × columns` pixels, row-major, one after another.
     public let images: [UInt8]
-    /// One class index (0–9) per image.
+    /// One class index per image.
     public let labels: [UInt8]
+    public let channels: Int
     public let rows: Int
     public let columns: Int
+    /// Classes the data declares: the largest label plus one, unless the loader knows more (the other split).
+    public let classes: Int
 
-    public init(name: String, images: [UInt8], labels: [UInt8], rows: Int = 28, columns: Int = 28) {
-        precondition(images.count == labels.count * rows * columns, "images and labels disagree")
+    public init(name: String, images: [UInt8], labels: [UInt8], channels: Int = 1, rows: Int = 28, columns: Int = 28,
+                classes: Int? = nil) {
+        precondition(images.count == labels.count * channels * rows * columns, "images and labels disagree")
         self.name = name
         self.images = images
         self.labels = labels
+        self.channels = channels
         self.rows = rows
         self.columns = columns
+        self.classes = max(classes ?? 0, Int(labels.max() ?? 0) + 1)
     }
 
     public var count: Int { labels.count }
-    public var pixelsPerImage: Int { rows * columns }
+    public var pixelsPerImage: Int { channels * rows * columns }
+    /// One image as a model's input sees it.
+    public var shape: Shape { .image(channels: channels, height: rows, width: columns) }
+
+    /// The same images with `classes` declared, for a split that lacks the other split's largest labels.
+    public func declaring(classes: Int) -> Dataset {
+        Dataset(name: name, images: images, labels: labels, channels: channels, rows: rows, columns: columns, classes: classes)
+    }
 
     /// The pixels of image `index`.
     public func image(_ index: Int) -> ArraySlice<UInt8> {

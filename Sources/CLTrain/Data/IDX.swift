@@ -10,23 +10,25 @@ public enum IDX {
         bytes.count >= 4 ? bigEndian(bytes, at: 0) : nil
     }
 
-    /// Pixels of 28×28 images. `path` only names the file in errors.
-    static func images(_ bytes: [UInt8], path: String) throws -> (pixels: [UInt8], count: Int) {
+    /// The largest image side read: large enough for any image dataset people train such models on, small
+    /// enough that the header's sizes cannot overflow what they multiply into.
+    static let maximumSide = 4096
+
+    /// Pixels of `count` images of `rows × columns`, as the header declares. `path` only names the file in errors.
+    static func images(_ bytes: [UInt8], path: String) throws -> (pixels: [UInt8], count: Int, rows: Int, columns: Int) {
         let dimensions = try header(bytes, magic: imagesMagic, dimensions: 3, path: path)
         let (count, rows, columns) = (dimensions[0], dimensions[1], dimensions[2])
-        guard rows == 28, columns == 28 else { throw DataError.imageSize(path, rows: rows, columns: columns) }
+        guard (1...maximumSide).contains(rows), (1...maximumSide).contains(columns) else {
+            throw DataError.imageSize(path, rows: rows, columns: columns)
+        }
         let payload = try checkedPayload(bytes, headerBytes: 16, payloadBytes: count * rows * columns, path: path)
-        return (Array(bytes[payload]), count)
+        return (Array(bytes[payload]), count, rows, columns)
     }
 
-    /// Class indices, each checked to be 0–9.
+    /// Class indices; the number of classes is the largest one plus one.
     static func labels(_ bytes: [UInt8], path: String) throws -> [UInt8] {
         let count = try header(bytes, magic: labelsMagic, dimensions: 1, path: path)[0]
-        let labels = Array(bytes[try checkedPayload(bytes, headerBytes: 8, payloadBytes: count, path: path)])
-        if let index = labels.firstIndex(where: { $0 > 9 }) {
-            throw DataError.labelOutOfRange(path, label: Int(labels[index]), index: index, line: nil)
-        }
-        return labels
+        return Array(bytes[try checkedPayload(bytes, headerBytes: 8, payloadBytes: count, path: path)])
     }
 
     /// The canonical file bytes for `dataset`'s images, so converted data can be checked against published MD5s.

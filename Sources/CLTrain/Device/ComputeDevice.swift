@@ -16,13 +16,9 @@ public enum ComputeDevice {
     public func backend(plan: TrainingPlan, train: Dataset, test: Dataset) throws -> TrainingBackend {
         switch self {
         case .host:
-            return try NativeBackend(architecture: plan.architecture, optimizer: plan.optimizer,
-                                     normalization: plan.normalization, batchSize: plan.batchSize,
-                                     train: train, test: test)
+            return try NativeBackend(plan: plan, train: train, test: test)
         case .openCL(let context):
-            return try OpenCLBackend(library: KernelLibrary(context: context), architecture: plan.architecture,
-                                     optimizer: plan.optimizer, normalization: plan.normalization,
-                                     batchSize: plan.batchSize, train: train, test: test)
+            return try OpenCLBackend(library: KernelLibrary(context: context), plan: plan, train: train, test: test)
         }
     }
 }

@@ -1,19 +1,17 @@
-import CBLAS
 import Foundation
 
-/// The `--cpu` path: the same model as the OpenCL backend, computed natively with OpenBLAS.
+/// The `--cpu` path: the same model as the OpenCL backend, computed natively (OpenBLAS for the products).
 ///
-/// Mirrors `Reference.trainStep` layer by layer (and is tested against it), but for speed: the three matrix
-/// products per layer are `cblas_sgemm` calls that read weights transposed in place, the element-wise work is
-/// fused into one pass after each of them, and everything lives in buffers allocated once in `init`.
-/// Both datasets are normalized to Float once up front, so a step gathers its rows with plain copies and the
-/// evaluation multiplies straight out of the normalized test set.
+/// Walks the model's stages like `Reference.lossAndGradients` (and is tested against it), each stage's
+/// `NativeOperation` working on buffers allocated once in `init`. Both datasets are normalized to Float once up
+/// front, so a step gathers its rows with plain copies and the evaluation reads the normalized test set directly.
 ///
 /// The parameters start at zero and the optimizer's state fresh; `load` them before training.
 public final class NativeBackend: TrainingBackend {
-    public let architecture: Architecture
+    public let model: Model
     public let optimizer: OptimizerConfig
     public let batchSize: Int
+    public let seed: UInt64
     /// Test rows per forward pass in `evaluate`: large enough for OpenBLAS to run near its peak.
     public let evaluationRows = 1000
 
@@ -26,52 +24,44 @@ public final class NativeBackend: TrainingBackend {
     private let gradients: UnsafeMutableBufferPointer<Float>
     /// The optimizer's state vectors in `optimizer.stateNames` order.
     private let optimizerBuffers: [UnsafeMutableBufferPointer<Float>]
-    /// Where each layer's weight and bias start in the flat vectors (`Architecture.tensors` builds names
-    /// and allocates, too slow to ask on every step).
-    private let weightOffsets: [Int]
-    private let biasOffsets: [Int]
     private var step = 0
 
-    /// The gathered training batch, (batchSize, inputs).
-    private let batchInput: UnsafeMutableBufferPointer<Float>
-    /// `outputs[l]`: layer `l`'s output, ReLU applied for hidden layers, logits for the last; (rows, outputs(l)).
-    private let outputs: [UnsafeMutableBufferPointer<Float>]
-    /// `deltas[l]`: the loss's gradient with respect to layer `l`'s pre-activation, same shape as `outputs[l]`.
+    private let operations: [NativeOperation]
+    /// `activations[a]`: activation `a` of the model (`Stage.inputActivation`), (rows, values); 0 is the gathered batch.
+    private let activations: [UnsafeMutableBufferPointer<Float>]
+    /// `deltas[a]`: the loss's gradient with respect to activation `a`, (batch, values).
     private let deltas: [UnsafeMutableBufferPointer<Float>]
     /// The mean loss of each batch of the current epoch.
     private let batchLosses: UnsafeMutableBufferPointer<Float>
 
-    public init(architecture: Architecture, optimizer: OptimizerConfig, normalization: Normalization, batchSize: Int,
-                train: Dataset, test: Dataset) throws {
+    public init(plan: TrainingPlan, train: Dataset, test: Dataset) throws {
         OpenBLAS.prepared
-        guard batchSize > 0 else { throw NativeBackendError.invalidBatchSize(batchSize) }
-        for split in [train, test] where split.pixelsPerImage != architecture.inputs {
-            throw NativeBackendError.inputSizeMismatch(dataset: split.name, pixels: split.pixelsPerImage, inputs: architecture.inputs)
+        let model = plan.model
+        guard plan.batchSize > 0 else { throw NativeBackendError.invalidBatchSize(plan.batchSize) }
+        for split in [train, test] where split.pixelsPerImage != model.input.count {
+            throw NativeBackendError.inputSizeMismatch(dataset: split.name, pixels: split.pixelsPerImage, inputs: model.input.count)
         }
-        self.architecture = architecture
-        self.optimizer = optimizer
-        self.batchSize = batchSize
-        self.train = NormalizedSplit(train, normalization: normalization)
-        self.test = NormalizedSplit(test, normalization: normalization)
+        self.model = model
+        optimizer = plan.optimizer
+        batchSize = plan.batchSize
+        seed = plan.seed
+        self.train = NormalizedSplit(train, normalization: plan.normalization)
+        self.test = NormalizedSplit(test, normalization: plan.normalization)
 
-        let count = architecture.parameterCount
+        let count = model.parameterCount
         parameters = .allocateZeroed(count)
         gradients = .allocateZeroed(count)
-        optimizerBuffers = optimizer.stateNames.map { _ in .allocateZeroed(count) }
-        let tensors = architecture.tensors
-        weightOffsets = (0..<architecture.layerCount).map { tensors[2 * $0].offset }
-        biasOffsets = (0..<architecture.layerCount).map { tensors[2 * $0 + 1].offset }
-
+        optimizerBuffers = plan.optimizer.stateNames.map { _ in .allocateZeroed(count) }
+        operations = model.stages.map { $0.layer.nativeOperation($0) }
         let rows = max(batchSize, evaluationRows)
-        batchInput = .allocateZeroed(batchSize * architecture.inputs)
-        outputs = (0..<architecture.layerCount).map { .allocateZeroed(rows * architecture.outputs($0)) }
-        deltas = (0..<architecture.layerCount).map { .allocateZeroed(batchSize * architecture.outputs($0)) }
+        activations = model.activationSizes.map { .allocateZeroed(rows * $0) }
+        deltas = model.activationSizes.map { .allocateZeroed(plan.batchSize * $0) }
         // An epoch has at most one batch per sample.
         batchLosses = .allocateZeroed(max(train.count, 1))
     }
 
     deinit {
-        for buffer in [train.x, test.x, parameters, gradients, batchInput, batchLosses] + optimizerBuffers + outputs + deltas {
+        for buffer in [train.x, test.x, parameters, gradients, batchLosses] + optimizerBuffers + activations + deltas {
             buffer.deallocate()
         }
     }
@@ -81,12 +71,12 @@ public final class NativeBackend: TrainingBackend {
     // MARK: State
 
     public func load(_ parameters: Parameters, _ state: OptimizerState) throws {
-        guard parameters.architecture == architecture else {
-            throw NativeBackendError.architectureMismatch(expected: architecture, found: parameters.architecture)
+        guard parameters.model == model else {
+            throw NativeBackendError.modelMismatch(expected: model, found: parameters.model)
         }
         let sources = try optimizer.stateNames.map { name in
-            guard let values = state.buffers[name], values.count == architecture.parameterCount else {
-                throw NativeBackendError.missingOptimizerState(name: name, parameterCount: architecture.parameterCount)
+            guard let values = state.buffers[name], values.count == model.parameterCount else {
+                throw NativeBackendError.missingOptimizerState(name: name, parameterCount: model.parameterCount)
             }
             return values
         }
@@ -97,7 +87,7 @@ public final class NativeBackend: TrainingBackend {
 
     public func snapshot() throws -> (Parameters, OptimizerState) {
         let buffers = Dictionary(uniqueKeysWithValues: zip(optimizer.stateNames, optimizerBuffers.map(Array.init)))
-        return (Parameters(architecture: architecture, values: Array(parameters)), OptimizerState(step: step, buffers: buffers))
+        return (Parameters(model: model, values: Array(parameters)), OptimizerState(step: step, buffers: buffers))
     }
 
     // MARK: Training
@@ -115,15 +105,15 @@ public final class NativeBackend: TrainingBackend {
     public func trainStep(batch: Int, start: Int, count rows: Int) throws {
         precondition(1...batchSize ~= rows && start >= 0 && start + rows <= order.count && batch < batchLosses.count,
                      "batch \(batch) of \(rows) samples from \(start) does not fit the epoch or the batch size")
-        let inputs = architecture.inputs
+        let inputs = model.input.count, x = activations[0].baseAddress!
         for r in 0..<rows {
-            let sample = Int(order[start + r])
-            (batchInput.baseAddress! + r * inputs).update(from: train.x.baseAddress! + sample * inputs, count: inputs)
+            (x + r * inputs).update(from: train.x.baseAddress! + Int(order[start + r]) * inputs, count: inputs)
         }
-        forward(UnsafePointer(batchInput.baseAddress!), rows: rows)
-        batchLosses[batch] = nllLogSoftmaxForwardBackward(rows: rows, labels: train.labels, from: order, at: start)
-        backward(UnsafePointer(batchInput.baseAddress!), rows: rows)
         step += 1
+        let pass = Pass.training(seed: seed, step: step)
+        forward(x, rows: rows, pass: pass)
+        batchLosses[batch] = nllLogSoftmaxForwardBackward(rows: rows, labels: train.labels, from: order, at: start)
+        backward(rows: rows, pass: pass)
         update()
     }
 
@@ -138,13 +128,13 @@ public final class NativeBackend: TrainingBackend {
     }
 
     public func evaluate() throws -> Evaluation {
-        let classes = architecture.classes
-        let logits = outputs[architecture.layerCount - 1]
+        let classes = model.classes
+        let logits = activations[model.stages.last!.outputActivation]
         var totalLoss = 0.0
         var predictions = [UInt8](repeating: 0, count: test.count)
         for start in stride(from: 0, to: test.count, by: evaluationRows) {
             let rows = min(evaluationRows, test.count - start)
-            forward(UnsafePointer(test.x.baseAddress! + start * architecture.inputs), rows: rows)
+            forward(test.x.baseAddress! + start * model.input.count, rows: rows, pass: .evaluation)
             for n in 0..<rows {
                 let z = logits.baseAddress! + n * classes
                 let (largest, logSumExp) = shiftedLogSumExp(z, classes: classes)
@@ -159,28 +149,21 @@ public final class NativeBackend: TrainingBackend {
 
     // MARK: Passes
 
-    /// Every layer's output for `rows` samples of `input` (rows, inputs) into `outputs`.
-    private func forward(_ input: UnsafePointer<Float>, rows: Int) {
-        for layer in 0..<architecture.layerCount {
-            let (inputs, width) = (architecture.inputs(layer), architecture.outputs(layer))
-            let y = outputs[layer].baseAddress!
-            // Y = X · Wᵀ
-            gemm(layerInput(layer, input), weight(layer), transposeB: true, into: y, m: rows, n: width, k: inputs)
-            let bias = self.bias(layer)
-            if layer < architecture.layerCount - 1 {
-                for n in 0..<rows { for o in 0..<width { y[n * width + o] = max(y[n * width + o] + bias[o], 0) } }
-            } else {
-                for n in 0..<rows { for o in 0..<width { y[n * width + o] += bias[o] } }
-            }
+    /// Every stage's output for `rows` samples of `input` (rows, input values).
+    private func forward(_ input: UnsafeMutablePointer<Float>, rows: Int, pass: Pass) {
+        for (stage, operation) in zip(model.stages, operations) {
+            let x = stage.inputActivation == 0 ? input : activations[stage.inputActivation].baseAddress!
+            let y = stage.outputActivation == 0 ? input : activations[stage.outputActivation].baseAddress!
+            operation.forward(x: x, y: y, rows: rows, parameters: parameters.baseAddress! + stage.parameterRange.lowerBound,
+                              pass: pass)
         }
     }
 
-    /// The batch's mean NLL of log-softmax, and its gradient with respect to the logits into the last delta,
+    /// The batch's mean NLL of log-softmax, and its gradient with respect to the logits into their delta,
     /// `(softmax − onehot) / rows`, in one pass over the logits.
     private func nllLogSoftmaxForwardBackward(rows: Int, labels: [UInt8], from order: [Int32], at start: Int) -> Float {
-        let classes = architecture.classes
-        let logits = outputs[architecture.layerCount - 1].baseAddress!
-        let dz = deltas[architecture.layerCount - 1].baseAddress!
+        let classes = model.classes, last = model.stages.last!.outputActivation
+        let logits = activations[last].baseAddress!, dz = deltas[last].baseAddress!
         var totalLoss: Float = 0
         for n in 0..<rows {
             let z = logits + n * classes, d = dz + n * classes
@@ -194,22 +177,17 @@ public final class NativeBackend: TrainingBackend {
         return totalLoss / Float(rows)
     }
 
-    /// Gradients of every parameter into `gradients`, from the last delta back to the first layer.
-    private func backward(_ input: UnsafePointer<Float>, rows: Int) {
-        for layer in (0..<architecture.layerCount).reversed() {
-            let (inputs, width) = (architecture.inputs(layer), architecture.outputs(layer))
-            let dy = UnsafePointer(deltas[layer].baseAddress!)
-            // dW = dYᵀ · X
-            gemm(dy, transposeA: true, layerInput(layer, input), into: gradients.baseAddress! + weightOffsets[layer], m: width, n: inputs, k: rows)
-            let db = gradients.baseAddress! + biasOffsets[layer]
-            for o in 0..<width { db[o] = 0 }
-            for n in 0..<rows { for o in 0..<width { db[o] += dy[n * width + o] } }
-            if layer > 0 {
-                // dX = dY · W, then through the ReLU that produced this layer's input.
-                let dx = deltas[layer - 1].baseAddress!, activation = outputs[layer - 1].baseAddress!
-                gemm(dy, weight(layer), into: dx, m: rows, n: inputs, k: width)
-                for j in 0..<(rows * inputs) where activation[j] <= 0 { dx[j] = 0 }
-            }
+    /// Gradients of every parameter into `gradients`, stage by stage from the logits back.
+    private func backward(rows: Int, pass: Pass) {
+        for (stage, operation) in zip(model.stages, operations).reversed()
+        where !stage.tensors.isEmpty || stage.needsInputGradient {
+            let range = stage.parameterRange
+            operation.backward(
+                x: activations[stage.inputActivation].baseAddress!, y: activations[stage.outputActivation].baseAddress!,
+                dy: deltas[stage.outputActivation].baseAddress!,
+                dx: stage.needsInputGradient ? deltas[stage.inputActivation].baseAddress! : nil, rows: rows,
+                parameters: parameters.baseAddress! + range.lowerBound, gradients: gradients.baseAddress! + range.lowerBound,
+                pass: pass)
         }
     }
 
@@ -238,20 +216,6 @@ public final class NativeBackend: TrainingBackend {
             }
         }
     }
-
-    // MARK: Addressing
-
-    private func layerInput(_ layer: Int, _ input: UnsafePointer<Float>) -> UnsafePointer<Float> {
-        layer == 0 ? input : UnsafePointer(outputs[layer - 1].baseAddress!)
-    }
-
-    private func weight(_ layer: Int) -> UnsafePointer<Float> {
-        UnsafePointer(parameters.baseAddress! + weightOffsets[layer])
-    }
-
-    private func bias(_ layer: Int) -> UnsafePointer<Float> {
-        UnsafePointer(parameters.baseAddress! + biasOffsets[layer])
-    }
 }
 
 /// A dataset's images normalized once to Float, (count, pixels) row-major, with its labels.
@@ -263,7 +227,7 @@ private struct NormalizedSplit {
     init(_ dataset: Dataset, normalization: Normalization) {
         // A table of the 256 possible values keeps every pixel bit-identical to `Normalization.apply`.
         let table = (0...255).map { normalization.apply(UInt8($0)) }
-        x = .allocate(capacity: dataset.images.count)
+        x = .allocate(capacity: max(dataset.images.count, 1))
         for (j, pixel) in dataset.images.enumerated() { x[j] = table[Int(pixel)] }
         labels = dataset.labels
     }
@@ -273,7 +237,7 @@ private struct NormalizedSplit {
 public enum NativeBackendError: Error, CustomStringConvertible {
     case invalidBatchSize(Int)
     case inputSizeMismatch(dataset: String, pixels: Int, inputs: Int)
-    case architectureMismatch(expected: Architecture, found: Architecture)
+    case modelMismatch(expected: Model, found: Model)
     case missingOptimizerState(name: String, parameterCount: Int)
     case sampleOutOfRange(index: Int, count: Int)
 
@@ -283,7 +247,7 @@ public enum NativeBackendError: Error, CustomStringConvertible {
             return "batch size \(size) is not positive"
         case .inputSizeMismatch(let dataset, let pixels, let inputs):
             return "\(dataset) has \(pixels) pixels per image but the model takes \(inputs) inputs"
-        case .architectureMismatch(let expected, let found):
+        case .modelMismatch(let expected, let found):
             return "parameters are for \(found), but this backend was built for \(expected)"
         case .missingOptimizerState(let name, let count):
             return "optimizer state '\(name)' with \(count) values is missing; start from a fresh state for this optimizer"
@@ -305,16 +269,9 @@ private func shiftedLogSumExp(_ z: UnsafePointer<Float>, classes: Int) -> (large
     return (largest, log(sum))
 }
 
-/// `C (m, n) = op(A) (m, k) · op(B) (k, n)`, all row-major; a transposed factor is read transposed in place.
-private func gemm(_ a: UnsafePointer<Float>, transposeA: Bool = false, _ b: UnsafePointer<Float>, transposeB: Bool = false,
-                  into c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int) {
-    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), 1, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n), 0, c, Int32(n))
-}
-
 private extension UnsafeMutableBufferPointer where Element == Float {
     static func allocateZeroed(_ count: Int) -> Self {
-        let buffer = allocate(capacity: count)
+        let buffer = allocate(capacity: Swift.max(count, 1))
         buffer.initialize(repeating: 0)
         return buffer
     }

@@ -20,7 +20,7 @@ public struct KernelChecks {
     public static let kernels = [
         "gather_normalize", "matmul_forward", "matmul_backward_input", "matmul_backward_weight", "bias_backward",
         "relu_forward", "relu_backward", "log_softmax_forward", "nll_loss", "nll_log_softmax_backward",
-        "log_softmax_nll", "sgd_update", "adam_update", "argmax", "count_correct",
+        "log_softmax_nll", "sgd_update", "adam_update", "argmax", "count_correct", "dropout_forward", "dropout_backward",
     ]
 
     /// (rows, inputs, outputs) of the matmul checks: degenerate, odd, and the lesson's training shapes.
@@ -55,6 +55,9 @@ public struct KernelChecks {
             }
         case "argmax": return try Self.rowsAndClasses.map { try argmax($0, $1) }
         case "count_correct": return try Self.lengths.map { try countCorrect($0) }
+        case "dropout_forward": return try Self.dropoutCases.map { try dropoutForward($0, $1) }
+        case "dropout_backward":
+            return try Self.dropoutCases.enumerated().map { try dropoutBackward($1.0, $1.1, maskInput: $0 % 2 == 1) }
         default: throw CLError.call("clCreateKernel(\(kernel))", code: CLError.invalidKernelName)
         }
     }

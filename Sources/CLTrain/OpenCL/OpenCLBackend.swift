@@ -5,10 +5,11 @@ import CLKit
 /// waits for the device inside an epoch except when the training loop asks for losses.
 public final class OpenCLBackend: TrainingBackend {
     public let library: KernelLibrary
-    public let architecture: Architecture
+    public let model: Model
     public let optimizer: OptimizerConfig
     public let normalization: Normalization
     public let batchSize: Int
+    public let seed: UInt64
     public var description: String { "OpenCL \(context.device.name) (\(context.device.platformName))" }
 
     private var context: Context { library.context }
@@ -20,11 +21,13 @@ public final class OpenCLBackend: TrainingBackend {
     /// Optimizer state vectors by name (see `OptimizerConfig.stateNames`), laid out as `parameters`.
     private let state: [String: Buffer<Float>]
     private var step = 0
-    private let weights: [Buffer<Float>], biases: [Buffer<Float>]
-    private let weightGradients: [Buffer<Float>], biasGradients: [Buffer<Float>]
-    /// activations[0] is the input batch; activations[l + 1] the output of layer l (the last: logits).
+    private let operations: [OpenCLOperation]
+    /// Each stage's parameter and gradient tensors, as views into the flat buffers the update sweeps.
+    private let stageParameters: [[Buffer<Float>]], stageGradients: [[Buffer<Float>]]
+    /// `activations[a]`: the model's activation `a` (`Stage.inputActivation`) for up to `evaluationRows` rows;
+    /// 0 is the gathered input batch. Training and evaluation share them: the queue runs one at a time.
     private let activations: [Buffer<Float>]
-    /// deltas[l] is the loss gradient with respect to activations[l + 1].
+    /// `deltas[a]`: the loss's gradient with respect to activation `a`, for one batch.
     private let deltas: [Buffer<Float>]
     /// The mean loss of each batch of the current epoch, in batch order.
     private let losses: Buffer<Float>
@@ -33,30 +36,33 @@ public final class OpenCLBackend: TrainingBackend {
     private var pendingLosses: (count: Int, event: Event)?
     /// Rows evaluated per launch sequence over the test set.
     private let evaluationRows: Int
-    private let evaluationActivations: [Buffer<Float>]
     private let evaluationLogProbabilities: Buffer<Float>
     private let evaluationLosses: Buffer<Float>
     private let predictions: Buffer<Int32>
     private let predictionChunks: [Buffer<Int32>]
 
-    public init(library: KernelLibrary, architecture: Architecture, optimizer: OptimizerConfig,
-                normalization: Normalization, batchSize: Int, train: Dataset, test: Dataset) throws {
+    public init(library: KernelLibrary, plan: TrainingPlan, train: Dataset, test: Dataset) throws {
         self.library = library
-        self.architecture = architecture
-        self.optimizer = optimizer
-        self.normalization = normalization
+        let model = plan.model, batchSize = plan.batchSize
+        self.model = model
+        optimizer = plan.optimizer
+        normalization = plan.normalization
         self.batchSize = batchSize
+        seed = plan.seed
         let context = library.context
+        let evaluationRows = min(1024, max(test.count, 1))
+        self.evaluationRows = evaluationRows
+        let rows = max(batchSize, evaluationRows)
         // Fail with the options to change rather than with CL_INVALID_BUFFER_SIZE from the first oversized buffer.
-        let largest = [train.images.count, test.images.count, 4 * architecture.parameterCount,
-                       4 * max(batchSize, 1024) * architecture.sizes.max()!].max()!
+        let largest = [train.images.count, test.images.count, 4 * model.parameterCount,
+                       4 * rows * model.activationSizes.max()!].max()!
         guard UInt64(largest) <= context.device.maxAllocationBytes else {
             throw OpenCLBackendError.bufferTooLarge(bytes: largest, device: context.device)
         }
         self.train = try DeviceDataset(context: context, dataset: train)
         self.test = try DeviceDataset(context: context, dataset: test)
 
-        let layout = DeviceLayout(architecture: architecture, alignmentBytes: context.device.baseAddressAlignmentBytes)
+        let layout = DeviceLayout(model: model, alignmentBytes: context.device.baseAddressAlignmentBytes)
         self.layout = layout
         let parameters = try Buffer<Float>(context: context, count: layout.count)
         let gradients = try Buffer<Float>(context: context, count: layout.count)
@@ -68,27 +74,25 @@ public final class OpenCLBackend: TrainingBackend {
         for name in optimizer.stateNames { state[name] = try Buffer(context: context, count: layout.count) }
         self.state = state
         // Every tensor is a view into the one parameter (or gradient) buffer that the update kernel sweeps.
-        func views(_ buffer: Buffer<Float>, _ kind: Int) throws -> [Buffer<Float>] {
-            try (0..<architecture.layerCount).map { layer in
-                let tensor = 2 * layer + kind
-                return try Buffer(buffer, offset: layout.offsets[tensor], count: architecture.tensors[tensor].count)
-            }
+        var tensor = 0
+        var stageParameters: [[Buffer<Float>]] = [], stageGradients: [[Buffer<Float>]] = []
+        for stage in model.stages {
+            let indices = tensor..<(tensor + stage.tensors.count)
+            tensor += stage.tensors.count
+            stageParameters.append(try indices.map { try Buffer(parameters, offset: layout.offsets[$0], count: model.tensors[$0].count) })
+            stageGradients.append(try indices.map { try Buffer(gradients, offset: layout.offsets[$0], count: model.tensors[$0].count) })
         }
-        weights = try views(parameters, 0)
-        biases = try views(parameters, 1)
-        weightGradients = try views(gradients, 0)
-        biasGradients = try views(gradients, 1)
+        self.stageParameters = stageParameters
+        self.stageGradients = stageGradients
+        operations = try model.stages.map { try $0.layer.openCLOperation($0, library: library) }
 
-        activations = try architecture.sizes.map { try Buffer(context: context, count: batchSize * $0) }
-        deltas = try architecture.sizes.dropFirst().map { try Buffer(context: context, count: batchSize * $0) }
+        activations = try model.activationSizes.map { try Buffer(context: context, count: rows * $0) }
+        deltas = try model.activationSizes.map { try Buffer(context: context, count: batchSize * $0) }
         let batches = (train.count + batchSize - 1) / batchSize
         losses = try Buffer(context: context, count: max(batches, 1))
         stagedLosses = .allocate(capacity: max(batches, 1))
 
-        let evaluationRows = min(1024, max(test.count, 1))
-        self.evaluationRows = evaluationRows
-        evaluationActivations = try architecture.sizes.map { try Buffer(context: context, count: evaluationRows * $0) }
-        evaluationLogProbabilities = try Buffer(context: context, count: evaluationRows * architecture.classes)
+        evaluationLogProbabilities = try Buffer(context: context, count: evaluationRows * model.classes)
         let chunks = (test.count + evaluationRows - 1) / evaluationRows
         evaluationLosses = try Buffer(context: context, count: max(chunks, 1))
         // Each chunk's predictions land in their place through a view, so the test set's predictions come
@@ -109,10 +113,10 @@ public final class OpenCLBackend: TrainingBackend {
     }
 
     public func load(_ parameters: Parameters, _ state: OptimizerState) throws {
-        precondition(parameters.architecture == architecture, "parameters of another architecture")
+        precondition(parameters.model == model, "parameters of another model")
         try self.parameters.write(layout.pad(parameters.values))
         for (name, buffer) in self.state {
-            try buffer.write(layout.pad(state.buffers[name] ?? [Float](repeating: 0, count: architecture.parameterCount)))
+            try buffer.write(layout.pad(state.buffers[name] ?? [Float](repeating: 0, count: model.parameterCount)))
         }
         step = state.step
     }
@@ -121,7 +125,7 @@ public final class OpenCLBackend: TrainingBackend {
         let values = layout.unpad(try parameters.read())
         var buffers: [String: [Float]] = [:]
         for (name, buffer) in state { buffers[name] = layout.unpad(try buffer.read()) }
-        return (Parameters(architecture: architecture, values: values), OptimizerState(step: step, buffers: buffers))
+        return (Parameters(model: model, values: values), OptimizerState(step: step, buffers: buffers))
     }
 
     public func beginEpoch(order: [Int32]) throws {
@@ -132,33 +136,47 @@ public final class OpenCLBackend: TrainingBackend {
 
     public func trainStep(batch: Int, start: Int, count: Int) throws {
         precondition(count > 0 && count <= batchSize && start + count <= train.count)
-        let lib = library, sizes = architecture.sizes, last = architecture.layerCount - 1
-        try lib.gatherNormalize(images: train.images, order: train.order, offset: start, rows: count,
-                                features: sizes[0], normalization: normalization, x: activations[0])
-        for l in 0...last {
-            try lib.matmulForward(rows: count, inputs: sizes[l], outputs: sizes[l + 1], x: activations[l],
-                                  weight: weights[l], bias: biases[l], y: activations[l + 1], relu: l < last)
-        }
-        try lib.logSoftmaxNLL(rows: count, classes: architecture.classes, z: activations[last + 1], labels: train.labels,
-                              order: train.order, offset: start, losses: losses, slot: batch, dz: deltas[last])
-        for l in stride(from: last, through: 0, by: -1) {
-            // The input gradient first: it needs this layer's weights before the update changes them.
-            if l > 0 {
-                try lib.matmulBackwardInput(rows: count, inputs: sizes[l], outputs: sizes[l + 1], dy: deltas[l],
-                                            weight: weights[l], activation: activations[l], dx: deltas[l - 1])
-            }
-            try lib.matmulBackwardWeight(rows: count, inputs: sizes[l], outputs: sizes[l + 1], dy: deltas[l],
-                                         x: activations[l], dw: weightGradients[l], db: biasGradients[l])
-        }
         step += 1
+        let pass = Pass.training(seed: seed, step: step)
+        library.annotate("\(count)×\(model.input.count)", bytes: Double(count * model.input.count * 5))
+        try library.gatherNormalize(images: train.images, order: train.order, offset: start, rows: count,
+                                    features: model.input.count, normalization: normalization, x: activations[0])
+        try forward(rows: count, pass: pass)
+        let logits = model.stages.last!.outputActivation
+        library.annotate("\(count)×\(model.classes)", bytes: Double(count * model.classes * 8))
+        try library.logSoftmaxNLL(rows: count, classes: model.classes, z: activations[logits], labels: train.labels,
+                                  order: train.order, offset: start, losses: losses, slot: batch, dz: deltas[logits])
+        for (s, stage) in model.stages.enumerated().reversed() where !stage.tensors.isEmpty || stage.needsInputGradient {
+            annotate(stage, rows: count, backward: true)
+            try operations[s].backward(
+                x: activations[stage.inputActivation], y: activations[stage.outputActivation], dy: deltas[stage.outputActivation],
+                dx: stage.needsInputGradient ? deltas[stage.inputActivation] : nil, rows: count,
+                parameters: stageParameters[s], gradients: stageGradients[s], pass: pass)
+        }
+        library.annotate("\(layout.count)", bytes: Double(layout.count * 4 * (2 + 2 * optimizer.stateNames.count)))
         switch optimizer.kind {
         case .sgd:
-            try lib.sgdUpdate(count: layout.count, parameters: parameters, gradients: gradients,
-                              velocity: state["momentum_buffer"] ?? gradients, config: optimizer)
+            try library.sgdUpdate(count: layout.count, parameters: parameters, gradients: gradients,
+                                  velocity: state["momentum_buffer"] ?? gradients, config: optimizer)
         case .adam:
-            try lib.adamUpdate(count: layout.count, parameters: parameters, gradients: gradients,
-                               expAvg: state["exp_avg"]!, expAvgSq: state["exp_avg_sq"]!, step: step, config: optimizer)
+            try library.adamUpdate(count: layout.count, parameters: parameters, gradients: gradients,
+                                   expAvg: state["exp_avg"]!, expAvgSq: state["exp_avg_sq"]!, step: step, config: optimizer)
         }
+    }
+
+    private func forward(rows: Int, pass: Pass) throws {
+        for (s, stage) in model.stages.enumerated() {
+            annotate(stage, rows: rows, backward: false)
+            try operations[s].forward(x: activations[stage.inputActivation], y: activations[stage.outputActivation],
+                                      rows: rows, parameters: stageParameters[s], pass: pass)
+        }
+    }
+
+    /// Describes a stage's launches for `KernelBenchmark`, e.g. "64×784→128 linear(128)+relu".
+    private func annotate(_ stage: Stage, rows: Int, backward: Bool) {
+        library.annotate("\(rows)×\(backward ? stage.output : stage.input)→\(backward ? stage.input : stage.output) "
+                         + "\(stage.layer)\(stage.relu ? "+relu" : "")",
+                         flops: Double(2 * rows * stage.layer.multiplyAdds(for: stage.input)).nonZero)
     }
 
     public func requestLosses(count: Int) throws {
@@ -175,28 +193,28 @@ public final class OpenCLBackend: TrainingBackend {
     }
 
     public func evaluate() throws -> Evaluation {
-        let lib = library, sizes = architecture.sizes, last = architecture.layerCount - 1
+        let classes = model.classes, logits = activations[model.stages.last!.outputActivation]
         var chunkRows: [Int] = []
         for (chunk, output) in predictionChunks.enumerated() {
             let start = chunk * evaluationRows, rows = output.count
             chunkRows.append(rows)
-            try lib.gatherNormalize(images: test.images, order: test.order, offset: start, rows: rows, features: sizes[0],
-                                    normalization: normalization, x: evaluationActivations[0])
-            for l in 0...last {
-                try lib.matmulForward(rows: rows, inputs: sizes[l], outputs: sizes[l + 1], x: evaluationActivations[l],
-                                      weight: weights[l], bias: biases[l], y: evaluationActivations[l + 1], relu: l < last)
-            }
-            try lib.logSoftmaxForward(rows: rows, classes: architecture.classes, z: evaluationActivations[last + 1],
-                                      logp: evaluationLogProbabilities)
-            try lib.nllLoss(rows: rows, classes: architecture.classes, logp: evaluationLogProbabilities,
-                            labels: test.labels, order: test.order, offset: start, losses: evaluationLosses, slot: chunk)
-            try lib.argmax(rows: rows, classes: architecture.classes, z: evaluationLogProbabilities, predictions: output)
+            try library.gatherNormalize(images: test.images, order: test.order, offset: start, rows: rows,
+                                        features: model.input.count, normalization: normalization, x: activations[0])
+            try forward(rows: rows, pass: .evaluation)
+            try library.logSoftmaxForward(rows: rows, classes: classes, z: logits, logp: evaluationLogProbabilities)
+            try library.nllLoss(rows: rows, classes: classes, logp: evaluationLogProbabilities, labels: test.labels,
+                                order: test.order, offset: start, losses: evaluationLosses, slot: chunk)
+            try library.argmax(rows: rows, classes: classes, z: evaluationLogProbabilities, predictions: output)
         }
         let chunkLosses = try evaluationLosses.read(count: chunkRows.count)
         let predicted = try predictions.read(count: test.count)
         let total = zip(chunkLosses, chunkRows).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
         return Evaluation(loss: total / Double(max(test.count, 1)), predictions: predicted.map { UInt8($0) })
     }
+}
+
+private extension Double {
+    var nonZero: Double? { self == 0 ? nil : self }
 }
 
 /// One dataset resident on the device: images and labels as uint8, and the order in which to visit them.
@@ -215,18 +233,18 @@ private struct DeviceDataset {
     }
 }
 
-/// Where each tensor sits in the device's parameter buffer: `Architecture.tensors` order, each start
+/// Where each tensor sits in the device's parameter buffer: `Model.tensors` order, each start
 /// rounded up to the device's sub-buffer alignment so every tensor can be a view of one buffer.
 struct DeviceLayout {
-    let architecture: Architecture
+    let model: Model
     let offsets: [Int]
     let count: Int
 
-    init(architecture: Architecture, alignmentBytes: Int) {
-        self.architecture = architecture
+    init(model: Model, alignmentBytes: Int) {
+        self.model = model
         let alignment = max(alignmentBytes / MemoryLayout<Float>.stride, 1)
         var offsets: [Int] = [], next = 0
-        for tensor in architecture.tensors {
+        for tensor in model.tensors {
             offsets.append(next)
             next = (next + tensor.count + alignment - 1) / alignment * alignment
         }
@@ -236,15 +254,15 @@ struct DeviceLayout {
 
     func pad(_ values: [Float]) -> [Float] {
         var padded = [Float](repeating: 0, count: count)
-        for (tensor, offset) in zip(architecture.tensors, offsets) {
+        for (tensor, offset) in zip(model.tensors, offsets) {
             padded[offset..<(offset + tensor.count)] = values[tensor.range]
         }
         return padded
     }
 
     func unpad(_ padded: [Float]) -> [Float] {
-        var values = [Float](repeating: 0, count: architecture.parameterCount)
-        for (tensor, offset) in zip(architecture.tensors, offsets) {
+        var values = [Float](repeating: 0, count: model.parameterCount)
+        for (tensor, offset) in zip(model.tensors, offsets) {
             values[tensor.range] = padded[offset..<(offset + tensor.count)]
         }
         return values
@@ -258,7 +276,7 @@ public enum OpenCLBackendError: Error, CustomStringConvertible {
         switch self {
         case .bufferTooLarge(let bytes, let device):
             return "training needs a buffer of \(bytes >> 20) MiB but \(device.name) allows at most "
-                + "\(device.maxAllocationBytes >> 20) MiB in one; use a smaller --hidden or --batch-size"
+                + "\(device.maxAllocationBytes >> 20) MiB in one; use a smaller --model (or --hidden) or --batch-size"
         }
     }
 }

@@ -1,49 +1,48 @@
 // MARK: - Whole-model composites that every backend's tests compare against
 
 extension Reference {
-    /// The model's log-probabilities for `rows` samples `x` (rows, inputs): every linear layer with ReLU
-    /// between them, then log-softmax. Shape (rows, classes).
+    /// The model's log-probabilities for `rows` samples `x` (rows, input values) in evaluation (dropout off):
+    /// every stage, then log-softmax. Shape (rows, classes).
     public static func forward(parameters: Parameters, x: [Float], rows: Int) -> [Float] {
-        let activations = forwardActivations(parameters: parameters, x: x, rows: rows)
-        return logSoftmaxForward(activations.last!, rows: rows, classes: parameters.architecture.classes)
+        let activations = forwardActivations(parameters: parameters, x: x, rows: rows, pass: .evaluation)
+        return logSoftmaxForward(activations.last!, rows: rows, classes: parameters.model.classes)
     }
 
     /// The mean NLL loss of the batch (`x`, `labels`) and its gradient with respect to every parameter,
-    /// laid out as `Parameters.values` is.
-    public static func lossAndGradients(parameters: Parameters, x: [Float], labels: [UInt8]) -> (loss: Float, gradients: [Float]) {
-        let architecture = parameters.architecture
-        let rows = labels.count
-        let activations = forwardActivations(parameters: parameters, x: x, rows: rows)
-        let logp = logSoftmaxForward(activations.last!, rows: rows, classes: architecture.classes)
-        let loss = nllLoss(logProbabilities: logp, labels: labels, rows: rows, classes: architecture.classes)
+    /// laid out as `Parameters.values` is: the chain rule, stage by stage from the loss back to the input.
+    public static func lossAndGradients(parameters: Parameters, x: [Float], labels: [UInt8], pass: Pass)
+        -> (loss: Float, gradients: [Float]) {
+        let model = parameters.model, rows = labels.count
+        let activations = forwardActivations(parameters: parameters, x: x, rows: rows, pass: pass)
+        let logp = logSoftmaxForward(activations.last!, rows: rows, classes: model.classes)
+        let loss = nllLoss(logProbabilities: logp, labels: labels, rows: rows, classes: model.classes)
 
-        var gradients = [Float](repeating: 0, count: architecture.parameterCount)
-        var dy = nllLogSoftmaxBackward(logProbabilities: logp, labels: labels, rows: rows, classes: architecture.classes)
-        for layer in (0..<architecture.layerCount).reversed() {
-            let (inputs, outputs) = (architecture.inputs(layer), architecture.outputs(layer))
-            let weightSlot = architecture.tensors[2 * layer], biasSlot = architecture.tensors[2 * layer + 1]
-            gradients.replaceSubrange(weightSlot.range, with: matmulBackwardWeight(
-                dy: dy, x: activations[layer], rows: rows, inputs: inputs, outputs: outputs))
-            gradients.replaceSubrange(biasSlot.range, with: biasBackward(dy: dy, rows: rows, outputs: outputs))
-            if layer > 0 {
-                // Every layer but the first reads a ReLU output, so its input gradient passes that ReLU too.
-                dy = matmulBackwardInput(dy: dy, weight: Array(parameters.weight(layer)), rows: rows,
-                                         inputs: inputs, outputs: outputs, reluOutput: activations[layer])
-            }
+        var gradients = [Float](repeating: 0, count: model.parameterCount)
+        // The loss's gradient with respect to each activation, as far back as some parameter needs it.
+        var deltas: [Int: [Float]] = [model.stages.last!.outputActivation:
+            nllLogSoftmaxBackward(logProbabilities: logp, labels: labels, rows: rows, classes: model.classes)]
+        for stage in model.stages.reversed() where !stage.layer.isView {
+            guard let dy = deltas[stage.outputActivation] else { continue }
+            let (dx, layerGradients) = stage.layer.referenceOperation(stage).backward(
+                x: activations[stage.inputActivation], y: activations[stage.outputActivation], dy: dy, rows: rows,
+                parameters: parameters.of(stage), pass: pass)
+            gradients.replaceSubrange(stage.parameterRange, with: layerGradients)
+            deltas[stage.inputActivation] = dx
         }
         return (loss, gradients)
     }
 
     /// One training step on the batch (`x`, `labels`): forward, loss, backward, and an update with `optimizer`.
-    /// `state.step` is incremented before the update, so Adam's first step is step 1. Returns the batch's loss
-    /// before the update.
+    /// `state.step` is incremented before the update, so Adam's first step is step 1; dropout draws its masks
+    /// from `seed` and that step. Returns the batch's loss before the update.
     @discardableResult
     public static func trainStep(
-        parameters: inout Parameters, state: inout OptimizerState, optimizer: OptimizerConfig,
+        parameters: inout Parameters, state: inout OptimizerState, optimizer: OptimizerConfig, seed: UInt64 = 0,
         x: [Float], labels: [UInt8]
     ) -> Float {
-        let (loss, gradients) = lossAndGradients(parameters: parameters, x: x, labels: labels)
         state.step += 1
+        let (loss, gradients) = lossAndGradients(parameters: parameters, x: x, labels: labels,
+                                                 pass: .training(seed: seed, step: state.step))
         switch optimizer.kind {
         case .sgd:
             var buffer = state.buffers["momentum_buffer"] ?? []
@@ -60,15 +59,13 @@ extension Reference {
         return loss
     }
 
-    /// The input followed by every layer's output: ReLU outputs for hidden layers, raw logits for the last.
-    static func forwardActivations(parameters: Parameters, x: [Float], rows: Int) -> [[Float]] {
-        let architecture = parameters.architecture
+    /// Every activation of a forward pass, by `Stage.inputActivation`/`outputActivation` (0 is `x`);
+    /// the last is the logits.
+    static func forwardActivations(parameters: Parameters, x: [Float], rows: Int, pass: Pass) -> [[Float]] {
         var activations = [x]
-        for layer in 0..<architecture.layerCount {
-            activations.append(matmulForward(
-                x: activations[layer], weight: Array(parameters.weight(layer)), bias: Array(parameters.bias(layer)),
-                rows: rows, inputs: architecture.inputs(layer), outputs: architecture.outputs(layer),
-                relu: layer < architecture.layerCount - 1))
+        for stage in parameters.model.stages where !stage.layer.isView {
+            activations.append(stage.layer.referenceOperation(stage).forward(
+                activations[stage.inputActivation], rows: rows, parameters: parameters.of(stage), pass: pass))
         }
         return activations
     }

@@ -5,20 +5,19 @@ import Foundation
 /// Pixels are drawn as given: a high value is ink. MNIST is a white digit on black, so its images look
 /// right; a black-on-white drawing shows inverted, which is also how the model sees it.
 public enum DigitView {
-    private static let side = PGM.side
-
     /// The image in half-blocks (each character is two pixel rows, so 28 × 14 characters keep the digit's
     /// proportions) beside one bar per class; the most probable class is marked with ◀.
     /// - Parameters:
-    ///   - pixels: 28 × 28 grey levels, row-major.
+    ///   - pixels: grey levels of an image `width` pixels wide, row-major.
     ///   - probabilities: one per class, e.g. `exp` of the model's log-softmax output.
     ///   - classNames: one per class, e.g. "0" … "9".
-    public static func terminal(pixels: [UInt8], probabilities: [Float], classNames: [String]) -> String {
-        check(pixels, probabilities, classNames)
+    public static func terminal(pixels: [UInt8], width: Int = 28, probabilities: [Float], classNames: [String]) -> String {
+        check(pixels, width, probabilities, classNames)
+        let height = pixels.count / width
         // Two levels per half-block; 96 keeps MNIST's anti-aliased edges, which start faint, from vanishing.
-        func ink(_ row: Int, _ column: Int) -> Bool { pixels[row * side + column] >= 96 }
-        let image = (0..<(side / 2)).map { line in
-            String((0..<side).map { column in
+        func ink(_ row: Int, _ column: Int) -> Bool { row < height && pixels[row * width + column] >= 96 }
+        let image = (0..<((height + 1) / 2)).map { line in
+            String((0..<width).map { column in
                 switch (ink(2 * line, column), ink(2 * line + 1, column)) {
                 case (true, true): return "█"
                 case (true, false): return "▀"
@@ -36,7 +35,7 @@ public enum DigitView {
         }
         // The bars sit in the middle of the picture's height, like matplotlib's centred bar chart.
         let top = max((image.count - bars.count) / 2, 0)
-        let blank = String(repeating: " ", count: side)
+        let blank = String(repeating: " ", count: width)
         return (0..<max(image.count, top + bars.count)).map { line in
             let picture = line < image.count ? image[line] : blank
             let bar = (top..<(top + bars.count)).contains(line) ? "   " + bars[line - top] : ""
@@ -46,23 +45,24 @@ public enum DigitView {
 
     /// The same picture as SVG: the image as grey squares on the left, a horizontal bar chart of the
     /// class probabilities on the right.
-    public static func svg(pixels: [UInt8], probabilities: [Float], classNames: [String]) -> String {
-        check(pixels, probabilities, classNames)
-        let cell = 10.0, margin = 20.0, top = 50.0
-        let image = Double(side) * cell
-        let chartLeft = margin + image + 70, chartWidth = 260.0
+    public static func svg(pixels: [UInt8], width: Int = 28, probabilities: [Float], classNames: [String]) -> String {
+        check(pixels, width, probabilities, classNames)
+        // The image fills a 280-unit square's width whatever its size, as a 28-pixel digit at 10 units a pixel.
+        let cell = 280.0 / Double(width), margin = 20.0, top = 50.0
+        let image = Double(pixels.count / width) * cell
+        let chartLeft = margin + 280 + 70, chartWidth = 260.0
         let rowHeight = image / Double(classNames.count)
         let best = mostProbable(probabilities)
         var body = [
-            SVG.text("Image", x: margin + image / 2, y: top - 14, anchor: "middle", attributes: "font-size=\"14\" font-weight=\"bold\""),
+            SVG.text("Image", x: margin + 140, y: top - 14, anchor: "middle", attributes: "font-size=\"14\" font-weight=\"bold\""),
             SVG.text("Class probability", x: chartLeft + chartWidth / 2, y: top - 14, anchor: "middle",
                      attributes: "font-size=\"14\" font-weight=\"bold\""),
             // Black first, then only the pixels with ink: MNIST is mostly background.
-            SVG.rect(x: margin, y: top, width: image, height: image, fill: "black"),
+            SVG.rect(x: margin, y: top, width: 280, height: image, fill: "black"),
             "<g shape-rendering=\"crispEdges\">",
         ]
         for (index, value) in pixels.enumerated() where value > 0 {
-            body.append(SVG.rect(x: margin + Double(index % side) * cell, y: top + Double(index / side) * cell,
+            body.append(SVG.rect(x: margin + Double(index % width) * cell, y: top + Double(index / width) * cell,
                                  width: cell, height: cell, fill: "rgb(\(value),\(value),\(value))"))
         }
         body.append("</g>")
@@ -87,8 +87,8 @@ public enum DigitView {
                             title: "Prediction: \(classNames[best])", body: body)
     }
 
-    private static func check(_ pixels: [UInt8], _ probabilities: [Float], _ classNames: [String]) {
-        precondition(pixels.count == side * side, "DigitView draws 28 × 28 images, got \(pixels.count) pixels")
+    private static func check(_ pixels: [UInt8], _ width: Int, _ probabilities: [Float], _ classNames: [String]) {
+        precondition(width > 0 && !pixels.isEmpty && pixels.count % width == 0, "\(pixels.count) pixels do not make rows of \(width)")
         precondition(probabilities.count == classNames.count && !classNames.isEmpty, "one probability per class name")
     }
 

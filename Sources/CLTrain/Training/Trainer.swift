@@ -2,7 +2,7 @@ import Foundation
 
 /// What a run trains and how: the lesson's defaults unless the user says otherwise.
 public struct TrainingPlan: Sendable {
-    public var architecture: Architecture = .lesson
+    public var model: Model = .lesson()
     public var optimizer: OptimizerConfig = .lesson
     public var normalization: Normalization = .lesson
     public var epochs = 5

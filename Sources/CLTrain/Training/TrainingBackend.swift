@@ -1,7 +1,7 @@
 /// What the training loop needs from a device. The loop never sees buffers, kernels or BLAS calls:
 /// the OpenCL backend and the native CPU backend both implement exactly this.
 ///
-/// A backend is made for one architecture, optimizer, normalization, largest batch and pair of datasets,
+/// A backend is made for one training plan (model, optimizer, normalization, largest batch, seed) and pair of datasets,
 /// and allocates everything it needs up front: nothing in `trainStep` allocates or compiles.
 public protocol TrainingBackend: AnyObject, CustomStringConvertible {
     /// Shown in the run's header, e.g. "OpenCL pthread-skylake-avx512 (PoCL)".
@@ -56,7 +56,7 @@ public struct Evaluation: Sendable {
     }
 
     /// `matrix[truth][predicted]` counts.
-    public func confusion(labels: [UInt8], classes: Int = 10) -> [[Int]] {
+    public func confusion(labels: [UInt8], classes: Int) -> [[Int]] {
         var matrix = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
         for (p, t) in zip(predictions, labels) { matrix[Int(t)][Int(p)] += 1 }
         return matrix

@@ -65,6 +65,9 @@
     X(cl_int, EnqueueFillBuffer, (cl_command_queue queue, cl_mem buffer, const void *pattern, \
       size_t pattern_size, size_t offset, size_t size, cl_uint num_events, const cl_event *wait_list, \
       cl_event *event), (queue, buffer, pattern, pattern_size, offset, size, num_events, wait_list, event)) \
+    X(cl_int, EnqueueCopyBuffer, (cl_command_queue queue, cl_mem source, cl_mem destination, size_t source_offset, \
+      size_t destination_offset, size_t size, cl_uint num_events, const cl_event *wait_list, cl_event *event), \
+      (queue, source, destination, source_offset, destination_offset, size, num_events, wait_list, event)) \
     X(cl_int, Flush, (cl_command_queue queue), (queue)) \
     X(cl_int, Finish, (cl_command_queue queue), (queue)) \
     X(cl_int, WaitForEvents, (cl_uint num_events, const cl_event *events), (num_events, events)) \

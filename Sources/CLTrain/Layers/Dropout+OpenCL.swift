@@ -1,0 +1,42 @@
+import CLKit
+
+extension Dropout {
+    public func openCLOperation(_ stage: Stage, library: KernelLibrary) throws -> OpenCLOperation {
+        OpenCLDropout(stage: stage, layer: self, library: library)
+    }
+}
+
+private final class OpenCLDropout: OpenCLOperation {
+    let stage: Stage, layer: Dropout, library: KernelLibrary
+
+    init(stage: Stage, layer: Dropout, library: KernelLibrary) { (self.stage, self.layer, self.library) = (stage, layer, library) }
+
+    func forward(x: Buffer<Float>, y: Buffer<Float>, rows: Int, parameters: [Buffer<Float>], pass: Pass) throws {
+        let count = rows * stage.input.count
+        guard let mask = layer.mask(stage, pass) else { return try y.copy(from: x, count: count) }
+        try library.dropoutForward(count: count, x: x, y: y, mask: mask)
+    }
+
+    func backward(x: Buffer<Float>, y: Buffer<Float>, dy: Buffer<Float>, dx: Buffer<Float>?, rows: Int,
+                  parameters: [Buffer<Float>], gradients: [Buffer<Float>], pass: Pass) throws {
+        guard let dx, let mask = layer.mask(stage, pass) else { return }
+        try library.dropoutBackward(count: rows * stage.input.count, x: x, dy: dy, dx: dx,
+                                    maskInput: stage.maskInputGradient, mask: mask)
+    }
+}
+
+extension KernelLibrary {
+    @discardableResult
+    public func dropoutForward(count: Int, x: Buffer<Float>, y: Buffer<Float>, mask: DropoutMask) throws -> Event? {
+        try launch("dropout_forward", global: linear(count), Int32(count), x, y, mask.threshold, mask.scale,
+                   mask.key.0, mask.key.1, mask.layer, mask.step.0, mask.step.1)
+    }
+
+    /// - Parameter maskInput: also zero the gradient where `x`, a ReLU output, is not positive.
+    @discardableResult
+    public func dropoutBackward(count: Int, x: Buffer<Float>, dy: Buffer<Float>, dx: Buffer<Float>, maskInput: Bool,
+                                mask: DropoutMask) throws -> Event? {
+        try launch("dropout_backward", global: linear(count), Int32(count), x, dy, dx, Int32(maskInput ? 1 : 0),
+                   mask.threshold, mask.scale, mask.key.0, mask.key.1, mask.layer, mask.step.0, mask.step.1)
+    }
+}

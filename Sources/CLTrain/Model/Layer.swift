@@ -1,0 +1,55 @@
+import CLKit
+
+/// One kind of layer in a model's list, as `nn.Sequential` holds them. A kind lives in files of its own
+/// (`Layers/<Kind>.swift` and its backends' operations beside it) and in one line of `LayerRegistry`.
+public protocol Layer: Sendable, CustomStringConvertible {
+    /// The kind's name in a model spec, e.g. "linear".
+    static var name: String { get }
+    /// Parses `name(arguments)` from a spec.
+    init(_ arguments: LayerArguments) throws
+    /// The layer in canonical spec form, e.g. "linear(128)"; parsing it gives the same layer.
+    var description: String { get }
+
+    /// The output shape for an input of `input`, or `LayerShapeError` saying why that input does not fit.
+    func outputShape(for input: Shape) throws -> Shape
+    /// The layer's parameter tensors in `state_dict` order, named and shaped as PyTorch's module names them
+    /// (without the `index.` prefix).
+    func parameters(for input: Shape) -> [(name: String, shape: [Int])]
+    /// Initial values of every parameter tensor, back to back, drawn as PyTorch's default initialization draws them.
+    func initialValues(for input: Shape, using generator: inout SeededGenerator) -> [Float]
+    /// True where a ReLU right after this layer can run inside this layer's own kernels.
+    var absorbsReLU: Bool { get }
+    /// True for a layer whose output is its input seen in another shape (`flatten`): backends alias its buffers.
+    var isView: Bool { get }
+    /// The kernels of its forward and backward passes, for reports.
+    var kernels: [String] { get }
+    /// Multiply-adds of its forward pass per sample (each of its backward products does as many), for rates.
+    func multiplyAdds(for input: Shape) -> Int
+
+    /// This layer's computation in each backend (see `Stage` for what each is given).
+    func referenceOperation(_ stage: Stage) -> ReferenceOperation
+    func nativeOperation(_ stage: Stage) -> NativeOperation
+    func openCLOperation(_ stage: Stage, library: KernelLibrary) throws -> OpenCLOperation
+}
+
+extension Layer {
+    public func parameters(for input: Shape) -> [(name: String, shape: [Int])] { [] }
+    public func initialValues(for input: Shape, using generator: inout SeededGenerator) -> [Float] { [] }
+    public var absorbsReLU: Bool { false }
+    public var isView: Bool { false }
+    public func multiplyAdds(for input: Shape) -> Int { 0 }
+}
+
+/// Whether a forward pass trains (dropout draws its masks) or evaluates (dropout is the identity).
+public enum Pass: Sendable, Equatable {
+    case evaluation
+    /// `step` is the 1-based number of the optimizer update the pass belongs to: with the seed it keys every
+    /// random draw, so a run repeats exactly and a resumed one continues as the uninterrupted one would.
+    case training(seed: UInt64, step: Int)
+}
+
+/// Why a layer cannot take its input; the model adds the layer's position and spec.
+public struct LayerShapeError: Error {
+    public let reason: String
+    public init(_ reason: String) { self.reason = reason }
+}

@@ -1,0 +1,9 @@
+/// Every layer kind a model spec can name: one line per kind.
+public enum LayerRegistry {
+    public static let kinds: [any Layer.Type] = [
+        Linear.self,
+        ReLU.self,
+        Dropout.self,
+        Flatten.self,
+    ]
+}

@@ -1,0 +1,84 @@
+import Foundation
+
+/// Parses a model spec: a preset name, or layers separated by commas in PyTorch-like syntax,
+/// `flatten, linear(256), relu, dropout(0.2), linear(10)`. Input sizes are inferred from the data.
+public enum ModelSpec {
+    /// Named models: the lesson's network, and the classifier of the lesson that follows it ("Inference and
+    /// validation"), with dropout between its layers.
+    public static let presets: [(name: String, spec: String)] = [
+        ("lesson", "linear(128), relu, linear(64), relu, linear(10)"),
+        ("dropout", "flatten, linear(256), relu, dropout(0.2), linear(128), relu, dropout(0.2), linear(64), relu, "
+            + "dropout(0.2), linear(10)"),
+    ]
+
+    /// A plain MLP: `hidden` widths with ReLU between, then `classes` outputs (`--hidden 128,64`).
+    public static func mlp(hidden: [Int], classes: Int) -> String {
+        (hidden.flatMap { ["linear(\($0))", "relu"] } + ["linear(\(classes))"]).joined(separator: ", ")
+    }
+
+    /// The layers of `text`, a preset name or a layer list.
+    public static func layers(_ text: String) throws -> [any Layer] {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let preset = presets.first(where: { $0.name == trimmed }) { return try layers(preset.spec) }
+        guard !trimmed.isEmpty else { throw ModelSpecError("the model is empty; name a preset (\(presetNames)) or list layers") }
+        return try splitTopLevel(trimmed).map(layer)
+    }
+
+    public static var presetNames: String { presets.map(\.name).joined(separator: ", ") }
+
+    /// One layer, `name` or `name(arguments)`.
+    private static func layer(_ item: String) throws -> any Layer {
+        let text = item.trimmingCharacters(in: .whitespaces)
+        guard !text.isEmpty else { throw ModelSpecError("expected a layer between two commas") }
+        var name = text, inside: String?
+        if let open = text.firstIndex(of: "(") {
+            guard text.hasSuffix(")") else { throw ModelSpecError("expected ')' at the end of '\(text)'") }
+            name = String(text[..<open]).trimmingCharacters(in: .whitespaces)
+            inside = String(text[text.index(after: open)..<text.index(before: text.endIndex)])
+        } else if text.contains(")") {
+            throw ModelSpecError("unexpected ')' in '\(text)'")
+        }
+        guard let kind = LayerRegistry.kinds.first(where: { $0.name == name }) else {
+            let known = LayerRegistry.kinds.map { $0.name }.sorted().joined(separator: ", ")
+            throw ModelSpecError("unknown layer '\(name)': expected one of \(known), or a preset (\(presetNames))")
+        }
+        var positional: [String] = [], named: [(String, String)] = []
+        if let inside, !inside.trimmingCharacters(in: .whitespaces).isEmpty {
+            for argument in inside.split(separator: ",", omittingEmptySubsequences: false) {
+                let parts = argument.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard parts.allSatisfy({ !$0.isEmpty }) else { throw ModelSpecError("expected an argument in '\(text)'") }
+                if parts.count == 2 {
+                    named.append((parts[0], parts[1]))
+                } else if named.isEmpty {
+                    positional.append(parts[0])
+                } else {
+                    throw ModelSpecError("'\(parts[0])' in '\(text)': a positional argument cannot follow a named one")
+                }
+            }
+        }
+        return try kind.init(LayerArguments(layer: name, positional: positional,
+                                            named: named.map { (name: $0.0, value: $0.1) }))
+    }
+
+    /// Splits at the commas outside parentheses.
+    private static func splitTopLevel(_ text: String) throws -> [String] {
+        var items: [String] = [], current = "", depth = 0
+        for character in text {
+            switch character {
+            case "(": depth += 1
+            case ")":
+                depth -= 1
+                if depth < 0 { throw ModelSpecError("unexpected ')' after '\(current.trimmingCharacters(in: .whitespaces))'") }
+            case "," where depth == 0:
+                items.append(current)
+                current = ""
+                continue
+            default: break
+            }
+            if depth > 1 { throw ModelSpecError("unexpected '(' in '\(current)'") }
+            current.append(character)
+        }
+        guard depth == 0 else { throw ModelSpecError("expected ')' at the end of '\(current.trimmingCharacters(in: .whitespaces))'") }
+        return items + [current]
+    }
+}

@@ -1,0 +1,8 @@
+import CBLAS
+
+/// `C (m, n) = op(A) (m, k) · op(B) (k, n)`, all row-major; a transposed factor is read transposed in place.
+func gemm(_ a: UnsafePointer<Float>, transposeA: Bool = false, _ b: UnsafePointer<Float>, transposeB: Bool = false,
+          into c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int) {
+    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), 1, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n), 0, c, Int32(n))
+}

@@ -1,0 +1,34 @@
+import CLKit
+
+extension KernelChecks {
+    /// (elements, p) of the dropout checks: odd counts, no dropout, the presets' 0.2, a half.
+    static let dropoutCases: [(Int, Float)] = [(1, 0.5), (7, 0.2), (65, 0), (1000, 0.5), (64 * 256, 0.2), (100_003, 0.9)]
+
+    /// A mask keyed by fresh random words, so each run draws other masks; the step crosses 2³² so both
+    /// halves of the counter matter.
+    mutating func dropoutMask(_ p: Float) -> DropoutMask {
+        DropoutMask(probability: p, seed: random.next(), step: Int(random.next() % (1 << 33)), layer: Int(random.next() % 100))
+    }
+
+    /// The mask decides which elements are kept on both sides by integer comparison, and kept values are one
+    /// multiplication by the same float: the outputs must be bit-identical.
+    mutating func dropoutForward(_ count: Int, _ p: Float) throws -> KernelCheckResult {
+        let x = floats(count), mask = dropoutMask(p)
+        let out = try GuardedOutput<Float>(context: context, count: count)
+        let seconds = try timed { try library.dropoutForward(count: count, x: input(x), y: out.buffer, mask: mask) }
+        return try compare(kernel: "dropout_forward", sizes: "\(count) p=\(p)", output: out,
+                           expected: Reference.dropoutForward(x, mask: mask), absolute: 0, relative: 0, seconds: seconds)
+    }
+
+    /// Exact as the forward pass; every other case passes the input's ReLU mask too.
+    mutating func dropoutBackward(_ count: Int, _ p: Float, maskInput: Bool) throws -> KernelCheckResult {
+        let x = floats(count).map { maskInput ? max($0, 0) : $0 }, dy = floats(count), mask = dropoutMask(p)
+        let out = try GuardedOutput<Float>(context: context, count: count)
+        let seconds = try timed {
+            try library.dropoutBackward(count: count, x: input(x), dy: input(dy), dx: out.buffer, maskInput: maskInput, mask: mask)
+        }
+        return try compare(kernel: "dropout_backward", sizes: "\(count) p=\(p)\(maskInput ? " +mask" : "")", output: out,
+                           expected: Reference.dropoutBackward(dy: dy, mask: mask, reluOutput: maskInput ? x : nil),
+                           absolute: 0, relative: 0, seconds: seconds)
+    }
+}

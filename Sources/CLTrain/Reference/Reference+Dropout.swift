@@ -1,0 +1,17 @@
+// MARK: - Dropout
+
+extension Reference {
+    /// Twin of `dropout_forward`: `y = x · scale` where `mask` keeps the element, else 0.
+    public static func dropoutForward(_ x: [Float], mask: DropoutMask) -> [Float] {
+        x.indices.map { mask.keeps($0) ? x[$0] * mask.scale : 0 }
+    }
+
+    /// Twin of `dropout_backward`: `dx = dy · scale` where `mask` kept the element, else 0; also 0 where
+    /// `reluOutput` (the forward input, when a ReLU produced it) is not positive.
+    public static func dropoutBackward(dy: [Float], mask: DropoutMask, reluOutput: [Float]?) -> [Float] {
+        dy.indices.map { e in
+            if let reluOutput, reluOutput[e] <= 0 { return 0 }
+            return mask.keeps(e) ? dy[e] * mask.scale : 0
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import CLTrain
+import Foundation
+
+/// `--model` and its shorthand `--hidden`, shared by `train` and `bench`.
+struct ModelOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("A preset or a layer list (see below). (default: lesson)", valueName: "spec"))
+    var model: String?
+
+    @Option(help: ArgumentHelp("Shorthand for a plain MLP: hidden widths, comma-separated, with ReLU between "
+                               + "(128,64 is the lesson).", valueName: "widths"))
+    var hidden: String?
+
+    static let syntax = """
+        --model takes a preset or a comma-separated layer list in PyTorch's terms; input sizes are inferred \
+        from the data and log-softmax + NLL follows the last layer:
+          linear(out_features)   nn.Linear; a model that starts with one reads images flattened
+          relu                   nn.ReLU
+          dropout(p=0.5)         nn.Dropout: inverted dropout in training, the identity in evaluation
+          flatten                nn.Flatten
+        Presets:
+        \(ModelSpec.presets.map { "  \($0.name.padding(toLength: 9, withPad: " ", startingAt: 0))\($0.spec)" }.joined(separator: "\n"))
+        Example: --model "flatten, linear(256), relu, dropout(0.2), linear(10)"
+        """
+
+    var isSet: Bool { model != nil || hidden != nil }
+
+    func validate() throws {
+        if model != nil && hidden != nil { throw ValidationError("--model and --hidden both name the model; pass one") }
+        if let model {
+            do { _ = try ModelSpec.layers(model) } catch let error as ModelSpecError { throw ValidationError("--model: \(error)") }
+        }
+        _ = try hiddenWidths()
+    }
+
+    private func hiddenWidths() throws -> [Int]? {
+        guard let hidden else { return nil }
+        let widths = hidden.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !hidden.isEmpty, widths.allSatisfy({ $0 != nil && (1...1_048_576).contains($0!) }) else {
+            throw ValidationError("--hidden must be comma-separated widths between 1 and 1048576, e.g. 128,64; got '\(hidden)'")
+        }
+        return widths.map { $0! }
+    }
+
+    /// The model the options name, fitted to the data; refused before anything is allocated if it does not fit,
+    /// or if a batch of its activations would overflow the kernels' 32-bit indices.
+    func build(for data: LoadedData, batchSize: Int) throws -> Model {
+        let option = hidden != nil ? "--hidden" : "--model"
+        let spec = try hiddenWidths().map { ModelSpec.mlp(hidden: $0, classes: data.train.classes) } ?? model ?? "lesson"
+        let built: Model
+        do {
+            built = try Model(spec, input: data.train.shape, classes: data.train.classes)
+        } catch let error as ModelSpecError {
+            throw CommandError("\(option) does not fit \(data.kind.displayName) (\(data.train.shape) images, "
+                + "\(data.train.classes) classes): \(error)")
+        }
+        guard batchSize * built.activationSizes.max()! < Int(Int32.max) else {
+            throw CommandError("--batch-size \(batchSize) with this \(option) makes activations of more than 2^31 values; "
+                + "use smaller ones")
+        }
+        return built
+    }
+}
