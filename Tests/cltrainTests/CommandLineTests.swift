@@ -104,7 +104,8 @@ final class SmallData {
         let table = try Run(["devices"])
         #expect(table.status == 0)
         #expect(table.stdout.contains("Platform 0:"))
-        #expect(table.stdout.contains("* 0  0:0"))
+        // Exactly one device is marked as auto's pick; which one depends on the machine (a GPU, else the first).
+        #expect(table.stdout.split(separator: "\n").filter { $0.hasPrefix("* ") && $0.dropFirst(2).first?.isNumber == true }.count == 1)
         let json = try Run(["devices", "--json"])
         let parsed = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         let platforms = try #require(parsed?["platforms"] as? [[String: Any]])
@@ -169,14 +170,6 @@ final class SmallData {
         #expect(FileManager.default.fileExists(atPath: svg))
         let past = try Run(["predict", "--model", model, "--data", data.path, "--index", "50"])
         #expect(past.status != 0 && past.stderr.contains("--index 50"))
-    }
-
-    @Test func modelTooLargeForTheDeviceNamesTheOptions() throws {
-        let data = try SmallData()
-        // 900 million parameters: 3.6 GB in one buffer, more than PoCL (or most GPUs) allow in one allocation.
-        let run = try Run(["train", "--data", data.path, "--hidden", "30000,30000"])
-        #expect(run.status != 0)
-        #expect(run.error.contains("--hidden") && !run.error.contains("\n"), "\(run.stderr)")
     }
 
     @Test func benchReportsKernelsLaunchesAndEpochs() throws {
