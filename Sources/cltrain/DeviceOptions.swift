@@ -2,20 +2,14 @@ import ArgumentParser
 import CLTrain
 import Foundation
 
-/// `--device` and `--cpu`, shared by every command that computes.
-struct DeviceOptions: ParsableArguments {
+/// `--device` alone, for commands that need OpenCL (selftest).
+struct OpenCLDeviceOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "OpenCL device: auto (first GPU, else first device), N, P:D, or part of its name. Default: $CLTRAIN_DEVICE, else auto.",
         valueName: "device"))
     var device: String?
 
-    @Flag(name: .long, help: "Compute on the host without OpenCL (no driver needed).")
-    var cpu = false
-
-    func validate() throws {
-        if cpu && device != nil { throw ValidationError("--cpu and --device exclude each other; pass one") }
-        _ = try selection()
-    }
+    func validate() throws { _ = try selection() }
 
     /// The selection from `--device`, else `CLTRAIN_DEVICE`, else auto.
     func selection() throws -> DeviceSelection {
@@ -27,4 +21,18 @@ struct DeviceOptions: ParsableArguments {
         }
         return .auto
     }
+}
+
+/// `--device` and `--cpu`, shared by every command that computes.
+struct DeviceOptions: ParsableArguments {
+    @OptionGroup var openCL: OpenCLDeviceOptions
+
+    @Flag(name: .long, help: "Compute on the host without OpenCL (no driver needed).")
+    var cpu = false
+
+    func validate() throws {
+        if cpu && openCL.device != nil { throw ValidationError("--cpu and --device exclude each other; pass one") }
+    }
+
+    func selection() throws -> DeviceSelection { try openCL.selection() }
 }

@@ -8,14 +8,13 @@ struct EvalCommand: ParsableCommand {
         abstract: "Evaluate a checkpoint on the test set: loss, accuracy and a confusion matrix."
     )
 
-    @Option(help: ArgumentHelp("A checkpoint written by `cltrain train --save`.", valueName: "file"))
-    var model: String
+    @OptionGroup var model: CheckpointArgument
 
     @OptionGroup var device: DeviceOptions
     @OptionGroup var data: DataOptions
 
     func run() throws {
-        let checkpoint = try Checkpoint.load(from: model)
+        let checkpoint = try Checkpoint.load(from: model.path)
         let loaded = try data.request.load()
         var plan = TrainingPlan()
         plan.architecture = checkpoint.parameters.architecture
@@ -26,7 +25,7 @@ struct EvalCommand: ParsableCommand {
         try backend.load(checkpoint.parameters, OptimizerState(fresh: plan.optimizer, parameterCount: plan.architecture.parameterCount))
         let evaluation = try backend.evaluate()
         let labels = loaded.test.labels
-        print("Model:    \(model) (\(plan.architecture), epoch \(checkpoint.epoch))")
+        print("Model:    \(model.path) (\(plan.architecture), epoch \(checkpoint.epoch))")
         print("Device:   \(backend)")
         print("Data:     \(loaded.test.count) test images from \(loaded.source)")
         print(String(format: "Loss:     %.4f", evaluation.loss))

@@ -10,8 +10,7 @@ struct PredictCommand: ParsableCommand {
             + "a light digit on a dark background."
     )
 
-    @Option(help: ArgumentHelp("A checkpoint written by `cltrain train --save`.", valueName: "file"))
-    var model: String
+    @OptionGroup var model: CheckpointArgument
 
     @Option(help: ArgumentHelp("Index of a test-set image.", valueName: "n"))
     var index: Int?
@@ -31,7 +30,7 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
-        let checkpoint = try Checkpoint.load(from: model)
+        let checkpoint = try Checkpoint.load(from: model.path)
         let pixels: [UInt8]
         var caption: String
         if let image {

@@ -175,8 +175,8 @@ struct TrainCommand: ParsableCommand {
                                  classNames: request.kind.classNames))
 
         if let targetAccuracy, let final = history.last, final.testAccuracy < targetAccuracy {
-            print(String(format: "Test accuracy %.4f is below the target %.4f.", final.testAccuracy, targetAccuracy))
-            throw ExitCode.failure
+            throw CommandError(String(format: "--target-accuracy: the final test accuracy %.4f is below the target %.4f",
+                                      final.testAccuracy, targetAccuracy))
         }
     }
 
