@@ -51,6 +51,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Exit with status 1 if the final test accuracy is below this fraction.", valueName: "fraction"))
     var targetAccuracy: Double?
 
+    @Flag(name: .shortAndLong, help: "Print only the line that ends each epoch (errors still go to stderr).")
+    var quiet = false
+
+    @Flag(inversion: .prefixedNo, help: "Draw test image 0 and the trained model's prediction at the end.")
+    var preview = true
+
     @OptionGroup var device: DeviceOptions
     @OptionGroup var data: DataOptions
 
@@ -106,6 +112,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        let say: (String) -> Void = quiet ? { _ in } : { print($0) }
         var plan = TrainingPlan()
         plan.epochs = epochs
         plan.batchSize = batchSize
@@ -128,8 +135,8 @@ struct TrainCommand: ParsableCommand {
 
         let request = data.request
         if request.wouldFetch() {
-            print("No \(request.kind.rawValue) data found; fetching it first (cltrain fetch).")
-            try Fetcher.fetch(request.kind) { print($0) }
+            say("No \(request.kind.rawValue) data found; fetching it first (cltrain fetch).")
+            try Fetcher.fetch(request.kind, log: say)
         }
         let loaded = try request.load()
         let compute = try ComputeDevice.open(try device.selection(), cpu: device.cpu)
@@ -142,16 +149,16 @@ struct TrainCommand: ParsableCommand {
             normalization: plan.normalization, epoch: 0, seed: plan.seed, dataset: loaded.train.name)
         try backend.load(start.parameters, start.optimizerState)
 
-        print("Device:    \(backend)")
-        print("Model:     \(plan.architecture)\(plan.architecture.hidden.isEmpty ? "" : ", ReLU"), log-softmax + NLL")
-        print("Data:      \(loaded.train.count) training and \(loaded.test.count) test images from \(loaded.source)")
-        print("Optimizer: \(describe(plan.optimizer)), batch \(plan.batchSize), \(plan.epochs) epoch\(plan.epochs == 1 ? "" : "s"), seed \(plan.seed)"
+        say("Device:    \(backend)")
+        say("Model:     \(plan.architecture)\(plan.architecture.hidden.isEmpty ? "" : ", ReLU"), log-softmax + NLL")
+        say("Data:      \(loaded.train.count) training and \(loaded.test.count) test images from \(loaded.source)")
+        say("Optimizer: \(describe(plan.optimizer)), batch \(plan.batchSize), \(plan.epochs) epoch\(plan.epochs == 1 ? "" : "s"), seed \(plan.seed)"
             + (resumed.map { ", resuming after epoch \($0.epoch)" } ?? ""))
 
         let saveTo = save ?? resume
         var history: [EpochMetrics] = []
         let trainer = Trainer(backend: backend, plan: plan, trainCount: loaded.train.count,
-                              testLabels: loaded.test.labels, reporter: ProgressReporter())
+                              testLabels: loaded.test.labels, reporter: ProgressReporter(quiet: quiet))
         try trainer.run(from: start.epoch + 1) { epochMetrics in
             history.append(epochMetrics)
             if let saveTo {
@@ -165,14 +172,16 @@ struct TrainCommand: ParsableCommand {
             if let metrics { try writeAtomically(history.map { $0.jsonLine() + "\n" }.joined(), to: metrics, option: "--metrics") }
             if let plot { try writeAtomically(MetricsPlot.svg(history), to: plot, option: "--plot") }
         }
-        if let saveTo { print("Saved:     \(saveTo)") }
+        if let saveTo { say("Saved:     \(saveTo)") }
 
-        let (parameters, _) = try backend.snapshot()
-        let prediction = Prediction(parameters: parameters, normalization: plan.normalization,
-                                    pixels: Array(loaded.test.image(0)))
-        print("\nTest image 0 (labelled \(request.kind.classNames[Int(loaded.test.labels[0])])):")
-        print(DigitView.terminal(pixels: prediction.pixels, probabilities: prediction.probabilities,
-                                 classNames: request.kind.classNames))
+        if preview && !quiet {
+            let (parameters, _) = try backend.snapshot()
+            let prediction = Prediction(parameters: parameters, normalization: plan.normalization,
+                                        pixels: Array(loaded.test.image(0)))
+            print("\nTest image 0 (labelled \(request.kind.classNames[Int(loaded.test.labels[0])])):")
+            print(DigitView.terminal(pixels: prediction.pixels, probabilities: prediction.probabilities,
+                                     classNames: request.kind.classNames))
+        }
 
         if let targetAccuracy, let final = history.last, final.testAccuracy < targetAccuracy {
             throw CommandError(String(format: "--target-accuracy: the final test accuracy %.4f is below the target %.4f",

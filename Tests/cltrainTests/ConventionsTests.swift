@@ -29,3 +29,19 @@ import Testing
         #expect(none.status != 0 && none.stderr.contains("checkpoint"))
     }
 }
+
+@Suite struct TrainOutputTests {
+    @Test func quietPrintsOnlyTheEpochLinesAndNoPreviewDropsThePicture() throws {
+        let data = try SmallData()
+        let common = ["train", "--cpu", "--data", data.path, "--epochs", "2", "--hidden", "5"]
+        let quiet = try Run(common + ["--quiet"])
+        #expect(quiet.status == 0, "\(quiet.stderr)")
+        let lines = quiet.stdout.split(separator: "\n")
+        #expect(lines.count == 2 && lines[0].hasPrefix("epoch 1/2  train loss") && lines[1].hasPrefix("epoch 2/2  train loss"),
+                "\(quiet.stdout)")
+        let full = try Run(common)
+        #expect(full.stdout.contains("Device:") && full.stdout.contains("Test image 0"))
+        let noPreview = try Run(common + ["--no-preview"])
+        #expect(noPreview.status == 0 && noPreview.stdout.contains("Device:") && !noPreview.stdout.contains("Test image 0"))
+    }
+}
