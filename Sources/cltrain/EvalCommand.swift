@@ -10,6 +10,9 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var model: CheckpointArgument
 
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
     @OptionGroup var device: DeviceOptions
     @OptionGroup var data: DataOptions
 
@@ -25,6 +28,12 @@ struct EvalCommand: ParsableCommand {
         try backend.load(checkpoint.parameters, OptimizerState(fresh: plan.optimizer, parameterCount: plan.architecture.parameterCount))
         let evaluation = try backend.evaluate()
         let labels = loaded.test.labels
+        if json {
+            print(try EvalReport(checkpoint: model.path, model: "\(plan.architecture)", epoch: checkpoint.epoch,
+                                 device: "\(backend)", data: loaded.source, evaluation: evaluation, labels: labels,
+                                 classNames: data.request.kind.classNames).reportJSON())
+            return
+        }
         print("Model:    \(model.path) (\(plan.architecture), epoch \(checkpoint.epoch))")
         print("Device:   \(backend)")
         print("Data:     \(loaded.test.count) test images from \(loaded.source)")

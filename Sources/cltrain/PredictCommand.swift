@@ -6,8 +6,9 @@ struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
         abstract: "Show a checkpoint's prediction for one image beside its class probabilities.",
-        discussion: "The image is a test-set image (--index) or a 28×28 PGM file (--image) drawn as MNIST is: "
-            + "a light digit on a dark background."
+        discussion: "The image is a test-set image (--index) or a PNG or PGM file (--image) of any size: it is "
+            + "resized to the model's input, and a dark digit on a light background is inverted to look like MNIST's "
+            + "light digits on black (the output says so)."
     )
 
     @OptionGroup var model: CheckpointArgument
@@ -15,11 +16,14 @@ struct PredictCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Index of a test-set image.", valueName: "n"))
     var index: Int?
 
-    @Option(help: ArgumentHelp("A 28×28 PGM image (P2 or P5).", valueName: "file"))
+    @Option(help: ArgumentHelp("A PNG (grey, RGB, palette, alpha, 16-bit) or PGM (P2, P5) image of any size.", valueName: "file"))
     var image: String?
 
     @Option(help: ArgumentHelp("Also draw the picture into this SVG file.", valueName: "file"))
     var svg: String?
+
+    @Flag(help: "Print JSON instead of the picture.")
+    var json = false
 
     @OptionGroup var data: DataOptions
 
@@ -31,11 +35,25 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         let checkpoint = try Checkpoint.load(from: model.path)
+        let names = data.request.kind.classNames
+        // The model's input is a square image: 784 features are 28×28.
+        let inputs = checkpoint.parameters.architecture.sizes[0], side = Int(Double(inputs).squareRoot().rounded())
+        guard side * side == inputs else { throw CommandError("\(model.path): the model reads \(inputs) values, not a square image") }
         let pixels: [UInt8]
-        var caption: String
+        var caption: String, label: Int?, inverted = false
         if let image {
-            pixels = try PGM.read(path: image)
+            var picture = try Picture.read(path: image)
             caption = image
+            if picture.width != side || picture.height != side {
+                caption += " (\(picture.width)×\(picture.height), resized to \(side)×\(side))"
+                picture = picture.resized(width: side, height: side)
+            }
+            if picture.isDarkOnLight {
+                picture = picture.inverted()
+                inverted = true
+                caption += " (inverted: a dark digit on a light background; MNIST's are light on black)"
+            }
+            pixels = picture.pixels
         } else {
             let test = try data.request.load().test
             let index = self.index!
@@ -43,16 +61,22 @@ struct PredictCommand: ParsableCommand {
                 throw CommandError("--index \(index) is past the end of the test set (\(test.count) images)")
             }
             pixels = Array(test.image(index))
-            caption = "test image \(index), labelled \(data.request.kind.classNames[Int(test.labels[index])])"
+            label = Int(test.labels[index])
+            caption = "test image \(index), labelled \(names[label!])"
         }
         let prediction = Prediction(parameters: checkpoint.parameters, normalization: checkpoint.normalization, pixels: pixels)
-        let names = data.request.kind.classNames
-        caption += ": predicted \(names[prediction.predictedClass])"
-        print(caption)
-        print(DigitView.terminal(pixels: pixels, probabilities: prediction.probabilities, classNames: names))
         if let svg {
-            try writeAtomically(DigitView.svg(pixels: pixels, probabilities: prediction.probabilities, classNames: names),
+            try writeAtomically(DigitView.svg(pixels: pixels, probabilities: prediction.probabilities, classNames: names, label: label),
                                 to: svg, option: "--svg")
         }
+        if json {
+            print(try PredictReport(checkpoint: model.path, image: image ?? "test image \(index!)", inverted: inverted,
+                                    label: label, probabilities: prediction.probabilities, classNames: names).reportJSON())
+            return
+        }
+        caption += ": predicted \(names[prediction.predictedClass])"
+        if let label, label != prediction.predictedClass { caption += " (wrong)" }
+        print(caption)
+        print(DigitView.terminal(pixels: pixels, probabilities: prediction.probabilities, classNames: names))
     }
 }

@@ -181,6 +181,7 @@ final class SmallData {
         let kernels = try #require(report["kernels"] as? [[String: Any]])
         #expect(Set(kernels.compactMap { $0["kernel"] as? String }).isSuperset(of: ["matmul_forward", "log_softmax_nll", "sgd_update"]))
         #expect(report["launches_per_step"] as? Int == 11)
+        JSONOutputTests().expectConventions(report, "bench")
         #expect((report["epochs"] as? [Any])?.count == 1)
         #expect((report["seconds_per_epoch"] as? Double ?? 0) > 0)
         let cpu = try Run(["bench", "--cpu", "--data", data.path, "--epochs", "1"])

@@ -45,3 +45,49 @@ import Testing
         #expect(noPreview.status == 0 && noPreview.stdout.contains("Device:") && !noPreview.stdout.contains("Test image 0"))
     }
 }
+
+@Suite struct JSONOutputTests {
+    func object(_ run: Run) throws -> [String: Any] {
+        #expect(run.status == 0, "\(run.stderr)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.stdout)")
+    }
+
+    /// Every report: snake_case keys at every depth and a schema version.
+    func expectConventions(_ json: [String: Any], _ command: String) {
+        #expect(json["schema_version"] as? Int == 1, "\(command)")
+        let keys = jsonKeys(json)
+        #expect(keys.allSatisfy { $0 == $0.lowercased() && !$0.contains("-") && !$0.contains(" ") }, "\(command): \(keys)")
+    }
+
+    @Test func evalPredictDataAndDevicesPrintVersionedSnakeCaseJSON() throws {
+        let data = try SmallData()
+        let model = data.file("m.safetensors")
+        #expect(try Run(["train", "--cpu", "--data", data.path, "--epochs", "1", "--hidden", "5", "--save", model]).status == 0)
+
+        let eval = try object(try Run(["eval", model, "--cpu", "--data", data.path, "--json"]))
+        expectConventions(eval, "eval")
+        let confusion = try #require(eval["confusion"] as? [[Int]])
+        #expect(confusion.count == 10 && confusion.joined().reduce(0, +) == 50 && eval["test_samples"] as? Int == 50)
+        #expect(eval["correct"] as? Int == (0..<10).map { confusion[$0][$0] }.reduce(0, +))
+
+        let predict = try object(try Run(["predict", model, "--data", data.path, "--index", "3", "--json"]))
+        expectConventions(predict, "predict")
+        let probabilities = try #require(predict["probabilities"] as? [Double])
+        #expect(probabilities.count == 10 && abs(probabilities.reduce(0, +) - 1) < 1e-4)
+        #expect(predict["label"] as? Int != nil && predict["correct"] as? Bool != nil)
+
+        let dataReport = try object(try Run(["data", "--data", data.path, "--json"]))
+        expectConventions(dataReport, "data")
+        let splits = try #require(dataReport["splits"] as? [[String: Any]])
+        #expect(splits.map { $0["samples"] as? Int } == [200, 50] && dataReport["checksums_match"] as? Bool == false)
+
+        expectConventions(try object(try Run(["devices", "--json"])), "devices")
+    }
+}
+
+/// Every key in a JSON value, at any depth.
+func jsonKeys(_ value: Any) -> [String] {
+    if let object = value as? [String: Any] { return object.keys + object.values.flatMap(jsonKeys) }
+    if let array = value as? [Any] { return array.flatMap(jsonKeys) }
+    return []
+}
