@@ -29,7 +29,7 @@ struct BenchCommand: ParsableCommand {
         let plan = TrainingPlan()
         let loaded = try data.request.load()
         // Training runs as `train` runs it, without profiling; the kernel timings get a profiling queue of their own.
-        let compute = try ComputeDevice.open(try device.selection(), cpu: device.cpu)
+        let compute = try device.open()
         var kernels: [KernelTiming] = []
         if case .openCL(let context) = compute {
             let profiled = try Context(device: context.device, profiling: true)

@@ -30,9 +30,20 @@ struct DeviceOptions: ParsableArguments {
     @Flag(name: .long, help: "Compute on the host without OpenCL (no driver needed).")
     var cpu = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Host threads for --cpu (OpenBLAS) and for PoCL's CPU device. (default: every core; see the README)", valueName: "n"))
+    var threads: Int?
+
     func validate() throws {
         if cpu && openCL.device != nil { throw ValidationError("--cpu and --device exclude each other; pass one") }
+        if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be between 1 and 1024, got \(threads)") }
     }
 
     func selection() throws -> DeviceSelection { try openCL.selection() }
+
+    /// The chosen device, opened with `--threads` applied first (PoCL reads it when OpenCL starts).
+    func open() throws -> ComputeDevice {
+        if let threads { HostThreads.set(threads) }
+        return try ComputeDevice.open(try selection(), cpu: cpu)
+    }
 }

@@ -139,7 +139,7 @@ struct TrainCommand: ParsableCommand {
             try Fetcher.fetch(request.kind, log: say)
         }
         let loaded = try request.load()
-        let compute = try ComputeDevice.open(try device.selection(), cpu: device.cpu)
+        let compute = try device.open()
         let backend = try compute.backend(plan: plan, train: loaded.train, test: loaded.test)
 
         var generator = SeededGenerator(seed: plan.seed)

@@ -31,6 +31,15 @@ import Testing
 }
 
 @Suite struct TrainOutputTests {
+    @Test func threadsSetsOpenBLASAndIsValidated() throws {
+        let data = try SmallData()
+        let run = try Run(["train", "--cpu", "--threads", "1", "--data", data.path, "--epochs", "1", "--hidden", "5", "--no-preview"])
+        #expect(run.status == 0 && run.stdout.contains("1 thread)"), "\(run.stdout)\(run.stderr)")
+        let bad = try Run(["train", "--cpu", "--threads", "0"])
+        #expect(bad.status != 0 && bad.stderr.contains("--threads"))
+    }
+
+
     @Test func quietPrintsOnlyTheEpochLinesAndNoPreviewDropsThePicture() throws {
         let data = try SmallData()
         let common = ["train", "--cpu", "--data", data.path, "--epochs", "2", "--hidden", "5"]
