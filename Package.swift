@@ -15,6 +15,7 @@ let package = Package(
         .target(name: "COpenCL", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
 
         // MARK: OpenCL layer: the only Swift code that calls cl* functions
         .target(name: "CLKit", dependencies: ["COpenCL"]),
@@ -22,7 +23,7 @@ let package = Package(
         // MARK: Model, data, kernels, backends, training loop
         .target(
             name: "CLTrain",
-            dependencies: ["CLKit", "CBLAS", "CZlib"],
+            dependencies: ["CLKit", "CBLAS", "CZlib", "CPNG"],
             plugins: ["EmbedKernels"]
         ),
 

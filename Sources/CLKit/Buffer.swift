@@ -88,8 +88,9 @@ public final class Buffer<Element>: @unchecked Sendable {
 
     /// Sets every element to `value` (enqueued; does not wait).
     public func fill(_ value: Element) throws {
-        var pattern = value
-        try check("clEnqueueFillBuffer", oclEnqueueFillBuffer(
-            context.queue, mem, &pattern, MemoryLayout<Element>.stride, 0, byteCount, 0, nil, nil))
+        try withUnsafeBytes(of: value) { pattern in
+            try check("clEnqueueFillBuffer", oclEnqueueFillBuffer(
+                context.queue, mem, pattern.baseAddress, MemoryLayout<Element>.stride, 0, byteCount, 0, nil, nil))
+        }
     }
 }

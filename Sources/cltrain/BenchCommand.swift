@@ -32,7 +32,7 @@ struct BenchCommand: ParsableCommand {
         let loaded = try data.request.load()
         plan.model = try modelOptions.build(for: loaded, batchSize: plan.batchSize)
         // Training runs as `train` runs it, without profiling; the kernel timings get a profiling queue of their own.
-        let compute = try ComputeDevice.open(try device.selection(), cpu: device.cpu)
+        let compute = try device.open()
         var kernels: [KernelTiming] = []
         if case .openCL(let context) = compute {
             kernels = try KernelBenchmark.run(device: context.device, plan: plan, train: loaded.train, test: loaded.test)

@@ -9,7 +9,11 @@ struct DataCommand: ParsableCommand {
 
     @OptionGroup var options: DataOptions
 
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
     func run() throws {
-        print(try options.request.load().report())
+        let loaded = try options.request.load()
+        print(json ? try DataJSONReport(loaded).reportJSON() : loaded.report())
     }
 }

@@ -8,27 +8,35 @@ struct EvalCommand: ParsableCommand {
         abstract: "Evaluate a checkpoint on the test set: loss, accuracy and a confusion matrix."
     )
 
-    @Option(help: ArgumentHelp("A checkpoint written by `cltrain train --save`.", valueName: "file"))
-    var model: String
+    @OptionGroup var model: CheckpointArgument
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
 
     @OptionGroup var device: DeviceOptions
     @OptionGroup var data: DataOptions
 
     func run() throws {
-        let checkpoint = try Checkpoint.load(from: model)
+        let checkpoint = try Checkpoint.load(from: model.path)
         let loaded = try data.request.load()
-        try checkpoint.checkFits(loaded, path: model)
+        try checkpoint.checkFits(loaded, path: model.path)
         var plan = TrainingPlan()
         plan.model = checkpoint.model
         plan.normalization = checkpoint.normalization
-        let compute = try ComputeDevice.open(try device.selection(), cpu: device.cpu)
+        let compute = try device.open()
         let empty = Dataset(name: "none", images: [], labels: [], channels: loaded.test.channels, rows: loaded.test.rows,
                             columns: loaded.test.columns)
         let backend = try compute.backend(plan: plan, train: empty, test: loaded.test)
         try backend.load(checkpoint.parameters, OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount))
         let evaluation = try backend.evaluate()
         let labels = loaded.test.labels
-        print("Model:    \(model) (\(plan.model.spec), epoch \(checkpoint.epoch))")
+        if json {
+            print(try EvalReport(checkpoint: model.path, model: plan.model.spec, epoch: checkpoint.epoch,
+                                 device: "\(backend)", data: loaded.source, evaluation: evaluation, labels: labels,
+                                 classNames: loaded.classNames).reportJSON())
+            return
+        }
+        print("Model:    \(model.path) (\(plan.model.spec), epoch \(checkpoint.epoch))")
         print("Device:   \(backend)")
         print("Data:     \(loaded.test.count) test images from \(loaded.source)")
         print(String(format: "Loss:     %.4f", evaluation.loss))

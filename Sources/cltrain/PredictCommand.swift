@@ -6,21 +6,24 @@ struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
         abstract: "Show a checkpoint's prediction for one image beside its class probabilities.",
-        discussion: "The image is a test-set image (--index) or a 28×28 PGM file (--image) drawn as MNIST is: "
-            + "a light digit on a dark background."
+        discussion: "The image is a test-set image (--index) or a PNG or PGM file (--image) of any size: it is "
+            + "resized to the model's input, and a dark digit on a light background is inverted to look like MNIST's "
+            + "light digits on black (the output says so)."
     )
 
-    @Option(help: ArgumentHelp("A checkpoint written by `cltrain train --save`.", valueName: "file"))
-    var model: String
+    @OptionGroup var model: CheckpointArgument
 
     @Option(help: ArgumentHelp("Index of a test-set image.", valueName: "n"))
     var index: Int?
 
-    @Option(help: ArgumentHelp("A 28×28 PGM image (P2 or P5).", valueName: "file"))
+    @Option(help: ArgumentHelp("A PNG (grey, RGB, palette, alpha, 16-bit) or PGM (P2, P5) image of any size.", valueName: "file"))
     var image: String?
 
     @Option(help: ArgumentHelp("Also draw the picture into this SVG file.", valueName: "file"))
     var svg: String?
+
+    @Flag(help: "Print JSON instead of the picture.")
+    var json = false
 
     @OptionGroup var data: DataOptions
 
@@ -31,39 +34,55 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
-        let checkpoint = try Checkpoint.load(from: model)
-        let pixels: [UInt8]
-        var caption: String
+        let checkpoint = try Checkpoint.load(from: model.path)
         let input = checkpoint.model.input
         let kindNames = data.request.kind.classNames
         let names = kindNames.count == checkpoint.model.classes ? kindNames : (0..<checkpoint.model.classes).map(String.init)
+        // A picture is drawn (and read) as one grey plane of the model's input.
+        guard let (channels, height, width) = input.image, channels == 1 else {
+            throw CommandError("\(model.path): the model reads \(input) values, not one grey image")
+        }
+        let pixels: [UInt8]
+        var caption: String, label: Int?, inverted = false
         if let image {
-            guard input == .image(channels: 1, height: PGM.side, width: PGM.side) else {
-                throw CommandError("\(model): the model takes \(input) images; --image reads 1×\(PGM.side)×\(PGM.side) PGM only")
-            }
-            pixels = try PGM.read(path: image)
+            var picture = try Picture.read(path: image)
             caption = image
+            if picture.width != width || picture.height != height {
+                caption += " (\(picture.width)×\(picture.height), resized to \(width)×\(height))"
+                picture = picture.resized(width: width, height: height)
+            }
+            if picture.isDarkOnLight {
+                picture = picture.inverted()
+                inverted = true
+                caption += " (inverted: a dark digit on a light background; MNIST's are light on black)"
+            }
+            pixels = picture.pixels
         } else {
             let loaded = try data.request.load()
-            try checkpoint.checkFits(loaded, path: model)
+            try checkpoint.checkFits(loaded, path: model.path)
             let test = loaded.test
             let index = self.index!
             guard index < test.count else {
                 throw CommandError("--index \(index) is past the end of the test set (\(test.count) images)")
             }
             pixels = Array(test.image(index))
-            caption = "test image \(index), labelled \(names[Int(test.labels[index])])"
+            label = Int(test.labels[index])
+            caption = "test image \(index), labelled \(names[label!])"
         }
         let prediction = Prediction(parameters: checkpoint.parameters, normalization: checkpoint.normalization, pixels: pixels)
-        caption += ": predicted \(names[prediction.predictedClass])"
-        print(caption)
-        // A colour image is drawn by its first channel.
-        let (width, plane) = (input.image?.width ?? 1, input.image.map { $0.height * $0.width } ?? input.count)
-        let grey = Array(pixels.prefix(plane))
-        print(DigitView.terminal(pixels: grey, width: width, probabilities: prediction.probabilities, classNames: names))
         if let svg {
-            try writeAtomically(DigitView.svg(pixels: grey, width: width, probabilities: prediction.probabilities, classNames: names),
+            try writeAtomically(DigitView.svg(pixels: pixels, width: width, probabilities: prediction.probabilities,
+                                              classNames: names, label: label),
                                 to: svg, option: "--svg")
         }
+        if json {
+            print(try PredictReport(checkpoint: model.path, image: image ?? "test image \(index!)", inverted: inverted,
+                                    label: label, probabilities: prediction.probabilities, classNames: names).reportJSON())
+            return
+        }
+        caption += ": predicted \(names[prediction.predictedClass])"
+        if let label, label != prediction.predictedClass { caption += " (wrong)" }
+        print(caption)
+        print(DigitView.terminal(pixels: pixels, width: width, probabilities: prediction.probabilities, classNames: names))
     }
 }

@@ -11,7 +11,7 @@ struct SelftestCommand: ParsableCommand {
             + "prints a table and exits non-zero if any check fails. Use it to learn whether a driver computes correctly."
     )
 
-    @OptionGroup var device: DeviceOptions
+    @OptionGroup var device: OpenCLDeviceOptions
 
     @Option(help: "Seed for the random inputs (default: from the clock; printed so a failure can be replayed).")
     var seed: UInt64?
@@ -21,10 +21,6 @@ struct SelftestCommand: ParsableCommand {
 
     @Flag(help: "Print JSON instead of a table.")
     var json = false
-
-    func validate() throws {
-        if device.cpu { throw ValidationError("--cpu: selftest checks OpenCL kernels against the CPU reference; pick an OpenCL --device") }
-    }
 
     func run() throws {
         let selection = try device.selection()

@@ -48,6 +48,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Exit with status 1 if the final test accuracy is below this fraction.", valueName: "fraction"))
     var targetAccuracy: Double?
 
+    @Flag(name: .shortAndLong, help: "Print only the line that ends each epoch (errors still go to stderr).")
+    var quiet = false
+
+    @Flag(inversion: .prefixedNo, help: "Draw test image 0 and the trained model's prediction at the end.")
+    var preview = true
+
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var device: DeviceOptions
     @OptionGroup var data: DataOptions
@@ -87,6 +93,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        let say: (String) -> Void = quiet ? { _ in } : { print($0) }
         var plan = TrainingPlan()
         plan.epochs = epochs
         plan.batchSize = batchSize
@@ -107,8 +114,8 @@ struct TrainCommand: ParsableCommand {
 
         let request = data.request
         if request.wouldFetch() {
-            print("No \(request.kind.rawValue) data found; fetching it first (cltrain fetch).")
-            try Fetcher.fetch(request.kind) { print($0) }
+            say("No \(request.kind.rawValue) data found; fetching it first (cltrain fetch).")
+            try Fetcher.fetch(request.kind, log: say)
         }
         let loaded = try request.load()
         if let resumed {
@@ -117,7 +124,7 @@ struct TrainCommand: ParsableCommand {
         } else {
             plan.model = try modelOptions.build(for: loaded, batchSize: batchSize)
         }
-        let compute = try ComputeDevice.open(try device.selection(), cpu: device.cpu)
+        let compute = try device.open()
         let backend = try compute.backend(plan: plan, train: loaded.train, test: loaded.test)
 
         var generator = SeededGenerator(seed: plan.seed)
@@ -127,17 +134,17 @@ struct TrainCommand: ParsableCommand {
             normalization: plan.normalization, epoch: 0, seed: plan.seed, dataset: loaded.train.name)
         try backend.load(start.parameters, start.optimizerState)
 
-        print("Device:    \(backend)")
-        print("Model:     \(plan.model.spec), log-softmax + NLL (\(plan.model.input) → \(plan.model.classes), "
-              + "\(plan.model.parameterCount) parameters)")
-        print("Data:      \(loaded.train.count) training and \(loaded.test.count) test images from \(loaded.source)")
-        print("Optimizer: \(describe(plan.optimizer)), batch \(plan.batchSize), \(plan.epochs) epoch\(plan.epochs == 1 ? "" : "s"), seed \(plan.seed)"
+        say("Device:    \(backend)")
+        say("Model:     \(plan.model.spec), log-softmax + NLL (\(plan.model.input) → \(plan.model.classes), "
+            + "\(plan.model.parameterCount) parameters)")
+        say("Data:      \(loaded.train.count) training and \(loaded.test.count) test images from \(loaded.source)")
+        say("Optimizer: \(describe(plan.optimizer)), batch \(plan.batchSize), \(plan.epochs) epoch\(plan.epochs == 1 ? "" : "s"), seed \(plan.seed)"
             + (resumed.map { ", resuming after epoch \($0.epoch)" } ?? ""))
 
         let saveTo = save ?? resume
         var history: [EpochMetrics] = []
         let trainer = Trainer(backend: backend, plan: plan, trainCount: loaded.train.count,
-                              testLabels: loaded.test.labels, reporter: ProgressReporter())
+                              testLabels: loaded.test.labels, reporter: ProgressReporter(quiet: quiet))
         try trainer.run(from: start.epoch + 1) { epochMetrics in
             history.append(epochMetrics)
             if let saveTo {
@@ -151,19 +158,21 @@ struct TrainCommand: ParsableCommand {
             if let metrics { try writeAtomically(history.map { $0.jsonLine() + "\n" }.joined(), to: metrics, option: "--metrics") }
             if let plot { try writeAtomically(MetricsPlot.svg(history), to: plot, option: "--plot") }
         }
-        if let saveTo { print("Saved:     \(saveTo)") }
+        if let saveTo { say("Saved:     \(saveTo)") }
 
-        let (parameters, _) = try backend.snapshot()
-        let prediction = Prediction(parameters: parameters, normalization: plan.normalization,
-                                    pixels: Array(loaded.test.image(0)))
-        let names = loaded.classNames
-        print("\nTest image 0 (labelled \(names[Int(loaded.test.labels[0])])):")
-        print(DigitView.terminal(pixels: Array(prediction.pixels.prefix(loaded.test.rows * loaded.test.columns)),
-                                 width: loaded.test.columns, probabilities: prediction.probabilities, classNames: names))
+        if preview && !quiet {
+            let (parameters, _) = try backend.snapshot()
+            let prediction = Prediction(parameters: parameters, normalization: plan.normalization,
+                                        pixels: Array(loaded.test.image(0)))
+            let names = loaded.classNames
+            print("\nTest image 0 (labelled \(names[Int(loaded.test.labels[0])])):")
+            print(DigitView.terminal(pixels: Array(prediction.pixels.prefix(loaded.test.rows * loaded.test.columns)),
+                                     width: loaded.test.columns, probabilities: prediction.probabilities, classNames: names))
+        }
 
         if let targetAccuracy, let final = history.last, final.testAccuracy < targetAccuracy {
-            print(String(format: "Test accuracy %.4f is below the target %.4f.", final.testAccuracy, targetAccuracy))
-            throw ExitCode.failure
+            throw CommandError(String(format: "--target-accuracy: the final test accuracy %.4f is below the target %.4f",
+                                      final.testAccuracy, targetAccuracy))
         }
     }
 

@@ -44,6 +44,42 @@ import Testing
         #expect(writes.last == "\r\u{1B}[Kepoch 2/5 done\n")
     }
 
+    /// Every redraw fits in one column less than the terminal, whatever its width; narrower ones lose parts.
+    @Test func barFitsTheTerminal() {
+        func redraws(columns: Int) -> [String] {
+            var written: [String] = []
+            var clock = 0.0
+            let reporter = ProgressReporter(isTerminal: true, write: { written.append($0) }, now: { clock }, columns: { columns })
+            reporter.begin(epoch: 10, of: 100, batches: 9380)
+            for done in stride(from: 1, through: 9380, by: 97) {
+                clock += 1
+                reporter.update(batchesDone: done, runningLoss: 2.3026, samplesPerSecond: 123_456)
+            }
+            return written.map { $0.replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\u{1B}[K", with: "") }
+        }
+        for columns in [1, 10, 20, 30, 40, 59, 60, 61, 80, 120, 300] {
+            let lines = redraws(columns: columns)
+            #expect(lines.allSatisfy { $0.count <= columns - 1 || columns == 1 && $0.isEmpty },
+                    "\(columns) columns: \(lines.map(\.count).max()!) drawn")
+        }
+        let wide = redraws(columns: 120)[5]
+        #expect(wide.contains("samples/s") && wide.contains("ETA") && wide.contains("loss") && wide.contains(String(repeating: " ", count: 5) + "]"))
+        let sixty = redraws(columns: 60)[5]
+        #expect(sixty.contains("[") && sixty.contains("loss 2.3026") && !sixty.contains("samples/s"), "\(sixty)")
+        #expect(redraws(columns: 30)[5] == "epoch 10/100  389/9380")
+    }
+
+    @Test func quietWritesOnlyTheEpochLines() {
+        for terminal in [true, false] {
+            var written: [String] = []
+            let reporter = ProgressReporter(isTerminal: terminal, quiet: true, write: { written.append($0) }, now: { 0 })
+            reporter.begin(epoch: 1, of: 1, batches: 10)
+            for done in 1...10 { reporter.update(batchesDone: done, runningLoss: 1, samplesPerSecond: 1) }
+            reporter.end(summary: "epoch 1/1 done")
+            #expect(written == ["epoch 1/1 done\n"])
+        }
+    }
+
     @Test func barFillsInEighthsAndKeepsItsWidth() {
         #expect(TextBar.draw(0) == "[" + String(repeating: " ", count: 24) + "]")
         #expect(TextBar.draw(0.5, width: 4) == "[██  ]")

@@ -39,6 +39,40 @@ extension LoadedData {
     }
 }
 
+/// `cltrain data --json`: the same facts as `report()`.
+public struct DataJSONReport: JSONReport {
+    struct Split: Encodable {
+        let name: String, samples: Int, rows: Int, columns: Int
+        /// Samples per class, index = class.
+        let labelCounts: [Int]
+    }
+
+    struct Checksum: Encodable {
+        let file: String, md5: String, expected: String, matches: Bool
+    }
+
+    let dataset: String
+    let source: String
+    let files: [String]
+    let splits: [Split]
+    let checksums: [Checksum]
+    let checksumsMatch: Bool
+
+    public init(_ data: LoadedData) {
+        dataset = data.kind.rawValue
+        source = data.source
+        files = data.files
+        splits = [data.train, data.test].map { split in
+            var counts = [Int](repeating: 0, count: data.kind.classNames.count)
+            for label in split.labels where Int(label) < counts.count { counts[Int(label)] += 1 }
+            return Split(name: split.name.split(separator: " ").last.map(String.init) ?? split.name, samples: split.count,
+                         rows: split.rows, columns: split.columns, labelCounts: counts)
+        }
+        checksums = data.checksums().map { Checksum(file: $0.file.rawValue, md5: $0.md5, expected: $0.expected, matches: $0.matches) }
+        checksumsMatch = checksums.allSatisfy(\.matches)
+    }
+}
+
 private func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
     let fill = String(repeating: " ", count: max(0, width - text.count))
     return right ? fill + text : text + fill

@@ -2,7 +2,7 @@ import CLKit
 import Foundation
 
 /// What `cltrain devices` shows: every platform, its devices, and which one `auto` picks.
-public struct DeviceReport: Encodable {
+public struct DeviceReport: JSONReport {
     public struct PlatformEntry: Encodable {
         let index: Int
         let name: String

@@ -41,7 +41,10 @@ public final class OpenCLBackend: TrainingBackend {
     private let predictions: Buffer<Int32>
     private let predictionChunks: [Buffer<Int32>]
 
-    public init(library: KernelLibrary, plan: TrainingPlan, train: Dataset, test: Dataset) throws {
+    /// - Parameter allocationLimit: the largest buffer allowed, in bytes; the device's own limit unless a test
+    ///   injects a smaller one.
+    public init(library: KernelLibrary, plan: TrainingPlan, train: Dataset, test: Dataset,
+                allocationLimit: UInt64? = nil) throws {
         self.library = library
         let model = plan.model, batchSize = plan.batchSize
         self.model = model
@@ -56,8 +59,9 @@ public final class OpenCLBackend: TrainingBackend {
         // Fail with the options to change rather than with CL_INVALID_BUFFER_SIZE from the first oversized buffer.
         let largest = [train.images.count, test.images.count, 4 * model.parameterCount,
                        4 * rows * model.activationSizes.max()!].max()!
-        guard UInt64(largest) <= context.device.maxAllocationBytes else {
-            throw OpenCLBackendError.bufferTooLarge(bytes: largest, device: context.device)
+        let limit = allocationLimit ?? context.device.maxAllocationBytes
+        guard UInt64(largest) <= limit else {
+            throw OpenCLBackendError.bufferTooLarge(bytes: largest, limit: limit, device: context.device)
         }
         self.train = try DeviceDataset(context: context, dataset: train)
         self.test = try DeviceDataset(context: context, dataset: test)
@@ -270,13 +274,13 @@ struct DeviceLayout {
 }
 
 public enum OpenCLBackendError: Error, CustomStringConvertible {
-    case bufferTooLarge(bytes: Int, device: Device)
+    case bufferTooLarge(bytes: Int, limit: UInt64, device: Device)
 
     public var description: String {
         switch self {
-        case .bufferTooLarge(let bytes, let device):
+        case .bufferTooLarge(let bytes, let limit, let device):
             return "training needs a buffer of \(bytes >> 20) MiB but \(device.name) allows at most "
-                + "\(device.maxAllocationBytes >> 20) MiB in one; use a smaller --model (or --hidden) or --batch-size"
+                + "\(limit >> 20) MiB in one; use a smaller --model (or --hidden) or --batch-size"
         }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// `cltrain selftest`'s output: a table for people, JSON for scripts.
-public struct SelftestReport: Encodable {
+public struct SelftestReport: JSONReport {
     public let device: String
     public let seed: UInt64
     public let results: [KernelCheckResult]
@@ -10,6 +10,32 @@ public struct SelftestReport: Encodable {
         self.device = device
         self.seed = seed
         self.results = results
+    }
+
+    /// One JSON row per check: its verdict, and its shape as numbers beside the table's label.
+    private struct Row: Encodable {
+        let kernel: String, variant: String, shape: [Int], detail: String
+        let maxAbsoluteError: Double, maxRelativeError: Double, passed: Bool, failures: [String], seconds: Double
+    }
+
+    private struct Summary: Encodable {
+        let checks: Int, passed: Int, failed: Int, allPassed: Bool
+    }
+
+    private enum CodingKeys: String, CodingKey { case device, seed, results, summary }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(device, forKey: .device)
+        try container.encode(seed, forKey: .seed)
+        try container.encode(results.map {
+            Row(kernel: $0.kernel, variant: $0.variant, shape: shapeNumbers($0.sizes), detail: $0.sizes,
+                maxAbsoluteError: $0.maxAbsoluteError, maxRelativeError: $0.maxRelativeError, passed: $0.passed,
+                failures: $0.failures, seconds: $0.seconds)
+        }, forKey: .results)
+        let passed = results.filter(\.passed).count
+        try container.encode(Summary(checks: results.count, passed: passed, failed: results.count - passed,
+                                     allPassed: passed == results.count), forKey: .summary)
     }
 
     public static func table(_ results: [KernelCheckResult]) -> String {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// `cltrain bench`'s results: kernel timings at the training shapes, launches per step, and timed epochs.
-public struct BenchReport: Encodable {
+public struct BenchReport: JSONReport {
     public let device: String
     public let data: String
     public let kernels: [KernelTiming]
@@ -28,6 +28,12 @@ public struct BenchReport: Encodable {
 
     private func median(_ values: [Double]) -> Double { values.isEmpty ? .nan : values.sorted()[values.count / 2] }
 
+    /// A kernel's JSON row: its shape as numbers beside the table's label.
+    private struct Kernel: Encodable {
+        let kernel: String, shape: [Int], detail: String, seconds: Double
+        let gigaflopsPerSecond: Double?, gigabytesPerSecond: Double?
+    }
+
     enum CodingKeys: String, CodingKey {
         case device, data, kernels, launchesPerStep = "launches_per_step", hostSecondsPerStep = "host_seconds_per_step", epochs
         case secondsPerEpoch = "seconds_per_epoch", samplesPerSecond = "samples_per_second"
@@ -37,7 +43,10 @@ public struct BenchReport: Encodable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(device, forKey: .device)
         try container.encode(data, forKey: .data)
-        try container.encode(kernels, forKey: .kernels)
+        try container.encode(kernels.map {
+            Kernel(kernel: $0.kernel, shape: shapeNumbers($0.shape), detail: $0.shape, seconds: $0.seconds,
+                   gigaflopsPerSecond: $0.gigaflopsPerSecond, gigabytesPerSecond: $0.gigabytesPerSecond)
+        }, forKey: .kernels)
         try container.encodeIfPresent(launchesPerStep, forKey: .launchesPerStep)
         try container.encodeIfPresent(hostSecondsPerStep, forKey: .hostSecondsPerStep)
         try container.encode(epochs, forKey: .epochs)

@@ -45,7 +45,9 @@ public enum DigitView {
 
     /// The same picture as SVG: the image as grey squares on the left, a horizontal bar chart of the
     /// class probabilities on the right.
-    public static func svg(pixels: [UInt8], width: Int = 28, probabilities: [Float], classNames: [String]) -> String {
+    /// - Parameter label: the true class where known; a wrong prediction is then drawn in red and named.
+    public static func svg(pixels: [UInt8], width: Int = 28, probabilities: [Float], classNames: [String],
+                           label: Int? = nil) -> String {
         check(pixels, width, probabilities, classNames)
         // The image fills a 280-unit square's width whatever its size, as a 28-pixel digit at 10 units a pixel.
         let cell = 280.0 / Double(width), margin = 20.0, top = 50.0
@@ -53,6 +55,7 @@ public enum DigitView {
         let chartLeft = margin + 280 + 70, chartWidth = 260.0
         let rowHeight = image / Double(classNames.count)
         let best = mostProbable(probabilities)
+        let wrong = label.map { $0 != best } ?? false
         var body = [
             SVG.text("Image", x: margin + 140, y: top - 14, anchor: "middle", attributes: "font-size=\"14\" font-weight=\"bold\""),
             SVG.text("Class probability", x: chartLeft + chartWidth / 2, y: top - 14, anchor: "middle",
@@ -74,17 +77,23 @@ public enum DigitView {
         for (index, name) in classNames.enumerated() {
             let y = top + Double(index) * rowHeight
             let probability = Double(probabilities[index]).clamped
-            let color = index == best ? "#0072B2" : "#8FB8D8"
+            let color = index == best ? (wrong ? "#D55E00" : "#0072B2") : "#8FB8D8"
             body.append(SVG.rect(x: chartLeft, y: y + rowHeight * 0.15, width: probability * chartWidth, height: rowHeight * 0.7, fill: color))
-            body.append(SVG.text(name, x: chartLeft - 8, y: y + rowHeight / 2 + 4, anchor: "end",
-                                 attributes: index == best ? "font-weight=\"bold\"" : ""))
+            body.append(SVG.text(index == label ? "\(name) (true)" : name, x: chartLeft - 8, y: y + rowHeight / 2 + 4,
+                                 anchor: "end", attributes: index == best ? "font-weight=\"bold\"" : ""))
             body.append(SVG.text(String(format: "%.1f%%", probability * 100), x: chartLeft + probability * chartWidth + 5,
                                  y: y + rowHeight / 2 + 4, attributes: "fill=\"#555555\""))
         }
         body.append("<path d=\"M\(SVG.number(chartLeft)) \(SVG.number(top))V\(SVG.number(top + image))H\(SVG.number(chartLeft + chartWidth))\" "
                     + "fill=\"none\" stroke=\"#333333\"/>")
+        var title = "Prediction: \(classNames[best])"
+        if let label { title += wrong ? ", wrong: labelled \(classNames[label])" : ", correct" }
+        if wrong {
+            body.append(SVG.text("✗ wrong: labelled \(classNames[label!])", x: margin, y: top + image + 30,
+                                 attributes: "fill=\"#D55E00\" font-weight=\"bold\""))
+        }
         return SVG.document(width: chartLeft + chartWidth + 60, height: top + image + 36,
-                            title: "Prediction: \(classNames[best])", body: body)
+                            title: title, body: body)
     }
 
     private static func check(_ pixels: [UInt8], _ width: Int, _ probabilities: [Float], _ classNames: [String]) {

@@ -33,6 +33,8 @@
     X(cl_mem, CreateSubBuffer, (cl_mem buffer, cl_mem_flags flags, cl_buffer_create_type type, \
       const void *info, cl_int *errcode_ret), (buffer, flags, type, info, errcode_ret)) \
     X(cl_int, ReleaseMemObject, (cl_mem memobj), (memobj)) \
+    X(cl_int, SetMemObjectDestructorCallback, (cl_mem memobj, \
+      void (CL_CALLBACK *notify)(cl_mem, void *), void *user_data), (memobj, notify, user_data)) \
     X(cl_program, CreateProgramWithSource, (cl_context context, cl_uint count, const char **strings, \
       const size_t *lengths, cl_int *errcode_ret), (context, count, strings, lengths, errcode_ret)) \
     X(cl_int, BuildProgram, (cl_program program, cl_uint num_devices, const cl_device_id *devices, \

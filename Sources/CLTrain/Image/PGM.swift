@@ -1,21 +1,13 @@
-/// Reads a 28 × 28 greyscale image in PGM (netpbm) format, binary `P5` or text `P2`, for predicting a
-/// digit the user drew or exported (`convert digit.png -resize 28x28! digit.pgm`).
-///
-/// Pixels are returned as stored, scaled to 0–255. MNIST digits are white on black; a digit drawn in an
-/// editor is usually black on white and must be inverted (`convert digit.pgm -negate …`) before the model
-/// can recognize it. Nothing here guesses which one a file is: a wrong guess would silently feed the model
-/// an image other than the one the user gave.
+/// Reads a greyscale image in PGM (netpbm) format, binary `P5` or text `P2`, any size up to `Picture.maxSide`,
+/// pixels scaled to 0–255.
 public enum PGM {
-    /// The width and height the model reads: MNIST's.
-    public static let side = 28
-
-    public static func read(path: String) throws -> [UInt8] {
+    public static func read(path: String) throws -> Picture {
         let bytes: [UInt8]
         do { bytes = try FileBytes.contents(of: path) } catch { throw PGMError.unreadable(path: path, reason: error.reason) }
         return try decode(bytes, path: path)
     }
 
-    static func decode(_ bytes: [UInt8], path: String) throws -> [UInt8] {
+    static func decode(_ bytes: [UInt8], path: String) throws -> Picture {
         var reader = Reader(bytes: bytes)
         let magic = String(decoding: bytes.prefix(2), as: UTF8.self)
         guard magic == "P5" || magic == "P2" else { throw PGMError.notPGM(path: path, magic: magic) }
@@ -25,23 +17,26 @@ public enum PGM {
             return value
         }
         let (width, height, maxval) = (try field("width"), try field("height"), try field("maxval"))
-        guard width == side && height == side else { throw PGMError.wrongSize(path: path, width: width, height: height) }
+        guard (1...Picture.maxSide).contains(width) && (1...Picture.maxSide).contains(height) else {
+            throw PGMError.wrongSize(path: path, width: width, height: height)
+        }
+        let count = width * height
         guard (1...255).contains(maxval) else { throw PGMError.unsupportedMaxval(path: path, maxval: maxval) }
 
         var samples: [Int] = []
         if magic == "P5" {
             // Exactly one whitespace byte ends the header; the next byte is a pixel even if it looks like a space.
             let start = reader.position + 1
-            samples = bytes[min(start, bytes.count)...].prefix(side * side).map(Int.init)
+            samples = bytes[min(start, bytes.count)...].prefix(count).map(Int.init)
         } else {
-            while samples.count < side * side, let value = reader.integer() { samples.append(value) }
-            if samples.count < side * side && !reader.atEnd { throw PGMError.badSample(path: path, index: samples.count) }
+            while samples.count < count, let value = reader.integer() { samples.append(value) }
+            if samples.count < count && !reader.atEnd { throw PGMError.badSample(path: path, index: samples.count) }
         }
-        guard samples.count == side * side else { throw PGMError.truncated(path: path, pixels: samples.count) }
+        guard samples.count == count else { throw PGMError.truncated(path: path, pixels: samples.count, of: count) }
         if let index = samples.firstIndex(where: { $0 > maxval }) {
             throw PGMError.sampleAboveMaxval(path: path, index: index, value: samples[index], maxval: maxval)
         }
-        return samples.map { UInt8(($0 * 255 + maxval / 2) / maxval) }
+        return Picture(width: width, height: height, pixels: samples.map { UInt8(($0 * 255 + maxval / 2) / maxval) })
     }
 
     /// Netpbm tokens: decimal integers between whitespace, with `#` comments running to the end of a line.
@@ -91,7 +86,7 @@ public enum PGMError: Error, Equatable, CustomStringConvertible {
     case malformedHeader(path: String, field: String)
     case wrongSize(path: String, width: Int, height: Int)
     case unsupportedMaxval(path: String, maxval: Int)
-    case truncated(path: String, pixels: Int)
+    case truncated(path: String, pixels: Int, of: Int)
     case badSample(path: String, index: Int)
     case sampleAboveMaxval(path: String, index: Int, value: Int, maxval: Int)
 
@@ -100,16 +95,15 @@ public enum PGMError: Error, Equatable, CustomStringConvertible {
         case let .unreadable(path, reason):
             return "\(path): cannot read the image: \(reason)"
         case let .notPGM(path, magic):
-            return "\(path): starts with \"\(magic.filter { $0.isASCII && !$0.isWhitespace })\", not P5 or P2; "
-                + "expected a greyscale PGM image (convert other formats with `convert IMAGE -resize 28x28! -colorspace Gray OUT.pgm`)"
+            return "\(path): starts with \"\(magic.filter { $0.isASCII && !$0.isWhitespace })\", not P5 or P2; expected a greyscale PGM image"
         case let .malformedHeader(path, field):
             return "\(path): the PGM header's \(field) is missing or not a number"
         case let .wrongSize(path, width, height):
-            return "\(path): the image is \(width)×\(height); the model reads \(PGM.side)×\(PGM.side)"
+            return "\(path): the image is \(width)×\(height); images from 1×1 to \(Picture.maxSide)×\(Picture.maxSide) are read"
         case let .unsupportedMaxval(path, maxval):
             return "\(path): maxval \(maxval) is not supported; expected 1 to 255 (8-bit greyscale)"
-        case let .truncated(path, pixels):
-            return "\(path): truncated: \(pixels) of \(PGM.side * PGM.side) pixels"
+        case let .truncated(path, pixels, count):
+            return "\(path): truncated: \(pixels) of \(count) pixels"
         case let .badSample(path, index):
             return "\(path): pixel \(index) is not a number"
         case let .sampleAboveMaxval(path, index, value, maxval):

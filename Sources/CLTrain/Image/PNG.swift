@@ -1,0 +1,52 @@
+import CPNG
+
+/// PNG files through the system's libpng. Its simplified API (png_image_*) does the conversions (palette, RGB,
+/// 16-bit, gamma) and reports errors in the struct rather than longjmp-ing through Swift frames.
+enum PNG {
+    static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+
+    static func decode(_ bytes: [UInt8], path: String) throws -> Picture {
+        // libpng reads from `bytes` until the image is finished, so both calls happen while they are pinned.
+        try bytes.withUnsafeBytes { memory in
+            var image = png_image()
+            image.version = png_uint_32(PNG_IMAGE_VERSION)
+            guard png_image_begin_read_from_memory(&image, memory.baseAddress, memory.count) != 0 else {
+                throw PictureError.png(path: path, message: message(image))
+            }
+            let (width, height) = (Int(image.width), Int(image.height))
+            guard (1...Picture.maxSide).contains(width) && (1...Picture.maxSide).contains(height) else {
+                png_image_free(&image)
+                throw PictureError.tooLarge(path: path, width: width, height: height)
+            }
+            // Grey and alpha, 8 bits each, whatever the file holds; transparency is resolved below, where we
+            // know what the visible pixels look like.
+            image.format = png_uint_32(PNG_FORMAT_GA)
+            var greyAlpha = [UInt8](repeating: 0, count: width * height * 2)
+            guard png_image_finish_read(&image, nil, &greyAlpha, 0, nil) != 0 else {
+                throw PictureError.png(path: path, message: message(image))
+            }
+            return Picture(width: width, height: height, pixels: composited(greyAlpha))
+        }
+    }
+
+    /// Transparent pixels are laid on the background that contrasts with the visible strokes: a dark digit drawn
+    /// on a transparent canvas shows on white, a light one on black.
+    private static func composited(_ greyAlpha: [UInt8]) -> [UInt8] {
+        var ink = 0.0, opacity = 0.0
+        for i in stride(from: 0, to: greyAlpha.count, by: 2) {
+            let alpha = Double(greyAlpha[i + 1]) / 255
+            ink += Double(greyAlpha[i]) * alpha
+            opacity += alpha
+        }
+        let background = opacity > 0 && ink / opacity < 128 ? 255.0 : 0.0
+        return stride(from: 0, to: greyAlpha.count, by: 2).map { i in
+            let alpha = Double(greyAlpha[i + 1]) / 255
+            return UInt8((Double(greyAlpha[i]) * alpha + background * (1 - alpha)).rounded())
+        }
+    }
+
+    private static func message(_ image: png_image) -> String {
+        var text = image.message
+        return withUnsafeBytes(of: &text) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+}
