@@ -9,19 +9,20 @@
 //             matmul_backward_input   dcols = drows · W, written over cols once dW no longer needs them
 //             conv2d_col2im           dX[n, c, ih, iw] = Σ dcols over the taps that read (ih, iw), zeroed where the
 //                                     layer's input A ≤ 0 if `mask` (A: a ReLU output, as matmul_backward_input)
-// patches = N·OH·OW, pixels = OH·OW. Launch: 1-D, one work-item per element written (a patch row for
-// conv2d_im2col), global rounded up to the work-group size; each kernel guards the excess.
+// patches = N·OH·OW, pixels = OH·OW. Launch: 3-D, one work-item per element written (a patch row for
+// conv2d_im2col), its coordinates the global ids, innermost first, so no work-item divides; each kernel's
+// comment gives its grid. Dimension 0 is rounded up to a multiple of 8 (KernelLibrary.grid), guarded here.
 // CPU twins: Reference.conv2dIm2col, and Reference.conv2dForward / conv2dBackwardInput / conv2dBackwardWeight /
 // conv2dBackwardBias for the sequences (KernelLibrary.conv2dForward / conv2dBackward).
 
-// One work-item per patch row: its C·K·K taps are contiguous in cols.
+// Grid (OW, OH, N): one work-item per patch row, whose C·K·K taps are contiguous in cols.
 __kernel void conv2d_im2col(const int batch, const int channels, const int height, const int width,
                             const int ksize, const int stride, const int padding,
                             const int out_height, const int out_width,
                             __global const float *x, __global float *cols) {
-    const int row = get_global_id(0);
-    if (row >= batch * out_height * out_width) return;
-    const int ow = row % out_width, oh = (row / out_width) % out_height, n = row / (out_width * out_height);
+    const int ow = get_global_id(0), oh = get_global_id(1), n = get_global_id(2);
+    if (ow >= out_width) return;
+    const int row = (n * out_height + oh) * out_width + ow;
     __global float *out = cols + row * channels * ksize * ksize;
     for (int c = 0; c < channels; c++) {
         __global const float *plane = x + (n * channels + c) * height * width;
@@ -38,35 +39,32 @@ __kernel void conv2d_im2col(const int batch, const int channels, const int heigh
     }
 }
 
-// rows (N·pixels, channels) → y (N, channels, pixels); one work-item per element of y.
+// rows (N·pixels, channels) → y (N, channels, pixels). Grid (pixels, channels, N).
 __kernel void conv2d_rows_to_nchw(const int batch, const int channels, const int pixels,
                                   __global const float *rows, __global float *y) {
-    const int i = get_global_id(0);
-    if (i >= batch * channels * pixels) return;
-    const int p = i % pixels, o = (i / pixels) % channels, n = i / (pixels * channels);
-    y[i] = rows[(n * pixels + p) * channels + o];
+    const int p = get_global_id(0), o = get_global_id(1), n = get_global_id(2);
+    if (p >= pixels) return;
+    y[(n * channels + o) * pixels + p] = rows[(n * pixels + p) * channels + o];
 }
 
-// dy (N, channels, pixels) → rows (N·pixels, channels); one work-item per element of rows.
+// dy (N, channels, pixels) → rows (N·pixels, channels). Grid (channels, pixels, N).
 __kernel void conv2d_nchw_to_rows(const int batch, const int channels, const int pixels,
                                   __global const float *dy, __global float *rows) {
-    const int i = get_global_id(0);
-    if (i >= batch * channels * pixels) return;
-    const int o = i % channels, p = (i / channels) % pixels, n = i / (channels * pixels);
-    rows[i] = dy[(n * channels + o) * pixels + p];
+    const int o = get_global_id(0), p = get_global_id(1), n = get_global_id(2);
+    if (o >= channels) return;
+    rows[(n * pixels + p) * channels + o] = dy[(n * channels + o) * pixels + p];
 }
 
-// One work-item per input element: gathers the patch-matrix entries that read it, so no two work-items write
-// the same element and overlapping windows (K > S) need no atomics.
+// Grid (W, H, N·C): one work-item per input element, gathering the patch-matrix entries that read it, so no two
+// work-items write the same element and overlapping windows (K > S) need no atomics.
 __kernel void conv2d_col2im(const int batch, const int channels, const int height, const int width,
                             const int ksize, const int stride, const int padding,
                             const int out_height, const int out_width,
                             __global const float *dcols, __global const float *a, __global float *dx, const int mask) {
-    const int i = get_global_id(0);
-    if (i >= batch * channels * height * width) return;
+    const int iw = get_global_id(0), ih = get_global_id(1), plane = get_global_id(2);
+    if (iw >= width) return;
+    const int i = (plane * height + ih) * width + iw, c = plane % channels, n = plane / channels;
     if (mask && a[i] <= 0.0f) { dx[i] = 0.0f; return; }
-    const int iw = i % width, ih = (i / width) % height, c = (i / (width * height)) % channels;
-    const int n = i / (width * height * channels);
     const int patch = channels * ksize * ksize;
     float sum = 0.0f;
     for (int kh = 0; kh < ksize; kh++) {

@@ -4,16 +4,16 @@
 //                       indices = where it was, as ih·W + iw in its plane (PyTorch's return_indices), kept on the
 //                       device for the backward pass
 //   maxpool2d_backward  dx[plane, ih, iw] = Σ dy over the windows whose index names (ih, iw), 0 elsewhere
-// Launch: 1-D, one work-item per element written (y, or dx: gathering, so overlapping windows need no atomics),
-// global rounded up to the work-group size; each kernel guards the excess.
+// Launch: 3-D, one work-item per element written (y, or dx: gathering, so overlapping windows need no atomics),
+// grid (columns, rows, planes) of that tensor, dimension 0 rounded up to a multiple of 8 and guarded here.
 // CPU twins: Reference.maxPool2dForward / maxPool2dBackward.
 
 __kernel void maxpool2d_forward(const int planes, const int height, const int width, const int ksize,
                                 const int stride, const int out_height, const int out_width,
                                 __global const float *x, __global float *y, __global int *indices) {
-    const int i = get_global_id(0);
-    if (i >= planes * out_height * out_width) return;
-    const int ow = i % out_width, oh = (i / out_width) % out_height, plane = i / (out_width * out_height);
+    const int ow = get_global_id(0), oh = get_global_id(1), plane = get_global_id(2);
+    if (ow >= out_width) return;
+    const int i = (plane * out_height + oh) * out_width + ow;
     __global const float *in = x + plane * height * width;
     const int first = oh * stride * width + ow * stride;
     float best = in[first];
@@ -32,10 +32,9 @@ __kernel void maxpool2d_forward(const int planes, const int height, const int wi
 __kernel void maxpool2d_backward(const int planes, const int height, const int width, const int ksize,
                                  const int stride, const int out_height, const int out_width,
                                  __global const float *dy, __global const int *indices, __global float *dx) {
-    const int i = get_global_id(0);
-    if (i >= planes * height * width) return;
-    const int here = i % (height * width), plane = i / (height * width);
-    const int ih = here / width, iw = here % width;
+    const int iw = get_global_id(0), ih = get_global_id(1), plane = get_global_id(2);
+    if (iw >= width) return;
+    const int here = ih * width + iw, i = plane * height * width + here;
     // The windows oh·S ≤ ih < oh·S + K that contain row ih, and likewise for columns.
     const int first_oh = ih < ksize ? 0 : (ih - ksize) / stride + 1, last_oh = min(out_height - 1, ih / stride);
     const int first_ow = iw < ksize ? 0 : (iw - ksize) / stride + 1, last_ow = min(out_width - 1, iw / stride);

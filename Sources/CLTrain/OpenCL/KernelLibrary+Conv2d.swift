@@ -12,6 +12,10 @@ extension KernelLibrary {
          Int32(shape.stride), Int32(shape.padding), Int32(shape.outHeight), Int32(shape.outWidth)]
     }
 
+    /// Global size of a 3-D launch over an `across × down × deep` grid, dimension 0 rounded up to a multiple of 8
+    /// (the kernels guard the excess) so the driver can make work-groups of several work-items along it.
+    func grid(_ across: Int, _ down: Int, _ deep: Int) -> [Int] { [(across + 7) / 8 * 8, down, deep] }
+
     private func launch(_ name: String, global: [Int], arguments: [KernelArgument]) throws -> Event? {
         let kernel = try kernel(name)
         for (index, argument) in arguments.enumerated() { try kernel.set(index, argument) }
@@ -20,18 +24,18 @@ extension KernelLibrary {
 
     @discardableResult
     public func conv2dIm2col(shape: Conv2dShape, x: Buffer<Float>, columns: Buffer<Float>) throws -> Event? {
-        try launch("conv2d_im2col", global: linear(shape.patchCount), arguments: geometry(shape) + [x, columns])
+        try launch("conv2d_im2col", global: grid(shape.outWidth, shape.outHeight, shape.batch), arguments: geometry(shape) + [x, columns])
     }
 
     @discardableResult
     public func conv2dRowsToNCHW(shape: Conv2dShape, rows: Buffer<Float>, y: Buffer<Float>) throws -> Event? {
-        try launch("conv2d_rows_to_nchw", global: linear(shape.outputCount), Int32(shape.batch),
+        try launch("conv2d_rows_to_nchw", global: grid(shape.outHeight * shape.outWidth, shape.outChannels, shape.batch), Int32(shape.batch),
                    Int32(shape.outChannels), Int32(shape.outHeight * shape.outWidth), rows, y)
     }
 
     @discardableResult
     public func conv2dNCHWToRows(shape: Conv2dShape, dy: Buffer<Float>, rows: Buffer<Float>) throws -> Event? {
-        try launch("conv2d_nchw_to_rows", global: linear(shape.outputCount), Int32(shape.batch),
+        try launch("conv2d_nchw_to_rows", global: grid(shape.outChannels, shape.outHeight * shape.outWidth, shape.batch), Int32(shape.batch),
                    Int32(shape.outChannels), Int32(shape.outHeight * shape.outWidth), dy, rows)
     }
 
@@ -41,7 +45,7 @@ extension KernelLibrary {
     public func conv2dCol2im(shape: Conv2dShape, dcolumns: Buffer<Float>, activation: Buffer<Float>?,
                              dx: Buffer<Float>) throws -> Event? {
         // Without a mask the kernel never reads the activation argument; dcolumns stands in for it.
-        try launch("conv2d_col2im", global: linear(shape.inputCount),
+        try launch("conv2d_col2im", global: grid(shape.width, shape.height, shape.batch * shape.inChannels),
                    arguments: geometry(shape) + [dcolumns, activation ?? dcolumns, dx, Int32(activation == nil ? 0 : 1)])
     }
 
