@@ -1,0 +1,21 @@
+import CLKit
+
+/// Launchers of Kernels/maxpool2d.cl. `indices` (`shape.outputCount` Int32) stays on the device between the
+/// forward and the backward pass.
+extension KernelLibrary {
+    @discardableResult
+    public func maxPool2dForward(shape: MaxPool2dShape, x: Buffer<Float>, y: Buffer<Float>,
+                                 indices: Buffer<Int32>) throws -> Event? {
+        try launch("maxpool2d_forward", global: grid(shape.outWidth, shape.outHeight, shape.planes), Int32(shape.planes), Int32(shape.height),
+                   Int32(shape.width), Int32(shape.kernel), Int32(shape.stride), Int32(shape.outHeight),
+                   Int32(shape.outWidth), x, y, indices)
+    }
+
+    @discardableResult
+    public func maxPool2dBackward(shape: MaxPool2dShape, dy: Buffer<Float>, indices: Buffer<Int32>,
+                                  dx: Buffer<Float>) throws -> Event? {
+        try launch("maxpool2d_backward", global: grid(shape.width, shape.height, shape.planes), Int32(shape.planes), Int32(shape.height),
+                   Int32(shape.width), Int32(shape.kernel), Int32(shape.stride), Int32(shape.outHeight),
+                   Int32(shape.outWidth), dy, indices, dx)
+    }
+}
