@@ -12,6 +12,11 @@ import Testing
     /// Dropout after a layer without ReLU, a ReLU of its own after flatten, and a view in the middle.
     static let oddLayers = try! Model("flatten, relu, dropout(0.5), linear(20), dropout(0.3), relu, linear(10)",
                                       input: .image(channels: 1, height: 28, width: 28))
+    /// Convolutions with stride, padding and overlapping pools, a conv reading a pooled ReLU output, dropout on
+    /// an image: the masks and the routes of every kind that meets another.
+    static let convolutions = try! Model("conv2d(3, 3, stride=2, padding=1), relu, maxpool2d(3, stride=2), conv2d(5, 2), relu, "
+                                         + "dropout(0.25), maxpool2d(2), flatten, linear(10)",
+                                         input: .image(channels: 1, height: 28, width: 28))
     static let configurations: [OptimizerConfig] = [
         OptimizerConfig(learningRate: 0.05),
         OptimizerConfig(learningRate: 0.05, momentum: 0.9, weightDecay: 0.01),
@@ -41,7 +46,7 @@ import Testing
 
     /// Two whole forward + backward + update steps on OpenCL equal the same steps of the CPU reference: every
     /// optimizer on a small MLP, and each preset (the dropout one draws the same masks on both).
-    @Test(arguments: configurations.map { ($0, model) } + presets.map { (configurations[2], $0) } + [(configurations[1], oddLayers)])
+    @Test(arguments: configurations.map { ($0, model) } + presets.map { (configurations[2], $0) } + [(configurations[1], oddLayers), (configurations[1], convolutions)])
     func openCLStepMatchesReference(_ optimizer: OptimizerConfig, _ model: Model) throws {
         var generator = seededGenerator()
         let train = randomDataset("train", count: 50, seed: generator.next()), test = randomDataset("test", count: 9, seed: 1)
@@ -73,7 +78,7 @@ import Testing
 
     /// The same seed gives the same run on both backends, loss for loss, within rounding; with dropout too,
     /// since both draw the same masks.
-    @Test(arguments: configurations.map { ($0, model) } + [(configurations[2], presets[1])])
+    @Test(arguments: configurations.map { ($0, model) } + [(configurations[2], presets[1]), (configurations[1], convolutions)])
     func openCLAndNativeTrainAlike(_ optimizer: OptimizerConfig, _ model: Model) throws {
         var generator = seededGenerator()
         let train = randomDataset("train", count: 100, seed: generator.next())

@@ -1,7 +1,7 @@
 import CLKit
 
 extension Dropout {
-    public func openCLOperation(_ stage: Stage, library: KernelLibrary) throws -> OpenCLOperation {
+    public func openCLOperation(_ stage: Stage, library: KernelLibrary, rows: Int) throws -> OpenCLOperation {
         OpenCLDropout(stage: stage, layer: self, library: library)
     }
 }

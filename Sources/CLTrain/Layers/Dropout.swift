@@ -15,7 +15,6 @@ public struct Dropout: Layer {
     }
 
     public var description: String { "dropout(\(probability))" }
-    public var kernels: [String] { ["dropout_forward", "dropout_backward"] }
     public func outputShape(for input: Shape) throws -> Shape { input }
 
     /// The mask of one training pass at `stage`; nil in evaluation.

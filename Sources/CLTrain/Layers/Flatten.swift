@@ -11,12 +11,11 @@ public struct Flatten: Layer {
 
     public var description: String { "flatten" }
     public var isView: Bool { true }
-    public var kernels: [String] { [] }
     public func outputShape(for input: Shape) throws -> Shape { input.flattened }
 
     public func referenceOperation(_ stage: Stage) -> ReferenceOperation { View() }
-    public func nativeOperation(_ stage: Stage) -> NativeOperation { View() }
-    public func openCLOperation(_ stage: Stage, library: KernelLibrary) throws -> OpenCLOperation { View() }
+    public func nativeOperation(_ stage: Stage, rows: Int) -> NativeOperation { View() }
+    public func openCLOperation(_ stage: Stage, library: KernelLibrary, rows: Int) throws -> OpenCLOperation { View() }
 }
 
 /// The operation of a view in every backend: the backend already aliased its output to its input.

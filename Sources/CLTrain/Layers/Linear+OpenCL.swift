@@ -1,7 +1,7 @@
 import CLKit
 
 extension Linear {
-    public func openCLOperation(_ stage: Stage, library: KernelLibrary) throws -> OpenCLOperation {
+    public func openCLOperation(_ stage: Stage, library: KernelLibrary, rows: Int) throws -> OpenCLOperation {
         OpenCLLinear(stage: stage, library: library)
     }
 }

@@ -15,7 +15,6 @@ public struct Linear: Layer {
 
     public var description: String { "linear(\(outputs))" }
     public var absorbsReLU: Bool { true }
-    public var kernels: [String] { ["matmul_forward", "matmul_backward_input", "matmul_backward_weight"] }
 
     public func outputShape(for input: Shape) throws -> Shape {
         guard input.isFlat else { throw LayerShapeError("needs a flat input but gets \(input); put flatten before it") }

@@ -10,13 +10,12 @@ public struct ReLU: Layer {
     public init(_ arguments: LayerArguments) throws { try arguments.finish() }
 
     public var description: String { "relu" }
-    public var kernels: [String] { ["relu_forward", "relu_backward"] }
     public func outputShape(for input: Shape) throws -> Shape { input }
 
     // relu_backward masks by its own input, so a masked input gradient (Stage.maskInputGradient) needs no more.
     public func referenceOperation(_ stage: Stage) -> ReferenceOperation { ReferenceReLU(stage: stage) }
-    public func nativeOperation(_ stage: Stage) -> NativeOperation { NativeReLU(stage: stage) }
-    public func openCLOperation(_ stage: Stage, library: KernelLibrary) throws -> OpenCLOperation {
+    public func nativeOperation(_ stage: Stage, rows: Int) -> NativeOperation { NativeReLU(stage: stage) }
+    public func openCLOperation(_ stage: Stage, library: KernelLibrary, rows: Int) throws -> OpenCLOperation {
         OpenCLReLU(stage: stage, library: library)
     }
 }

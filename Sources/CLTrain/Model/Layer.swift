@@ -21,15 +21,17 @@ public protocol Layer: Sendable, CustomStringConvertible {
     var absorbsReLU: Bool { get }
     /// True for a layer whose output is its input seen in another shape (`flatten`): backends alias its buffers.
     var isView: Bool { get }
-    /// The kernels of its forward and backward passes, for reports.
-    var kernels: [String] { get }
+    /// True where `layer(relu(x)) = relu(layer(x))` (max-pool): the ReLU's mask can then be applied after it,
+    /// by the next stage, from this layer's output.
+    var commutesWithReLU: Bool { get }
     /// Multiply-adds of its forward pass per sample (each of its backward products does as many), for rates.
     func multiplyAdds(for input: Shape) -> Int
 
-    /// This layer's computation in each backend (see `Stage` for what each is given).
+    /// This layer's computation in each backend (see `LayerOperations.swift`). `rows` is the most samples a
+    /// pass will hand it, for the scratch buffers an operation allocates once.
     func referenceOperation(_ stage: Stage) -> ReferenceOperation
-    func nativeOperation(_ stage: Stage) -> NativeOperation
-    func openCLOperation(_ stage: Stage, library: KernelLibrary) throws -> OpenCLOperation
+    func nativeOperation(_ stage: Stage, rows: Int) -> NativeOperation
+    func openCLOperation(_ stage: Stage, library: KernelLibrary, rows: Int) throws -> OpenCLOperation
 }
 
 extension Layer {
@@ -37,6 +39,7 @@ extension Layer {
     public func initialValues(for input: Shape, using generator: inout SeededGenerator) -> [Float] { [] }
     public var absorbsReLU: Bool { false }
     public var isView: Bool { false }
+    public var commutesWithReLU: Bool { false }
     public func multiplyAdds(for input: Shape) -> Int { 0 }
 }
 

@@ -5,5 +5,7 @@ public enum LayerRegistry {
         ReLU.self,
         Dropout.self,
         Flatten.self,
+        Conv2d.self,
+        MaxPool2d.self,
     ]
 }

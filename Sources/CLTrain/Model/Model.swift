@@ -64,11 +64,12 @@ public struct Model: Sendable, Equatable, CustomStringConvertible {
             } else {
                 outputActivation = activationSizes.count
                 activationSizes.append(output.count)
-                reluOutputs.append(false)
+                // After a layer that commutes with ReLU the mask passes on: the next stage masks by this output.
+                reluOutputs.append(layer.commutesWithReLU && reluOutputs[activation])
             }
             stages.append(Stage(
                 index: index, layer: layer, input: stageInput, output: output, relu: false,
-                maskInputGradient: reluOutputs[activation],
+                maskInputGradient: reluOutputs[activation] && !layer.commutesWithReLU,
                 needsInputGradient: stages.contains { !$0.tensors.isEmpty },
                 tensors: slots, inputActivation: activation, outputActivation: outputActivation))
             tensors += slots

@@ -3,12 +3,14 @@ import Foundation
 /// Parses a model spec: a preset name, or layers separated by commas in PyTorch-like syntax,
 /// `flatten, linear(256), relu, dropout(0.2), linear(10)`. Input sizes are inferred from the data.
 public enum ModelSpec {
-    /// Named models: the lesson's network, and the classifier of the lesson that follows it ("Inference and
-    /// validation"), with dropout between its layers.
+    /// Named models: the lesson's network, the classifier of the lesson that follows it ("Inference and
+    /// validation") with dropout between its layers, and LeCun's LeNet-5 as PyTorch's tutorials build it.
     public static let presets: [(name: String, spec: String)] = [
         ("lesson", "linear(128), relu, linear(64), relu, linear(10)"),
         ("dropout", "flatten, linear(256), relu, dropout(0.2), linear(128), relu, dropout(0.2), linear(64), relu, "
             + "dropout(0.2), linear(10)"),
+        ("lenet5", "conv2d(6, 5, padding=2), relu, maxpool2d(2), conv2d(16, 5), relu, maxpool2d(2), flatten, linear(120), relu, "
+            + "linear(84), relu, linear(10)"),
     ]
 
     /// A plain MLP: `hidden` widths with ReLU between, then `classes` outputs (`--hidden 128,64`).

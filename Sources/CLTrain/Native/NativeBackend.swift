@@ -52,8 +52,8 @@ public final class NativeBackend: TrainingBackend {
         parameters = .allocateZeroed(count)
         gradients = .allocateZeroed(count)
         optimizerBuffers = plan.optimizer.stateNames.map { _ in .allocateZeroed(count) }
-        operations = model.stages.map { $0.layer.nativeOperation($0) }
         let rows = max(batchSize, evaluationRows)
+        operations = model.stages.map { $0.layer.nativeOperation($0, rows: rows) }
         activations = model.activationSizes.map { .allocateZeroed(rows * $0) }
         deltas = model.activationSizes.map { .allocateZeroed(plan.batchSize * $0) }
         // An epoch has at most one batch per sample.

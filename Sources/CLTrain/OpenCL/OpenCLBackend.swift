@@ -88,7 +88,7 @@ public final class OpenCLBackend: TrainingBackend {
         }
         self.stageParameters = stageParameters
         self.stageGradients = stageGradients
-        operations = try model.stages.map { try $0.layer.openCLOperation($0, library: library) }
+        operations = try model.stages.map { try $0.layer.openCLOperation($0, library: library, rows: rows) }
 
         activations = try model.activationSizes.map { try Buffer(context: context, count: rows * $0) }
         deltas = try model.activationSizes.map { try Buffer(context: context, count: batchSize * $0) }

@@ -1,0 +1,53 @@
+/// `maxpool2d(kernel_size, stride=kernel_size)`: `nn.MaxPool2d` without padding. The forward pass keeps which
+/// input won each window, and the backward pass routes each gradient there. Max-pool commutes with ReLU, so a
+/// ReLU before it is masked after it, by the next stage (see `Model`).
+public struct MaxPool2d: Layer {
+    public static let name = "maxpool2d"
+    public let kernel: Int, stride: Int
+
+    public init(kernel: Int, stride: Int? = nil) { (self.kernel, self.stride) = (kernel, stride ?? kernel) }
+
+    public init(_ arguments: LayerArguments) throws {
+        var arguments = arguments
+        kernel = try arguments.take("kernel_size", where: { (1...64).contains($0) }, "a size from 1 to 64")
+        stride = try arguments.take("stride", default: kernel, where: { (1...64).contains($0) }, "a step from 1 to 64")
+        try arguments.finish()
+    }
+
+    public var description: String { "maxpool2d(\(kernel)" + (stride == kernel ? "" : ", stride=\(stride)") + ")" }
+    public var commutesWithReLU: Bool { true }
+
+    public func outputShape(for input: Shape) throws -> Shape {
+        guard let (channels, height, width) = input.image else {
+            throw LayerShapeError("needs an image (channels×height×width) but gets \(input); put it before flatten")
+        }
+        guard height >= kernel, width >= kernel else {
+            throw LayerShapeError("has a \(kernel)×\(kernel) window, larger than its \(height)×\(width) input")
+        }
+        let shape = self.shape(input, batch: 1)
+        return .image(channels: channels, height: shape.outHeight, width: shape.outWidth)
+    }
+
+    func shape(_ input: Shape, batch: Int) -> MaxPool2dShape {
+        let (channels, height, width) = input.image!
+        return MaxPool2dShape(batch: batch, channels: channels, height: height, width: width, kernel: kernel, stride: stride)
+    }
+
+    public func referenceOperation(_ stage: Stage) -> ReferenceOperation { ReferenceMaxPool2d(stage: stage, layer: self) }
+}
+
+private struct ReferenceMaxPool2d: ReferenceOperation {
+    let stage: Stage, layer: MaxPool2d
+
+    func forward(_ x: [Float], rows: Int, parameters: ArraySlice<Float>, pass: Pass) -> [Float] {
+        Reference.maxPool2dForward(x: x, shape: layer.shape(stage.input, batch: rows)).y
+    }
+
+    /// The winners are found again from `x`: the reference keeps no state between passes.
+    func backward(x: [Float], y: [Float], dy: [Float], rows: Int, parameters: ArraySlice<Float>, pass: Pass)
+        -> (dx: [Float]?, gradients: [Float]) {
+        guard stage.needsInputGradient else { return (nil, []) }
+        let shape = layer.shape(stage.input, batch: rows)
+        return (Reference.maxPool2dBackward(dy: dy, indices: Reference.maxPool2dForward(x: x, shape: shape).indices, shape: shape), [])
+    }
+}
