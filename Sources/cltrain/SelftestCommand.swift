@@ -40,6 +40,9 @@ struct SelftestCommand: ParsableCommand {
             print("Kernels: \(configuration) (the other matmul variant is checked too)")
             print("Seed: \(seed)  (replay with --seed \(seed))\n")
             print(SelftestReport.table(results))
+            if context.timing == .wallClock {
+                print("(times from the wall clock: \(context.device.name)'s profiling counters are implausible)")
+            }
             print("\n\(results.count - failed.count) passed, \(failed.count) failed")
         }
         if !failed.isEmpty { throw ExitCode.failure }

@@ -1,7 +1,8 @@
 import CLKit
 import Foundation
 
-/// One kernel timed at one training shape: the median of many launches, from profiling events.
+/// One kernel timed at one training shape: the median of many launches, from profiling events (or the wall
+/// clock where the device's counters are implausible: see `Context.measure`).
 public struct KernelTiming: Encodable, Sendable {
     public let kernel: String
     public let shape: String
@@ -9,6 +10,7 @@ public struct KernelTiming: Encodable, Sendable {
     /// Arithmetic rate for the matrix products, memory rate for the rest.
     public let gigaflopsPerSecond: Double?
     public let gigabytesPerSecond: Double?
+    public let timing: TimingSource
 }
 
 /// Times every kernel a training step launches, at the shapes the step launches it with.
@@ -34,11 +36,11 @@ public struct KernelBenchmark {
                   _ launch: () throws -> Event?) throws -> KernelTiming {
             _ = try launch()
             var seconds: [Double] = []
-            for _ in 0..<repeats { if let event = try launch() { seconds.append(try event.seconds()) } }
+            for _ in 0..<repeats { seconds.append(try context.measure(launch)) }
             let median = seconds.sorted()[seconds.count / 2]
             return KernelTiming(kernel: kernel, shape: shape, seconds: median,
                                 gigaflopsPerSecond: flops.map { $0 / median / 1e9 },
-                                gigabytesPerSecond: bytes.map { $0 / median / 1e9 })
+                                gigabytesPerSecond: bytes.map { $0 / median / 1e9 }, timing: context.timing)
         }
 
         var timings: [KernelTiming] = []

@@ -98,13 +98,9 @@ public struct KernelChecks {
         (0..<Int32(count)).shuffled(using: &random)
     }
 
-    /// Runs `launch`, waits for the device, and returns the seconds it took.
+    /// Runs `launch`, waits for the device, and returns the seconds it took (see `Context.measure`).
     func timed(_ launch: () throws -> Event?) throws -> Double {
-        let start = DispatchTime.now().uptimeNanoseconds
-        let event = try launch()
-        try context.finish()
-        if let event { return try event.seconds() }
-        return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        try context.measure(launch)
     }
 
     func input<T>(_ values: [T]) throws -> Buffer<T> { try Buffer(context: context, values: values) }
