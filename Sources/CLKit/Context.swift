@@ -13,8 +13,12 @@ public final class Context: @unchecked Sendable {
     /// wall clock for the rest of this context's life.
     public internal(set) var timing: TimingSource
 
-    public init(device: Device, profiling: Bool = false) throws {
+    /// Where programs built in this context are cached; nil compiles every time.
+    public let programCache: ProgramCache?
+
+    public init(device: Device, profiling: Bool = false, programCache: ProgramCache? = nil) throws {
         self.device = device
+        self.programCache = programCache
         self.profiling = profiling
         timing = profiling ? .profiling : .wallClock
         var deviceID: cl_device_id? = device.id

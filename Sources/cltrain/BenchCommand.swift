@@ -32,7 +32,7 @@ struct BenchCommand: ParsableCommand {
         let compute = try ComputeDevice.open(try device.selection(), cpu: device.cpu)
         var kernels: [KernelTiming] = []
         if case .openCL(let context) = compute {
-            let profiled = try Context(device: context.device, profiling: true)
+            let profiled = try Context(device: context.device, profiling: true, programCache: context.programCache)
             kernels = try KernelBenchmark(library: KernelLibrary(context: profiled), architecture: plan.architecture,
                                           batchSize: plan.batchSize).run()
         }
