@@ -19,6 +19,9 @@ struct SelftestCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Use the .cl files in this directory instead of the built-in kernels.", valueName: "dir"))
     var kernels: String?
 
+    @Flag(help: "Check only the small sizes: for simulators such as Oclgrind, which interpret every work-item.")
+    var small = false
+
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
@@ -32,7 +35,8 @@ struct SelftestCommand: ParsableCommand {
                                   programCache: .user())
         let sources = try kernels.map { try Kernels.sources(overriddenBy: $0) } ?? Kernels.sources
         let seed = self.seed ?? UInt64(Date().timeIntervalSince1970 * 1000) % 1_000_000
-        let (configuration, results) = try KernelChecks.runEveryVariant(context: context, sources: sources, seed: seed)
+        let (configuration, results) = try KernelChecks.runEveryVariant(context: context, sources: sources, seed: seed,
+                                                                         small: small)
         let failed = results.filter { !$0.passed }
         if json {
             print(try SelftestReport(device: context.device.name, seed: seed, results: results).reportJSON())
