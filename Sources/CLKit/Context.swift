@@ -9,10 +9,18 @@ public final class Context: @unchecked Sendable {
     public let profiling: Bool
     /// Kernel launches enqueued so far, for counting launches per training step.
     public internal(set) var launches = 0
+    /// How `measure` times commands: the profiling counters until one of them proves implausible, then the
+    /// wall clock for the rest of this context's life.
+    public internal(set) var timing: TimingSource
 
-    public init(device: Device, profiling: Bool = false) throws {
+    /// Where programs built in this context are cached; nil compiles every time.
+    public let programCache: ProgramCache?
+
+    public init(device: Device, profiling: Bool = false, programCache: ProgramCache? = nil) throws {
         self.device = device
+        self.programCache = programCache
         self.profiling = profiling
+        timing = profiling ? .profiling : .wallClock
         var deviceID: cl_device_id? = device.id
         let context = try create("clCreateContext") { oclCreateContext(nil, 1, &deviceID, nil, nil, $0) }
         do {

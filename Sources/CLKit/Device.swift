@@ -21,6 +21,8 @@ public struct Device: Sendable {
     /// The largest single buffer the device allows (often a quarter of its memory).
     public let maxAllocationBytes: UInt64
     public let maxWorkGroupSize: Int
+    /// The float vector width the device prefers (16 on AVX-512 CPUs, often 1 on GPUs, whose lanes are work-items).
+    public let preferredVectorWidthFloat: Int
     /// Sub-buffers must start at a multiple of this many bytes.
     public let baseAddressAlignmentBytes: Int
 
@@ -43,7 +45,23 @@ public struct Device: Sendable {
         localMemoryBytes = try Device.value(id, CL_DEVICE_LOCAL_MEM_SIZE)
         maxAllocationBytes = try Device.value(id, CL_DEVICE_MAX_MEM_ALLOC_SIZE)
         maxWorkGroupSize = try Device.value(id, CL_DEVICE_MAX_WORK_GROUP_SIZE)
+        preferredVectorWidthFloat = Int(try Device.value(id, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT) as cl_uint)
         baseAddressAlignmentBytes = Int(try Device.value(id, CL_DEVICE_MEM_BASE_ADDR_ALIGN) as cl_uint) / 8
+    }
+
+    /// The `-cl-std` option for this device's OpenCL C: the kernels are written to OpenCL C 1.1, so 1.2 where
+    /// the device has it (every 2.x and 3.0 device must accept 1.2), else the device's own version.
+    public var openCLCStandardOption: String { Device.standardOption(openCLCVersion: openCLCVersion) }
+
+    /// `-cl-std=CL1.2` for "OpenCL C 1.2 …" or later, `-cl-std=CL1.1` for 1.1, nothing for 1.0 or an unreadable version.
+    public static func standardOption(openCLCVersion: String) -> String {
+        let words = openCLCVersion.split(separator: " ")
+        guard words.count >= 3, words[0] == "OpenCL", words[1] == "C" else { return "" }
+        let parts = words[2].split(separator: ".").compactMap { Int($0) }
+        guard parts.count == 2 else { return "" }
+        let (major, minor) = (parts[0], parts[1])
+        if major > 1 || minor >= 2 { return "-cl-std=CL1.2" }
+        return minor == 1 ? "-cl-std=CL1.1" : ""
     }
 
     private static func value<T>(_ id: cl_device_id, _ info: Int32) throws -> T {

@@ -14,11 +14,12 @@ public final class Event: @unchecked Sendable {
         try check("clWaitForEvents", oclWaitForEvents(1, &e))
     }
 
-    /// Waits for the command, then returns how long it ran on the device, in seconds.
+    /// Waits for the command, then returns how long it ran on the device, in seconds, as the profiling
+    /// counters say; `Context.measure` checks that figure against the wall clock.
     public func seconds() throws -> Double {
         try wait()
         let start = try time(CL_PROFILING_COMMAND_START), end = try time(CL_PROFILING_COMMAND_END)
-        return Double(end &- start) * 1e-9
+        return end < start ? -1 : Double(end - start) * 1e-9
     }
 
     private func time(_ info: Int32) throws -> cl_ulong {

@@ -38,19 +38,40 @@ public final class Kernel: @unchecked Sendable {
     public let name: String
     public let program: Program
     let kernel: cl_kernel
+    /// The most work-items a work-group of this kernel may hold on its device: often below the device's
+    /// maximum (Rusticl on llvmpipe allows 1024 per device but 32 for a kernel without a required size).
+    public let maxWorkGroupSize: Int
+    /// Work-group sizes that are a multiple of this run best: a warp or wavefront on a GPU, a SIMD width on a CPU.
+    public let preferredWorkGroupMultiple: Int
+    /// The size fixed by `reqd_work_group_size` in the source; nil when the kernel leaves it to the launcher.
+    public let requiredWorkGroupSize: [Int]?
+    /// `__local` memory the kernel uses per work-group.
+    public let localMemoryBytes: UInt64
 
-    init(program: Program, name: String) throws {
-        self.name = name
-        self.program = program
-        kernel = try create("clCreateKernel(\(name))") { oclCreateKernel(program.program, name, $0) }
+    convenience init(program: Program, name: String) throws {
+        let kernel = try create("clCreateKernel(\(name))") { oclCreateKernel(program.program, name, $0) }
+        try self.init(program: program, handle: kernel)
     }
 
-    /// Takes ownership of a kernel made by clCreateKernelsInProgram.
+    /// Takes ownership of a kernel handle (released here if anything about it cannot be read).
     init(program: Program, handle: cl_kernel) throws {
+        let device = program.context.device.id
+        func info<T: BitwiseCopyable>(_ query: Int32, _ initial: T) throws -> T {
+            var value = initial
+            try check("clGetKernelWorkGroupInfo", oclGetKernelWorkGroupInfo(
+                handle, device, cl_kernel_work_group_info(query), MemoryLayout<T>.size, &value, nil))
+            return value
+        }
         do {
             name = try infoString("clGetKernelInfo") {
                 oclGetKernelInfo(handle, cl_kernel_info(CL_KERNEL_FUNCTION_NAME), $0, $1, $2)
             }
+            // Asked once here, so launchers size their groups without a call per launch.
+            maxWorkGroupSize = try info(CL_KERNEL_WORK_GROUP_SIZE, 0)
+            preferredWorkGroupMultiple = max(1, try info(CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE, 0))
+            let required: (Int, Int, Int) = try info(CL_KERNEL_COMPILE_WORK_GROUP_SIZE, (0, 0, 0))
+            requiredWorkGroupSize = required.0 == 0 ? nil : [required.0, required.1, required.2]
+            localMemoryBytes = try info(CL_KERNEL_LOCAL_MEM_SIZE, cl_ulong(0))
         } catch {
             oclReleaseKernel(handle)
             throw error

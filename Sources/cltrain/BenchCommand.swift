@@ -35,7 +35,7 @@ struct BenchCommand: ParsableCommand {
         let compute = try device.open()
         var kernels: [KernelTiming] = []
         if case .openCL(let context) = compute {
-            kernels = try KernelBenchmark.run(device: context.device, plan: plan, train: loaded.train, test: loaded.test)
+            kernels = try KernelBenchmark.run(context: context, plan: plan, train: loaded.train, test: loaded.test)
         }
         let backend = try compute.backend(plan: plan, train: loaded.train, test: loaded.test)
         var launchesPerStep: Int?, hostSecondsPerStep: Double?

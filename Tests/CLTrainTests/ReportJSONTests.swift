@@ -31,7 +31,7 @@ import Testing
     @Test func benchKeysAreSnakeCaseWithNumericShapes() throws {
         let report = BenchReport(
             device: "d", data: "x", kernels: [KernelTiming(kernel: "matmul_forward", shape: "64×784→128", seconds: 1e-5,
-                                                           gigaflopsPerSecond: 12.5, gigabytesPerSecond: nil)],
+                                                           gigaflopsPerSecond: 12.5, gigabytesPerSecond: nil, timing: .profiling)],
             launchesPerStep: 11, hostSecondsPerStep: 2e-5,
             epochs: [EpochMetrics(epoch: 2, trainLoss: .nan, testLoss: 0.3, testAccuracy: 0.9, seconds: 4, samplesPerSecond: 15_000)])
         let json = try parse(report)

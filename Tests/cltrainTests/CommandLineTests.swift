@@ -17,6 +17,7 @@ struct Run {
         var environment = ProcessInfo.processInfo.environment
         environment["CLTRAIN_DEVICE"] = nil
         environment["CLTRAIN_DATA"] = nil
+        environment["CLTRAIN_PROGRAM_CACHE"] = "off"  // tests never write the user's cache
         for (key, value) in extra { environment[key] = value }
         process.environment = environment
         let out = Pipe(), err = Pipe()

@@ -29,9 +29,7 @@ public enum DatasetKind: String, CaseIterable, Sendable {
 
     /// `$XDG_CACHE_HOME/cltrain/<kind>`, else `~/.cache/cltrain/<kind>`: where `cltrain fetch` writes.
     public func cacheDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let base = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()) + "/.cache"
-        return base + "/cltrain/" + rawValue
+        cacheFolder(environment: environment) + "/" + rawValue
     }
 
     public var fetchCommand: String { self == .mnist ? "cltrain fetch" : "cltrain fetch --dataset fashion" }

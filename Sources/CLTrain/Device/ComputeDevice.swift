@@ -6,10 +6,12 @@ public enum ComputeDevice {
     case host
 
     /// Opens the selected OpenCL device, or the host when `cpu` is set (without touching OpenCL at all).
-    public static func open(_ selection: DeviceSelection, cpu: Bool, profiling: Bool = false) throws -> ComputeDevice {
+    /// Programs are cached in `programCache` (by default the user's, see `ProgramCache.user`).
+    public static func open(_ selection: DeviceSelection, cpu: Bool, profiling: Bool = false,
+                            programCache: ProgramCache? = .user()) throws -> ComputeDevice {
         if cpu { return .host }
         let device = try selection.resolve(in: OpenCL.allDevices())
-        return .openCL(try Context(device: device, profiling: profiling))
+        return .openCL(try Context(device: device, profiling: profiling, programCache: programCache))
     }
 
     /// A backend that trains `plan` on this device; everything it needs is allocated and compiled here.

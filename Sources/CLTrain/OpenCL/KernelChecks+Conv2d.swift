@@ -20,6 +20,9 @@ extension KernelChecks {
 
     /// A 1×1 image, overlapping windows (kernel 3, stride 2), a window as large as the image, odd plane counts,
     /// and the two poolings of LeNet-5 at batch 64.
+    var conv2dShapes: [Conv2dShape] { sized(Self.conv2dShapes) { $0.patchCount * $0.patchSize * $0.outChannels } }
+    var maxPool2dShapes: [MaxPool2dShape] { sized(Self.maxPool2dShapes) { $0.inputCount } }
+
     static let maxPool2dShapes = [
         MaxPool2dShape(batch: 1, channels: 1, height: 1, width: 1, kernel: 1),
         MaxPool2dShape(batch: 3, channels: 5, height: 7, width: 9, kernel: 3, stride: 2),

@@ -3,6 +3,7 @@ import CLKit
 extension KernelChecks {
     /// (elements, p) of the dropout checks: odd counts, no dropout, the presets' 0.2, a half.
     static let dropoutCases: [(Int, Float)] = [(1, 0.5), (7, 0.2), (65, 0), (1000, 0.5), (64 * 256, 0.2), (100_003, 0.9)]
+    var dropoutCases: [(Int, Float)] { sized(Self.dropoutCases) { $0.0 } }
 
     /// A mask keyed by fresh random words, so each run draws other masks; the step crosses 2³² so both
     /// halves of the counter matter.

@@ -10,10 +10,21 @@ public struct KernelChecks {
     public let seed: UInt64
     var random: SeededGenerator
 
-    public init(library: KernelLibrary, seed: UInt64) {
+    /// Only the sizes of at most `smallWork` elements or multiply-adds, for simulators such as Oclgrind that
+    /// interpret every work-item: the awkward sizes stay, the lesson's full shapes go.
+    public let small: Bool
+    static let smallWork = 70_000
+
+    public init(library: KernelLibrary, seed: UInt64, small: Bool = false) {
         self.library = library
         self.seed = seed
+        self.small = small
         random = SeededGenerator(seed: seed)
+    }
+
+    /// `sizes`, less those whose `work` is too large for a `small` run.
+    func sized<Size>(_ sizes: [Size], _ work: (Size) -> Int) -> [Size] {
+        small ? sizes.filter { work($0) <= Self.smallWork } : sizes
     }
 
     /// Every kernel a check exists for, by kernel name.
@@ -30,40 +41,42 @@ public struct KernelChecks {
     static let lengths = [1, 7, 33, 65, 100, 784, 1000]
     /// (rows, classes) of the softmax and loss checks.
     static let rowsAndClasses = [(1, 10), (7, 10), (33, 7), (65, 33), (100, 10), (1000, 10)]
+    var matmulShapes: [(Int, Int, Int)] { sized(Self.matmulShapes) { $0 * $1 * $2 } }
+    var lengths: [Int] { sized(Self.lengths) { $0 } }
 
     /// Runs the checks of one kernel at all of its sizes.
     public mutating func run(_ kernel: String) throws -> [KernelCheckResult] {
         switch kernel {
-        case "gather_normalize": return try [(1, 1), (7, 33), (65, 784), (100, 1000)].map { try gatherNormalize($0, $1) }
-        case "matmul_forward": return try Self.matmulShapes.enumerated().map { try matmulForward($1, relu: $0 % 2 == 0) }
+        case "gather_normalize": return try sized([(1, 1), (7, 33), (65, 784), (100, 1000)], { $0 * $1 }).map { try gatherNormalize($0, $1) }
+        case "matmul_forward": return try matmulShapes.enumerated().map { try matmulForward($1, relu: $0 % 2 == 0) }
         case "matmul_backward_input":
-            return try Self.matmulShapes.enumerated().map { try matmulBackwardInput($1, masked: $0 % 2 == 0) }
-        case "matmul_backward_weight": return try Self.matmulShapes.map { try matmulBackwardWeight($0) }
-        case "bias_backward": return try Self.matmulShapes.map { try biasBackward(rows: $0.0, outputs: $0.2) }
-        case "relu_forward": return try Self.lengths.map { try reluForward($0) }
-        case "relu_backward": return try Self.lengths.map { try reluBackward($0) }
+            return try matmulShapes.enumerated().map { try matmulBackwardInput($1, masked: $0 % 2 == 0) }
+        case "matmul_backward_weight": return try matmulShapes.map { try matmulBackwardWeight($0) }
+        case "bias_backward": return try matmulShapes.map { try biasBackward(rows: $0.0, outputs: $0.2) }
+        case "relu_forward": return try lengths.map { try reluForward($0) }
+        case "relu_backward": return try lengths.map { try reluBackward($0) }
         case "log_softmax_forward": return try Self.rowsAndClasses.map { try logSoftmaxForward($0, $1) }
         case "nll_loss": return try Self.rowsAndClasses.map { try nllLoss($0, $1) }
         case "nll_log_softmax_backward": return try Self.rowsAndClasses.map { try nllLogSoftmaxBackward($0, $1) }
         case "log_softmax_nll": return try Self.rowsAndClasses.flatMap { try logSoftmaxNLL($0, $1) }
         case "sgd_update":
-            return try [(1, OptimizerConfig(learningRate: 0.003)),
-                        (1000, OptimizerConfig(learningRate: 0.1, momentum: 0.9, weightDecay: 0.01)),
-                        (109_386, OptimizerConfig(learningRate: 0.003))].map { try sgdUpdate($0, $1) }
+            return try sized([(1, OptimizerConfig(learningRate: 0.003)),
+                              (1000, OptimizerConfig(learningRate: 0.1, momentum: 0.9, weightDecay: 0.01)),
+                              (109_386, OptimizerConfig(learningRate: 0.003))], { $0.0 }).map { try sgdUpdate($0, $1) }
         case "adam_update":
-            return try [(1, 1), (1000, 7), (109_386, 100)].map {
+            return try sized([(1, 1), (1000, 7), (109_386, 100)], { $0.0 }).map {
                 try adamUpdate($0, step: $1, OptimizerConfig(kind: .adam, learningRate: 0.001, weightDecay: 0.01))
             }
         case "argmax": return try Self.rowsAndClasses.map { try argmax($0, $1) }
-        case "count_correct": return try Self.lengths.map { try countCorrect($0) }
-        case "dropout_forward": return try Self.dropoutCases.map { try dropoutForward($0, $1) }
+        case "count_correct": return try lengths.map { try countCorrect($0) }
+        case "dropout_forward": return try dropoutCases.map { try dropoutForward($0, $1) }
         case "dropout_backward":
-            return try Self.dropoutCases.enumerated().map { try dropoutBackward($1.0, $1.1, maskInput: $0 % 2 == 1) }
-        case "conv2d_im2col": return try Self.conv2dShapes.map { try conv2dIm2col($0) }
-        case "conv2d_forward": return try Self.conv2dShapes.enumerated().map { try conv2dForward($1, relu: $0 % 2 == 0) }
-        case "conv2d_backward": return try Self.conv2dShapes.enumerated().map { try conv2dBackward($1, masked: $0 % 2 == 1) }
-        case "maxpool2d_forward": return try Self.maxPool2dShapes.map { try maxPool2dForward($0) }
-        case "maxpool2d_backward": return try Self.maxPool2dShapes.map { try maxPool2dBackward($0) }
+            return try dropoutCases.enumerated().map { try dropoutBackward($1.0, $1.1, maskInput: $0 % 2 == 1) }
+        case "conv2d_im2col": return try conv2dShapes.map { try conv2dIm2col($0) }
+        case "conv2d_forward": return try conv2dShapes.enumerated().map { try conv2dForward($1, relu: $0 % 2 == 0) }
+        case "conv2d_backward": return try conv2dShapes.enumerated().map { try conv2dBackward($1, masked: $0 % 2 == 1) }
+        case "maxpool2d_forward": return try maxPool2dShapes.map { try maxPool2dForward($0) }
+        case "maxpool2d_backward": return try maxPool2dShapes.map { try maxPool2dBackward($0) }
         default: throw CLError.call("clCreateKernel(\(kernel))", code: CLError.invalidKernelName)
         }
     }
@@ -79,13 +92,15 @@ public struct KernelChecks {
 
     /// Every check on `context`'s device: all kernels as the device's own configuration builds them, then the
     /// matmul kernels of every other variant that fits the device, since a user may select or tune them.
-    public static func runEveryVariant(context: Context, sources: [String: String], seed: UInt64) throws
+    public static func runEveryVariant(context: Context, sources: [String: String], seed: UInt64, small: Bool = false) throws
         -> (configuration: KernelConfiguration, results: [KernelCheckResult]) {
         let own = KernelConfiguration.choose(for: context.device)
-        var checks = KernelChecks(library: try KernelLibrary(context: context, configuration: own, sources: sources), seed: seed)
+        var checks = KernelChecks(library: try KernelLibrary(context: context, configuration: own, sources: sources),
+                                  seed: seed, small: small)
         var results = try checks.runAll()
         for other in KernelConfiguration.variants(for: context.device) where other.matmulFile != own.matmulFile {
-            var more = KernelChecks(library: try KernelLibrary(context: context, configuration: other, sources: sources), seed: seed)
+            var more = KernelChecks(library: try KernelLibrary(context: context, configuration: other, sources: sources),
+                                    seed: seed, small: small)
             results += try matmulKernels.flatMap { try more.run($0) }
         }
         return (own, results)
@@ -108,13 +123,9 @@ public struct KernelChecks {
         (0..<Int32(count)).shuffled(using: &random)
     }
 
-    /// Runs `launch`, waits for the device, and returns the seconds it took.
+    /// Runs `launch`, waits for the device, and returns the seconds it took (see `Context.measure`).
     func timed(_ launch: () throws -> Event?) throws -> Double {
-        let start = DispatchTime.now().uptimeNanoseconds
-        let event = try launch()
-        try context.finish()
-        if let event { return try event.seconds() }
-        return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        try context.measure(launch)
     }
 
     func input<T>(_ values: [T]) throws -> Buffer<T> { try Buffer(context: context, values: values) }

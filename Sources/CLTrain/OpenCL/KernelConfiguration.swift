@@ -26,21 +26,33 @@ public struct KernelConfiguration: Equatable, Sendable, CustomStringConvertible 
     public static let cpu = KernelConfiguration(matmul: .vector(width: 16, blockRows: 4, blockColumns: 4, vectors: 2),
                                                 reductionGroup: 64)
 
-    /// A configuration that fits `device`: the vector kernels on CPUs, the tiled ones elsewhere, never more
-    /// work-items per group than the device reports.
+    /// A configuration that fits `device`: the vector kernels on CPUs, the tiled ones elsewhere, within the
+    /// device's work-group and local memory limits.
     public static func choose(for device: Device) -> KernelConfiguration {
         (device.kind == .cpu ? cpu : gpu).fitted(to: device)
     }
 
-    private func fitted(to device: Device) -> KernelConfiguration {
+    func fitted(to device: Device) -> KernelConfiguration {
+        fitted(maxWorkGroupSize: device.maxWorkGroupSize, localMemoryBytes: Int(clamping: device.localMemoryBytes))
+    }
+
+    /// This configuration with its fixed-size work-groups shrunk to at most `maxWorkGroupSize` work-items and
+    /// its local memory to at most `localMemoryBytes` a group: smaller tiles, then shallower slices.
+    public func fitted(maxWorkGroupSize: Int, localMemoryBytes: Int) -> KernelConfiguration {
         var configuration = self
-        if case .tiled(var tile, let depth, let rows, let columns) = configuration.matmul {
-            while (tile / columns) * (tile / rows) > device.maxWorkGroupSize && tile > max(rows, columns) { tile /= 2 }
+        while configuration.reductionGroup > max(1, maxWorkGroupSize) || configuration.reductionBytes > localMemoryBytes,
+              configuration.reductionGroup > 1 {
+            configuration.reductionGroup /= 2
+        }
+        if case .tiled(var tile, var depth, let rows, let columns) = configuration.matmul {
+            while (tile / columns) * (tile / rows) > maxWorkGroupSize && tile > max(rows, columns) { tile /= 2 }
+            while 2 * tile * depth * 4 > localMemoryBytes && depth > 1 { depth /= 2 }
             configuration.matmul = .tiled(tile: tile, depth: depth, blockRows: rows, blockColumns: columns)
         }
-        while configuration.reductionGroup > device.maxWorkGroupSize { configuration.reductionGroup /= 2 }
         return configuration
     }
+
+    private var reductionBytes: Int { reductionGroup * 4 }
 
     /// Every matmul variant, each fitted to `device` as `choose` fits its own.
     public static func variants(for device: Device) -> [KernelConfiguration] {

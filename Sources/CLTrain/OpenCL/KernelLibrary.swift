@@ -5,26 +5,56 @@ import CLKit
 public final class KernelLibrary {
     public let context: Context
     public let configuration: KernelConfiguration
-    private var kernels: [String: Kernel] = [:]
-    /// Collects every launch's event while set, for `KernelBenchmark` (the context must profile).
+    private let kernels: [String: Kernel]
+    /// Collects every launch while set, for `KernelBenchmark`.
     public var recorder: LaunchRecorder?
 
-    /// Builds every kernel file for the context's device.
+    /// Builds every kernel file for the context's device. A kernel may allow fewer work-items per group than
+    /// its device (register pressure, a driver's own cap): when one with a fixed group size does, the
+    /// configuration is shrunk to that kernel's limit and everything is built again.
     /// - Parameter sources: kernel files by name; the embedded ones unless a caller (tests, `selftest --kernels`)
     ///   substitutes its own.
     public init(context: Context, configuration: KernelConfiguration? = nil,
                 sources: [String: String] = Kernels.sources) throws {
         self.context = context
-        let configuration = configuration ?? .choose(for: context.device)
+        var configuration = configuration ?? .choose(for: context.device)
+        var kernels = try Self.build(context: context, configuration: configuration, sources: sources)
+        while let limit = Self.tighterWorkGroupLimit(kernels.values) {
+            let smaller = configuration.fitted(maxWorkGroupSize: limit, localMemoryBytes: Int(clamping: context.device.localMemoryBytes))
+            guard smaller != configuration else {
+                throw KernelSourceError("\(context.device.name) allows at most \(limit) work-items per group for some kernel, "
+                                        + "fewer than \(configuration) needs")
+            }
+            configuration = smaller
+            kernels = try Self.build(context: context, configuration: configuration, sources: sources)
+        }
+        if let greedy = kernels.values.first(where: { $0.localMemoryBytes > context.device.localMemoryBytes }) {
+            throw KernelSourceError("\(greedy.name) needs \(greedy.localMemoryBytes) bytes of local memory; "
+                                    + "\(context.device.name) has \(context.device.localMemoryBytes)")
+        }
         self.configuration = configuration
+        self.kernels = kernels
+    }
+
+    private static func build(context: Context, configuration: KernelConfiguration,
+                              sources: [String: String]) throws -> [String: Kernel] {
         let common = sources["common"] ?? ""
-        let options = "-cl-std=CL1.2 " + configuration.buildOptions
+        let options = context.device.openCLCStandardOption + " " + configuration.buildOptions
         let skipped = Set(["common", "matmul_tiled", "matmul_vector"].filter { $0 != configuration.matmulFile })
+        var kernels: [String: Kernel] = [:]
         for (name, source) in sources.sorted(by: { $0.key < $1.key }) where !skipped.contains(name) {
             let text = common + "\n#line 1\n" + source
             let program = try Program(context: context, name: name, source: text, options: options)
             for kernel in try program.kernels() { kernels[kernel.name] = kernel }
         }
+        return kernels
+    }
+
+    /// The smallest per-kernel work-group limit among kernels whose fixed group size exceeds their own limit;
+    /// nil when every fixed group fits.
+    private static func tighterWorkGroupLimit(_ kernels: Dictionary<String, Kernel>.Values) -> Int? {
+        kernels.filter { kernel in kernel.requiredWorkGroupSize.map { $0.reduce(1, *) > kernel.maxWorkGroupSize } ?? false }
+            .map(\.maxWorkGroupSize).min()
     }
 
     func kernel(_ name: String) throws -> Kernel {
@@ -32,15 +62,25 @@ public final class KernelLibrary {
         return kernel
     }
 
-    /// Global size for a 1-D launch over `count` items: rounded up to a multiple of 64 so the driver can pick
-    /// a good work-group size; the kernels guard the excess.
+    /// Global size for a 1-D launch over `count` items: rounded up to a multiple of 64, so that `launch`'s
+    /// groups divide it; the kernels guard the excess.
     func linear(_ count: Int) -> [Int] { [max(64, (count + 63) / 64 * 64)] }
 
-    /// Global and local sizes for a 2-D launch of `across × down` work-items in groups of a few along
-    /// dimension 0, the global size rounded up to whole groups (the kernels guard the excess). Left to itself,
-    /// PoCL makes one or two large groups of such a grid, which leaves a core idle.
-    func rowsOfGroups(across: Int, down: Int) -> (global: [Int], local: [Int]) {
-        let width = min(8, across)
+    /// The work-group size of a 1-D launch: 64, or the largest power of two the kernel allows below that.
+    /// Not left to the driver: PoCL's own choice asserts when the device allows fewer work-items than its
+    /// preferred multiple (POCL_MAX_WORK_GROUP_SIZE=4).
+    func linearGroup(_ kernel: Kernel) -> Int {
+        var size = 64
+        while size > max(1, kernel.maxWorkGroupSize) { size /= 2 }
+        return size
+    }
+
+    /// Global and local sizes for a 2-D launch of `across × down` work-items in groups along dimension 0 of
+    /// the kernel's preferred multiple (a warp on a GPU, 8 on PoCL) within its limit, the global size rounded
+    /// up to whole groups (the kernels guard the excess). Left to itself, PoCL makes one or two large groups of
+    /// such a grid, which leaves a core idle.
+    func rowsOfGroups(_ kernel: Kernel, across: Int, down: Int) -> (global: [Int], local: [Int]) {
+        let width = max(1, min(kernel.preferredWorkGroupMultiple, kernel.maxWorkGroupSize, across))
         return ([(across + width - 1) / width * width, down], [width, 1])
     }
 
@@ -58,7 +98,7 @@ public final class KernelLibrary {
             return try recorded(name, kernel.enqueue(global: global, local: local, timed: true))
         case .vector(let width, let rows, let columns, let vectors):
             // 64×784→128 forward: 103 µs in PoCL's groups, 77 in these.
-            let (global, local) = rowsOfGroups(across: blocks(columnsOut, forward ? columns : vectors * width),
+            let (global, local) = rowsOfGroups(kernel, across: blocks(columnsOut, forward ? columns : vectors * width),
                                                down: blocks(rowsOut, rows))
             return try recorded(name, kernel.enqueue(global: global, local: local, timed: true))
         }
@@ -67,11 +107,12 @@ public final class KernelLibrary {
     func launch(_ name: String, global: [Int], local: [Int]? = nil, _ arguments: KernelArgument...) throws -> Event? {
         let kernel = try kernel(name)
         for (index, argument) in arguments.enumerated() { try kernel.set(index, argument) }
+        let local = local ?? (global.count == 1 ? [linearGroup(kernel)] : nil)
         return try recorded(name, kernel.enqueue(global: global, local: local, timed: true))
     }
 
-    private func recorded(_ kernel: String, _ event: Event?) -> Event? {
-        if let recorder, let event { recorder.launches.append((kernel, recorder.work, event)) }
+    private func recorded(_ kernel: String, _ event: Event?) throws -> Event? {
+        try recorder?.record(kernel, event, context: context)
         return event
     }
 
@@ -90,7 +131,7 @@ public final class KernelLibrary {
     @discardableResult
     public func gatherNormalize(images: Buffer<UInt8>, order: Buffer<Int32>, offset: Int, rows: Int, features: Int,
                                 normalization: Normalization, x: Buffer<Float>) throws -> Event? {
-        let (global, local) = rowsOfGroups(across: (features + 15) / 16, down: rows)
+        let (global, local) = rowsOfGroups(try kernel("gather_normalize"), across: (features + 15) / 16, down: rows)
         return try launch("gather_normalize", global: global, local: local, images, order, Int32(offset), Int32(rows),
                    Int32(features), normalization.mean, normalization.std, x)
     }

@@ -1,3 +1,4 @@
+import CLKit
 import Foundation
 
 /// `cltrain bench`'s results: kernel timings at the training shapes, launches per step, and timed epochs.
@@ -68,6 +69,10 @@ public struct BenchReport: JSONReport {
             }
             let step = kernels.reduce(0) { $0 + $1.seconds }
             lines.append(String(format: "sum of one step's kernels: %.1f µs", step * 1e6))
+            if kernels.contains(where: { $0.timing == .wallClock }) {
+                lines.append("(timed by the wall clock from the first implausible profiling counter on: "
+                             + "the figures include launch and wait overheads)")
+            }
         }
         lines.append("")
         if let launchesPerStep { lines.append("launches per training step: \(launchesPerStep)") }

@@ -43,6 +43,11 @@
     X(cl_int, GetProgramBuildInfo, (cl_program program, cl_device_id device, cl_program_build_info name, \
       size_t size, void *value, size_t *size_ret), (program, device, name, size, value, size_ret)) \
     X(cl_int, ReleaseProgram, (cl_program program), (program)) \
+    X(cl_program, CreateProgramWithBinary, (cl_context context, cl_uint num_devices, const cl_device_id *devices, \
+      const size_t *lengths, const unsigned char **binaries, cl_int *binary_status, cl_int *errcode_ret), \
+      (context, num_devices, devices, lengths, binaries, binary_status, errcode_ret)) \
+    X(cl_int, GetProgramInfo, (cl_program program, cl_program_info name, size_t size, void *value, \
+      size_t *size_ret), (program, name, size, value, size_ret)) \
     X(cl_kernel, CreateKernel, (cl_program program, const char *name, cl_int *errcode_ret), \
       (program, name, errcode_ret)) \
     X(cl_int, CreateKernelsInProgram, (cl_program program, cl_uint num_kernels, cl_kernel *kernels, \
