@@ -125,6 +125,12 @@ struct TrainCommand: ParsableCommand {
             plan.model = try modelOptions.build(for: loaded, batchSize: batchSize)
         }
         let compute = try device.open()
+        say("Device:    \(compute)")
+        say("Model:     \(plan.model.spec), log-softmax + NLL (\(plan.model.input) → \(plan.model.classes), "
+            + "\(plan.model.parameterCount) parameters)")
+        say("Data:      \(loaded.train.count) training and \(loaded.test.count) test images from \(loaded.source)")
+        say("Optimizer: \(describe(plan.optimizer)), batch \(plan.batchSize), \(plan.epochs) epoch\(plan.epochs == 1 ? "" : "s"), seed \(plan.seed)"
+            + (resumed.map { ", resuming after epoch \($0.epoch)" } ?? ""))
         let backend = try compute.backend(plan: plan, train: loaded.train, test: loaded.test)
 
         var generator = SeededGenerator(seed: plan.seed)
@@ -133,13 +139,6 @@ struct TrainCommand: ParsableCommand {
             optimizerState: OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount),
             normalization: plan.normalization, epoch: 0, seed: plan.seed, dataset: loaded.train.name)
         try backend.load(start.parameters, start.optimizerState)
-
-        say("Device:    \(backend)")
-        say("Model:     \(plan.model.spec), log-softmax + NLL (\(plan.model.input) → \(plan.model.classes), "
-            + "\(plan.model.parameterCount) parameters)")
-        say("Data:      \(loaded.train.count) training and \(loaded.test.count) test images from \(loaded.source)")
-        say("Optimizer: \(describe(plan.optimizer)), batch \(plan.batchSize), \(plan.epochs) epoch\(plan.epochs == 1 ? "" : "s"), seed \(plan.seed)"
-            + (resumed.map { ", resuming after epoch \($0.epoch)" } ?? ""))
 
         let saveTo = save ?? resume
         var history: [EpochMetrics] = []

@@ -28,6 +28,9 @@ public struct MaxPool2d: Layer {
         return .image(channels: channels, height: shape.outHeight, width: shape.outWidth)
     }
 
+    /// The winners' indices.
+    public func scratchValues(for input: Shape, rows: Int) -> Int { shape(input, batch: rows).outputCount }
+
     func shape(_ input: Shape, batch: Int) -> MaxPool2dShape {
         let (channels, height, width) = input.image!
         return MaxPool2dShape(batch: batch, channels: channels, height: height, width: width, kernel: kernel, stride: stride)

@@ -27,6 +27,10 @@ public protocol Layer: Sendable, CustomStringConvertible {
     /// Multiply-adds of its forward pass per sample (each of its backward products does as many), for rates.
     func multiplyAdds(for input: Shape) -> Int
 
+    /// Values of the scratch buffers its operations keep for `rows` samples (a conv's patch matrix), for
+    /// `MemoryEstimate`.
+    func scratchValues(for input: Shape, rows: Int) -> Int
+
     /// This layer's computation in each backend (see `LayerOperations.swift`). `rows` is the most samples a
     /// pass will hand it, for the scratch buffers an operation allocates once.
     func referenceOperation(_ stage: Stage) -> ReferenceOperation
@@ -40,6 +44,7 @@ extension Layer {
     public var absorbsReLU: Bool { false }
     public var isView: Bool { false }
     public var commutesWithReLU: Bool { false }
+    public func scratchValues(for input: Shape, rows: Int) -> Int { 0 }
     public func multiplyAdds(for input: Shape) -> Int { 0 }
 }
 

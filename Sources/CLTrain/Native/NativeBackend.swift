@@ -66,7 +66,11 @@ public final class NativeBackend: TrainingBackend {
         }
     }
 
-    public var description: String { "native CPU (\(OpenBLAS.configuration))" }
+    public var description: String { Self.description }
+    public static var description: String {
+        OpenBLAS.prepared
+        return "native CPU (\(OpenBLAS.configuration))"
+    }
 
     // MARK: State
 

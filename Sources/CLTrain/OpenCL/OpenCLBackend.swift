@@ -10,7 +10,8 @@ public final class OpenCLBackend: TrainingBackend {
     public let normalization: Normalization
     public let batchSize: Int
     public let seed: UInt64
-    public var description: String { "OpenCL \(context.device.name) (\(context.device.platformName))" }
+    public var description: String { Self.description(context.device) }
+    static func description(_ device: Device) -> String { "OpenCL \(device.name) (\(device.platformName))" }
 
     private var context: Context { library.context }
     private let train: DeviceDataset
