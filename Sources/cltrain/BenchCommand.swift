@@ -12,7 +12,7 @@ struct BenchCommand: ParsableCommand {
             + "The epoch figures come from whole training epochs; the first is a warm-up and is not counted."
     )
 
-    @Option(help: "Epochs to time after the warm-up epoch.")
+    @Option(parsing: .unconditional, help: "Epochs to time after the warm-up epoch.")
     var epochs = 2
 
     @Flag(help: "Print JSON instead of tables.")
@@ -29,7 +29,7 @@ struct BenchCommand: ParsableCommand {
         let plan = TrainingPlan()
         let loaded = try data.request.load()
         // Training runs as `train` runs it, without profiling; the kernel timings get a profiling queue of their own.
-        let compute = try ComputeDevice.open(try device.selection(), cpu: device.cpu)
+        let compute = try device.open()
         var kernels: [KernelTiming] = []
         if case .openCL(let context) = compute {
             let profiled = try Context(device: context.device, profiling: true)

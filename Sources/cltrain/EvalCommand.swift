@@ -20,7 +20,7 @@ struct EvalCommand: ParsableCommand {
         var plan = TrainingPlan()
         plan.architecture = checkpoint.parameters.architecture
         plan.normalization = checkpoint.normalization
-        let compute = try ComputeDevice.open(try device.selection(), cpu: device.cpu)
+        let compute = try device.open()
         let empty = Dataset(name: "none", images: [], labels: [])
         let backend = try compute.backend(plan: plan, train: empty, test: loaded.test)
         try backend.load(checkpoint.parameters, OptimizerState(fresh: plan.optimizer, parameterCount: plan.architecture.parameterCount))

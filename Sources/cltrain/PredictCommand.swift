@@ -13,7 +13,7 @@ struct PredictCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A checkpoint written by `cltrain train --save`.", valueName: "file"))
     var model: String
 
-    @Option(help: ArgumentHelp("Index of a test-set image.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Index of a test-set image.", valueName: "n"))
     var index: Int?
 
     @Option(help: ArgumentHelp("A 28×28 PGM image (P2 or P5).", valueName: "file"))
@@ -27,7 +27,7 @@ struct PredictCommand: ParsableCommand {
     func validate() throws {
         if (index == nil) == (image == nil) { throw ValidationError("pass exactly one of --index N and --image FILE") }
         if let index, index < 0 { throw ValidationError("--index must be zero or positive, got \(index)") }
-        if let svg { try checkWritable(svg, option: "--svg") }
+        try checkOutputs([("--svg", svg)], inputs: [("--model", model), ("--image", image), ("--train", data.train), ("--test", data.test)])
     }
 
     func run() throws {
@@ -38,7 +38,9 @@ struct PredictCommand: ParsableCommand {
             pixels = try PGM.read(path: image)
             caption = image
         } else {
-            let test = try data.request.load().test
+            let loaded = try data.request.load()
+            try checkOutputs([("--svg", svg)], notAmong: loaded.files)
+            let test = loaded.test
             let index = self.index!
             guard index < test.count else {
                 throw CommandError("--index \(index) is past the end of the test set (\(test.count) images)")

@@ -9,21 +9,21 @@ struct TrainCommand: ParsableCommand {
         discussion: "Fetches MNIST first when no data is named and none is cached."
     )
 
-    @Option(help: "Passes over the training set (in all, when resuming).")
+    @Option(parsing: .unconditional, help: "Passes over the training set (in all, when resuming).")
     var epochs = 5
 
-    @Option(help: "Samples per training step.")
+    @Option(parsing: .unconditional, help: "Samples per training step.")
     var batchSize = 64
 
     // The optimizer, architecture and seed options are optional so that --resume can tell an explicit value
     // (which must agree with the checkpoint) from the lesson's default.
-    @Option(help: "Learning rate. (default: 0.003)")
+    @Option(parsing: .unconditional, help: "Learning rate. (default: 0.003)")
     var lr: Float?
 
-    @Option(help: "SGD momentum, in [0, 1). (default: 0)")
+    @Option(parsing: .unconditional, help: "SGD momentum, in [0, 1). (default: 0)")
     var momentum: Float?
 
-    @Option(help: "L2 weight decay added to the gradient. (default: 0)")
+    @Option(parsing: .unconditional, help: "L2 weight decay added to the gradient. (default: 0)")
     var weightDecay: Float?
 
     @Option(help: "sgd or adam. (default: sgd)")
@@ -32,7 +32,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Hidden layer widths, comma-separated. (default: 128,64)", valueName: "widths"))
     var hidden: String?
 
-    @Option(help: "Seed for initialization and shuffling; the same seed on the same device repeats a run exactly. (default: 0)")
+    @Option(parsing: .unconditional, help: "Seed for initialization and shuffling; the same seed on the same device repeats a run exactly. (default: 0)")
     var seed: UInt64?
 
     @Option(help: ArgumentHelp("Save a checkpoint (safetensors) here after every epoch.", valueName: "file"))
@@ -48,7 +48,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Draw the loss and accuracy curves into this SVG file.", valueName: "file"))
     var plot: String?
 
-    @Option(help: ArgumentHelp("Exit with status 1 if the final test accuracy is below this fraction.", valueName: "fraction"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Exit with status 1 if the final test accuracy is below this fraction.", valueName: "fraction"))
     var targetAccuracy: Double?
 
     @OptionGroup var device: DeviceOptions
@@ -59,17 +59,9 @@ struct TrainCommand: ParsableCommand {
         guard (1...65_536).contains(batchSize) else {
             throw ValidationError("--batch-size must be between 1 and 65536, got \(batchSize)")
         }
-        let config = optimizerConfig
-        guard config.learningRate.isFinite && config.learningRate > 0 else {
-            throw ValidationError("--lr must be a positive number, got \(config.learningRate)")
+        do { _ = try optimizerConfig.validated() } catch {
+            throw ValidationError("\(error.option) must be \(error.expected), got \(error.value)")
         }
-        guard config.momentum.isFinite && (0..<1).contains(config.momentum) else {
-            throw ValidationError("--momentum must be in [0, 1), got \(config.momentum)")
-        }
-        guard config.weightDecay.isFinite && config.weightDecay >= 0 else {
-            throw ValidationError("--weight-decay must be zero or positive, got \(config.weightDecay)")
-        }
-        if config.kind == .adam && config.momentum != 0 { throw ValidationError("--momentum applies to sgd only; Adam has its own") }
         if resume != nil && (hidden != nil || optimizer != nil || lr != nil || momentum != nil || weightDecay != nil || seed != nil) {
             throw ValidationError("--resume continues with the checkpoint's --hidden, --optimizer, --lr, --momentum, "
                 + "--weight-decay and --seed; leave them out, or start a new run without --resume")
@@ -85,9 +77,8 @@ struct TrainCommand: ParsableCommand {
         if let targetAccuracy, !(0...1).contains(targetAccuracy) {
             throw ValidationError("--target-accuracy must be a fraction between 0 and 1, got \(targetAccuracy)")
         }
-        for (option, path) in [("--metrics", metrics), ("--plot", plot), ("--save", save)] {
-            if let path { try checkWritable(path, option: option) }
-        }
+        try checkOutputs([("--metrics", metrics), ("--plot", plot), ("--save", save)],
+                         inputs: [("--resume", resume), ("--train", data.train), ("--test", data.test)])
     }
 
     private var hiddenText: String { hidden ?? "128,64" }
@@ -113,6 +104,7 @@ struct TrainCommand: ParsableCommand {
         plan.architecture = Architecture(hidden: try hiddenWidths())
         plan.optimizer = optimizerConfig
 
+        let saveTo = save ?? resume
         var resumed: Checkpoint?
         if let resume {
             let checkpoint = try Checkpoint.load(from: resume)
@@ -132,7 +124,8 @@ struct TrainCommand: ParsableCommand {
             try Fetcher.fetch(request.kind) { print($0) }
         }
         let loaded = try request.load()
-        let compute = try ComputeDevice.open(try device.selection(), cpu: device.cpu)
+        try checkOutputs([("--metrics", metrics), ("--plot", plot), ("--save", saveTo)], notAmong: loaded.files)
+        let compute = try device.open()
         let backend = try compute.backend(plan: plan, train: loaded.train, test: loaded.test)
 
         var generator = SeededGenerator(seed: plan.seed)
@@ -148,7 +141,6 @@ struct TrainCommand: ParsableCommand {
         print("Optimizer: \(describe(plan.optimizer)), batch \(plan.batchSize), \(plan.epochs) epoch\(plan.epochs == 1 ? "" : "s"), seed \(plan.seed)"
             + (resumed.map { ", resuming after epoch \($0.epoch)" } ?? ""))
 
-        let saveTo = save ?? resume
         var history: [EpochMetrics] = []
         let trainer = Trainer(backend: backend, plan: plan, trainCount: loaded.train.count,
                               testLabels: loaded.test.labels, reporter: ProgressReporter())

@@ -10,6 +10,23 @@ public enum IDX {
         bytes.count >= 4 ? bigEndian(bytes, at: 0) : nil
     }
 
+    /// The whole file's size as its header announces it (header and payload), once `prefix` holds the header;
+    /// nil for anything that is not an IDX images or labels header.
+    static func promisedBytes(_ prefix: [UInt8]) -> Int? {
+        switch magic(prefix) {
+        case imagesMagic? where prefix.count >= 16:
+            // Saturates: three 32-bit sizes can overflow 64 bits, and such a header is refused later anyway.
+            return 16 + (1...3).reduce(1) { total, index in
+                let (product, overflow) = total.multipliedReportingOverflow(by: Int(bigEndian(prefix, at: 4 * index)))
+                return overflow ? Int.max - 16 : min(product, Int.max - 16)
+            }
+        case labelsMagic? where prefix.count >= 8:
+            return 8 + Int(bigEndian(prefix, at: 4))
+        default:
+            return nil
+        }
+    }
+
     /// Pixels of 28×28 images. `path` only names the file in errors.
     static func images(_ bytes: [UInt8], path: String) throws -> (pixels: [UInt8], count: Int) {
         let dimensions = try header(bytes, magic: imagesMagic, dimensions: 3, path: path)
