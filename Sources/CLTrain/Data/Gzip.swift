@@ -37,13 +37,13 @@ enum Gzip {
                     stream.avail_out = UInt32(out.count)
                     return inflate(&stream, Z_NO_FLUSH)
                 }
-                let produced = chunk.count - Int(stream.avail_out)
-                if output.count + produced > bound {
+                // One chunk past the bound at most is held before the check: memory stays within bound + 1 MiB.
+                output += chunk[0..<(chunk.count - Int(stream.avail_out))]
+                if !boundIsPromise, let size = promised(output), size < bound { (bound, boundIsPromise) = (size, true) }
+                if output.count > bound {
                     if boundIsPromise { throw DataError.inflatesBeyondHeader(path, expectedBytes: bound) }
                     throw DataError.unreadable(path, reason: "it inflates to more than \(bound) bytes, the most cltrain reads")
                 }
-                output += chunk[0..<produced]
-                if !boundIsPromise, let size = promised(output), size < bound { (bound, boundIsPromise) = (size, true) }
                 switch status {
                 case Z_STREAM_END where stream.avail_in == 0:
                     return
