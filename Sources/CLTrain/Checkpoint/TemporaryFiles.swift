@@ -62,6 +62,12 @@ enum TemporaryFiles {
     /// Installed once, before the first temporary file exists. A signal the process ignores (`nohup`) stays ignored.
     private static let installHandlers: Void = {
         _ = slots
+        // A parent may start cltrain with these signals blocked (Foundation's Process does, when called from a
+        // worker thread); blocked, they would stay pending and the run could be neither stopped nor cleaned up.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for number in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&unblock, number) }
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         for number in [SIGINT, SIGTERM, SIGHUP] {
             let previous = signal(number) { number in
                 for slot in 0..<TemporaryFiles.slotCount where TemporaryFiles.slots[slot * TemporaryFiles.slotBytes] != 0 {
