@@ -70,11 +70,36 @@ func create<T>(_ call: String, _ body: (UnsafeMutablePointer<cl_int>) -> T?) thr
     return object
 }
 
-/// Reads a string through a `clGet*Info`-style call: first its size, then its bytes.
+/// Reads a string through a `clGet*Info`-style call: first its size, then its bytes. A driver that answers
+/// the two calls differently, or claims an absurd size, gets an error, never a trap or a read past the buffer.
 func infoString(_ call: String, _ get: (Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?) -> cl_int) throws -> String {
     var size = 0
     try check(call, get(0, nil, &size))
+    // Names, versions and build logs; 16 MiB is far past any real one.
+    guard (0...(1 << 24)).contains(size) else { throw CLError.call("\(call) (it reported a string of \(size) bytes)", code: CL_INVALID_VALUE) }
     var bytes = [CChar](repeating: 0, count: size + 1)
-    try check(call, bytes.withUnsafeMutableBytes { get(size, $0.baseAddress, nil) })
+    var written = 0
+    try check(call, bytes.withUnsafeMutableBytes { get(size, $0.baseAddress, &written) })
+    guard written <= size else { throw CLError.call("\(call) (the string grew from \(size) to \(written) bytes between calls)", code: CL_INVALID_VALUE) }
+    bytes[size] = 0
     return String(cString: bytes)
+}
+
+/// Reads a list of handles through a `clGet*IDs`-style call: first the count, then the handles. A driver
+/// whose two answers disagree is reported, and no missing handle is ever used.
+func handles<T>(_ call: String, _ get: (cl_uint, UnsafeMutablePointer<T?>?, UnsafeMutablePointer<cl_uint>?) -> cl_int,
+                notFound: cl_int) throws -> [T] {
+    var count: cl_uint = 0
+    let status = get(0, nil, &count)
+    if status == notFound || count == 0 { return [] }
+    try check(call, status)
+    var items = [T?](repeating: nil, count: Int(count))
+    // Left as it is by a driver that does not report the count twice; the nil check below still holds.
+    var returned = count
+    try check(call, items.withUnsafeMutableBufferPointer { get(count, $0.baseAddress, &returned) })
+    let found = items.prefix(Int(min(count, returned))).compactMap { $0 }
+    guard returned == count, found.count == Int(count) else {
+        throw CLError.call("\(call) (it reported \(count) entries, then returned \(found.count))", code: CL_INVALID_VALUE)
+    }
+    return found
 }

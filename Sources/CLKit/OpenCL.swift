@@ -23,13 +23,8 @@ public enum OpenCL {
         try load()
         discovery.lock()
         defer { discovery.unlock() }
-        var count: cl_uint = 0
-        let status = oclGetPlatformIDs(0, nil, &count)
         // The Khronos loader reports "no ICD installed" as CL_PLATFORM_NOT_FOUND_KHR rather than zero platforms.
-        if status == -1001 || count == 0 { return [] }
-        try check("clGetPlatformIDs", status)
-        var ids = [cl_platform_id?](repeating: nil, count: Int(count))
-        try check("clGetPlatformIDs", oclGetPlatformIDs(count, &ids, nil))
-        return try ids.enumerated().map { try Platform(id: $0.element!, index: $0.offset) }
+        let ids = try handles("clGetPlatformIDs", { oclGetPlatformIDs($0, $1, $2) }, notFound: -1001)
+        return try ids.enumerated().map { try Platform(id: $0.element, index: $0.offset) }
     }
 }

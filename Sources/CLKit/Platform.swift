@@ -21,13 +21,9 @@ public struct Platform: Sendable {
     public func devices() throws -> [Device] {
         OpenCL.discovery.lock()
         defer { OpenCL.discovery.unlock() }
-        var count: cl_uint = 0
-        let status = oclGetDeviceIDs(id, cl_device_type(CL_DEVICE_TYPE_ALL), 0, nil, &count)
-        if status == CL_DEVICE_NOT_FOUND || count == 0 { return [] }
-        try check("clGetDeviceIDs", status)
-        var ids = [cl_device_id?](repeating: nil, count: Int(count))
-        try check("clGetDeviceIDs", oclGetDeviceIDs(id, cl_device_type(CL_DEVICE_TYPE_ALL), count, &ids, nil))
-        return try ids.enumerated().map { try Device(id: $0.element!, platform: self, index: $0.offset) }
+        let ids = try handles("clGetDeviceIDs", { oclGetDeviceIDs(id, cl_device_type(CL_DEVICE_TYPE_ALL), $0, $1, $2) },
+                              notFound: CL_DEVICE_NOT_FOUND)
+        return try ids.enumerated().map { try Device(id: $0.element, platform: self, index: $0.offset) }
     }
 
     private static func string(_ id: cl_platform_id, _ info: Int32) throws -> String {

@@ -13,7 +13,7 @@ struct BenchCommand: ParsableCommand {
             + ModelOptions.syntax
     )
 
-    @Option(help: "Epochs to time after the warm-up epoch.")
+    @Option(parsing: .unconditional, help: "Epochs to time after the warm-up epoch.")
     var epochs = 2
 
     @Flag(help: "Print JSON instead of tables.")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLKit
 import CLTrain
 import Foundation
 
@@ -9,17 +10,38 @@ struct OpenCLDeviceOptions: ParsableArguments {
         valueName: "device"))
     var device: String?
 
-    func validate() throws { _ = try selection() }
+    /// Only `--device` is checked here: `CLTRAIN_DEVICE` is read when an OpenCL device is opened, so a value
+    /// meant for OpenCL runs never stops a `--cpu` run.
+    func validate() throws {
+        if let device {
+            do { _ = try DeviceSelection(parsing: device) } catch { throw ValidationError("--device: \(error)") }
+        }
+    }
 
     /// The selection from `--device`, else `CLTRAIN_DEVICE`, else auto.
     func selection() throws -> DeviceSelection {
         if let device {
             do { return try DeviceSelection(parsing: device) } catch { throw ValidationError("--device: \(error)") }
         }
-        if let environment = ProcessInfo.processInfo.environment["CLTRAIN_DEVICE"] {
-            do { return try DeviceSelection(parsing: environment) } catch { throw ValidationError("CLTRAIN_DEVICE: \(error)") }
+        if let variable {
+            do { return try DeviceSelection(parsing: variable) } catch { throw CommandError("CLTRAIN_DEVICE=\(variable): \(error)") }
         }
         return .auto
+    }
+
+    /// The OpenCL device the options select.
+    func resolve() throws -> Device {
+        try namingTheVariable { try selection().resolve(in: OpenCL.allDevices()) }
+    }
+
+    private var variable: String? { ProcessInfo.processInfo.environment["CLTRAIN_DEVICE"] }
+
+    /// A device the user never named on the command line must be traced to the variable that named it.
+    func namingTheVariable<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as DeviceSelectionError {
+            guard case .notFound = error, device == nil, let variable else { throw error }
+            throw CommandError("CLTRAIN_DEVICE=\(variable): \(error)")
+        }
     }
 }
 
@@ -39,11 +61,11 @@ struct DeviceOptions: ParsableArguments {
         if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be between 1 and 1024, got \(threads)") }
     }
 
-    func selection() throws -> DeviceSelection { try openCL.selection() }
-
-    /// The chosen device, opened with `--threads` applied first (PoCL reads it when OpenCL starts).
+    /// The chosen device, opened with `--threads` applied first (PoCL reads it when OpenCL starts). `--cpu`
+    /// touches no OpenCL and reads no `CLTRAIN_DEVICE`.
     func open() throws -> ComputeDevice {
         if let threads { HostThreads.set(threads) }
-        return try ComputeDevice.open(try selection(), cpu: cpu)
+        if cpu { return .host }
+        return try openCL.namingTheVariable { try ComputeDevice.open(try openCL.selection(), cpu: false) }
     }
 }

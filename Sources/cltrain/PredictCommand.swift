@@ -13,7 +13,7 @@ struct PredictCommand: ParsableCommand {
 
     @OptionGroup var model: CheckpointArgument
 
-    @Option(help: ArgumentHelp("Index of a test-set image.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Index of a test-set image.", valueName: "n"))
     var index: Int?
 
     @Option(help: ArgumentHelp("A PNG (grey, RGB, palette, alpha, 16-bit) or PGM (P2, P5) image of any size.", valueName: "file"))
@@ -30,7 +30,7 @@ struct PredictCommand: ParsableCommand {
     func validate() throws {
         if (index == nil) == (image == nil) { throw ValidationError("pass exactly one of --index N and --image FILE") }
         if let index, index < 0 { throw ValidationError("--index must be zero or positive, got \(index)") }
-        if let svg { try checkWritable(svg, option: "--svg") }
+        try checkOutputs([("--svg", svg)], inputs: [("--model", model.path), ("--image", image), ("--train", data.train), ("--test", data.test)])
     }
 
     func run() throws {
@@ -59,6 +59,7 @@ struct PredictCommand: ParsableCommand {
             pixels = picture.pixels
         } else {
             let loaded = try data.request.load()
+            try checkOutputs([("--svg", svg)], notAmong: loaded.files)
             try checkpoint.checkFits(loaded, path: model.path)
             let test = loaded.test
             let index = self.index!

@@ -26,9 +26,7 @@ struct SelftestCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let selection = try device.selection()
-        let context = try Context(device: try selection.resolve(in: OpenCL.allDevices()), profiling: true,
-                                  programCache: .user())
+        let context = try Context(device: try device.resolve(), profiling: true, programCache: .user())
         let sources = try kernels.map { try Kernels.sources(overriddenBy: $0) } ?? Kernels.sources
         let seed = self.seed ?? UInt64(Date().timeIntervalSince1970 * 1000) % 1_000_000
         let (configuration, results) = try KernelChecks.runEveryVariant(context: context, sources: sources, seed: seed,

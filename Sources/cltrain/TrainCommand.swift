@@ -9,27 +9,27 @@ struct TrainCommand: ParsableCommand {
         discussion: "Fetches MNIST first when no data is named and none is cached.\n\n" + ModelOptions.syntax
     )
 
-    @Option(help: "Passes over the training set (in all, when resuming).")
+    @Option(parsing: .unconditional, help: "Passes over the training set (in all, when resuming).")
     var epochs = 5
 
-    @Option(help: "Samples per training step.")
+    @Option(parsing: .unconditional, help: "Samples per training step.")
     var batchSize = 64
 
     // The optimizer, model and seed options are optional so that --resume can tell an explicit value
     // (which must agree with the checkpoint) from the lesson's default.
-    @Option(help: "Learning rate. (default: 0.003)")
+    @Option(parsing: .unconditional, help: "Learning rate. (default: 0.003)")
     var lr: Float?
 
-    @Option(help: "SGD momentum, in [0, 1). (default: 0)")
+    @Option(parsing: .unconditional, help: "SGD momentum, in [0, 1). (default: 0)")
     var momentum: Float?
 
-    @Option(help: "L2 weight decay added to the gradient. (default: 0)")
+    @Option(parsing: .unconditional, help: "L2 weight decay added to the gradient. (default: 0)")
     var weightDecay: Float?
 
     @Option(help: "sgd or adam. (default: sgd)")
     var optimizer: OptimizerConfig.Kind?
 
-    @Option(help: "Seed for initialization and shuffling; the same seed on the same device repeats a run exactly. (default: 0)")
+    @Option(parsing: .unconditional, help: "Seed for initialization and shuffling; the same seed on the same device repeats a run exactly. (default: 0)")
     var seed: UInt64?
 
     @Option(help: ArgumentHelp("Save a checkpoint (safetensors) here after every epoch.", valueName: "file"))
@@ -45,7 +45,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Draw the loss and accuracy curves into this SVG file.", valueName: "file"))
     var plot: String?
 
-    @Option(help: ArgumentHelp("Exit with status 1 if the final test accuracy is below this fraction.", valueName: "fraction"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Exit with status 1 if the final test accuracy is below this fraction.", valueName: "fraction"))
     var targetAccuracy: Double?
 
     @Flag(name: .shortAndLong, help: "Print only the line that ends each epoch (errors still go to stderr).")
@@ -63,17 +63,12 @@ struct TrainCommand: ParsableCommand {
         guard (1...65_536).contains(batchSize) else {
             throw ValidationError("--batch-size must be between 1 and 65536, got \(batchSize)")
         }
-        let config = optimizerConfig
-        guard config.learningRate.isFinite && config.learningRate > 0 else {
-            throw ValidationError("--lr must be a positive number, got \(config.learningRate)")
+        do { _ = try optimizerConfig.validated() } catch {
+            throw ValidationError("\(error.option) must be \(error.expected), got \(error.value)")
         }
-        guard config.momentum.isFinite && (0..<1).contains(config.momentum) else {
-            throw ValidationError("--momentum must be in [0, 1), got \(config.momentum)")
+        if optimizerConfig.kind == .adam && optimizerConfig.momentum != 0 {
+            throw ValidationError("--momentum applies to sgd only; Adam has its own")
         }
-        guard config.weightDecay.isFinite && config.weightDecay >= 0 else {
-            throw ValidationError("--weight-decay must be zero or positive, got \(config.weightDecay)")
-        }
-        if config.kind == .adam && config.momentum != 0 { throw ValidationError("--momentum applies to sgd only; Adam has its own") }
         if resume != nil && (modelOptions.isSet || optimizer != nil || lr != nil || momentum != nil
                              || weightDecay != nil || seed != nil) {
             throw ValidationError("--resume continues with the checkpoint's --model, --optimizer, --lr, --momentum, "
@@ -82,9 +77,8 @@ struct TrainCommand: ParsableCommand {
         if let targetAccuracy, !(0...1).contains(targetAccuracy) {
             throw ValidationError("--target-accuracy must be a fraction between 0 and 1, got \(targetAccuracy)")
         }
-        for (option, path) in [("--metrics", metrics), ("--plot", plot), ("--save", save)] {
-            if let path { try checkWritable(path, option: option) }
-        }
+        try checkOutputs([("--metrics", metrics), ("--plot", plot), ("--save", save)],
+                         inputs: [("--resume", resume), ("--train", data.train), ("--test", data.test)])
     }
 
 
@@ -100,6 +94,7 @@ struct TrainCommand: ParsableCommand {
         plan.seed = seed ?? 0
         plan.optimizer = optimizerConfig
 
+        let saveTo = save ?? resume
         var resumed: Checkpoint?
         if let resume {
             let checkpoint = try Checkpoint.load(from: resume)
@@ -124,6 +119,7 @@ struct TrainCommand: ParsableCommand {
         } else {
             plan.model = try modelOptions.build(for: loaded, batchSize: batchSize)
         }
+        try checkOutputs([("--metrics", metrics), ("--plot", plot), ("--save", saveTo)], notAmong: loaded.files)
         let compute = try device.open()
         say("Device:    \(compute)")
         say("Model:     \(plan.model.spec), log-softmax + NLL (\(plan.model.input) → \(plan.model.classes), "
@@ -140,7 +136,6 @@ struct TrainCommand: ParsableCommand {
             normalization: plan.normalization, epoch: 0, seed: plan.seed, dataset: loaded.train.name)
         try backend.load(start.parameters, start.optimizerState)
 
-        let saveTo = save ?? resume
         var history: [EpochMetrics] = []
         let trainer = Trainer(backend: backend, plan: plan, trainCount: loaded.train.count,
                               testLabels: loaded.test.labels, reporter: ProgressReporter(quiet: quiet))

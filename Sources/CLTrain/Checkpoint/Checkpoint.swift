@@ -81,6 +81,7 @@ public struct Checkpoint: Equatable, Sendable {
         }
         (optimizer.beta1, optimizer.beta2) = (betas[0], betas[1])
         optimizer.epsilon = try metadata.number("eps", Float.self)
+        optimizer = try CheckpointError.checking(path) { () throws(InvalidSetting) in try optimizer.validated() }
 
         let slots = model.tensors.map { ($0.name, $0.shape) }
             + optimizer.stateNames.map { (optimizerPrefix + $0, [model.parameterCount]) }
@@ -89,6 +90,9 @@ public struct Checkpoint: Equatable, Sendable {
             guard let tensor = tensors[name] else { throw CheckpointError.missingTensor(path: path, tensor: name) }
             guard tensor.shape == shape else {
                 throw CheckpointError.wrongShape(path: path, tensor: name, found: tensor.shape, expected: shape, model: model.spec)
+            }
+            if let index = tensor.values.firstIndex(where: { !$0.isFinite }) {
+                throw CheckpointError.nonFinite(path: path, tensor: name, index: index, value: tensor.values[index])
             }
             found[name] = tensor.values
         }
@@ -100,16 +104,18 @@ public struct Checkpoint: Equatable, Sendable {
         guard (0...1_000_000).contains(epoch) else {
             throw CheckpointError.badMetadata(path: path, key: "epoch", value: String(epoch), expected: "a count of epochs from 0 to 1000000")
         }
-        guard step >= 0 else {
-            throw CheckpointError.badMetadata(path: path, key: "step", value: String(step), expected: "a count of steps, 0 or more")
+        guard (0...OptimizerState.maximumStep).contains(step) else {
+            throw CheckpointError.badMetadata(path: path, key: "step", value: String(step),
+                                              expected: "a count of steps from 0 to \(OptimizerState.maximumStep)")
         }
+        let normalization = Normalization(mean: try metadata.number("normalization_mean", Float.self),
+                                          std: try metadata.number("normalization_std", Float.self))
         return Checkpoint(
             parameters: Parameters(model: model, values: model.tensors.flatMap { found[$0.name]! }),
             optimizer: optimizer,
             optimizerState: OptimizerState(step: step,
                                            buffers: Dictionary(uniqueKeysWithValues: optimizer.stateNames.map { ($0, found[optimizerPrefix + $0]!) })),
-            normalization: Normalization(mean: try metadata.number("normalization_mean", Float.self),
-                                         std: try metadata.number("normalization_std", Float.self)),
+            normalization: try CheckpointError.checking(path) { () throws(InvalidSetting) in try normalization.validated() },
             epoch: epoch,
             seed: try metadata.number("seed", UInt64.self),
             dataset: try metadata.string("dataset"))

@@ -18,6 +18,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case unsupportedFormat(path: String, version: String)
     /// A tensor's shape contradicts the model the metadata describes.
     case wrongShape(path: String, tensor: String, found: [Int], expected: [Int], model: String)
+    /// A NaN or infinity in a tensor: training from it or evaluating it gives meaningless figures.
+    case nonFinite(path: String, tensor: String, index: Int, value: Float)
     /// `save` was handed optimizer state that `load` would refuse.
     case inconsistentState(path: String, problem: String)
     case writeFailed(path: String, step: String, reason: String)
@@ -53,6 +55,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case let .wrongShape(path, tensor, found, expected, model):
             return "\(path): tensor \(tensor) is \(found), but the metadata's model (\(model)) needs \(expected); "
                 + "the tensors are for another model"
+        case let .nonFinite(path, tensor, index, value):
+            return "\(path): tensor \(tensor) holds \(value) at index \(index); a checkpoint's values must be finite"
         case let .inconsistentState(path, problem):
             return "\(path): not saved: \(problem)"
         case let .writeFailed(path, step, reason):

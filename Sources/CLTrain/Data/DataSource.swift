@@ -66,7 +66,7 @@ public enum IDXFile: String, CaseIterable, Sendable {
 
     /// The first spelling present in `directory`.
     public func locate(in directory: String) -> String? {
-        spellings.map { directory + "/" + $0 }.first { FileManager.default.fileExists(atPath: $0) }
+        spellings.map { directory + "/" + $0 }.first(where: entryExists)
     }
 }
 
@@ -200,9 +200,9 @@ extension DataRequest {
             let images = try partner(of: path, swapping: [("labels", "images"), ("idx1", "idx3")])
             return (try loadIDX(images: images, labels: path, split: split), [images, path], "IDX")
         default:
-            // IDX files start with two zero bytes; CSV starts with a digit or a header word.
-            if bytes.count >= 2, bytes[0] == 0, bytes[1] == 0 {
-                throw DataError.badMagic(path, found: IDX.magic(bytes) ?? 0, expected: IDX.imagesMagic)
+            // A damaged IDX magic must not be reported as a CSV syntax error: CSV starts with text.
+            if !CSV.startsAsText(bytes) {
+                throw DataError.unknownFormat(path, start: bytes.prefix(4).reduce(0) { $0 << 8 | UInt32($1) })
             }
             let (pixels, labels) = try CSV.parse(bytes, path: path)
             return (Dataset(name: "\(kind.displayName) \(split)", images: pixels, labels: labels), [path], "CSV")
@@ -218,29 +218,32 @@ extension DataRequest {
         let swapped = pairs.reduce(name) { $0.replacingOccurrences(of: $1.0, with: $1.1) }
         guard swapped != name else { throw DataError.invalidRequest("\(path): cannot tell its partner's name; \(hint)") }
         let base = url.deletingLastPathComponent().path + "/" + (swapped.hasSuffix(".gz") ? String(swapped.dropLast(3)) : swapped)
-        guard let found = [base, base + ".gz"].first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+        guard let found = [base, base + ".gz"].first(where: entryExists) else {
             throw DataError.missingFile(base, hint: hint)
         }
         return found
     }
 }
 
-/// The file's bytes, inflated when gzip-compressed.
-func readBytes(_ path: String) throws -> [UInt8] {
-    var isFolder: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
-        throw DataError.missingFile(path, hint: "check the path")
+/// The file's bytes, inflated when gzip-compressed; `limit` bounds both the file and what it inflates to.
+func readBytes(_ path: String, limit: Int = FileBytes.readLimit) throws -> [UInt8] {
+    let bytes: [UInt8]
+    do { bytes = try FileBytes.contents(of: path, limit: limit) } catch {
+        switch error.code {
+        case ENOENT: throw DataError.missingFile(path, hint: "check the path")
+        case EISDIR: throw DataError.unreadable(path, reason: "it is a folder; --train and --test take files, --data takes a folder")
+        default: throw DataError.unreadable(path, reason: error.reason)
+        }
     }
-    if isFolder.boolValue {
-        throw DataError.unreadable(path, reason: "it is a folder; --train and --test take files, --data takes a folder")
-    }
-    let data: Data
-    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-        throw DataError.unreadable(path, reason: error.localizedDescription)
-    }
-    if data.isEmpty { throw DataError.emptyFile(path) }
-    let bytes = [UInt8](data)
-    return Gzip.isCompressed(bytes) ? try Gzip.decompress(bytes, path: path) : bytes
+    if bytes.isEmpty { throw DataError.emptyFile(path) }
+    return Gzip.isCompressed(bytes) ? try Gzip.decompress(bytes, path: path, limit: limit, promised: IDX.promisedBytes) : bytes
+}
+
+/// Whether anything is at `path`, a dangling or looping symbolic link included, so that reading it reports
+/// the real reason instead of "no such file".
+func entryExists(_ path: String) -> Bool {
+    var info = stat()
+    return lstat(path, &info) == 0
 }
 
 /// `path` with the home folder shown as `~`, as users type it.

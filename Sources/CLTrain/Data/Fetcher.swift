@@ -19,11 +19,7 @@ public enum Fetcher {
             return
         }
         let cache = kind.cacheDirectory(environment: environment)
-        do {
-            try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
-        } catch {
-            throw DataError.unreadable(cache, reason: "cannot create the cache folder: \(error.localizedDescription)")
-        }
+        try createFolder(cache)
         removeLeftovers(in: cache)
 
         var missing = IDXFile.allCases.filter { !verified($0, of: kind, in: cache) }
@@ -156,26 +152,32 @@ public enum Fetcher {
             throw DataError.checksumMismatch(source, expected: kind.canonicalMD5(file), actual: md5)
         }
         let destination = directory + "/" + file.rawValue
-        let partial = destination + partialSuffix
-        do {
-            try Data(bytes).write(to: URL(fileURLWithPath: partial))
-        } catch {
-            try? FileManager.default.removeItem(atPath: partial)
-            throw DataError.unreadable(partial, reason: "cannot write it: \(error.localizedDescription)")
-        }
-        guard rename(partial, destination) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: partial)
-            throw DataError.unreadable(destination, reason: "cannot move it into place: \(reason)")
+        do { try FileBytes.replace(destination, with: bytes) } catch {
+            throw DataError.fetchFailed("\(destination): cannot write it (\(error.step)): \(error.reason)")
         }
     }
 
-    private static let partialSuffix = ".partial"
+    /// Earlier versions of cltrain wrote `<file>.partial` before renaming it into place; one left by a killed
+    /// fetch is removed. Only those four names: other `.partial` files in the folder are not cltrain's.
+    static func removeLeftovers(in directory: String) {
+        for file in IDXFile.allCases {
+            unlink(directory + "/" + file.rawValue + ".partial")
+        }
+    }
 
-    /// A fetch killed while writing leaves a `.partial` file, which no reader looks at; the next fetch removes it.
-    private static func removeLeftovers(in directory: String) {
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasSuffix(partialSuffix) {
-            try? FileManager.default.removeItem(atPath: directory + "/" + name)
+    /// `mkdir -p`, with the system's reason when it fails (a file in the way, no permission).
+    private static func createFolder(_ path: String) throws {
+        var info = stat()
+        if stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR { return }
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty && parent != path { try createFolder(parent) }
+        guard mkdir(path, 0o777) == 0 || errno == EEXIST else {
+            throw DataError.fetchFailed("\(path): cannot create the cache folder: \(String(cString: strerror(errno))); "
+                + "set XDG_CACHE_HOME to a writable folder")
+        }
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+            throw DataError.fetchFailed("\(path): cannot create the cache folder: a file of that name is in the way; "
+                + "set XDG_CACHE_HOME to a writable folder")
         }
     }
 

@@ -10,6 +10,23 @@ public enum IDX {
         bytes.count >= 4 ? bigEndian(bytes, at: 0) : nil
     }
 
+    /// The whole file's size as its header announces it (header and payload), once `prefix` holds the header;
+    /// nil for anything that is not an IDX images or labels header.
+    static func promisedBytes(_ prefix: [UInt8]) -> Int? {
+        switch magic(prefix) {
+        case imagesMagic? where prefix.count >= 16:
+            // Saturates: three 32-bit sizes can overflow 64 bits, and such a header is refused later anyway.
+            return 16 + (1...3).reduce(1) { total, index in
+                let (product, overflow) = total.multipliedReportingOverflow(by: Int(bigEndian(prefix, at: 4 * index)))
+                return overflow ? Int.max - 16 : min(product, Int.max - 16)
+            }
+        case labelsMagic? where prefix.count >= 8:
+            return 8 + Int(bigEndian(prefix, at: 4))
+        default:
+            return nil
+        }
+    }
+
     /// The largest image side read: large enough for any image dataset people train such models on, small
     /// enough that the header's sizes cannot overflow what they multiply into.
     static let maximumSide = 4096

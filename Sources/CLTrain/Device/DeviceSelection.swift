@@ -72,6 +72,7 @@ public enum DeviceSelectionError: Error, CustomStringConvertible, Equatable {
         case .invalid(let text, let why):
             return "invalid device '\(text)': \(why); use auto, N, P:D or part of a device name"
         case .noDevices:
+            if let problem = DriverCache.problem() { return "no OpenCL device found: \(problem)" }
             return "no OpenCL device found; install a driver, e.g. `apt-get install pocl-opencl-icd` for the CPU "
                 + "or your GPU vendor's OpenCL package, or train on the host with --cpu"
         case .notFound(let selection, let devices):

@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+@testable import CLTrain
+
+/// One test per class of hostile input in issue 11; the fuzzer (FuzzTests) covers the fresh cases.
+@Suite struct HostileInputTests {
+    @Test func gzipInflatesOnlyWhatTheHeaderPromises() throws {
+        let folder = try TemporaryFolder()
+        // A header promising 2 labels over a payload of a million: inflating must stop near the promise.
+        let lying = try folder.write("train-labels-idx1-ubyte.gz", try gzipped([0, 0, 8, 1, 0, 0, 0, 2] + [UInt8](repeating: 1, count: 1_000_000)))
+        #expect(throws: DataError.inflatesBeyondHeader(lying, expectedBytes: 10)) { try readBytes(lying) }
+        // Without a header to go by, the injected limit holds.
+        let bomb = try folder.write("bomb.gz", try gzipped([UInt8](repeating: 7, count: 3 << 20)))
+        #expect { try readBytes(bomb, limit: 1 << 20) } throws: { String(describing: $0).contains("more than 1048576 bytes") }
+    }
+
+    @Test func multiMemberGzipIsOneStream() throws {
+        let folder = try TemporaryFolder()
+        let labels = IDX.encodeLabels(randomDataset("x", count: 40, seed: 3))
+        let joined = try folder.write("l.gz", try gzipped(Array(labels[..<20])) + gzipped(Array(labels[20...])))
+        #expect(try readBytes(joined) == labels)
+        let padded = try folder.write("p.gz", try gzipped(labels) + [0, 0, 0, 0])
+        #expect { try readBytes(padded) } throws: { String(describing: $0).contains("4 bytes after the end of the stream") }
+        // Bytes past the IDX payload are refused for .gz as for raw files.
+        let long = try folder.write("train-labels-idx1-ubyte.gz", try gzipped(labels) + gzipped([5]))
+        #expect(throws: DataError.inflatesBeyondHeader(long, expectedBytes: labels.count)) { try readBytes(long) }
+    }
+
+    @Test func csvNeverDropsARow() throws {
+        let folder = try TemporaryFolder()
+        let dataset = randomDataset("x", count: 2, seed: 9)
+        let rows = csv(dataset, header: false)
+        let withBOM = try folder.write("bom.csv", [0xef, 0xbb, 0xbf] + Array(rows.utf8))
+        #expect(try CSV.parse(readBytes(withBOM), path: withBOM).labels == dataset.labels)
+        let headerAndBOM = try folder.write("h.csv", [0xef, 0xbb, 0xbf] + Array(csv(dataset, header: true).utf8))
+        #expect(try CSV.parse(readBytes(headerAndBOM), path: headerAndBOM).labels == dataset.labels)
+        for prefix in [" ", "+", "-"] {
+            let file = try folder.write("p.csv", prefix + rows)
+            #expect(throws: DataError.malformedCSV(file, line: 1, reason: "value 1 is not a number")) { try CSV.parse(readBytes(file), path: file) }
+        }
+        // A file of blank lines reserves nothing in proportion to them.
+        let blank = try folder.write("blank.csv", String(repeating: "\n", count: 100_000))
+        #expect(throws: DataError.malformedCSV(blank, line: 100_001, reason: "no data rows")) { try CSV.parse(readBytes(blank), path: blank) }
+    }
+
+    @Test func damagedIDXMagicIsNotCalledCSV() throws {
+        let folder = try TemporaryFolder()
+        var bytes = IDX.encodeImages(randomDataset("x", count: 1, seed: 1))
+        bytes[1] = 1
+        let file = try folder.write("train-images-idx3-ubyte", bytes)
+        #expect(throws: DataError.unknownFormat(file, start: 0x0001_0803)) { try DataRequest(trainFile: file, testFile: file).load() }
+    }
+
+    @Test(arguments: [("lr", "-1"), ("lr", "0"), ("momentum", "1"), ("weight_decay", "-0.5"), ("eps", "0"), ("betas", "0.9,1"),
+                      ("normalization_std", "0"), ("normalization_std", "nan"), ("normalization_mean", "inf"),
+                      ("step", "9223372036854775807")])
+    func checkpointMetadataFollowsTheOptionsRules(_ key: String, _ value: String) throws {
+        let folder = try TemporaryFolder()
+        let path = folder.file("m.safetensors")
+        try sampleCheckpoint(mnistMLP([5]), kind: .adam, seed: 4).save(to: path)
+        let (tensors, stored) = try SafeTensors.decode(FileBytes.contents(of: path), path: path)
+        var metadata = stored
+        metadata![key] = value
+        try FileBytes.replace(path, with: SafeTensors.encode(tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, metadata: metadata!))
+        #expect { try Checkpoint.load(from: path) } throws: { error in
+            guard case let CheckpointError.badMetadata(file, badKey, _, _) = error else { return false }
+            return file == path && badKey == key
+        }
+    }
+
+    @Test func nonFiniteTensorsAreRefusedByName() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.file("m.safetensors")
+        var checkpoint = sampleCheckpoint(mnistMLP([5]), kind: .sgd, seed: 4)
+        checkpoint.parameters.values[3] = .nan
+        try checkpoint.save(to: path)
+        #expect { try Checkpoint.load(from: path) } throws: { error in
+            String(describing: error) == "\(path): tensor 0.weight holds nan at index 3; a checkpoint's values must be finite"
+        }
+    }
+
+    @Test func optionsAndCheckpointsShareOneRule() throws {
+        var config = OptimizerConfig(kind: .adam, learningRate: 0.01, momentum: 0.5)
+        #expect(throws: InvalidSetting(key: "momentum", value: "0.5", expected: "0 with adam, which keeps its own momentum")) { try config.validated() }
+        config.momentum = 0
+        #expect(try config.validated() == config)
+        #expect(InvalidSetting(key: "weight_decay", value: "", expected: "").option == "--weight-decay")
+    }
+
+    @Test func staleTemporariesOfTheTargetAreRemovedOthersKept() throws {
+        let folder = try TemporaryFolder()
+        let target = folder.file("m.safetensors")
+        // pid 2^22 + 1 is above Linux's pid_max default: no live process; ours counts as stale too.
+        try folder.write(".m.safetensors.4194305.tmp", [1])
+        try folder.write(".m.safetensors.\(getpid()).tmp", [1])
+        let others = [".other.safetensors.4194305.tmp", ".m.safetensors.notes.tmp", "m.safetensors.partial", ".m.safetensors.1.tmp"]
+        for name in others { try folder.write(name, [2]) }
+        try FileBytes.replace(target, with: [3])
+        // pid 1 (init) is alive, so its file is not stale.
+        #expect(Set(folder.contents) == Set(others + ["m.safetensors"]))
+    }
+
+    @Test func fetchRemovesOnlyItsOwnPartialFiles() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("train-images-idx3-ubyte.partial", [1])
+        try folder.write("notes.partial", [2])
+        Fetcher.removeLeftovers(in: folder.path)
+        #expect(folder.contents == ["notes.partial"])
+    }
+
+    @Test func pocLCacheFolderProblemNamesTheVariable() throws {
+        let folder = try TemporaryFolder()
+        let file = try folder.write("file", [1])
+        let problem = try #require(DriverCache.problem(environment: ["XDG_CACHE_HOME": file]))
+        #expect(problem.contains("XDG_CACHE_HOME") && problem.contains("\(file) is not a folder"))
+        #expect(DriverCache.problem(environment: ["POCL_CACHE_DIR": folder.path + "/new/pocl"]) == nil)
+    }
+}

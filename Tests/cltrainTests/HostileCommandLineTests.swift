@@ -1,0 +1,66 @@
+import CLTrain
+import Foundation
+import Testing
+
+/// The command-line side of issue 11: outputs that would destroy a file, negative numbers, the environment, signals.
+@Suite struct HostileCommandLineTests {
+    @Test(arguments: [
+        (["train", "--epochs", "-1"], "--epochs must be between"),
+        (["train", "--lr", "-1"], "--lr must be a positive number, got -1.0"),
+        (["train", "--momentum", "-0.5"], "--momentum must be a number in [0, 1)"),
+        (["predict", "--model", "m", "--index", "-3"], "--index must be zero or positive"),
+        (["train", "--save", ""], "--save: the path is empty"),
+        (["train", "--plot", "curves.png"], "--plot curves.png: the file must end in .svg"),
+        (["train", "--save", "same", "--metrics", "./same"], "--save same: is also --metrics ./same"),
+        (["train", "--save", "/dev/null"], "it is a character device"),
+        (["predict", "--model", "m.svg", "--image", "d.pgm", "--svg", "m.svg"], "--svg m.svg: is also --model m.svg"),
+    ])
+    func refusedBeforeAnyWork(_ arguments: [String], _ message: String) throws {
+        let run = try Run(arguments)
+        #expect(run.status != 0)
+        #expect(run.stderr.contains(message), "\(arguments): \(run.stderr)")
+    }
+
+    @Test func outputOverADataFileIsRefusedAndTheFileKept() throws {
+        let data = try SmallData()
+        let labels = data.file("t10k-labels-idx1-ubyte")
+        let before = try Data(contentsOf: URL(fileURLWithPath: labels))
+        let run = try Run(["train", "--cpu", "--data", data.path, "--epochs", "1", "--metrics", labels])
+        #expect(run.status != 0 && run.error.contains("is also the data file"), "\(run.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: labels)) == before)
+    }
+
+    @Test func invalidDeviceVariableDoesNotStopHostRunsAndIsNamed() throws {
+        let data = try SmallData()
+        let cpu = try Run(["train", "--cpu", "--data", data.path, "--epochs", "1"], environment: ["CLTRAIN_DEVICE": "1:"])
+        #expect(cpu.status == 0, "\(cpu.stderr)")
+        let missing = try Run(["eval", "--model", "x", "--data", data.path], environment: ["CLTRAIN_DEVICE": "no such device"])
+        #expect(missing.status != 0)
+        let run = try Run(["selftest"], environment: ["CLTRAIN_DEVICE": "no such device"])
+        #expect(run.status != 0 && run.stderr.contains("CLTRAIN_DEVICE=no such device: no device matches"), "\(run.stderr)")
+    }
+
+    @Test func interruptedSaveLeavesNoTemporaryFile() throws {
+        let data = try SmallData()
+        let model = data.file("model.safetensors")
+        // Saves every epoch, each of 6 MB flushed to disk: the polling soon catches one with its temporary file.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cltrain")
+        process.arguments = ["train", "--cpu", "--data", data.path, "--epochs", "1000", "--batch-size", "200",
+                             "--hidden", "2000", "--save", model]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        var sawTemporary = false
+        while Date() < deadline && !sawTemporary {
+            sawTemporary = (try FileManager.default.contentsOfDirectory(atPath: data.path)).contains { $0.hasSuffix(".tmp") }
+            if !sawTemporary { usleep(2_000) }
+        }
+        process.interrupt()
+        process.waitUntilExit()
+        #expect(sawTemporary, "no save was caught in progress")
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGINT)
+        #expect(!(try FileManager.default.contentsOfDirectory(atPath: data.path)).contains { $0.hasSuffix(".tmp") })
+    }
+}
