@@ -17,8 +17,8 @@ struct DataOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Test file: CSV or IDX, detected by content.", valueName: "file"))
     var test: String?
 
-    @Option(name: .long, help: "MNIST digits or Fashion-MNIST clothing.")
-    var dataset: DatasetKind = .mnist
+    @Option(name: .long, help: "MNIST digits or Fashion-MNIST clothing. (default: mnist, or a checkpoint's own dataset)")
+    var dataset: DatasetKind?
 
     func validate() throws {
         if data != nil && (train != nil || test != nil) {
@@ -29,7 +29,19 @@ struct DataOptions: ParsableArguments {
         }
     }
 
-    var request: DataRequest {
-        DataRequest(kind: dataset, directory: data, trainFile: train, testFile: test)
+    var request: DataRequest { request(defaultKind: .mnist) }
+
+    /// The data named, with `defaultKind` (e.g. a checkpoint's dataset) where `--dataset` is not given.
+    func request(defaultKind: DatasetKind) -> DataRequest {
+        DataRequest(kind: dataset ?? defaultKind, directory: data, trainFile: train, testFile: test)
+    }
+
+    /// The data a checkpoint is evaluated on: its own dataset unless `--dataset` names another, which is
+    /// allowed (a model may be tried on other data) but said on stderr, since its figures mean something else.
+    func request(for checkpoint: Checkpoint, path: String) -> DataRequest {
+        if let dataset, dataset != checkpoint.datasetKind {
+            warn("\(path) was trained on \(checkpoint.datasetKind.displayName); using \(dataset.displayName) as --dataset asks")
+        }
+        return request(defaultKind: checkpoint.datasetKind)
     }
 }

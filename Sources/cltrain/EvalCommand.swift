@@ -18,7 +18,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let checkpoint = try Checkpoint.load(from: model.path)
-        let loaded = try data.request.load()
+        let loaded = try data.request(for: checkpoint, path: model.path).load()
         try checkpoint.checkFits(loaded, path: model.path)
         var plan = TrainingPlan()
         plan.model = checkpoint.model

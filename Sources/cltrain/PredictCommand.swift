@@ -36,7 +36,8 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         let checkpoint = try Checkpoint.load(from: model.path)
         let input = checkpoint.model.input
-        let kindNames = data.request.kind.classNames
+        let request = data.request(for: checkpoint, path: model.path)
+        let kindNames = request.kind.classNames
         let names = kindNames.count == checkpoint.model.classes ? kindNames : (0..<checkpoint.model.classes).map(String.init)
         // A picture is drawn (and read) as one grey plane of the model's input.
         guard let (channels, height, width) = input.image, channels == 1 else {
@@ -58,7 +59,7 @@ struct PredictCommand: ParsableCommand {
             }
             pixels = picture.pixels
         } else {
-            let loaded = try data.request.load()
+            let loaded = try request.load()
             try checkOutputs([("--svg", svg)], notAmong: loaded.files)
             try checkpoint.checkFits(loaded, path: model.path)
             let test = loaded.test

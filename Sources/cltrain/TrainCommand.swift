@@ -69,10 +69,9 @@ struct TrainCommand: ParsableCommand {
         if optimizerConfig.kind == .adam && optimizerConfig.momentum != 0 {
             throw ValidationError("--momentum applies to sgd only; Adam has its own")
         }
-        if resume != nil && (modelOptions.isSet || optimizer != nil || lr != nil || momentum != nil
-                             || weightDecay != nil || seed != nil) {
-            throw ValidationError("--resume continues with the checkpoint's --model, --optimizer, --lr, --momentum, "
-                + "--weight-decay and --seed; leave them out, or start a new run without --resume")
+        if resume != nil && modelOptions.isSet {
+            throw ValidationError("--resume continues the checkpoint's model; --model and --hidden would change its shape, "
+                + "so leave them out or start a new run without --resume")
         }
         if let targetAccuracy, !(0...1).contains(targetAccuracy) {
             throw ValidationError("--target-accuracy must be a fraction between 0 and 1, got \(targetAccuracy)")
@@ -97,17 +96,24 @@ struct TrainCommand: ParsableCommand {
         let saveTo = save ?? resume
         var resumed: Checkpoint?
         if let resume {
-            let checkpoint = try Checkpoint.load(from: resume)
+            var checkpoint = try Checkpoint.load(from: resume)
             guard checkpoint.epoch < epochs else {
                 throw CommandError("--epochs \(epochs): \(resume) already holds \(checkpoint.epoch) epochs; ask for more to continue it")
             }
-            plan.optimizer = checkpoint.optimizer
             plan.normalization = checkpoint.normalization
-            plan.seed = checkpoint.seed
+            (plan.optimizer, plan.seed) = try fineTuned(checkpoint, path: resume)
+            checkpoint.changes += changes(from: checkpoint, to: plan)
+            checkpoint.optimizer = plan.optimizer
+            checkpoint.seed = plan.seed
+            checkpoint.optimizerState = checkpoint.optimizerState.adapted(to: plan.optimizer, parameterCount: checkpoint.model.parameterCount)
             resumed = checkpoint
         }
 
-        let request = data.request
+        let request = resumed.map { data.request(defaultKind: $0.datasetKind) } ?? data.request
+        if let resumed, let kind = data.dataset, kind != resumed.datasetKind {
+            throw CommandError("--dataset \(kind.rawValue): \(resume!) was trained on \(resumed.datasetKind.displayName); "
+                + "resuming it on other data would mix two datasets in one run, so leave --dataset out")
+        }
         if request.wouldFetch() {
             say("No \(request.kind.rawValue) data found; fetching it first (cltrain fetch).")
             try Fetcher.fetch(request.kind, log: say)
@@ -133,10 +139,10 @@ struct TrainCommand: ParsableCommand {
         let start = resumed ?? Checkpoint(
             parameters: Parameters(initializing: plan.model, using: &generator), optimizer: plan.optimizer,
             optimizerState: OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount),
-            normalization: plan.normalization, epoch: 0, seed: plan.seed, dataset: loaded.train.name)
+            normalization: plan.normalization, epoch: 0, seed: plan.seed, dataset: loaded.train.name, datasetKind: loaded.kind)
         try backend.load(start.parameters, start.optimizerState)
 
-        var history: [EpochMetrics] = []
+        var history = start.history
         let trainer = Trainer(backend: backend, plan: plan, trainCount: loaded.train.count,
                               testLabels: loaded.test.labels, reporter: ProgressReporter(quiet: quiet))
         try trainer.run(from: start.epoch + 1) { epochMetrics in
@@ -147,6 +153,8 @@ struct TrainCommand: ParsableCommand {
                 checkpoint.parameters = parameters
                 checkpoint.optimizerState = state
                 checkpoint.epoch = epochMetrics.epoch
+                checkpoint.history = history
+                (checkpoint.dataset, checkpoint.datasetKind) = (loaded.train.name, loaded.kind)
                 try checkpoint.save(to: saveTo)
             }
             if let metrics { try writeAtomically(history.map { $0.jsonLine() + "\n" }.joined(), to: metrics, option: "--metrics") }
@@ -168,6 +176,32 @@ struct TrainCommand: ParsableCommand {
             throw CommandError(String(format: "--target-accuracy: the final test accuracy %.4f is below the target %.4f",
                                       final.testAccuracy, targetAccuracy))
         }
+    }
+
+    /// The checkpoint's optimizer and seed with the options a resumed run may change: the learning rate, SGD's
+    /// momentum, the weight decay and the seed (batch size and epochs are not part of the checkpoint). The
+    /// optimizer's kind stays: another optimizer's state would not mean anything.
+    private func fineTuned(_ checkpoint: Checkpoint, path: String) throws -> (OptimizerConfig, UInt64) {
+        var config = checkpoint.optimizer
+        if let optimizer, optimizer != config.kind {
+            throw CommandError("--optimizer \(optimizer.rawValue): \(path) was trained with \(config.kind.rawValue), whose state "
+                + "another optimizer cannot continue; leave --optimizer out or start a new run")
+        }
+        config.learningRate = lr ?? config.learningRate
+        config.momentum = momentum ?? config.momentum
+        config.weightDecay = weightDecay ?? config.weightDecay
+        if config.kind == .adam && config.momentum != 0 { throw CommandError("--momentum applies to sgd only; Adam has its own") }
+        return (config, seed ?? checkpoint.seed)
+    }
+
+    /// What a resume changes, recorded in the checkpoint: "after epoch 3: lr 0.003 → 0.001, epochs 5 → 8".
+    private func changes(from checkpoint: Checkpoint, to plan: TrainingPlan) -> [String] {
+        let (old, new) = (checkpoint.optimizer, plan.optimizer)
+        let differences = [("lr", old.learningRate, new.learningRate), ("momentum", old.momentum, new.momentum),
+                           ("weight_decay", old.weightDecay, new.weightDecay)]
+            .filter { $0.1 != $0.2 }.map { "\($0.0) \($0.1) → \($0.2)" }
+            + (checkpoint.seed == plan.seed ? [] : ["seed \(checkpoint.seed) → \(plan.seed)"])
+        return differences.isEmpty ? [] : ["after epoch \(checkpoint.epoch): " + differences.joined(separator: ", ")]
     }
 
     private func describe(_ optimizer: OptimizerConfig) -> String {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything `--resume` needs to continue a run exactly, stored as a safetensors file that PyTorch reads:
 ///
 ///     from safetensors.torch import load_file
@@ -18,9 +20,16 @@ public struct Checkpoint: Equatable, Sendable {
     public var seed: UInt64
     /// The training set's name, e.g. "MNIST train".
     public var dataset: String
+    /// Which dataset it was trained on: `eval`, `predict` and `--resume` use it unless told otherwise.
+    public var datasetKind: DatasetKind
+    /// Every epoch's figures so far, so metrics and plots written after a resume cover the whole run.
+    public var history: [EpochMetrics]
+    /// What each resume changed, e.g. "after epoch 3: lr 0.003 → 0.001", oldest first.
+    public var changes: [String]
 
     public init(parameters: Parameters, optimizer: OptimizerConfig, optimizerState: OptimizerState,
-                normalization: Normalization, epoch: Int, seed: UInt64, dataset: String) {
+                normalization: Normalization, epoch: Int, seed: UInt64, dataset: String,
+                datasetKind: DatasetKind = .mnist, history: [EpochMetrics] = [], changes: [String] = []) {
         self.parameters = parameters
         self.optimizer = optimizer
         self.optimizerState = optimizerState
@@ -28,6 +37,9 @@ public struct Checkpoint: Equatable, Sendable {
         self.epoch = epoch
         self.seed = seed
         self.dataset = dataset
+        self.datasetKind = datasetKind
+        self.history = history
+        self.changes = changes
     }
 
     public var model: Model { parameters.model }
@@ -108,6 +120,22 @@ public struct Checkpoint: Equatable, Sendable {
             throw CheckpointError.badMetadata(path: path, key: "step", value: String(step),
                                               expected: "a count of steps from 0 to \(OptimizerState.maximumStep)")
         }
+        let dataset = try metadata.string("dataset")
+        // Checkpoints from before the kind was stored name it in the training set's name.
+        let datasetKind = try metadata.values["dataset_kind"].map { name in
+            guard let kind = DatasetKind(rawValue: name) else {
+                throw CheckpointError.badMetadata(path: path, key: "dataset_kind", value: name,
+                                                  expected: DatasetKind.allCases.map(\.rawValue).joined(separator: " or "))
+            }
+            return kind
+        } ?? (dataset.hasPrefix(DatasetKind.fashion.displayName) ? .fashion : .mnist)
+        let history = try metadata.json("history", [EpochMetrics].self) ?? []
+        // Consecutive epochs up to this one (a checkpoint from before histories were kept starts it later).
+        guard zip(history, history.dropFirst()).allSatisfy({ $1.epoch == $0.epoch + 1 }),
+              (history.first?.epoch ?? 1) >= 1, (history.last?.epoch ?? 0) <= epoch else {
+            throw CheckpointError.badMetadata(path: path, key: "history", value: "\(history.count) epochs",
+                                              expected: "the figures of epochs 1 to \(epoch) in order")
+        }
         let normalization = Normalization(mean: try metadata.number("normalization_mean", Float.self),
                                           std: try metadata.number("normalization_std", Float.self))
         return Checkpoint(
@@ -118,13 +146,17 @@ public struct Checkpoint: Equatable, Sendable {
             normalization: try CheckpointError.checking(path) { () throws(InvalidSetting) in try normalization.validated() },
             epoch: epoch,
             seed: try metadata.number("seed", UInt64.self),
-            dataset: try metadata.string("dataset"))
+            dataset: dataset, datasetKind: datasetKind, history: history,
+            changes: try metadata.json("changes", [String].self) ?? [])
     }
 
     /// Numbers are written in Swift's shortest form that reads back to the same value, so a resumed run
     /// sees bit-identical hyperparameters. Key names follow `torch.optim` where it has one.
     private var metadata: [String: String] {
-        [
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        func json<T: Encodable>(_ value: T) -> String { String(decoding: (try? encoder.encode(value)) ?? Data("[]".utf8), as: UTF8.self) }
+        return [
             Self.formatKey: Self.formatVersion,
             "model": model.spec,
             "input_shape": model.input.dimensions.map(String.init).joined(separator: ","),
@@ -140,6 +172,9 @@ public struct Checkpoint: Equatable, Sendable {
             "step": String(optimizerState.step),
             "seed": String(seed),
             "dataset": dataset,
+            "dataset_kind": datasetKind.rawValue,
+            "history": json(history),
+            "changes": json(changes),
         ]
     }
 }
@@ -169,6 +204,14 @@ private struct Metadata {
             throw CheckpointError.badMetadata(path: path, key: key, value: text, expected: "comma-separated " + Self.noun(T.self).many)
         }
         return items.map { $0! }
+    }
+
+    /// A JSON value, or nil where the key is absent (checkpoints written before it existed).
+    func json<T: Decodable>(_ key: String, _ type: T.Type) throws -> T? {
+        guard let text = values[key] else { return nil }
+        do { return try JSONDecoder().decode(T.self, from: Data(text.utf8)) } catch {
+            throw CheckpointError.badMetadata(path: path, key: key, value: String(text.prefix(40)), expected: "a JSON array as cltrain writes it")
+        }
     }
 
     /// Format 2: the layer list and the input shape, checked as `--model` is.

@@ -1,7 +1,7 @@
 import CLKit
 
 /// Where a command computes: an OpenCL device, or the host (`--cpu`).
-public enum ComputeDevice {
+public enum ComputeDevice: CustomStringConvertible {
     case openCL(Context)
     case host
 

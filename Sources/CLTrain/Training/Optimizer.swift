@@ -53,6 +53,14 @@ public struct OptimizerState: Equatable, Sendable {
         self.buffers = buffers
     }
 
+    /// This state for `config`, whose settings may have changed since: buffers it no longer uses are dropped and
+    /// new ones start at zero, as `torch.optim` creates them lazily (SGD's momentum buffer when momentum turns on).
+    public func adapted(to config: OptimizerConfig, parameterCount: Int) -> OptimizerState {
+        OptimizerState(step: step, buffers: Dictionary(uniqueKeysWithValues: config.stateNames.map {
+            ($0, buffers[$0] ?? [Float](repeating: 0, count: parameterCount))
+        }))
+    }
+
     /// A fresh state for `config` over `parameterCount` parameters: zero steps, zeroed buffers.
     public init(fresh config: OptimizerConfig, parameterCount: Int) {
         self.init(step: 0, buffers: Dictionary(uniqueKeysWithValues: config.stateNames.map {
