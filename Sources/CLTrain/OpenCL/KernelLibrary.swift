@@ -70,7 +70,7 @@ public final class KernelLibrary {
         return try recorded(name, kernel.enqueue(global: global, local: local, timed: true))
     }
 
-    private func recorded(_ kernel: String, _ event: Event?) -> Event? {
+    func recorded(_ kernel: String, _ event: Event?) -> Event? {
         if let recorder, let event { recorder.launches.append((kernel, recorder.work, event)) }
         return event
     }
