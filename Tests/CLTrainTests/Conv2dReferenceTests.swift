@@ -100,9 +100,6 @@ func conv2dBackwardAgainstFiniteDifferences(shape: Conv2dShape) {
     let padded = Conv2dShape(batch: 1, inChannels: 1, height: 3, width: 3, outChannels: 1, kernel: 2, stride: 2, padding: 1)
     expectClose(Reference.conv2dForward(x: x, weight: w, bias: [0], shape: padded, relu: false), [4, 18, 36, 77] as [Float],
                 absolute: 0, "stride 2, padding 1")
-    // Its patch matrix: one row per output pixel, the taps in (kh, kw) order, 0 in the padding.
-    expectClose(Reference.conv2dIm2col(x: x, shape: padded), [0, 0, 0, 1, 0, 0, 2, 3, 0, 4, 0, 7, 5, 6, 8, 9] as [Float],
-                absolute: 0, "im2col")
     // The input gradient of dY = [1, 0, 0, 1]: pixel (0, 0) gets W[1, 1] from the first window, the last window
     // spreads W over (1, 1), (1, 2), (2, 1), (2, 2).
     expectClose(Reference.conv2dBackwardInput(dy: [1, 0, 0, 1], weight: w, shape: padded, reluOutput: nil),

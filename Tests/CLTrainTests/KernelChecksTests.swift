@@ -54,12 +54,13 @@ import Testing
         // the fused bias gradient skips the last row of the batch
         ("matmul_backward_weight", "matmul_vector", 0, "db[o0 + r] = column_sum(rows, outputs", "db[o0 + r] = column_sum(rows - 1, outputs"),
         ("matmul_backward_weight", "matmul_tiled", 1, "db[o] = column_sum(rows, outputs", "db[o] = column_sum(rows - 1, outputs"),
-        // the convolution window off by one row, or one column; col2im gathers from a window shifted by one
+        // the convolution window off by one row, or one column; the input gradient gathers from a window shifted
+        // by one; the weight gradient pairs dY with the column next to its tap's
         ("conv2d_forward", "conv2d", 0, "const int ih = oh * stride - padding + kh;", "const int ih = oh * stride - padding + kh + 1;"),
-        ("conv2d_im2col", "conv2d", 0, "const int iw = ow * stride - padding + kw;", "const int iw = ow * stride - padding + kw + 1;"),
-        ("conv2d_backward", "conv2d", 0, "const int tw = iw + padding - kw;", "const int tw = iw + padding - kw - 1;"),
-        // the channels-last product read back as if it were channels-first
-        ("conv2d_forward", "conv2d", 0, "rows[(n * pixels + p) * channels + o]", "rows[(n * channels + o) * pixels + p]"),
+        ("conv2d_forward", "conv2d", 0, "const int16 iw = ow * stride - padding + kw;", "const int16 iw = ow * stride - padding + kw + 1;"),
+        ("conv2d_backward", "conv2d", 0, "const int16 tw = iw + padding - kw;", "const int16 tw = iw + padding - kw - 1;"),
+        ("conv2d_backward", "conv2d", 0, "const int16 iw = ow * stride - padding + kw0 + j;",
+         "const int16 iw = ow * stride - padding + kw0 + j + 1;"),
         // max-pool routes the gradient to the wrong element: the window's first, or the one after the maximum
         ("maxpool2d_forward", "maxpool2d", 0, "best = value; best_index = index;", "best = value; best_index = first;"),
         ("maxpool2d_backward", "maxpool2d", 0, "if (indices[at] == here)", "if (indices[at] == here + 1)"),

@@ -8,25 +8,20 @@ extension Conv2d {
 
 private final class OpenCLConv2d: OpenCLOperation {
     let stage: Stage, layer: Conv2d, library: KernelLibrary
-    /// The patch matrix of the last forward pass (kept for the weight gradient), and the product in rows.
-    let columns: Buffer<Float>, products: Buffer<Float>
 
     init(stage: Stage, layer: Conv2d, library: KernelLibrary, rows: Int) throws {
         (self.stage, self.layer, self.library) = (stage, layer, library)
-        let shape = layer.shape(stage.input, batch: rows)
-        columns = try Buffer(context: library.context, count: shape.patchCount * shape.patchSize)
-        products = try Buffer(context: library.context, count: shape.patchCount * shape.outChannels)
     }
 
     func forward(x: Buffer<Float>, y: Buffer<Float>, rows: Int, parameters: [Buffer<Float>], pass: Pass) throws {
         try library.conv2dForward(shape: layer.shape(stage.input, batch: rows), x: x, weight: parameters[0], bias: parameters[1],
-                                  columns: columns, rows: products, y: y, relu: stage.relu)
+                                  y: y, relu: stage.relu)
     }
 
     func backward(x: Buffer<Float>, y: Buffer<Float>, dy: Buffer<Float>, dx: Buffer<Float>?, rows: Int,
                   parameters: [Buffer<Float>], gradients: [Buffer<Float>], pass: Pass) throws {
-        try library.conv2dBackward(shape: layer.shape(stage.input, batch: rows), dy: dy, weight: parameters[0], columns: columns,
-                                   rows: products, dw: gradients[0], db: gradients[1], dx: dx,
+        try library.conv2dBackward(shape: layer.shape(stage.input, batch: rows), dy: dy, x: x, weight: parameters[0],
+                                   dw: gradients[0], db: gradients[1], dx: dx,
                                    activation: stage.maskInputGradient ? x : nil)
     }
 }

@@ -43,12 +43,6 @@ public struct Conv2d: Layer {
 
     public func multiplyAdds(for input: Shape) -> Int { shape(input, batch: 1).outputCount * input.image!.channels * kernel * kernel }
 
-    /// The OpenCL operation's patch matrix and product rows.
-    public func scratchValues(for input: Shape, rows: Int) -> Int {
-        let shape = self.shape(input, batch: rows)
-        return shape.patchCount * (shape.patchSize + shape.outChannels)
-    }
-
     public func parameters(for input: Shape) -> [(name: String, shape: [Int])] {
         [("weight", [outChannels, input.image!.channels, kernel, kernel]), ("bias", [outChannels])]
     }

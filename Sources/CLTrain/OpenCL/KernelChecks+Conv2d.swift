@@ -1,9 +1,8 @@
 import CLKit
 import Foundation
 
-/// Checks of the convolution and max-pooling kernels against their twins. The sequences (`conv2d_forward`,
-/// `conv2d_backward`) are checked as a whole, since their intermediate layouts are nobody's business but theirs;
-/// a row's time is the sum of its launches.
+/// Checks of the convolution and max-pooling kernels against their twins. The backward pass's two kernels are
+/// checked as one row, `conv2d_backward`, whose time is the sum of its launches.
 extension KernelChecks {
     /// Degenerate, odd and LeNet-5 shapes: a 1×1 image with and without padding, a kernel larger than its stride
     /// (overlapping windows), a stride larger than its kernel (skipped pixels), odd channel counts, and the two
@@ -41,69 +40,46 @@ extension KernelChecks {
         return try events.reduce(0) { $0 + (try $1.seconds()) }
     }
 
-    mutating func conv2dIm2col(_ shape: Conv2dShape) throws -> KernelCheckResult {
-        let x = floats(shape.inputCount)
-        let out = try GuardedOutput<Float>(context: context, count: shape.patchCount * shape.patchSize)
-        let seconds = try timed { try library.conv2dIm2col(shape: shape, x: input(x), columns: out.buffer) }
-        // Copies and zeros: exact.
-        return try compare(kernel: "conv2d_im2col", sizes: "\(shape)", output: out,
-                           expected: Reference.conv2dIm2col(x: x, shape: shape), absolute: 0, relative: 0, seconds: seconds)
-    }
-
     mutating func conv2dForward(_ shape: Conv2dShape, relu: Bool) throws -> KernelCheckResult {
         let x = floats(shape.inputCount), w = floats(shape.weightCount), b = floats(shape.outChannels)
         let out = try GuardedOutput<Float>(context: context, count: shape.outputCount)
-        let columns = try GuardedOutput<Float>(context: context, count: shape.patchCount * shape.patchSize)
-        let rows = try GuardedOutput<Float>(context: context, count: shape.patchCount * shape.outChannels)
-        let seconds = try timedSequence {
-            try library.conv2dForward(shape: shape, x: input(x), weight: input(w), bias: input(b), columns: columns.buffer,
-                                      rows: rows.buffer, y: out.buffer, relu: relu)
+        let seconds = try timed {
+            try library.conv2dForward(shape: shape, x: input(x), weight: input(w), bias: input(b), y: out.buffer, relu: relu)
         }
-        let expected = Reference.conv2dForward(x: x, weight: w, bias: b, shape: shape, relu: relu)
         let tolerance = dotTolerance(shape.patchSize)
-        let (kernel, variant, sizes) = ("conv2d_forward", library.configuration.matmulFile, "\(shape)\(relu ? " +relu" : "")")
-        // The scratch buffers must stay within their sizes too: their canaries are checked with empty expectations.
-        return try compare(kernel: kernel, variant: variant, sizes: sizes, output: out, expected: expected,
+        return try compare(kernel: "conv2d_forward", sizes: "\(shape)\(relu ? " +relu" : "")", output: out,
+                           expected: Reference.conv2dForward(x: x, weight: w, bias: b, shape: shape, relu: relu),
                            absolute: tolerance.absolute, relative: tolerance.relative, seconds: seconds)
-            .merging(compare(kernel: kernel, variant: variant, sizes: sizes, output: columns, expected: [],
-                             absolute: 0, relative: 0, seconds: seconds))
-            .merging(compare(kernel: kernel, variant: variant, sizes: sizes, output: rows, expected: [],
-                             absolute: 0, relative: 0, seconds: seconds))
     }
 
-    /// The weight, bias and (masked or not) input gradients of one backward sequence, each against its twin.
+    /// The weight, bias and (masked or not) input gradients of one backward sequence
+    /// (conv2d_backward_weight, conv2d_backward_input), each against its twin.
     mutating func conv2dBackward(_ shape: Conv2dShape, masked: Bool) throws -> KernelCheckResult {
         let x = floats(shape.inputCount), w = floats(shape.weightCount), dy = floats(shape.outputCount)
         // A ReLU output as the layer's input: about half zeros, the rest positive.
         let activation = floats(shape.inputCount).map { max($0, 0) }
-        let columns = try GuardedOutput<Float>(context: context, count: shape.patchCount * shape.patchSize)
-        let rows = try GuardedOutput<Float>(context: context, count: shape.patchCount * shape.outChannels)
         let dw = try GuardedOutput<Float>(context: context, count: shape.weightCount)
         let db = try GuardedOutput<Float>(context: context, count: shape.outChannels)
         let dx = try GuardedOutput<Float>(context: context, count: shape.inputCount)
-        let (xBuffer, wBuffer) = (try input(x), try input(w))
-        // The forward pass leaves the patch matrix the backward pass reads; only the backward launches are timed.
-        try library.conv2dIm2col(shape: shape, x: xBuffer, columns: columns.buffer)
+        let (xBuffer, wBuffer, dyBuffer) = (try input(x), try input(w), try input(dy))
+        let activationBuffer = masked ? try input(activation) : nil
         let seconds = try timedSequence {
-            try library.conv2dBackward(shape: shape, dy: input(dy), weight: wBuffer, columns: columns.buffer,
-                                       rows: rows.buffer, dw: dw.buffer, db: db.buffer, dx: dx.buffer,
-                                       activation: masked ? input(activation) : nil)
+            try library.conv2dBackward(shape: shape, dy: dyBuffer, x: xBuffer, weight: wBuffer, dw: dw.buffer,
+                                       db: db.buffer, dx: dx.buffer, activation: activationBuffer)
         }
-        let (kernel, variant, sizes) = ("conv2d_backward", library.configuration.matmulFile, "\(shape)\(masked ? " +mask" : "")")
+        let (kernel, sizes) = ("conv2d_backward", "\(shape)\(masked ? " +mask" : "")")
         let sums = dotTolerance(shape.patchCount)
         // An input pixel gathers at most outChannels · kernel² products.
         let taps = dotTolerance(shape.outChannels * shape.kernel * shape.kernel)
         let expectedDx = Reference.conv2dBackwardInput(dy: dy, weight: w, shape: shape, reluOutput: masked ? activation : nil)
-        return try compare(kernel: kernel, variant: variant, sizes: sizes, output: dw,
+        return try compare(kernel: kernel, sizes: sizes, output: dw,
                            expected: Reference.conv2dBackwardWeight(dy: dy, x: x, shape: shape),
                            absolute: sums.absolute, relative: sums.relative, seconds: seconds)
-            .merging(compare(kernel: kernel, variant: variant, sizes: sizes, output: db,
+            .merging(compare(kernel: kernel, sizes: sizes, output: db,
                              expected: Reference.conv2dBackwardBias(dy: dy, shape: shape),
                              absolute: sums.absolute, relative: sums.relative, seconds: seconds))
-            .merging(compare(kernel: kernel, variant: variant, sizes: sizes, output: dx, expected: expectedDx,
+            .merging(compare(kernel: kernel, sizes: sizes, output: dx, expected: expectedDx,
                              absolute: taps.absolute, relative: taps.relative, seconds: seconds))
-            .merging(compare(kernel: kernel, variant: variant, sizes: sizes, output: rows, expected: [],
-                             absolute: 0, relative: 0, seconds: seconds))
     }
 
     mutating func maxPool2dForward(_ shape: MaxPool2dShape) throws -> KernelCheckResult {

@@ -32,7 +32,7 @@ public struct KernelChecks {
         "gather_normalize", "matmul_forward", "matmul_backward_input", "matmul_backward_weight", "bias_backward",
         "relu_forward", "relu_backward", "log_softmax_forward", "nll_loss", "nll_log_softmax_backward",
         "log_softmax_nll", "sgd_update", "adam_update", "argmax", "count_correct", "dropout_forward", "dropout_backward",
-        "conv2d_im2col", "conv2d_forward", "conv2d_backward", "maxpool2d_forward", "maxpool2d_backward",
+        "conv2d_forward", "conv2d_backward", "maxpool2d_forward", "maxpool2d_backward",
     ]
 
     /// (rows, inputs, outputs) of the matmul checks: degenerate, odd, and the lesson's training shapes.
@@ -72,7 +72,6 @@ public struct KernelChecks {
         case "dropout_forward": return try dropoutCases.map { try dropoutForward($0, $1) }
         case "dropout_backward":
             return try dropoutCases.enumerated().map { try dropoutBackward($1.0, $1.1, maskInput: $0 % 2 == 1) }
-        case "conv2d_im2col": return try conv2dShapes.map { try conv2dIm2col($0) }
         case "conv2d_forward": return try conv2dShapes.enumerated().map { try conv2dForward($1, relu: $0 % 2 == 0) }
         case "conv2d_backward": return try conv2dShapes.enumerated().map { try conv2dBackward($1, masked: $0 % 2 == 1) }
         case "maxpool2d_forward": return try maxPool2dShapes.map { try maxPool2dForward($0) }
@@ -82,8 +81,7 @@ public struct KernelChecks {
     }
 
     /// The kernels whose code depends on the matmul variant (the others are the same in every configuration).
-    public static let matmulKernels = ["matmul_forward", "matmul_backward_input", "matmul_backward_weight",
-                                       "conv2d_forward", "conv2d_backward"]
+    public static let matmulKernels = ["matmul_forward", "matmul_backward_input", "matmul_backward_weight"]
 
     /// Runs every check, kernel by kernel.
     public mutating func runAll() throws -> [KernelCheckResult] {

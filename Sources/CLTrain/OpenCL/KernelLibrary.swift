@@ -111,7 +111,7 @@ public final class KernelLibrary {
         return try recorded(name, kernel.enqueue(global: global, local: local, timed: true))
     }
 
-    private func recorded(_ kernel: String, _ event: Event?) throws -> Event? {
+    func recorded(_ kernel: String, _ event: Event?) throws -> Event? {
         try recorder?.record(kernel, event, context: context)
         return event
     }

@@ -44,7 +44,7 @@ extension Reference {
         ((o * shape.inChannels + c) * shape.kernel + kh) * shape.kernel + kw
     }
 
-    /// The operation `conv2dForward` launches (conv2d_im2col, matmul_forward, conv2d_rows_to_nchw):
+    /// Twin of `conv2d_forward`:
     /// `Y[n, o, oh, ow] = b[o] + Σ_{c, kh, kw} W[o, c, kh, kw] · X[n, c, oh·s − p + kh, ow·s − p + kw]`
     /// (zero outside the image), then `max(0, ·)` if `relu`.
     public static func conv2dForward(x: [Float], weight: [Float], bias: [Float], shape: Conv2dShape, relu: Bool) -> [Float] {
@@ -71,7 +71,7 @@ extension Reference {
         return y
     }
 
-    /// The operation `conv2dBackwardInput` launches: `dX[n, c, ih, iw] = Σ W[o, c, kh, kw] · dY[n, o, oh, ow]` over
+    /// Twin of `conv2d_backward_input`: `dX[n, c, ih, iw] = Σ W[o, c, kh, kw] · dY[n, o, oh, ow]` over
     /// every output pixel whose window reads (ih, iw) through tap (kh, kw). With `reluOutput` (this layer's input,
     /// when it came out of a ReLU), zero where that input is ≤ 0, as `matmulBackwardInput` does.
     public static func conv2dBackwardInput(dy: [Float], weight: [Float], shape: Conv2dShape, reluOutput: [Float]?) -> [Float] {
@@ -100,7 +100,7 @@ extension Reference {
         return dx
     }
 
-    /// The weight gradient of `conv2dBackwardWeight`: `dW[o, c, kh, kw] = Σ_{n, oh, ow} dY[n, o, oh, ow] · X[n, c, …]`
+    /// Twin of `conv2d_backward_weight`'s weight gradient: `dW[o, c, kh, kw] = Σ_{n, oh, ow} dY[n, o, oh, ow] · X[n, c, …]`
     /// over the same taps as the forward pass.
     public static func conv2dBackwardWeight(dy: [Float], x: [Float], shape: Conv2dShape) -> [Float] {
         let (oh, ow, k) = (shape.outHeight, shape.outWidth, shape.kernel)
@@ -125,7 +125,7 @@ extension Reference {
         return dw
     }
 
-    /// The bias gradient `conv2dBackwardWeight` also writes: `db[o] = Σ_{n, oh, ow} dY[n, o, oh, ow]`.
+    /// The bias gradient `conv2d_backward_weight` also writes: `db[o] = Σ_{n, oh, ow} dY[n, o, oh, ow]`.
     public static func conv2dBackwardBias(dy: [Float], shape: Conv2dShape) -> [Float] {
         let pixels = shape.outHeight * shape.outWidth
         var db = [Float](repeating: 0, count: shape.outChannels)
@@ -135,28 +135,5 @@ extension Reference {
             }
         }
         return db
-    }
-
-    /// Twin of `conv2d_im2col`: the patch matrix (patchCount, patchSize), row (n, oh, ow), column (c, kh, kw),
-    /// holding the input pixel that tap reads, 0 in the padding. `conv2dForward` is its product with Wᵀ.
-    public static func conv2dIm2col(x: [Float], shape: Conv2dShape) -> [Float] {
-        let k = shape.kernel
-        var columns = [Float](repeating: 0, count: shape.patchCount * shape.patchSize)
-        var at = 0
-        for n in 0..<shape.batch {
-            for r in 0..<shape.outHeight {
-                for q in 0..<shape.outWidth {
-                    for c in 0..<shape.inChannels {
-                        for kh in 0..<k {
-                            for kw in 0..<k {
-                                if let i = tap(shape, n, c, r, q, kh, kw) { columns[at] = x[i] }
-                                at += 1
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return columns
     }
 }
