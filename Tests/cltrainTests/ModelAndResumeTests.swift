@@ -1,0 +1,92 @@
+import CLTrain
+import Foundation
+import Testing
+
+/// `--model` as a user types it, and what a checkpoint carries from one run to the next.
+@Suite struct ModelAndResumeTests {
+    @Test func malformedOrMisfittingSpecsGetOneLineNamingTheProblem() throws {
+        let data = try SmallData()
+        for (spec, message) in [
+            ("linear(128), reluu", "unknown layer 'reluu'"),
+            ("linear(128", "expected ')' at the end of 'linear(128'"),
+            ("linear(x)", "linear: out_features must be a width from 1 to 1048576, got 'x'"),
+            ("dropout(1.5)", "dropout: p must be a probability in [0, 1), got '1.5'"),
+            ("conv2d(6, 5, paddin=2)", "conv2d has no argument 'paddin'"),
+        ] {
+            // A syntax error is an option error: its one line, then ArgumentParser's usage hint.
+            let run = try Run(["train", "--data", data.path, "--model", spec])
+            #expect(run.status != 0 && run.stderr.split(separator: "\n").first?.contains("--model: " + message) == true, "\(spec): \(run.stderr)")
+        }
+        // Shapes that do not fit the data are refused before anything is allocated.
+        for (spec, message) in [
+            ("linear(128), relu, linear(5)", "the last layer gives 5 outputs but the data has 10 classes; end the model with linear(10)"),
+            ("conv2d(6, 5), linear(10)", "linear(10) (layer 1) needs a flat input but gets 6×24×24; put flatten before it"),
+            ("flatten, conv2d(6, 5)", "conv2d(6, 5) (layer 1) needs an image"),
+            ("conv2d(6, 29), flatten, linear(10)", "kernel, larger than its 28×28 input"),
+        ] {
+            let run = try Run(["train", "--data", data.path, "--model", spec, "--cpu"])
+            #expect(run.status != 0 && run.error.contains(message) && !run.error.contains("\n"), "\(spec): \(run.stderr)")
+            #expect(!run.stdout.contains("Device:"), "\(spec) got as far as the device")
+        }
+        let help = try Run(["train", "--help"])
+        for text in ["linear(out_features)", "dropout(p=0.5)", "conv2d(", "maxpool2d(", "lenet5", "flatten, linear(256)"] {
+            #expect(help.stdout.contains(text), "train --help lacks \(text)")
+        }
+    }
+
+    /// A checkpoint alone rebuilds its model (dropout and convolutions included), and evaluation is deterministic.
+    @Test(arguments: ["flatten, linear(20), relu, dropout(0.3), linear(10)",
+                      "conv2d(3, 5, padding=2), relu, maxpool2d(2), dropout(0.1), flatten, linear(10)"])
+    func checkpointRebuildsItsModel(_ spec: String) throws {
+        let data = try SmallData()
+        let model = data.file("m.safetensors")
+        let train = try Run(["train", "--data", data.path, "--epochs", "1", "--batch-size", "16", "--model", spec, "--save", model,
+                             "--no-preview"])
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stdout.contains("Model:     \(spec), log-softmax + NLL"))
+        let first = try Run(["eval", model, "--data", data.path, "--json"]), second = try Run(["eval", model, "--data", data.path, "--json"])
+        #expect(first.status == 0 && first.stdout == second.stdout, "\(first.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: Any])
+        #expect(report["model"] as? String == spec)
+        let cpu = try Run(["eval", model, "--data", data.path, "--json", "--cpu"])
+        let cpuReport = try #require(try JSONSerialization.jsonObject(with: Data(cpu.stdout.utf8)) as? [String: Any])
+        #expect(cpuReport["accuracy"] as? Double == report["accuracy"] as? Double)
+    }
+
+    @Test func resumeKeepsTheHistoryAndRecordsFineTuning() throws {
+        let data = try SmallData()
+        let model = data.file("m.safetensors"), metrics = data.file("metrics.jsonl")
+        let first = try Run(["train", "--cpu", "--data", data.path, "--epochs", "2", "--save", model, "--metrics", metrics])
+        #expect(first.status == 0, "\(first.stderr)")
+        let resumed = try Run(["train", "--cpu", "--data", data.path, "--epochs", "3", "--resume", model, "--lr", "0.01",
+                               "--metrics", metrics])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.contains("sgd lr 0.01,"))
+        let epochs = try String(contentsOfFile: metrics, encoding: .utf8).split(separator: "\n").map {
+            (try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["epoch"] as? Int
+        }
+        #expect(epochs == [1, 2, 3])
+        let checkpoint = try Checkpoint.load(from: model)
+        #expect(checkpoint.history.map(\.epoch) == [1, 2, 3] && checkpoint.optimizer.learningRate == 0.01)
+        #expect(checkpoint.changes == ["after epoch 2: lr 0.003 → 0.01"])
+
+        let otherOptimizer = try Run(["train", "--cpu", "--data", data.path, "--epochs", "4", "--resume", model, "--optimizer", "adam"])
+        #expect(otherOptimizer.status != 0 && otherOptimizer.error.contains("was trained with sgd"))
+    }
+
+    @Test func checkpointsCarryTheirDataset() throws {
+        let data = try SmallData()
+        let model = data.file("m.safetensors")
+        let train = try Run(["train", "--cpu", "--data", data.path, "--dataset", "fashion", "--epochs", "1", "--save", model])
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(try Checkpoint.load(from: model).datasetKind == .fashion)
+        // Fashion's class names without --dataset: the checkpoint's own.
+        let predict = try Run(["predict", model, "--data", data.path, "--index", "0"])
+        let fashion = DatasetKind.fashion.classNames
+        #expect(predict.status == 0 && fashion.contains { predict.stdout.contains("labelled \($0)") }, "\(predict.stdout)")
+        let other = try Run(["eval", model, "--data", data.path, "--dataset", "mnist"])
+        #expect(other.status == 0 && other.stderr.contains("warning: \(model) was trained on Fashion-MNIST; using MNIST"))
+        let resume = try Run(["train", "--cpu", "--data", data.path, "--dataset", "mnist", "--epochs", "2", "--resume", model])
+        #expect(resume.status != 0 && resume.error.contains("was trained on Fashion-MNIST"))
+    }
+}
