@@ -48,8 +48,13 @@ func expectClose<A: BinaryFloatingPoint, E: BinaryFloatingPoint>(
 /// PoCL's CPU device on CI; the first OpenCL device wherever the tests run.
 func testContext() throws -> Context {
     let device = try #require(try OpenCL.allDevices().first, "no OpenCL device: install pocl-opencl-icd")
-    return try Context(device: device, profiling: true)
+    return try Context(device: device, profiling: true, programCache: testProgramCache)
 }
+
+/// Compiled programs shared by the tests' contexts, so the many libraries the kernel and mutation tests build
+/// compile each unchanged kernel file once. A temporary folder of its own, never the user's cache; entries are
+/// keyed by source and driver, so one left by an earlier run is either right or ignored.
+let testProgramCache = ProgramCache(directory: FileManager.default.temporaryDirectory.appendingPathComponent("cltrain-test-programs").path)
 
 /// A fresh folder per test, removed when the value is released; tests never touch the user's cache.
 final class TemporaryFolder {
