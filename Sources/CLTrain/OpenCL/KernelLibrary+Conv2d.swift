@@ -16,12 +16,6 @@ extension KernelLibrary {
     /// (the kernels guard the excess) so the driver can make work-groups of several work-items along it.
     func grid(_ across: Int, _ down: Int, _ deep: Int) -> [Int] { [(across + 7) / 8 * 8, down, deep] }
 
-    private func launch(_ name: String, global: [Int], local: [Int]? = nil, arguments: [KernelArgument]) throws -> Event? {
-        let kernel = try kernel(name)
-        for (index, argument) in arguments.enumerated() { try kernel.set(index, argument) }
-        return try recorded(name, kernel.enqueue(global: global, local: local, timed: true))
-    }
-
     private func blocks(_ count: Int, _ size: Int) -> Int { (count + size - 1) / size }
 
     /// y (NCHW) = conv(x) + bias, then ReLU if `relu`.

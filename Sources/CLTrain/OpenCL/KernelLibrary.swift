@@ -105,10 +105,25 @@ public final class KernelLibrary {
     }
 
     func launch(_ name: String, global: [Int], local: [Int]? = nil, _ arguments: KernelArgument...) throws -> Event? {
+        try launch(name, global: global, local: local, arguments: arguments)
+    }
+
+    /// Sets the arguments and enqueues. Without a `local` size, a 1-D launch gets `linearGroup`, and a 2-D or 3-D
+    /// one groups along dimension 0 (`gridGroup`): never the driver's choice, which PoCL gets wrong on a device
+    /// that allows fewer work-items per group than its preferred multiple.
+    func launch(_ name: String, global: [Int], local: [Int]? = nil, arguments: [KernelArgument]) throws -> Event? {
         let kernel = try kernel(name)
         for (index, argument) in arguments.enumerated() { try kernel.set(index, argument) }
-        let local = local ?? (global.count == 1 ? [linearGroup(kernel)] : nil)
+        let local = local ?? (global.count == 1 ? [linearGroup(kernel)] : gridGroup(kernel, global: global))
         return try recorded(name, kernel.enqueue(global: global, local: local, timed: true))
+    }
+
+    /// Groups of a multi-dimensional launch: along dimension 0, the largest power of two within the kernel's
+    /// preferred multiple and limit that divides the global size there.
+    func gridGroup(_ kernel: Kernel, global: [Int]) -> [Int] {
+        var width = 1
+        while width * 2 <= min(kernel.preferredWorkGroupMultiple, kernel.maxWorkGroupSize) && global[0] % (width * 2) == 0 { width *= 2 }
+        return [width] + [Int](repeating: 1, count: global.count - 1)
     }
 
     func recorded(_ kernel: String, _ event: Event?) throws -> Event? {
