@@ -25,6 +25,9 @@ struct TuneCommand: ParsableCommand {
 
     func run() throws {
         let started = Date()
+        guard let cache = TuningCache.user() else {
+            throw CommandError("CLTRAIN_TUNING_CACHE=off leaves tune nowhere to keep its winners; unset it or name a folder")
+        }
         var plan = TrainingPlan()
         let loaded = try data.request.load()
         plan.model = try modelOptions.build(for: loaded, batchSize: plan.batchSize)
@@ -35,7 +38,6 @@ struct TuneCommand: ParsableCommand {
         let (tuning, outcomes) = try Tuner.run(library: library, plan: plan, train: loaded.train, test: loaded.test,
                                                seed: seed) { progress.show($0, detail: $1) }
         progress.clear()
-        let cache = TuningCache.user()
         let key = TuningCache.key(device: context.device, configuration: .choose(for: context.device), sources: Kernels.sources)
         try cache.store(tuning, forKey: key)
         let report = TuneReport(device: context.device.name, model: plan.model.spec, seed: seed, cache: cache.path(forKey: key),

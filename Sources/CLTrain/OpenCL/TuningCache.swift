@@ -12,9 +12,14 @@ public struct TuningCache: Sendable {
 
     public init(directory: String) { self.directory = directory }
 
-    /// The user's tuning cache: `tuning` in `cacheFolder`.
-    public static func user(environment: [String: String] = ProcessInfo.processInfo.environment) -> TuningCache {
-        TuningCache(directory: cacheFolder(environment: environment) + "/tuning")
+    /// The commands' tuning cache: `$CLTRAIN_TUNING_CACHE` (a folder, or `off` for none), else `tuning` in
+    /// `cacheFolder`.
+    public static func user(environment: [String: String] = ProcessInfo.processInfo.environment) -> TuningCache? {
+        switch environment["CLTRAIN_TUNING_CACHE"] {
+        case "off": return nil
+        case let folder? where !folder.isEmpty: return TuningCache(directory: folder)
+        default: return TuningCache(directory: cacheFolder(environment: environment) + "/tuning")
+        }
     }
 
     static let format = "cltrain tuning 1"
@@ -115,9 +120,10 @@ public struct RunTuning: Sendable {
     public let summary: String
 
     /// - Parameter enabled: false for `--tuning off`, which ignores the cache.
-    public static func load(device: Device, enabled: Bool, cache: TuningCache = .user(),
+    public static func load(device: Device, enabled: Bool, cache: TuningCache? = .user(),
                             sources: [String: String] = Kernels.sources) -> RunTuning {
         guard enabled else { return RunTuning(tuning: Tuning(), summary: "defaults (--tuning off)") }
+        guard let cache else { return RunTuning(tuning: Tuning(), summary: "defaults (CLTRAIN_TUNING_CACHE=off)") }
         let key = TuningCache.key(device: device, configuration: .choose(for: device), sources: sources)
         guard let tuning = cache.tuning(forKey: key) else {
             return RunTuning(tuning: Tuning(), summary: "defaults (nothing tuned for this device and these kernels; see cltrain tune)")
