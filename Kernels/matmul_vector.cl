@@ -34,21 +34,37 @@
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
+// VW = 1 is plain floats (there is no float1): on a GPU-like device whose lanes are work-items (Rusticl's
+// llvmpipe), wide vectors per work-item only spill; the tuner tries every width.
+#if VW == 1
+typedef float floatv;
+#define VLOAD(i, p) ((p)[i])
+#define VSTORE(v, i, p) ((p)[i] = (v))
+#else
 typedef CAT(float, VW) floatv;
 #define VLOAD CAT(vload, VW)
 #define VSTORE CAT(vstore, VW)
+#endif
 
 inline float horizontal_sum(floatv v) {
+#if VW == 1
+    return v;
+#else
 #if VW == 16
     const float8 s8 = v.lo + v.hi;
     const float4 s4 = s8.lo + s8.hi;
 #elif VW == 8
     const float4 s4 = v.lo + v.hi;
-#else
+#elif VW == 4
     const float4 s4 = v;
 #endif
+#if VW == 2
+    const float2 s2 = v;
+#else
     const float2 s2 = s4.lo + s4.hi;
+#endif
     return s2.x + s2.y;
+#endif
 }
 
 __kernel void matmul_forward(const int rows, const int inputs, const int outputs,

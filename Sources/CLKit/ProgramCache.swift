@@ -81,7 +81,7 @@ public struct ProgramCache: Sendable {
 
     /// 64-bit FNV-1a: a fast hash for file names and corruption checks (not a defence against tampering:
     /// a binary that passes the checksum still has to be accepted and built by the driver).
-    static func fnv1a(_ bytes: [UInt8]) -> UInt64 {
+    public static func fnv1a(_ bytes: [UInt8]) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return hash

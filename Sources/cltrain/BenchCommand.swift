@@ -19,9 +19,13 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of tables.")
     var json = false
 
+    @Flag(help: "Time the kernels of a step only, not epochs: for a slow device.")
+    var kernelsOnly = false
+
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var device: DeviceOptions
     @OptionGroup var data: DataOptions
+    @OptionGroup var tuning: TuningOptions
 
     func validate() throws {
         guard (1...100).contains(epochs) else { throw ValidationError("--epochs must be between 1 and 100, got \(epochs)") }
@@ -33,11 +37,19 @@ struct BenchCommand: ParsableCommand {
         plan.model = try modelOptions.build(for: loaded, batchSize: plan.batchSize)
         // Training runs as `train` runs it, without profiling; the kernel timings get a profiling queue of their own.
         let compute = try device.open()
+        let runTuning = tuning.load(for: compute)
         var kernels: [KernelTiming] = []
         if case .openCL(let context) = compute {
-            kernels = try KernelBenchmark.run(context: context, plan: plan, train: loaded.train, test: loaded.test)
+            kernels = try KernelBenchmark.run(context: context, plan: plan, train: loaded.train, test: loaded.test,
+                                              tuning: runTuning?.tuning ?? Tuning())
         }
-        let backend = try compute.backend(plan: plan, train: loaded.train, test: loaded.test)
+        if kernelsOnly {
+            let report = BenchReport(device: compute.description, data: loaded.source, kernels: kernels, launchesPerStep: nil,
+                                     hostSecondsPerStep: nil, epochs: [], tuning: runTuning?.summary)
+            print(json ? try report.reportJSON() : report.text())
+            return
+        }
+        let backend = try compute.backend(plan: plan, train: loaded.train, test: loaded.test, tuning: runTuning?.tuning ?? Tuning())
         var launchesPerStep: Int?, hostSecondsPerStep: Double?
         if case .openCL(let context) = compute {
             // What one step costs the host to queue: on a GPU, where launches dominate, this bounds the epoch.
@@ -61,7 +73,7 @@ struct BenchCommand: ParsableCommand {
             .run { _ in }
         let report = BenchReport(device: backend.description, data: loaded.source, kernels: kernels,
                                  launchesPerStep: launchesPerStep, hostSecondsPerStep: hostSecondsPerStep,
-                                 epochs: Array(history.dropFirst()))
+                                 epochs: Array(history.dropFirst()), tuning: runTuning?.summary)
         print(json ? try report.reportJSON() : report.text())
     }
 }

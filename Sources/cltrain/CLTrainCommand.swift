@@ -8,7 +8,7 @@ struct CLTrainCommand: ParsableCommand {
         version: "cltrain 0.1.0",
         subcommands: [
             TrainCommand.self, EvalCommand.self, PredictCommand.self, BenchCommand.self,
-            DevicesCommand.self, SelftestCommand.self, DataCommand.self, FetchCommand.self,
+            DevicesCommand.self, SelftestCommand.self, TuneCommand.self, DataCommand.self, FetchCommand.self,
         ]
     )
 }

@@ -25,18 +25,23 @@ struct SelftestCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    @OptionGroup var tuning: TuningOptions
+
     func run() throws {
         let context = try Context(device: try device.resolve(), profiling: true, programCache: .user())
         let sources = try kernels.map { try Kernels.sources(overriddenBy: $0) } ?? Kernels.sources
         let seed = self.seed ?? UInt64(Date().timeIntervalSince1970 * 1000) % 1_000_000
+        // Tuned configurations are cached for the embedded kernels: --kernels finds none (the key holds their hash).
+        let runTuning = RunTuning.load(device: context.device, enabled: tuning.tuning == .on, sources: sources)
         let (configuration, results) = try KernelChecks.runEveryVariant(context: context, sources: sources, seed: seed,
-                                                                         small: small)
+                                                                         small: small, tuning: runTuning.tuning)
         let failed = results.filter { !$0.passed }
         if json {
             print(try SelftestReport(device: context.device.name, seed: seed, results: results).reportJSON())
         } else {
             print("Device: \(context.device.name) (\(context.device.platformName))")
             print("Kernels: \(configuration) (the other matmul variant is checked too)")
+            print("Tuning:  \(runTuning.summary)" + (runTuning.tuning.isEmpty ? "" : "; its configurations are checked too"))
             print("Seed: \(seed)  (replay with --seed \(seed))\n")
             print(SelftestReport.table(results))
             if context.timing == .wallClock {

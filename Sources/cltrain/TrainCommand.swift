@@ -57,6 +57,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var device: DeviceOptions
     @OptionGroup var data: DataOptions
+    @OptionGroup var tuning: TuningOptions
 
     func validate() throws {
         guard (1...100_000).contains(epochs) else { throw ValidationError("--epochs must be between 1 and 100000, got \(epochs)") }
@@ -128,12 +129,15 @@ struct TrainCommand: ParsableCommand {
         try checkOutputs([("--metrics", metrics), ("--plot", plot), ("--save", saveTo)], notAmong: loaded.files)
         let compute = try device.open()
         say("Device:    \(compute)")
+        let runTuning = tuning.load(for: compute)
+        if let runTuning { say("Tuning:    \(runTuning.summary)") }
         say("Model:     \(plan.model.spec), log-softmax + NLL (\(plan.model.input) → \(plan.model.classes), "
             + "\(plan.model.parameterCount) parameters)")
         say("Data:      \(loaded.train.count) training and \(loaded.test.count) test images from \(loaded.source)")
         say("Optimizer: \(describe(plan.optimizer)), batch \(plan.batchSize), \(plan.epochs) epoch\(plan.epochs == 1 ? "" : "s"), seed \(plan.seed)"
             + (resumed.map { ", resuming after epoch \($0.epoch)" } ?? ""))
-        let backend = try compute.backend(plan: plan, train: loaded.train, test: loaded.test)
+        let backend = try compute.backend(plan: plan, train: loaded.train, test: loaded.test,
+                                          tuning: runTuning?.tuning ?? Tuning())
 
         var generator = SeededGenerator(seed: plan.seed)
         let start = resumed ?? Checkpoint(

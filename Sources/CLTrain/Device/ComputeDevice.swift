@@ -46,7 +46,9 @@ public enum ComputeDevice: CustomStringConvertible {
 
     /// A backend that trains `plan` on this device; everything it needs is allocated and compiled here, after the
     /// whole run's memory is estimated and checked against `limits`.
-    public func backend(plan: TrainingPlan, train: Dataset, test: Dataset, limits: MemoryLimits? = nil) throws -> TrainingBackend {
+    /// - Parameter tuning: the matmul configurations tuned for the device (see `RunTuning`); none by default.
+    public func backend(plan: TrainingPlan, train: Dataset, test: Dataset, limits: MemoryLimits? = nil,
+                        tuning: Tuning = Tuning()) throws -> TrainingBackend {
         let limits = limits ?? memoryLimits
         let estimate = MemoryEstimate(plan: plan, train: train, test: test, native: { if case .host = self { true } else { false } }())
         if let device = limits.device, case .openCL(let context) = self {
@@ -57,7 +59,7 @@ public enum ComputeDevice: CustomStringConvertible {
         case .host:
             return try NativeBackend(plan: plan, train: train, test: test)
         case .openCL(let context):
-            return try OpenCLBackend(library: KernelLibrary(context: context), plan: plan, train: train, test: test)
+            return try OpenCLBackend(library: KernelLibrary(context: context, tuning: tuning), plan: plan, train: train, test: test)
         }
     }
 }

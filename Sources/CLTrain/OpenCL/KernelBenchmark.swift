@@ -47,9 +47,9 @@ public final class LaunchRecorder {
 public enum KernelBenchmark {
     /// The median time of each launch of a step over `steps` steps, after one untimed step, on `context`'s device.
     public static func run(context: Context, plan: TrainingPlan, train: Dataset, test: Dataset,
-                           steps: Int = 50) throws -> [KernelTiming] {
+                           steps: Int = 50, tuning: Tuning = Tuning()) throws -> [KernelTiming] {
         let profiled = try Context(device: context.device, profiling: true, programCache: context.programCache)
-        let library = try KernelLibrary(context: profiled)
+        let library = try KernelLibrary(context: profiled, tuning: tuning)
         let backend = try OpenCLBackend(library: library, plan: plan, train: train, test: test)
         var generator = SeededGenerator(seed: plan.seed)
         try backend.load(Parameters(initializing: plan.model, using: &generator),

@@ -83,20 +83,37 @@ public struct KernelChecks {
     /// The kernels whose code depends on the matmul variant (the others are the same in every configuration).
     public static let matmulKernels = ["matmul_forward", "matmul_backward_input", "matmul_backward_weight"]
 
+    /// The check of one matmul kernel at one shape, with its fused ReLU (or mask) and without: the tuner's
+    /// acceptance test of a configuration at the shape it was chosen for.
+    public mutating func matmul(_ shape: MatmulShape) throws -> KernelCheckResult {
+        let sizes = (shape.rows, shape.inputs, shape.outputs)
+        switch shape.kernel {
+        case "matmul_forward": return try matmulForward(sizes, relu: true).merging(matmulForward(sizes, relu: false))
+        case "matmul_backward_input":
+            return try matmulBackwardInput(sizes, masked: true).merging(matmulBackwardInput(sizes, masked: false))
+        case "matmul_backward_weight": return try matmulBackwardWeight(sizes)
+        default: throw CLError.call("clCreateKernel(\(shape.kernel))", code: CLError.invalidKernelName)
+        }
+    }
+
     /// Runs every check, kernel by kernel.
     public mutating func runAll() throws -> [KernelCheckResult] {
         try Self.kernels.flatMap { try run($0) }
     }
 
     /// Every check on `context`'s device: all kernels as the device's own configuration builds them, then the
-    /// matmul kernels of every other variant that fits the device, since a user may select or tune them.
-    public static func runEveryVariant(context: Context, sources: [String: String], seed: UInt64, small: Bool = false) throws
+    /// matmul kernels of every other variant that fits the device, since a user may select or tune them, and of
+    /// every configuration in `tuning`.
+    public static func runEveryVariant(context: Context, sources: [String: String], seed: UInt64, small: Bool = false,
+                                       tuning: Tuning = Tuning()) throws
         -> (configuration: KernelConfiguration, results: [KernelCheckResult]) {
         let own = KernelConfiguration.choose(for: context.device)
         var checks = KernelChecks(library: try KernelLibrary(context: context, configuration: own, sources: sources),
                                   seed: seed, small: small)
         var results = try checks.runAll()
-        for other in KernelConfiguration.variants(for: context.device) where other.matmulFile != own.matmulFile {
+        let tuned = Set(tuning.choices.values.map(\.matmul)).subtracting([own.matmul]).sorted { "\($0)" < "\($1)" }
+            .map { KernelConfiguration(matmul: $0, reductionGroup: own.reductionGroup) }
+        for other in KernelConfiguration.variants(for: context.device).filter({ $0.matmulFile != own.matmulFile }) + tuned {
             var more = KernelChecks(library: try KernelLibrary(context: context, configuration: other, sources: sources),
                                     seed: seed, small: small)
             results += try matmulKernels.flatMap { try more.run($0) }

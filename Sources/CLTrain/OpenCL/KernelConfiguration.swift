@@ -3,7 +3,7 @@ import CLKit
 /// Per-device build-time choices: which matmul file and its block sizes, and the size of the single
 /// work-group that reduces a batch. They become `-D` options, so the compiler sees constants.
 public struct KernelConfiguration: Equatable, Sendable, CustomStringConvertible {
-    public enum Matmul: Equatable, Sendable {
+    public enum Matmul: Hashable, Sendable, Codable {
         /// Kernels/matmul_tiled.cl, for GPUs: a work-group computes a `tile`² block of the output through local
         /// memory, `depth` deep at a time; each work-item accumulates `blockRows × blockColumns` in registers.
         case tiled(tile: Int, depth: Int, blockRows: Int, blockColumns: Int)
@@ -60,32 +60,42 @@ public struct KernelConfiguration: Equatable, Sendable, CustomStringConvertible 
     }
 
     /// The kernel file that defines the matmul kernels; the other matmul file is not built.
-    public var matmulFile: String {
-        switch matmul {
+    public var matmulFile: String { matmul.file }
+
+    public var buildOptions: String {
+        matmul.buildOptions + " -DLOSS_GROUP=\(reductionGroup)"
+    }
+
+    public var description: String {
+        matmul.description + "; reductions over \(reductionGroup)"
+    }
+}
+
+extension KernelConfiguration.Matmul: CustomStringConvertible {
+    /// The kernel file that defines the matmul kernels of this family.
+    public var file: String {
+        switch self {
         case .tiled: return "matmul_tiled"
         case .vector: return "matmul_vector"
         }
     }
 
+    /// The `-D` options that size the kernels of `file`.
     public var buildOptions: String {
-        let matmulOptions: String
-        switch matmul {
+        switch self {
         case .tiled(let tile, let depth, let rows, let columns):
-            matmulOptions = "-DTS=\(tile) -DTK=\(depth) -DWM=\(rows) -DWN=\(columns)"
+            return "-DTS=\(tile) -DTK=\(depth) -DWM=\(rows) -DWN=\(columns)"
         case .vector(let width, let rows, let columns, let vectors):
-            matmulOptions = "-DVW=\(width) -DBM=\(rows) -DBN=\(columns) -DBV=\(vectors)"
+            return "-DVW=\(width) -DBM=\(rows) -DBN=\(columns) -DBV=\(vectors)"
         }
-        return matmulOptions + " -DLOSS_GROUP=\(reductionGroup)"
     }
 
     public var description: String {
-        let matmulText: String
-        switch matmul {
+        switch self {
         case .tiled(let tile, let depth, let rows, let columns):
-            matmulText = "tiled matmul \(tile)×\(tile)×\(depth), \(rows)×\(columns) per work-item"
+            return "tiled matmul \(tile)×\(tile)×\(depth), \(rows)×\(columns) per work-item"
         case .vector(let width, let rows, let columns, let vectors):
-            matmulText = "vector matmul float\(width), \(rows)×\(columns) (forward) and \(rows)×\(vectors * width) (backward) per work-item"
+            return "vector matmul float\(width), \(rows)×\(columns) (forward) and \(rows)×\(vectors * width) (backward) per work-item"
         }
-        return matmulText + "; reductions over \(reductionGroup)"
     }
 }

@@ -8,13 +8,22 @@ public final class KernelLibrary {
     private let kernels: [String: Kernel]
     /// Collects every launch while set, for `KernelBenchmark`.
     public var recorder: LaunchRecorder?
+    /// The matmul kernels of `configuration` and of each tuned configuration, compiled here, never in a step.
+    private var matmulKernels: [KernelConfiguration.Matmul: [String: Kernel]] = [:]
+    /// The matmul configuration of each tuned shape (see `Tuning.choice`); the others use `configuration`'s.
+    /// Only tuned configurations that built and fit the device are kept.
+    public internal(set) var tuning = Tuning()
+    /// Collects the shape of every matmul launch while set, for the tuner.
+    var matmulShapes: [MatmulShape]?
 
     /// Builds every kernel file for the context's device. A kernel may allow fewer work-items per group than
     /// its device (register pressure, a driver's own cap): when one with a fixed group size does, the
     /// configuration is shrunk to that kernel's limit and everything is built again.
     /// - Parameter sources: kernel files by name; the embedded ones unless a caller (tests, `selftest --kernels`)
     ///   substitutes its own.
-    public init(context: Context, configuration: KernelConfiguration? = nil,
+    /// - Parameter tuning: per-shape matmul configurations (from `TuningCache`); one that fails to build or to fit
+    ///   is left out, so its shapes run `configuration`'s.
+    public init(context: Context, configuration: KernelConfiguration? = nil, tuning: Tuning = Tuning(),
                 sources: [String: String] = Kernels.sources) throws {
         self.context = context
         var configuration = configuration ?? .choose(for: context.device)
@@ -34,6 +43,52 @@ public final class KernelLibrary {
         }
         self.configuration = configuration
         self.kernels = kernels
+        self.sources = sources
+        matmulKernels[configuration.matmul] = kernels.filter { Self.matmulNames.contains($0.key) }
+        for matmul in Set(tuning.choices.values.map(\.matmul)) where (try? addMatmul(matmul)) != nil {
+            self.tuning.choices.merge(tuning.choices.filter { $0.value.matmul == matmul }) { $1 }
+        }
+    }
+
+    private let sources: [String: String]
+    static let matmulNames: Set = ["matmul_forward", "matmul_backward_input", "matmul_backward_weight"]
+
+    /// Compiles the matmul kernels of `matmul` beside the others, unless they are already here; throws when they
+    /// do not build, or need more work-items or local memory than the device gives them.
+    func addMatmul(_ matmul: KernelConfiguration.Matmul) throws {
+        guard matmulKernels[matmul] == nil else { return }
+        let device = context.device
+        let options = [device.openCLCStandardOption, matmul.buildOptions, "-DLOSS_GROUP=\(configuration.reductionGroup)"]
+        let program = try Program(context: context, name: matmul.file,
+                                  source: (sources["common"] ?? "") + "\n#line 1\n" + (sources[matmul.file] ?? ""),
+                                  options: options.joined(separator: " "))
+        var built: [String: Kernel] = [:]
+        for kernel in try program.kernels() {
+            if let required = kernel.requiredWorkGroupSize, required.reduce(1, *) > kernel.maxWorkGroupSize {
+                throw KernelSourceError("\(matmul) needs \(required.reduce(1, *)) work-items per group; "
+                                        + "\(device.name) allows \(kernel.maxWorkGroupSize) for \(kernel.name)")
+            }
+            if kernel.localMemoryBytes > device.localMemoryBytes {
+                throw KernelSourceError("\(matmul) needs \(kernel.localMemoryBytes) bytes of local memory; "
+                                        + "\(device.name) has \(device.localMemoryBytes)")
+            }
+            built[kernel.name] = kernel
+        }
+        guard Self.matmulNames.isSubset(of: built.keys) else {
+            throw KernelSourceError("\(matmul.file) does not define every matmul kernel")
+        }
+        matmulKernels[matmul] = built
+    }
+
+    /// Runs the shape on `choice` from now on (the tuner's trials); compiles it first if need be. Throws when the
+    /// choice's work-group is larger than its kernel allows.
+    func use(_ choice: MatmulChoice, for shape: MatmulShape) throws {
+        try addMatmul(choice.matmul)
+        if let group = choice.group, let kernel = matmulKernels[choice.matmul]?[shape.kernel],
+           group.reduce(1, *) > kernel.maxWorkGroupSize {
+            throw KernelSourceError("\(shape.kernel) allows \(kernel.maxWorkGroupSize) work-items per group, not \(group.reduce(1, *))")
+        }
+        tuning.choices[shape] = choice
     }
 
     private static func build(context: Context, configuration: KernelConfiguration,
@@ -86,20 +141,30 @@ public final class KernelLibrary {
 
     /// Launches a matmul kernel producing a `rowsOut × columnsOut` result, in the geometry its file documents.
     /// `forward` selects matmul_vector.cl's dot-product blocking rather than its outer-product one.
-    func matmul(_ name: String, rowsOut: Int, columnsOut: Int, forward: Bool,
+    func matmul(_ shape: MatmulShape, rowsOut: Int, columnsOut: Int, forward: Bool,
                         _ arguments: KernelArgument...) throws -> Event? {
         func blocks(_ count: Int, _ size: Int) -> Int { (count + size - 1) / size }
-        let kernel = try kernel(name)
+        let name = shape.kernel
+        matmulShapes?.append(shape)
+        let choice = tuning.choice(for: shape)
+        let matmul = choice?.matmul ?? configuration.matmul
+        guard let kernel = matmulKernels[matmul]?[name] else {
+            throw CLError.call("clCreateKernel(\(name))", code: CLError.invalidKernelName)
+        }
         for (index, argument) in arguments.enumerated() { try kernel.set(index, argument) }
-        switch configuration.matmul {
+        switch matmul {
         case .tiled(let tile, _, let rows, let columns):
             let local = [tile / columns, tile / rows]
             let global = [blocks(columnsOut, tile) * local[0], blocks(rowsOut, tile) * local[1]]
             return try recorded(name, kernel.enqueue(global: global, local: local, timed: true))
         case .vector(let width, let rows, let columns, let vectors):
             // 64×784→128 forward: 103 µs in PoCL's groups, 77 in these.
-            let (global, local) = rowsOfGroups(kernel, across: blocks(columnsOut, forward ? columns : vectors * width),
-                                               down: blocks(rowsOut, rows))
+            let across = blocks(columnsOut, forward ? columns : vectors * width), down = blocks(rowsOut, rows)
+            if let group = choice?.group, group.reduce(1, *) <= kernel.maxWorkGroupSize {
+                let global = [blocks(across, group[0]) * group[0], blocks(down, group[1]) * group[1]]
+                return try recorded(name, kernel.enqueue(global: global, local: group, timed: true))
+            }
+            let (global, local) = rowsOfGroups(kernel, across: across, down: down)
             return try recorded(name, kernel.enqueue(global: global, local: local, timed: true))
         }
     }
@@ -154,7 +219,8 @@ public final class KernelLibrary {
     @discardableResult
     public func matmulForward(rows: Int, inputs: Int, outputs: Int, x: Buffer<Float>, weight: Buffer<Float>,
                               bias: Buffer<Float>, y: Buffer<Float>, relu: Bool) throws -> Event? {
-        try matmul("matmul_forward", rowsOut: rows, columnsOut: outputs, forward: true, Int32(rows), Int32(inputs), Int32(outputs),
+        try matmul(MatmulShape(kernel: "matmul_forward", rows: rows, inputs: inputs, outputs: outputs),
+                   rowsOut: rows, columnsOut: outputs, forward: true, Int32(rows), Int32(inputs), Int32(outputs),
                    x, weight, bias, y, Int32(relu ? 1 : 0))
     }
 
@@ -164,7 +230,8 @@ public final class KernelLibrary {
     public func matmulBackwardInput(rows: Int, inputs: Int, outputs: Int, dy: Buffer<Float>, weight: Buffer<Float>,
                                     activation: Buffer<Float>?, dx: Buffer<Float>) throws -> Event? {
         // Without a mask the kernel never reads the activation argument; dy stands in for it.
-        try matmul("matmul_backward_input", rowsOut: rows, columnsOut: inputs, forward: false, Int32(rows), Int32(inputs),
+        try matmul(MatmulShape(kernel: "matmul_backward_input", rows: rows, inputs: inputs, outputs: outputs),
+                   rowsOut: rows, columnsOut: inputs, forward: false, Int32(rows), Int32(inputs),
                    Int32(outputs), dy, weight, activation ?? dy, dx, Int32(activation == nil ? 0 : 1))
     }
 
@@ -172,7 +239,8 @@ public final class KernelLibrary {
     /// Also writes the bias gradient `db` (see `biasBackward`), which it gets almost for free.
     public func matmulBackwardWeight(rows: Int, inputs: Int, outputs: Int, dy: Buffer<Float>, x: Buffer<Float>,
                                      dw: Buffer<Float>, db: Buffer<Float>) throws -> Event? {
-        try matmul("matmul_backward_weight", rowsOut: outputs, columnsOut: inputs, forward: false, Int32(rows), Int32(inputs),
+        try matmul(MatmulShape(kernel: "matmul_backward_weight", rows: rows, inputs: inputs, outputs: outputs),
+                   rowsOut: outputs, columnsOut: inputs, forward: false, Int32(rows), Int32(inputs),
                    Int32(outputs), dy, x, dw, db)
     }
 

@@ -12,9 +12,12 @@ public struct BenchReport: JSONReport {
     public let hostSecondsPerStep: Double?
     /// The timed epochs, after the warm-up.
     public let epochs: [EpochMetrics]
+    /// Which matmul configurations the run used (`RunTuning.summary`); nil for `--cpu`.
+    public let tuning: String?
 
     public init(device: String, data: String, kernels: [KernelTiming], launchesPerStep: Int?, hostSecondsPerStep: Double?,
-                epochs: [EpochMetrics]) {
+                epochs: [EpochMetrics], tuning: String? = nil) {
+        self.tuning = tuning
         self.hostSecondsPerStep = hostSecondsPerStep
         self.device = device
         self.data = data
@@ -37,7 +40,7 @@ public struct BenchReport: JSONReport {
 
     enum CodingKeys: String, CodingKey {
         case device, data, kernels, launchesPerStep = "launches_per_step", hostSecondsPerStep = "host_seconds_per_step", epochs
-        case secondsPerEpoch = "seconds_per_epoch", samplesPerSecond = "samples_per_second"
+        case secondsPerEpoch = "seconds_per_epoch", samplesPerSecond = "samples_per_second", tuning
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -53,10 +56,11 @@ public struct BenchReport: JSONReport {
         try container.encode(epochs, forKey: .epochs)
         try container.encode(secondsPerEpoch, forKey: .secondsPerEpoch)
         try container.encode(samplesPerSecond, forKey: .samplesPerSecond)
+        try container.encodeIfPresent(tuning, forKey: .tuning)
     }
 
     public func text() -> String {
-        var lines = ["Device: \(device)", "Data:   \(data)"]
+        var lines = ["Device: \(device)", "Data:   \(data)"] + (tuning.map { ["Tuning: \($0)"] } ?? [])
         if !kernels.isEmpty {
             lines.append("")
             lines.append("kernel                    shape            time        rate")
@@ -83,7 +87,7 @@ public struct BenchReport: JSONReport {
         for e in epochs {
             lines.append(String(format: "epoch %d: %.3f s (training and evaluation), %.0f samples/s", e.epoch, e.seconds, e.samplesPerSecond))
         }
-        lines.append(String(format: "seconds per epoch (median): %.3f", secondsPerEpoch))
+        if !epochs.isEmpty { lines.append(String(format: "seconds per epoch (median): %.3f", secondsPerEpoch)) }
         return lines.joined(separator: "\n")
     }
 }

@@ -1,0 +1,164 @@
+import CLKit
+import Dispatch
+
+/// `cltrain tune`: for every matmul shape one training step of a model launches, times a bounded set of
+/// configurations of both kernel families at that shape, checks the fastest against the CPU twins, and keeps
+/// the fastest that passes. The device's default configuration is always among those timed, and stays unless
+/// another beats it clearly, so tuning never makes a run slower than the defaults by more than noise.
+public enum Tuner {
+    /// What tuning found for one shape.
+    public struct Outcome: Encodable, Sendable {
+        public let shape: MatmulShape
+        public let chosen: MatmulChoice
+        /// The best time of the device's default and of the chosen configuration, in seconds.
+        public let defaultSeconds: Double
+        public let chosenSeconds: Double
+        /// Configurations timed at this shape (those that built and fit the device).
+        public let timed: Int
+        /// Fast configurations that failed their check against the CPU twin, and were passed over.
+        public let rejected: [String]
+    }
+
+    /// A challenger must beat the default by this fraction to replace it: less is within timing noise.
+    static let margin = 0.05
+    /// Launches timed per configuration and shape, after one untimed launch (a lazy driver compiles there).
+    static let launches = 5
+    /// A configuration slower than this many times the best so far is abandoned after one timed launch.
+    static let abandonFactor = 3.0
+
+    /// The matmul configurations worth timing on `device`: the default and a shortlist of each family, fitted to
+    /// the device's work-group and local memory limits. Each configuration costs a compile (seconds on PoCL), so
+    /// the list is short: vector widths from a quarter of the device's preferred width to twice it (1, 2 and 4
+    /// on a device whose lanes are work-items), register blocks no larger than the default CPU blocking (larger
+    /// ones spill), and small to large tiles. The vector family is tried in the launcher's own work-groups and in
+    /// a few fixed ones, which cost no compile: a driver that makes groups of one work-item (Rusticl) leaves its
+    /// lanes idle.
+    public static func candidates(for device: Device, default own: KernelConfiguration.Matmul) -> [MatmulChoice] {
+        var list = [own]
+        let preferred = max(1, device.preferredVectorWidthFloat)
+        for width in [1, 2, 4, 8, 16] where width <= max(4, 2 * preferred) && width >= preferred / 4 {
+            for (rows, columns, vectors) in [(2, 2, 1), (4, 4, 1), (4, 4, 2)] {
+                list.append(.vector(width: width, blockRows: rows, blockColumns: columns, vectors: vectors))
+            }
+        }
+        for (tile, block) in [(8, 1), (16, 2), (32, 4)] {
+            let fitted = KernelConfiguration(matmul: .tiled(tile: tile, depth: 16, blockRows: block, blockColumns: block),
+                                             reductionGroup: 1)
+                .fitted(maxWorkGroupSize: device.maxWorkGroupSize, localMemoryBytes: Int(clamping: device.localMemoryBytes))
+            list.append(fitted.matmul)
+        }
+        var seen = Set<KernelConfiguration.Matmul>()
+        let groups = [nil] + [[32, 1], [8, 4], [64, 1], [16, 4]].filter { $0.reduce(1, *) <= device.maxWorkGroupSize }
+        return list.filter { seen.insert($0).inserted }.flatMap { matmul -> [MatmulChoice] in
+            guard case .vector = matmul else { return [MatmulChoice(matmul)] }
+            return groups.map { MatmulChoice(matmul, group: $0) }
+        }
+    }
+
+    /// The matmul shapes, in launch order without repeats, of one training step of `plan` (its last layer's
+    /// products included), found by running that step on `library`.
+    public static func shapes(library: KernelLibrary, plan: TrainingPlan, train: Dataset, test: Dataset) throws -> [MatmulShape] {
+        let backend = try OpenCLBackend(library: library, plan: plan, train: train, test: test)
+        var generator = SeededGenerator(seed: plan.seed)
+        try backend.load(Parameters(initializing: plan.model, using: &generator),
+                         OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount))
+        try backend.beginEpoch(order: (0..<Int32(train.count)).map { $0 })
+        library.matmulShapes = []
+        defer { library.matmulShapes = nil }
+        try backend.trainStep(batch: 0, start: 0, count: min(plan.batchSize, train.count))
+        try library.context.finish()
+        var seen = Set<MatmulShape>()
+        return (library.matmulShapes ?? []).filter { seen.insert($0).inserted }
+    }
+
+    /// Tunes every matmul shape of one training step of `plan` on `library`'s device (a profiling context
+    /// times the launches where its counters are plausible; see `Context.measure`).
+    /// - Parameters:
+    ///   - candidates: the configurations to time; `candidates(for:default:)` unless a test narrows them.
+    ///   - progress: told what is being timed, for a progress line: each shape as it starts (`detail` false), then
+    ///     each configuration and check (`detail` true).
+    public static func run(library: KernelLibrary, plan: TrainingPlan, train: Dataset, test: Dataset, seed: UInt64,
+                           candidates: [MatmulChoice]? = nil,
+                           progress: (_ message: String, _ detail: Bool) -> Void = { _, _ in }) throws -> (tuning: Tuning, outcomes: [Outcome]) {
+        let own = MatmulChoice(library.configuration.matmul)
+        let given = candidates ?? Self.candidates(for: library.context.device, default: own.matmul)
+        let candidates = [own] + given.filter { $0 != own }
+        progress("finding the matmul shapes of one training step", false)
+        let shapes = try shapes(library: library, plan: plan, train: train, test: test)
+        var checks = KernelChecks(library: library, seed: seed)
+        var tuning = Tuning(), outcomes: [Outcome] = []
+        for (number, shape) in shapes.enumerated() {
+            let trial = try Trial(library: library, shape: shape, seed: seed)
+            var times: [(matmul: MatmulChoice, seconds: Double)] = []
+            progress("[\(number + 1)/\(shapes.count)] \(shape): timing \(candidates.count) configurations", false)
+            for (index, matmul) in candidates.enumerated() {
+                progress("[\(number + 1)/\(shapes.count)] \(shape): \(index + 1)/\(candidates.count) \(matmul)", true)
+                // A configuration the device cannot build or fit is not a candidate here.
+                guard (try? library.use(matmul, for: shape)) != nil else { continue }
+                times.append((matmul, try trial.time(bestSoFar: times.map(\.seconds).min())))
+            }
+            let ownSeconds = times.first { $0.matmul == own }?.seconds ?? .infinity
+            var rejected: [String] = []
+            var chosen = own
+            for (matmul, seconds) in times.sorted(by: { $0.seconds < $1.seconds })
+            where matmul == own || seconds < ownSeconds * (1 - margin) {
+                progress("[\(number + 1)/\(shapes.count)] \(shape): checking \(matmul) against the CPU twin", true)
+                try library.use(matmul, for: shape)
+                if try checks.matmul(shape).passed {
+                    chosen = matmul
+                    break
+                }
+                rejected.append("\(matmul)")
+                if matmul == own { break }  // the default failing is a driver's fault; selftest will say so
+            }
+            try library.use(chosen, for: shape)
+            if chosen != own { tuning.choices[shape] = chosen }
+            outcomes.append(Outcome(shape: shape, chosen: chosen, defaultSeconds: ownSeconds,
+                                    chosenSeconds: times.first { $0.matmul == chosen }?.seconds ?? ownSeconds,
+                                    timed: times.count, rejected: rejected))
+        }
+        return (tuning, outcomes)
+    }
+}
+
+/// One matmul shape's buffers, filled with random values, and the launch that times a configuration on them.
+private struct Trial {
+    let library: KernelLibrary
+    let shape: MatmulShape
+    let launch: () throws -> Event?
+
+    init(library: KernelLibrary, shape: MatmulShape, seed: UInt64) throws {
+        self.library = library
+        self.shape = shape
+        var random = SeededGenerator(seed: seed)
+        let context = library.context
+        func buffer(_ count: Int) throws -> Buffer<Float> {
+            try Buffer(context: context, values: (0..<max(count, 1)).map { _ in Float.random(in: -1...1, using: &random) })
+        }
+        let (rows, inputs, outputs) = (shape.rows, shape.inputs, shape.outputs)
+        switch shape.kernel {
+        case "matmul_forward":
+            let (x, w, b, y) = (try buffer(rows * inputs), try buffer(outputs * inputs), try buffer(outputs), try buffer(rows * outputs))
+            launch = { try library.matmulForward(rows: rows, inputs: inputs, outputs: outputs, x: x, weight: w, bias: b, y: y, relu: true) }
+        case "matmul_backward_input":
+            let (dy, w, a, dx) = (try buffer(rows * outputs), try buffer(outputs * inputs), try buffer(rows * inputs), try buffer(rows * inputs))
+            launch = { try library.matmulBackwardInput(rows: rows, inputs: inputs, outputs: outputs, dy: dy, weight: w, activation: a, dx: dx) }
+        default:
+            let (dy, x, dw, db) = (try buffer(rows * outputs), try buffer(rows * inputs), try buffer(outputs * inputs), try buffer(outputs))
+            launch = { try library.matmulBackwardWeight(rows: rows, inputs: inputs, outputs: outputs, dy: dy, x: x, dw: dw, db: db) }
+        }
+    }
+
+    /// The shortest of `Tuner.launches` timed launches after an untimed one; one timed launch only when it is
+    /// already far slower than `bestSoFar`.
+    func time(bestSoFar: Double?) throws -> Double {
+        let context = library.context
+        _ = try context.measure(launch)
+        var best = Double.infinity
+        for _ in 0..<Tuner.launches {
+            best = min(best, try context.measure(launch))
+            if let bestSoFar, best > bestSoFar * Tuner.abandonFactor { break }
+        }
+        return best
+    }
+}

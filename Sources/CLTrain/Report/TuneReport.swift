@@ -1,0 +1,38 @@
+import CLKit
+import Foundation
+
+/// `cltrain tune`'s results: per matmul shape, the default's time and the chosen configuration's.
+public struct TuneReport: JSONReport {
+    public let device: String
+    public let model: String
+    public let seed: UInt64
+    /// The cache file the winners were written to.
+    public let cache: String
+    /// Wall time of the whole tuning run.
+    public let seconds: Double
+    public let outcomes: [Tuner.Outcome]
+    public let timing: TimingSource
+
+    public init(device: String, model: String, seed: UInt64, cache: String, seconds: Double, outcomes: [Tuner.Outcome],
+                timing: TimingSource) {
+        (self.device, self.model, self.seed, self.cache, self.seconds) = (device, model, seed, cache, seconds)
+        (self.outcomes, self.timing) = (outcomes, timing)
+    }
+
+    public func text() -> String {
+        var lines = ["Device: \(device)", "Model:  \(model)", "Seed:   \(seed)  (the checks' inputs)", "",
+                     "shape                                   default      chosen   speed-up  configuration"]
+        for outcome in outcomes {
+            lines.append("\(outcome.shape)".padding(toLength: 38, withPad: " ", startingAt: 0)
+                + String(format: "%9.1f µs %9.1f µs %8.2f×  ", outcome.defaultSeconds * 1e6, outcome.chosenSeconds * 1e6,
+                         outcome.defaultSeconds / outcome.chosenSeconds)
+                + "\(outcome.chosen)" + (outcome.rejected.isEmpty ? "" : " (failed the check: \(outcome.rejected.joined(separator: "; ")))"))
+        }
+        let before = outcomes.reduce(0) { $0 + $1.defaultSeconds }, after = outcomes.reduce(0) { $0 + $1.chosenSeconds }
+        lines.append(String(format: "sum over the shapes: %.1f µs by default, %.1f µs tuned (%.2f×)", before * 1e6, after * 1e6,
+                            before / after))
+        if timing == .wallClock { lines.append("(timed by the wall clock: the device's profiling counters are implausible)") }
+        lines.append(String(format: "tuned in %.1f s; cached in %@", seconds, cache))
+        return lines.joined(separator: "\n")
+    }
+}
