@@ -44,56 +44,45 @@ extension Reference {
         ((o * shape.inChannels + c) * shape.kernel + kh) * shape.kernel + kw
     }
 
-    /// Twin of `conv2d_forward`:
-    /// `Y[n, o, oh, ow] = b[o] + Σ_{c, kh, kw} W[o, c, kh, kw] · X[n, c, oh·s − p + kh, ow·s − p + kw]`
-    /// (zero outside the image), then `max(0, ·)` if `relu`.
-    public static func conv2dForward(x: [Float], weight: [Float], bias: [Float], shape: Conv2dShape, relu: Bool) -> [Float] {
+    /// Visits every (output pixel, kernel tap) pair whose tap reads inside the image, in the order
+    /// n, o, oh, ow, then c, kh, kw: the flat indices of the output pixel, the input pixel and the weight.
+    private static func forEachTap(_ shape: Conv2dShape, _ body: (_ output: Int, _ input: Int, _ weight: Int) -> Void) {
         let (oh, ow, k) = (shape.outHeight, shape.outWidth, shape.kernel)
-        var y = [Float](repeating: 0, count: shape.outputCount)
         for n in 0..<shape.batch {
             for o in 0..<shape.outChannels {
                 for r in 0..<oh {
                     for q in 0..<ow {
-                        var sum = bias[o]
+                        let output = ((n * shape.outChannels + o) * oh + r) * ow + q
                         for c in 0..<shape.inChannels {
                             for kh in 0..<k {
                                 for kw in 0..<k {
-                                    guard let i = tap(shape, n, c, r, q, kh, kw) else { continue }
-                                    sum += weight[weightIndex(shape, o, c, kh, kw)] * x[i]
+                                    guard let input = tap(shape, n, c, r, q, kh, kw) else { continue }
+                                    body(output, input, weightIndex(shape, o, c, kh, kw))
                                 }
                             }
                         }
-                        y[((n * shape.outChannels + o) * oh + r) * ow + q] = relu ? max(sum, 0) : sum
                     }
                 }
             }
         }
-        return y
+    }
+
+    /// Twin of `conv2d_forward`:
+    /// `Y[n, o, oh, ow] = b[o] + Σ_{c, kh, kw} W[o, c, kh, kw] · X[n, c, oh·s − p + kh, ow·s − p + kw]`
+    /// (zero outside the image), then `max(0, ·)` if `relu`.
+    public static func conv2dForward(x: [Float], weight: [Float], bias: [Float], shape: Conv2dShape, relu: Bool) -> [Float] {
+        let pixels = shape.outHeight * shape.outWidth
+        var y = (0..<shape.outputCount).map { bias[$0 / pixels % shape.outChannels] }
+        forEachTap(shape) { output, input, w in y[output] += weight[w] * x[input] }
+        return relu ? y.map { max($0, 0) } : y
     }
 
     /// Twin of `conv2d_backward_input`: `dX[n, c, ih, iw] = Σ W[o, c, kh, kw] · dY[n, o, oh, ow]` over
     /// every output pixel whose window reads (ih, iw) through tap (kh, kw). With `reluOutput` (this layer's input,
     /// when it came out of a ReLU), zero where that input is ≤ 0, as `matmulBackwardInput` does.
     public static func conv2dBackwardInput(dy: [Float], weight: [Float], shape: Conv2dShape, reluOutput: [Float]?) -> [Float] {
-        let (oh, ow, k) = (shape.outHeight, shape.outWidth, shape.kernel)
         var dx = [Float](repeating: 0, count: shape.inputCount)
-        for n in 0..<shape.batch {
-            for o in 0..<shape.outChannels {
-                for r in 0..<oh {
-                    for q in 0..<ow {
-                        let gradient = dy[((n * shape.outChannels + o) * oh + r) * ow + q]
-                        for c in 0..<shape.inChannels {
-                            for kh in 0..<k {
-                                for kw in 0..<k {
-                                    guard let i = tap(shape, n, c, r, q, kh, kw) else { continue }
-                                    dx[i] += weight[weightIndex(shape, o, c, kh, kw)] * gradient
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        forEachTap(shape) { output, input, w in dx[input] += weight[w] * dy[output] }
         if let activation = reluOutput {
             for i in dx.indices where activation[i] <= 0 { dx[i] = 0 }
         }
@@ -103,25 +92,8 @@ extension Reference {
     /// Twin of `conv2d_backward_weight`'s weight gradient: `dW[o, c, kh, kw] = Σ_{n, oh, ow} dY[n, o, oh, ow] · X[n, c, …]`
     /// over the same taps as the forward pass.
     public static func conv2dBackwardWeight(dy: [Float], x: [Float], shape: Conv2dShape) -> [Float] {
-        let (oh, ow, k) = (shape.outHeight, shape.outWidth, shape.kernel)
         var dw = [Float](repeating: 0, count: shape.weightCount)
-        for n in 0..<shape.batch {
-            for o in 0..<shape.outChannels {
-                for r in 0..<oh {
-                    for q in 0..<ow {
-                        let gradient = dy[((n * shape.outChannels + o) * oh + r) * ow + q]
-                        for c in 0..<shape.inChannels {
-                            for kh in 0..<k {
-                                for kw in 0..<k {
-                                    guard let i = tap(shape, n, c, r, q, kh, kw) else { continue }
-                                    dw[weightIndex(shape, o, c, kh, kw)] += gradient * x[i]
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        forEachTap(shape) { output, input, w in dw[w] += dy[output] * x[input] }
         return dw
     }
 
