@@ -56,3 +56,20 @@ func maxPool2dNativeAgreesWithReference(shape: MaxPool2dShape) {
     MaxPool2dNative.backward(shape: shape, dy: dy, indices: indices, dx: &dx)
     expectClose(dx, Reference.maxPool2dBackward(dy: dy, indices: indices, shape: shape), absolute: 0, "dX")
 }
+
+/// NaNs win their windows, the first of several: the vector 2×2 path (a row of 14 windows: two overlapping
+/// steps) and the general loop (3×3, stride 2) pick the twin's indices.
+@Test(arguments: [
+    MaxPool2dShape(batch: 2, channels: 3, height: 28, width: 28, kernel: 2),
+    MaxPool2dShape(batch: 3, channels: 5, height: 7, width: 9, kernel: 3, stride: 2),
+])
+func maxPool2dNativePicksNaNsAsTheTwinDoes(shape: MaxPool2dShape) {
+    var generator = seededGenerator()
+    let x = randomFloats(shape.inputCount, using: &generator).map { $0 > 0.8 ? Float.nan : $0 }
+    var y = [Float](repeating: 0, count: shape.outputCount), indices = [Int32](repeating: -1, count: shape.outputCount)
+    MaxPool2dNative.forward(shape: shape, x: x, y: &y, indices: &indices)
+    let expected = Reference.maxPool2dForward(x: x, shape: shape)
+    #expect(expected.y.contains { $0.isNaN } && expected.y.contains { !$0.isNaN })
+    #expect(indices == expected.indices)
+    #expect(y.map(\.bitPattern) == expected.y.map(\.bitPattern))
+}
