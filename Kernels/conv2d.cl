@@ -62,8 +62,15 @@ __kernel void conv2d_forward(const int batch, const int channels, const int heig
     const int16 ow = LANES + ow0, live = ow < out_width;
     const int count = batch * channels * height * width;
     float16 acc[CB];
+    // Where each channel's weights start (channels past the last repeat it: computed, never stored). Hoisted so
+    // that a tap's weight is one broadcast load at a fixed offset from the tap's address; indexing it in the loop
+    // let the compiler vectorize the index arithmetic and extract each address from a vector, 3× the instructions.
+    int filter[CB];
 #pragma unroll
-    for (int j = 0; j < CB; j++) acc[j] = (float16)b[min(o0 + j, out_channels - 1)];
+    for (int j = 0; j < CB; j++) {
+        filter[j] = min(o0 + j, out_channels - 1) * channels * ksize * ksize;
+        acc[j] = (float16)b[min(o0 + j, out_channels - 1)];
+    }
     for (int c = 0; c < channels; c++) {
         const int plane = (n * channels + c) * height * width;
         for (int kh = 0; kh < ksize; kh++) {
@@ -72,8 +79,9 @@ __kernel void conv2d_forward(const int batch, const int channels, const int heig
             for (int kw = 0; kw < ksize; kw++) {
                 const int16 iw = ow * stride - padding + kw;
                 const float16 v = load16(x, count, plane + ih * width + iw, live & (iw >= 0) & (iw < width), stride == 1);
+                __global const float *tap = w + (c * ksize + kh) * ksize + kw;
 #pragma unroll
-                for (int j = 0; j < CB; j++) acc[j] += w[((min(o0 + j, out_channels - 1) * channels + c) * ksize + kh) * ksize + kw] * v;
+                for (int j = 0; j < CB; j++) acc[j] += tap[filter[j]] * v;
             }
         }
     }
@@ -96,8 +104,12 @@ __kernel void conv2d_backward_input(const int batch, const int channels, const i
     const int16 iw = LANES + iw0, live = iw < width;
     const int count = batch * out_channels * out_height * out_width;
     float16 acc[CB];
+    int filter[CB];  // as in conv2d_forward: where channel c0 + j's weights start within an output channel's
 #pragma unroll
-    for (int j = 0; j < CB; j++) acc[j] = 0.0f;
+    for (int j = 0; j < CB; j++) {
+        filter[j] = min(c0 + j, channels - 1) * ksize * ksize;
+        acc[j] = 0.0f;
+    }
     for (int o = 0; o < out_channels; o++) {
         const int plane = (n * out_channels + o) * out_height * out_width;
         for (int kh = 0; kh < ksize; kh++) {
@@ -110,8 +122,9 @@ __kernel void conv2d_backward_input(const int batch, const int channels, const i
                 const int16 ow = stride == 1 ? tw : tw / stride;
                 const int16 ok = live & (tw >= 0) & (ow < out_width) & (stride == 1 ? (int16)(-1) : ow * stride == tw);
                 const float16 v = load16(dy, count, plane + oh * out_width + ow, ok, stride == 1);
+                __global const float *tap = w + (o * channels * ksize + kh) * ksize + kw;
 #pragma unroll
-                for (int j = 0; j < CB; j++) acc[j] += w[((o * channels + min(c0 + j, channels - 1)) * ksize + kh) * ksize + kw] * v;
+                for (int j = 0; j < CB; j++) acc[j] += tap[filter[j]] * v;
             }
         }
     }
