@@ -13,8 +13,9 @@
 // Launch (KernelLibrary+Conv2d.swift):
 //   conv2d_forward          grid (⌈OW/16⌉, OH, N·⌈O/CB⌉)
 //   conv2d_backward_input   grid (⌈W/16⌉, H, N·⌈C/CB⌉)
-//   conv2d_backward_weight  grid (K, C, O) in work-groups of one: each sums over the whole batch for all kw of
-//                           one (o, c, kh), reusing a dY vector across the K taps
+//   conv2d_backward_weight  grid (K, C, ⌈O/OB⌉) in work-groups of one: each sums over the whole batch for all kw
+//                           (KW at a time) of one (c, kh) and OB output channels, reusing each dY vector across
+//                           the KW taps and each X vector across the OB channels
 // CPU twins: Reference.conv2dForward / conv2dBackwardInput / conv2dBackwardWeight / conv2dBackwardBias.
 
 #ifndef CB
@@ -22,19 +23,20 @@
 #endif
 #define LANES ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
 
+// The helpers are always_inline: PoCL 3.1 otherwise calls them, and a call clobbers every vector register, so
+// each accumulator went through the stack around each load (the kernels ran 3–8× slower).
 // p[index] in each lane where `ok`, 0 elsewhere. Lanes that are consecutive (`contiguous`: index = index.s0 + lane)
 // and lie within the buffer's `count` floats are one vector load; otherwise each lane reads alone, at 0 when not ok.
-inline float16 load16(__global const float *p, const int count, const int16 index, const int16 ok, const bool contiguous) {
+inline __attribute__((always_inline)) float16 load16(__global const float *p, const int count, const int16 index, const int16 ok, const bool contiguous) {
     const int first = index.s0;
     if (contiguous && first >= 0 && first + 16 <= count) return select((float16)0.0f, vload16(0, p + first), ok);
-    const int16 safe = select((int16)0, index, ok);
-    float lanes[16];
-#pragma unroll
-    for (int l = 0; l < 16; l++) lanes[l] = p[((const int *)&safe)[l]];
-    return select((float16)0.0f, vload16(0, lanes), ok);
+    const int16 i = select((int16)0, index, ok);
+    const float16 v = (float16)(p[i.s0], p[i.s1], p[i.s2], p[i.s3], p[i.s4], p[i.s5], p[i.s6], p[i.s7],
+                                p[i.s8], p[i.s9], p[i.sa], p[i.sb], p[i.sc], p[i.sd], p[i.se], p[i.sf]);
+    return select((float16)0.0f, v, ok);
 }
 
-inline float sum16(const float16 v) {
+inline __attribute__((always_inline)) float sum16(const float16 v) {
     const float8 s8 = v.lo + v.hi;
     const float4 s4 = s8.lo + s8.hi;
     const float2 s2 = s4.lo + s4.hi;
@@ -42,7 +44,7 @@ inline float sum16(const float16 v) {
 }
 
 // Writes the lanes of v that fall before `end` to p[first + lane].
-inline void store16(__global float *p, const int first, const int end, const float16 v) {
+inline __attribute__((always_inline)) void store16(__global float *p, const int first, const int end, const float16 v) {
     if (first + 16 <= end) { vstore16(v, 0, p + first); return; }
     float lanes[16];
     vstore16(v, 0, lanes);
@@ -60,8 +62,15 @@ __kernel void conv2d_forward(const int batch, const int channels, const int heig
     const int16 ow = LANES + ow0, live = ow < out_width;
     const int count = batch * channels * height * width;
     float16 acc[CB];
+    // Where each channel's weights start (channels past the last repeat it: computed, never stored). Hoisted so
+    // that a tap's weight is one broadcast load at a fixed offset from the tap's address; indexing it in the loop
+    // let the compiler vectorize the index arithmetic and extract each address from a vector, 3× the instructions.
+    int filter[CB];
 #pragma unroll
-    for (int j = 0; j < CB; j++) acc[j] = (float16)b[min(o0 + j, out_channels - 1)];
+    for (int j = 0; j < CB; j++) {
+        filter[j] = min(o0 + j, out_channels - 1) * channels * ksize * ksize;
+        acc[j] = (float16)b[min(o0 + j, out_channels - 1)];
+    }
     for (int c = 0; c < channels; c++) {
         const int plane = (n * channels + c) * height * width;
         for (int kh = 0; kh < ksize; kh++) {
@@ -70,8 +79,9 @@ __kernel void conv2d_forward(const int batch, const int channels, const int heig
             for (int kw = 0; kw < ksize; kw++) {
                 const int16 iw = ow * stride - padding + kw;
                 const float16 v = load16(x, count, plane + ih * width + iw, live & (iw >= 0) & (iw < width), stride == 1);
+                __global const float *tap = w + (c * ksize + kh) * ksize + kw;
 #pragma unroll
-                for (int j = 0; j < CB; j++) acc[j] += w[((min(o0 + j, out_channels - 1) * channels + c) * ksize + kh) * ksize + kw] * v;
+                for (int j = 0; j < CB; j++) acc[j] += tap[filter[j]] * v;
             }
         }
     }
@@ -94,8 +104,12 @@ __kernel void conv2d_backward_input(const int batch, const int channels, const i
     const int16 iw = LANES + iw0, live = iw < width;
     const int count = batch * out_channels * out_height * out_width;
     float16 acc[CB];
+    int filter[CB];  // as in conv2d_forward: where channel c0 + j's weights start within an output channel's
 #pragma unroll
-    for (int j = 0; j < CB; j++) acc[j] = 0.0f;
+    for (int j = 0; j < CB; j++) {
+        filter[j] = min(c0 + j, channels - 1) * ksize * ksize;
+        acc[j] = 0.0f;
+    }
     for (int o = 0; o < out_channels; o++) {
         const int plane = (n * out_channels + o) * out_height * out_width;
         for (int kh = 0; kh < ksize; kh++) {
@@ -108,8 +122,9 @@ __kernel void conv2d_backward_input(const int batch, const int channels, const i
                 const int16 ow = stride == 1 ? tw : tw / stride;
                 const int16 ok = live & (tw >= 0) & (ow < out_width) & (stride == 1 ? (int16)(-1) : ow * stride == tw);
                 const float16 v = load16(dy, count, plane + oh * out_width + ow, ok, stride == 1);
+                __global const float *tap = w + (o * channels * ksize + kh) * ksize + kw;
 #pragma unroll
-                for (int j = 0; j < CB; j++) acc[j] += w[((o * channels + min(c0 + j, channels - 1)) * ksize + kh) * ksize + kw] * v;
+                for (int j = 0; j < CB; j++) acc[j] += tap[filter[j]] * v;
             }
         }
     }
@@ -123,45 +138,64 @@ __kernel void conv2d_backward_input(const int batch, const int channels, const i
     }
 }
 
-// At most KW taps of a row at a time: their accumulators stay in registers.
-#define KW 8
+// Each work-item holds OB output channels × KW taps of a kernel row: a dY vector feeds KW products and an X
+// vector OB, all OB·KW accumulators in registers.
+#define OB 4
+#define KW 5
 
 __kernel void conv2d_backward_weight(const int batch, const int channels, const int height, const int width,
                                      const int ksize, const int stride, const int padding,
                                      const int out_height, const int out_width, const int out_channels,
                                      __global const float *dy, __global const float *x,
                                      __global float *dw, __global float *db) {
-    const int kh = get_global_id(0), c = get_global_id(1), o = get_global_id(2);
+    const int kh = get_global_id(0), c = get_global_id(1), o0 = get_global_id(2) * OB;
     if (kh >= ksize) return;
     const int count = batch * channels * height * width, dy_count = batch * out_channels * out_height * out_width;
-    const bool bias = kh == 0 && c == 0;  // one work-item per output channel also sums db
     for (int kw0 = 0; kw0 < ksize; kw0 += KW) {
-        float16 acc[KW], bias_acc = 0.0f;
+        // The work-items of (c, kh) = (0, 0) also sum db for their channels.
+        const bool sums_bias = kh == 0 && c == 0 && kw0 == 0;
+        float16 acc[OB][KW], bias_acc[OB];
 #pragma unroll
-        for (int j = 0; j < KW; j++) acc[j] = 0.0f;
+        for (int r = 0; r < OB; r++) {
+            bias_acc[r] = 0.0f;
+#pragma unroll
+            for (int j = 0; j < KW; j++) acc[r][j] = 0.0f;
+        }
         for (int n = 0; n < batch; n++) {
-            const int plane = (n * channels + c) * height * width, dy_plane = (n * out_channels + o) * out_height * out_width;
+            const int plane = (n * channels + c) * height * width;
             for (int oh = 0; oh < out_height; oh++) {
                 const int ih = oh * stride - padding + kh;
                 const bool inside = ih >= 0 && ih < height;
-                if (!inside && !(bias && kw0 == 0)) continue;
+                if (!inside && !sums_bias) continue;
                 for (int ow0 = 0; ow0 < out_width; ow0 += 16) {
                     const int16 ow = LANES + ow0, live = ow < out_width;
-                    const float16 d = load16(dy, dy_count, dy_plane + oh * out_width + ow, live, true);
-                    if (bias && kw0 == 0) bias_acc += d;
+                    float16 d[OB];
+#pragma unroll
+                    for (int r = 0; r < OB; r++) {
+                        // Channels past the last read the last one's dY: computed, never stored.
+                        const int row = ((n * out_channels + min(o0 + r, out_channels - 1)) * out_height + oh) * out_width;
+                        d[r] = load16(dy, dy_count, row + ow, live, true);
+                        if (sums_bias) bias_acc[r] += d[r];
+                    }
                     if (!inside) continue;
 #pragma unroll
                     for (int j = 0; j < KW; j++) {
                         const int16 iw = ow * stride - padding + kw0 + j;
-                        if (kw0 + j < ksize)
-                            acc[j] += d * load16(x, count, plane + ih * width + iw, live & (iw >= 0) & (iw < width), stride == 1);
+                        const int16 ok = live & (iw >= 0) & (iw < width) & (int16)(kw0 + j < ksize ? -1 : 0);
+                        const float16 v = load16(x, count, plane + ih * width + iw, ok, stride == 1);
+#pragma unroll
+                        for (int r = 0; r < OB; r++) acc[r][j] += d[r] * v;
                     }
                 }
             }
         }
 #pragma unroll
-        for (int j = 0; j < KW; j++)
-            if (kw0 + j < ksize) dw[((o * channels + c) * ksize + kh) * ksize + kw0 + j] = sum16(acc[j]);
-        if (bias && kw0 == 0) db[o] = sum16(bias_acc);
+        for (int r = 0; r < OB; r++) {
+            if (o0 + r >= out_channels) break;
+#pragma unroll
+            for (int j = 0; j < KW; j++)
+                if (kw0 + j < ksize) dw[(((o0 + r) * channels + c) * ksize + kh) * ksize + kw0 + j] = sum16(acc[r][j]);
+            if (sums_bias) db[o0 + r] = sum16(bias_acc[r]);
+        }
     }
 }

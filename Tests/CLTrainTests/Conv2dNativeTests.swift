@@ -1,12 +1,13 @@
 import Testing
 @testable import CLTrain
 
-/// The native operations against their twins at odd shapes and the LeNet-5 shapes (batch 3 keeps the twins quick).
+/// The native operations against their twins at odd shapes and the LeNet-5 shapes (batch 3 keeps the twins quick;
+/// batch 9 of the first spans two patch-matrix chunks of 6 samples, the last one partial).
 @Test(arguments: [
     Conv2dShape(batch: 3, inChannels: 3, height: 9, width: 7, outChannels: 5, kernel: 3, stride: 2, padding: 1),
     Conv2dShape(batch: 2, inChannels: 2, height: 8, width: 11, outChannels: 7, kernel: 2, stride: 3),
     Conv2dShape(batch: 2, inChannels: 3, height: 1, width: 1, outChannels: 5, kernel: 3, padding: 1),
-    Conv2dShape(batch: 3, inChannels: 1, height: 28, width: 28, outChannels: 6, kernel: 5, padding: 2),
+    Conv2dShape(batch: 9, inChannels: 1, height: 28, width: 28, outChannels: 6, kernel: 5, padding: 2),
     Conv2dShape(batch: 3, inChannels: 6, height: 14, width: 14, outChannels: 16, kernel: 5),
 ])
 func conv2dNativeAgreesWithReference(shape: Conv2dShape) {
@@ -15,10 +16,10 @@ func conv2dNativeAgreesWithReference(shape: Conv2dShape) {
     let x = randomFloats(shape.inputCount, using: &generator), w = randomFloats(shape.weightCount, using: &generator)
     let b = randomFloats(shape.outChannels, using: &generator), dy = randomFloats(shape.outputCount, using: &generator)
     let activation = randomFloats(shape.inputCount, using: &generator).map { max($0, 0) }
-    var columns = [Float](repeating: .nan, count: Conv2dNative.scratchCount(shape))
+    var scratch = [Float](repeating: .nan, count: Conv2dNative.scratchCount(shape))
     for relu in [false, true] {
         var y = [Float](repeating: .nan, count: shape.outputCount)
-        Conv2dNative.forward(shape: shape, x: x, weight: w, bias: b, columns: &columns, y: &y, relu: relu)
+        Conv2dNative.forward(shape: shape, x: x, weight: w, bias: b, scratch: &scratch, y: &y, relu: relu)
         // Dot products of patchSize terms in [−1, 1] summed in another order: as KernelChecks.dotTolerance.
         expectClose(y, Reference.conv2dForward(x: x, weight: w, bias: b, shape: shape, relu: relu),
                     absolute: 1e-6 * Double(shape.patchSize), relative: 1e-5, "Y relu \(relu)")
@@ -26,7 +27,7 @@ func conv2dNativeAgreesWithReference(shape: Conv2dShape) {
     for masked in [false, true] {
         var dw = [Float](repeating: .nan, count: shape.weightCount), db = [Float](repeating: .nan, count: shape.outChannels)
         var dx = [Float](repeating: .nan, count: shape.inputCount)
-        Conv2dNative.backward(shape: shape, dy: dy, x: x, weight: w, columns: &columns, dw: &dw, db: &db, dx: &dx,
+        Conv2dNative.backward(shape: shape, dy: dy, x: x, weight: w, scratch: &scratch, dw: &dw, db: &db, dx: &dx,
                               activation: masked ? activation : nil)
         let sums = 1e-6 * Double(shape.patchCount), taps = 1e-6 * Double(shape.outChannels * shape.kernel * shape.kernel)
         expectClose(dw, Reference.conv2dBackwardWeight(dy: dy, x: x, shape: shape), absolute: sums, relative: 1e-5, "dW")
@@ -54,4 +55,21 @@ func maxPool2dNativeAgreesWithReference(shape: MaxPool2dShape) {
     var dx = [Float](repeating: .nan, count: shape.inputCount)
     MaxPool2dNative.backward(shape: shape, dy: dy, indices: indices, dx: &dx)
     expectClose(dx, Reference.maxPool2dBackward(dy: dy, indices: indices, shape: shape), absolute: 0, "dX")
+}
+
+/// NaNs win their windows, the first of several: the vector 2×2 path (a row of 14 windows: two overlapping
+/// steps) and the general loop (3×3, stride 2) pick the twin's indices.
+@Test(arguments: [
+    MaxPool2dShape(batch: 2, channels: 3, height: 28, width: 28, kernel: 2),
+    MaxPool2dShape(batch: 3, channels: 5, height: 7, width: 9, kernel: 3, stride: 2),
+])
+func maxPool2dNativePicksNaNsAsTheTwinDoes(shape: MaxPool2dShape) {
+    var generator = seededGenerator()
+    let x = randomFloats(shape.inputCount, using: &generator).map { $0 > 0.8 ? Float.nan : $0 }
+    var y = [Float](repeating: 0, count: shape.outputCount), indices = [Int32](repeating: -1, count: shape.outputCount)
+    MaxPool2dNative.forward(shape: shape, x: x, y: &y, indices: &indices)
+    let expected = Reference.maxPool2dForward(x: x, shape: shape)
+    #expect(expected.y.contains { $0.isNaN } && expected.y.contains { !$0.isNaN })
+    #expect(indices == expected.indices)
+    #expect(y.map(\.bitPattern) == expected.y.map(\.bitPattern))
 }

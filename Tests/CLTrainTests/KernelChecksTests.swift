@@ -62,8 +62,9 @@ import Testing
         ("conv2d_backward", "conv2d", 0, "const int16 iw = ow * stride - padding + kw0 + j;",
          "const int16 iw = ow * stride - padding + kw0 + j + 1;"),
         // max-pool routes the gradient to the wrong element: the window's first, or the one after the maximum
-        ("maxpool2d_forward", "maxpool2d", 0, "best = value; best_index = index;", "best = value; best_index = first;"),
-        ("maxpool2d_backward", "maxpool2d", 0, "if (indices[at] == here)", "if (indices[at] == here + 1)"),
+        ("maxpool2d_forward", "maxpool2d", 0, "best_index = select(best_index, index, better);",
+         "best_index = select(best_index, first, better);"),
+        ("maxpool2d_backward", "maxpool2d", 0, "here == indices[at]", "here + 1 == indices[at]"),
     ])
     func brokenKernelIsCaught(kernel: String, file: String, configuration: Int, correct: String, broken: String) throws {
         var sources = Kernels.sources

@@ -1,29 +1,46 @@
 import CBLAS
 
-/// The `--cpu` convolution: the operations of `Reference.conv2dForward` / `conv2dBackward*`, one sample at a time
-/// as im2col + `cblas_sgemm` in the layout that lands the product in NCHW: a sample's patch matrix is
-/// (patchSize, pixels), row (c, kh, kw), so `Y_n (O, pixels) = W (O, patchSize) · columns`. Its only scratch is
-/// that one matrix (`scratchCount` floats), small enough to stay in cache; the backward pass rebuilds it per
-/// sample rather than keeping the whole batch's.
+/// The `--cpu` convolution: the operations of `Reference.conv2dForward` / `conv2dBackward*` as im2col + one
+/// `cblas_sgemm` per chunk of samples. The chunk's patch matrix is (patchSize, samples·pixels), row (c, kh, kw),
+/// column (sample, oh, ow), so `Y (O, samples·pixels) = W (O, patchSize) · columns`, then copied into NCHW with the
+/// bias and ReLU. A chunk's patch matrix fits in a core's L2 cache (a whole batch's, 5 MB for LeNet-5's first
+/// layer, went through memory twice a step) while its products stay wide enough for OpenBLAS's fast kernels (one
+/// per sample, 6×784×25, was mostly call overhead).
 public enum Conv2dNative {
-    /// Floats of the `columns` scratch `forward` and `backward` need.
-    public static func scratchCount(_ shape: Conv2dShape) -> Int { shape.patchSize * shape.outHeight * shape.outWidth }
+    /// Floats of patch matrix per chunk: 512 KiB.
+    static let chunkFloats = 128 * 1024
+
+    /// Samples one patch matrix covers.
+    static func chunk(_ shape: Conv2dShape) -> Int {
+        max(1, min(shape.batch, chunkFloats / (shape.patchSize * shape.outHeight * shape.outWidth)))
+    }
+
+    /// Floats of the scratch `forward` and `backward` need for `shape` (at any batch up to `shape.batch`): a
+    /// chunk's patch matrix and (O, samples·pixels) product.
+    public static func scratchCount(_ shape: Conv2dShape) -> Int {
+        chunk(shape) * shape.outHeight * shape.outWidth * (shape.patchSize + shape.outChannels)
+    }
 
     /// y (NCHW) = conv(x) + bias, then ReLU if `relu`.
     public static func forward(shape: Conv2dShape, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                               bias: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>,
+                               bias: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                                y: UnsafeMutablePointer<Float>, relu: Bool) {
-        let pixels = shape.outHeight * shape.outWidth
-        for n in 0..<shape.batch {
-            im2col(shape, x + n * shape.inChannels * shape.height * shape.width, into: columns)
-            let yn = y + n * shape.outChannels * pixels
-            sgemm(weight, UnsafePointer(columns), into: yn, m: shape.outChannels, n: pixels, k: shape.patchSize)
-            for o in 0..<shape.outChannels {
-                let row = yn + o * pixels, b = bias[o]
-                if relu {
-                    for p in 0..<pixels { row[p] = max(row[p] + b, 0) }
-                } else {
-                    for p in 0..<pixels { row[p] += b }
+        let pixels = shape.outHeight * shape.outWidth, image = shape.inChannels * shape.height * shape.width
+        let chunk = chunk(shape)
+        for first in stride(from: 0, to: shape.batch, by: chunk) {
+            let samples = min(chunk, shape.batch - first), width = samples * pixels
+            let (columns, product) = (scratch, scratch + shape.patchSize * width)
+            im2col(shape, x + first * image, samples: samples, into: columns)
+            sgemm(weight, UnsafePointer(columns), into: product, m: shape.outChannels, n: width, k: shape.patchSize)
+            for sample in 0..<samples {
+                for o in 0..<shape.outChannels {
+                    let from = product + o * width + sample * pixels, b = bias[o]
+                    let to = y + ((first + sample) * shape.outChannels + o) * pixels
+                    if relu {
+                        for p in 0..<pixels { to[p] = max(from[p] + b, 0) }
+                    } else {
+                        for p in 0..<pixels { to[p] = from[p] + b }
+                    }
                 }
             }
         }
@@ -32,104 +49,177 @@ public enum Conv2dNative {
     /// dw and db (overwritten) from dy (NCHW) and the layer's input x; when `dx` is given, the input gradient too,
     /// zeroed where `activation` (the layer's input, when it is a ReLU output) is ≤ 0.
     public static func backward(shape: Conv2dShape, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
-                                weight: UnsafePointer<Float>, columns: UnsafeMutablePointer<Float>,
+                                weight: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                                 dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>,
                                 dx: UnsafeMutablePointer<Float>?, activation: UnsafePointer<Float>?) {
         let pixels = shape.outHeight * shape.outWidth, image = shape.inChannels * shape.height * shape.width
         dw.update(repeating: 0, count: shape.weightCount)
         db.update(repeating: 0, count: shape.outChannels)
-        for n in 0..<shape.batch {
-            let dyn = dy + n * shape.outChannels * pixels
-            for o in 0..<shape.outChannels {
-                var sum: Float = 0
-                for p in 0..<pixels { sum += dyn[o * pixels + p] }
-                db[o] += sum
+        let chunk = chunk(shape)
+        for first in stride(from: 0, to: shape.batch, by: chunk) {
+            let samples = min(chunk, shape.batch - first), width = samples * pixels
+            let (columns, dyChunk) = (scratch, scratch + shape.patchSize * width)
+            // dY as (O, samples·pixels), the layout of the forward product.
+            for sample in 0..<samples {
+                for o in 0..<shape.outChannels {
+                    let from = dy + ((first + sample) * shape.outChannels + o) * pixels
+                    (dyChunk + o * width + sample * pixels).update(from: from, count: pixels)
+                    var sum: Float = 0
+                    for p in 0..<pixels { sum += from[p] }
+                    db[o] += sum
+                }
             }
-            im2col(shape, x + n * image, into: columns)
-            // dW += dY_n (O, pixels) · columnsᵀ (pixels, patchSize)
-            sgemm(dyn, UnsafePointer(columns), transposeB: true, into: dw, m: shape.outChannels, n: shape.patchSize,
-                  k: pixels, accumulate: true)
+            im2col(shape, x + first * image, samples: samples, into: columns)
+            // dW += dY (O, width) · columnsᵀ (width, patchSize)
+            sgemm(dyChunk, UnsafePointer(columns), transposeB: true, into: dw, m: shape.outChannels, n: shape.patchSize,
+                  k: width, accumulate: true)
             guard let dx else { continue }
-            // dcolumns = Wᵀ (patchSize, O) · dY_n (O, pixels), then summed back onto the pixels the taps read.
-            sgemm(weight, transposeA: true, dyn, into: columns, m: shape.patchSize, n: pixels, k: shape.outChannels)
-            col2im(shape, UnsafePointer(columns), into: dx + n * image)
+            // dcolumns = Wᵀ (patchSize, O) · dY (O, width), then summed back onto the pixels the taps read.
+            sgemm(weight, transposeA: true, dyChunk, into: columns, m: shape.patchSize, n: width, k: shape.outChannels)
+            col2im(shape, UnsafePointer(columns), samples: samples, into: dx + first * image)
         }
         if let dx, let activation {
             for i in 0..<shape.inputCount where activation[i] <= 0 { dx[i] = 0 }
         }
     }
 
-    /// One sample's patch matrix (patchSize, pixels): row (c, kh, kw), column (oh, ow), 0 in the padding.
-    private static func im2col(_ shape: Conv2dShape, _ x: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>) {
+    /// The patch matrix of `samples` samples: (patchSize, samples·pixels), 0 in the padding.
+    private static func im2col(_ shape: Conv2dShape, _ x: UnsafePointer<Float>, samples: Int,
+                               into columns: UnsafeMutablePointer<Float>) {
+        let (s, ow) = (shape.stride, shape.outWidth)
         var out = columns
-        forEachTapRow(shape) { plane, ih, iw in
-            out.update(repeating: 0, count: shape.outWidth)
-            for q in 0..<shape.outWidth where 0..<shape.width ~= iw(q) { out[q] = x[plane + ih * shape.width + iw(q)] }
-            out += shape.outWidth
-        } padding: {
-            out.update(repeating: 0, count: shape.outWidth)
-            out += shape.outWidth
+        forEachTap(shape, samples: samples) { origin, rows, valid in
+            out.update(repeating: 0, count: rows.lowerBound * ow)
+            for r in rows {
+                let row = out + r * ow
+                for q in 0..<valid.lowerBound { row[q] = 0 }
+                // Loops over pointers, not memcpy (the runs are a few dozen floats, where a call costs more than
+                // the copy) nor checked index arithmetic (which keeps the loop scalar).
+                let (to, from) = (row + valid.lowerBound, x + (origin + r * s * shape.width + valid.lowerBound * s))
+                if s == 1 {
+                    for i in 0..<valid.count { to[i] = from[i] }
+                } else {
+                    for i in 0..<valid.count { to[i] = from[i &* s] }
+                }
+                for q in valid.upperBound..<ow { row[q] = 0 }
+            }
+            (out + rows.upperBound * ow).update(repeating: 0, count: (shape.outHeight - rows.upperBound) * ow)
+            out += shape.outHeight * ow
         }
     }
 
-    /// Adds one sample's patch-matrix gradient onto the pixels its entries came from: dx (C, H, W), overwritten.
-    private static func col2im(_ shape: Conv2dShape, _ columns: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>) {
-        dx.update(repeating: 0, count: shape.inChannels * shape.height * shape.width)
+    /// Adds the patch-matrix gradient of `samples` samples onto the pixels its entries came from: dx (samples, C,
+    /// H, W), overwritten.
+    private static func col2im(_ shape: Conv2dShape, _ columns: UnsafePointer<Float>, samples: Int,
+                               into dx: UnsafeMutablePointer<Float>) {
+        let (s, ow) = (shape.stride, shape.outWidth)
+        dx.update(repeating: 0, count: samples * shape.inChannels * shape.height * shape.width)
         var from = columns
-        forEachTapRow(shape) { plane, ih, iw in
-            for q in 0..<shape.outWidth where 0..<shape.width ~= iw(q) { dx[plane + ih * shape.width + iw(q)] += from[q] }
-            from += shape.outWidth
-        } padding: {
-            from += shape.outWidth
+        forEachTap(shape, samples: samples) { origin, rows, valid in
+            for r in rows {
+                let (to, row) = (dx + (origin + r * s * shape.width + valid.lowerBound * s), from + r * ow + valid.lowerBound)
+                if s == 1 {
+                    for i in 0..<valid.count { to[i] += row[i] }
+                } else {
+                    for i in 0..<valid.count { to[i &* s] += row[i] }
+                }
+            }
+            from += shape.outHeight * ow
         }
     }
 
-    /// Walks the patch matrix one output row at a time, in its (c, kh, kw, oh) order: `inside` gets the input
-    /// plane's offset, the input row, and the input column of each output column; `padding` stands for a row
-    /// of the matrix whose input row lies in the padding.
-    private static func forEachTapRow(_ shape: Conv2dShape, inside: (Int, Int, (Int) -> Int) -> Void, padding: () -> Void) {
-        let (s, p) = (shape.stride, shape.padding)
+    /// Walks the patch matrix one (c, kh, kw, sample) block of outHeight × outWidth entries at a time, in its
+    /// order. `body` gets the index in x (samples, C, H, W) of the pixel entry (0, 0)
+    /// reads (row −P + kh, column −P + kw of its plane: possibly outside the image, even negative), the output rows whose input row r·S − P + kh lies inside the image, and the
+    /// output columns whose input column q·S − P + kw does; the other entries read the padding.
+    private static func forEachTap(_ shape: Conv2dShape, samples: Int,
+                                   _ body: (Int, Range<Int>, Range<Int>) -> Void) {
+        let (s, p, plane) = (shape.stride, shape.padding, shape.height * shape.width)
+        // 0 ≤ i·s − p + k < size
+        func inside(_ k: Int, _ size: Int, _ count: Int) -> Range<Int> {
+            let low = min(max(0, ceilingDivision(p - k, s)), count)
+            return low..<max(low, min(count, floorDivision(size - 1 + p - k, s) + 1))
+        }
         for c in 0..<shape.inChannels {
             for kh in 0..<shape.kernel {
+                let rows = inside(kh, shape.height, shape.outHeight)
                 for kw in 0..<shape.kernel {
-                    for r in 0..<shape.outHeight {
-                        let ih = r * s - p + kh
-                        if 0..<shape.height ~= ih {
-                            inside(c * shape.height * shape.width, ih) { q in q * s - p + kw }
-                        } else {
-                            padding()
-                        }
+                    let valid = inside(kw, shape.width, shape.outWidth)
+                    for sample in 0..<samples {
+                        body((sample * shape.inChannels + c) * plane + (kh - p) * shape.width + kw - p, rows, valid)
                     }
                 }
             }
         }
     }
+
+    private static func floorDivision(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
+    private static func ceilingDivision(_ a: Int, _ b: Int) -> Int { -floorDivision(-a, b) }
 }
 
 /// The `--cpu` max pooling: the operations of `Reference.maxPool2dForward` / `maxPool2dBackward` on raw buffers.
 public enum MaxPool2dNative {
-    /// y and `indices` (ih·width + iw in the plane), as `Reference.maxPool2dForward`.
+    /// y and `indices` (ih·width + iw in the plane), as `Reference.maxPool2dForward`. A row of windows at a time,
+    /// tap by tap in the windows' (kh, kw) order, with the running maxima in y's row: the loop over the row has
+    /// no branch (a data-dependent one mispredicted about every other window) and vectorizes.
     public static func forward(shape: MaxPool2dShape, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                                indices: UnsafeMutablePointer<Int32>) {
-        let (oh, ow, w) = (shape.outHeight, shape.outWidth, shape.width)
+        let (oh, ow, w, s) = (shape.outHeight, shape.outWidth, shape.width, shape.stride)
         for plane in 0..<shape.planes {
             let input = x + plane * shape.height * w
             for r in 0..<oh {
-                for q in 0..<ow {
-                    let first = r * shape.stride * w + q * shape.stride
-                    var (best, bestIndex) = (input[first], first)
-                    for kh in 0..<shape.kernel {
-                        for kw in 0..<shape.kernel {
-                            let index = first + kh * w + kw, value = input[index]
-                            if value > best || (value.isNaN && !best.isNaN) { (best, bestIndex) = (value, index) }
+                let (best, place) = (y + (plane * oh + r) * ow, indices + (plane * oh + r) * ow)
+                let top = r * s * w
+                // LeNet's 2×2 windows 8 at a time, as vectors; the rest of the row in the general loop below.
+                let done = shape.kernel == 2 && s == 2 ? pool2x2(input + top, width: w, outputs: ow, best: best, place: place, top: top) : 0
+                for q in done..<ow { (best[q], place[q]) = (input[top + q * s], Int32(top + q * s)) }
+                for kh in 0..<shape.kernel {
+                    for kw in 0..<shape.kernel {
+                        let start = top + kh * w + kw, line = input + start
+                        for q in done..<ow {
+                            // value > best, or a NaN over a number (value > best || (value.isNaN && !best.isNaN)),
+                            // without the short-circuit branch; wrapping arithmetic, bounded by the plane, keeps the
+                            // loop vectorizable
+                            let value = line[q &* s], current = best[q]
+                            let better = !(value <= current) != current.isNaN
+                            best[q] = better ? value : current
+                            place[q] = better ? Int32(truncatingIfNeeded: start &+ q &* s) : place[q]
                         }
                     }
-                    let at = (plane * oh + r) * ow + q
-                    y[at] = best
-                    indices[at] = Int32(bestIndex)
                 }
             }
         }
+    }
+
+    /// The windows (2×2, stride 2) of the two rows at `rows`, as `forward` computes them, 8 per step: the even
+    /// and odd columns of 16 inputs are the windows' two taps of a row. A row of 8 or more windows ends with the
+    /// last 8, overlapping the previous step (the same values written again); a shorter one is left to `forward`.
+    /// Returns how many windows it wrote.
+    private static func pool2x2(_ rows: UnsafePointer<Float>, width: Int, outputs: Int, best: UnsafeMutablePointer<Float>,
+                                place: UnsafeMutablePointer<Int32>, top: Int) -> Int {
+        let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+        guard outputs >= 8 else { return 0 }
+        var q = 0
+        while q < outputs {
+            q = min(q, outputs - 8)
+            let a = UnsafeRawPointer(rows + 2 * q).loadUnaligned(as: SIMD16<Float>.self)
+            let b = UnsafeRawPointer(rows + width + 2 * q).loadUnaligned(as: SIMD16<Float>.self)
+            let first = lanes &+ Int32(top + 2 * q)
+            var (maximum, index) = (a.evenHalf, first)
+            // In the window's (kh, kw) order; a tap wins when larger, or a NaN over a number.
+            func tap(_ value: SIMD8<Float>, _ offset: Int32) {
+                let wins = value .> maximum .| (value .!= value .& maximum .== maximum)
+                maximum.replace(with: value, where: wins)
+                index.replace(with: first &+ offset, where: wins)
+            }
+            tap(a.oddHalf, 1)
+            tap(b.evenHalf, Int32(width))
+            tap(b.oddHalf, Int32(width + 1))
+            UnsafeMutableRawPointer(best + q).storeBytes(of: maximum, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(place + q).storeBytes(of: index, as: SIMD8<Int32>.self)
+            q += 8
+        }
+        return q
     }
 
     /// dx (overwritten): each output's gradient added to the input its index names.

@@ -6,15 +6,13 @@ extension KernelLibrary {
     /// Pixels of an image row each work-item of the conv2d kernels holds, and the channels it accumulates
     /// (`CB` in conv2d.cl).
     private static let (conv2dLanes, conv2dChannels) = (16, 8)
+    /// Output channels each work-item of conv2d_backward_weight accumulates (`OB` in conv2d.cl).
+    private static let conv2dWeightChannels = 4
 
     private func geometry(_ shape: Conv2dShape) -> [KernelArgument] {
         [Int32(shape.batch), Int32(shape.inChannels), Int32(shape.height), Int32(shape.width), Int32(shape.kernel),
          Int32(shape.stride), Int32(shape.padding), Int32(shape.outHeight), Int32(shape.outWidth), Int32(shape.outChannels)]
     }
-
-    /// Global size of a 3-D launch over an `across × down × deep` grid, dimension 0 rounded up to a multiple of 8
-    /// (the kernels guard the excess) so the driver can make work-groups of several work-items along it.
-    func grid(_ across: Int, _ down: Int, _ deep: Int) -> [Int] { [(across + 7) / 8 * 8, down, deep] }
 
     private func blocks(_ count: Int, _ size: Int) -> Int { (count + size - 1) / size }
 
@@ -34,9 +32,10 @@ extension KernelLibrary {
     public func conv2dBackward(shape: Conv2dShape, dy: Buffer<Float>, x: Buffer<Float>, weight: Buffer<Float>,
                                dw: Buffer<Float>, db: Buffer<Float>, dx: Buffer<Float>?,
                                activation: Buffer<Float>?) throws -> [Event] {
-        // Work-groups of one: the grid is small (K·C·O work-items) and each runs long.
-        var events = [try launch("conv2d_backward_weight", global: [shape.kernel, shape.inChannels, shape.outChannels],
-                                 local: [1, 1, 1], arguments: geometry(shape) + [dy, x, dw, db])]
+        // Work-groups of one: the grid is small (K·C·⌈O/OB⌉ work-items) and each runs long.
+        let weightGrid = [shape.kernel, shape.inChannels, blocks(shape.outChannels, Self.conv2dWeightChannels)]
+        var events = [try launch("conv2d_backward_weight", global: weightGrid, local: [1, 1, 1],
+                                 arguments: geometry(shape) + [dy, x, dw, db])]
         if let dx {
             let global = [blocks(shape.width, Self.conv2dLanes), shape.height,
                           shape.batch * blocks(shape.inChannels, Self.conv2dChannels)]
