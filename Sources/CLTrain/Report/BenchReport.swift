@@ -63,12 +63,14 @@ public struct BenchReport: JSONReport {
         var lines = ["Device: \(device)", "Data:   \(data)"] + (tuning.map { ["Tuning: \($0)"] } ?? [])
         if !kernels.isEmpty {
             lines.append("")
-            lines.append("kernel                    shape            time        rate")
+            // The shape column is as wide as its longest entry: a stage's shape names its layer too.
+            let width = max(kernels.map(\.shape.count).max() ?? 0, 5) + 2
+            lines.append("kernel                    " + "shape".padding(toLength: width, withPad: " ", startingAt: 0) + "    time        rate")
             for k in kernels {
                 let rate = k.gigaflopsPerSecond.map { String(format: "%7.1f GFLOP/s", $0) }
                     ?? k.gigabytesPerSecond.map { String(format: "%7.1f GB/s", $0) } ?? ""
                 lines.append(k.kernel.padding(toLength: 26, withPad: " ", startingAt: 0)
-                    + k.shape.padding(toLength: 17, withPad: " ", startingAt: 0)
+                    + k.shape.padding(toLength: width, withPad: " ", startingAt: 0)
                     + String(format: "%8.1f µs  ", k.seconds * 1e6) + rate)
             }
             let step = kernels.reduce(0) { $0 + $1.seconds }
