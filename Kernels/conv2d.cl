@@ -8,8 +8,8 @@
 // Written for CPU devices first (PoCL compiles explicit vectors to SIMD, and leaves loops over work-items and
 // runtime-bounded loops scalar): a work-item holds 16 consecutive pixels of one image row as a float16 and loops
 // over the taps; with stride 1 the 16 inputs a tap reads are contiguous, so each is one vector load shared by the
-// CB channels the work-item accumulates. 5×5 LeNet-5 shapes at batch 64 on PoCL: forward 20 → ~1 ms (conv 1),
-// measured against the im2col + matmul sequence this replaced.
+// CB channels the work-item accumulates. `cltrain bench --model lenet5` on PoCL (batch 64, 2 shared cores): forward
+// 0.41 / 0.70 ms (conv 1 / conv 2), backward_input 1.1 ms (conv 2), backward_weight 0.66 / 1.45 ms.
 // Launch (KernelLibrary+Conv2d.swift):
 //   conv2d_forward          grid (⌈OW/16⌉, OH, N·⌈O/CB⌉)
 //   conv2d_backward_input   grid (⌈W/16⌉, H, N·⌈C/CB⌉)
