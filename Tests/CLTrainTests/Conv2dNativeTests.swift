@@ -2,24 +2,26 @@ import Testing
 @testable import CLTrain
 
 /// The native operations against their twins at odd shapes and the LeNet-5 shapes (batch 3 keeps the twins quick;
-/// batch 9 of the first spans two patch-matrix chunks of 6 samples, the last one partial).
+/// batch 9 of the first spans two patch-matrix chunks of 6 samples, the last one partial), on one worker and on
+/// three (parts of unequal size, each with its own scratch and gradient sums; more workers than samples too).
 @Test(arguments: [
     Conv2dShape(batch: 3, inChannels: 3, height: 9, width: 7, outChannels: 5, kernel: 3, stride: 2, padding: 1),
     Conv2dShape(batch: 2, inChannels: 2, height: 8, width: 11, outChannels: 7, kernel: 2, stride: 3),
     Conv2dShape(batch: 2, inChannels: 3, height: 1, width: 1, outChannels: 5, kernel: 3, padding: 1),
     Conv2dShape(batch: 9, inChannels: 1, height: 28, width: 28, outChannels: 6, kernel: 5, padding: 2),
     Conv2dShape(batch: 3, inChannels: 6, height: 14, width: 14, outChannels: 16, kernel: 5),
-])
-func conv2dNativeAgreesWithReference(shape: Conv2dShape) {
+], [1, 3])
+func conv2dNativeAgreesWithReference(shape: Conv2dShape, workers: Int) {
     OpenBLAS.prepared
     var generator = seededGenerator()
     let x = randomFloats(shape.inputCount, using: &generator), w = randomFloats(shape.weightCount, using: &generator)
     let b = randomFloats(shape.outChannels, using: &generator), dy = randomFloats(shape.outputCount, using: &generator)
     let activation = randomFloats(shape.inputCount, using: &generator).map { max($0, 0) }
-    var scratch = [Float](repeating: .nan, count: Conv2dNative.scratchCount(shape))
+    var scratch = [Float](repeating: .nan, count: workers * Conv2dNative.scratchCount(shape))
+    var partials = [Float](repeating: .nan, count: Conv2dNative.partialCount(shape, workers: workers))
     for relu in [false, true] {
         var y = [Float](repeating: .nan, count: shape.outputCount)
-        Conv2dNative.forward(shape: shape, x: x, weight: w, bias: b, scratch: &scratch, y: &y, relu: relu)
+        Conv2dNative.forward(shape: shape, x: x, weight: w, bias: b, scratch: &scratch, workers: workers, y: &y, relu: relu)
         // Dot products of patchSize terms in [−1, 1] summed in another order: as KernelChecks.dotTolerance.
         expectClose(y, Reference.conv2dForward(x: x, weight: w, bias: b, shape: shape, relu: relu),
                     absolute: 1e-6 * Double(shape.patchSize), relative: 1e-5, "Y relu \(relu)")
@@ -27,8 +29,8 @@ func conv2dNativeAgreesWithReference(shape: Conv2dShape) {
     for masked in [false, true] {
         var dw = [Float](repeating: .nan, count: shape.weightCount), db = [Float](repeating: .nan, count: shape.outChannels)
         var dx = [Float](repeating: .nan, count: shape.inputCount)
-        Conv2dNative.backward(shape: shape, dy: dy, x: x, weight: w, scratch: &scratch, dw: &dw, db: &db, dx: &dx,
-                              activation: masked ? activation : nil)
+        Conv2dNative.backward(shape: shape, dy: dy, x: x, weight: w, scratch: &scratch, workers: workers, partials: &partials,
+                              dw: &dw, db: &db, dx: &dx, activation: masked ? activation : nil)
         let sums = 1e-6 * Double(shape.patchCount), taps = 1e-6 * Double(shape.outChannels * shape.kernel * shape.kernel)
         expectClose(dw, Reference.conv2dBackwardWeight(dy: dy, x: x, shape: shape), absolute: sums, relative: 1e-5, "dW")
         expectClose(db, Reference.conv2dBackwardBias(dy: dy, shape: shape), absolute: sums, relative: 1e-5, "db")

@@ -1,4 +1,5 @@
 import CBLAS
+import Dispatch
 
 /// The `--cpu` convolution: the operations of `Reference.conv2dForward` / `conv2dBackward*` as im2col + one
 /// `cblas_sgemm` per chunk of samples. The chunk's patch matrix is (patchSize, samples·pixels), row (c, kh, kw),
@@ -21,65 +22,100 @@ public enum Conv2dNative {
         chunk(shape) * shape.outHeight * shape.outWidth * (shape.patchSize + shape.outChannels)
     }
 
-    /// y (NCHW) = conv(x) + bias, then ReLU if `relu`.
+    /// Runs `body(part, samples)` over the batch cut into `workers` contiguous parts, in parallel. OpenBLAS runs
+    /// single-threaded meanwhile: the parts already fill the cores, and its products here are too narrow to gain
+    /// from splitting (LeNet-5's 6 or 16 output channels).
+    static func inParallel(batch: Int, workers: Int, _ body: (Int, Range<Int>) -> Void) {
+        let parts = max(1, min(workers, batch))
+        func samples(_ part: Int) -> Range<Int> { (part * batch / parts)..<((part + 1) * batch / parts) }
+        guard parts > 1 else { return body(0, samples(0)) }
+        let threads = openblas_get_num_threads()
+        openblas_set_num_threads(1)
+        DispatchQueue.concurrentPerform(iterations: parts) { body($0, samples($0)) }
+        openblas_set_num_threads(threads)
+    }
+
+    /// y (NCHW) = conv(x) + bias, then ReLU if `relu`. `scratch` holds `workers` times `scratchCount` floats.
     public static func forward(shape: Conv2dShape, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                               bias: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                               bias: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, workers: Int = 1,
                                y: UnsafeMutablePointer<Float>, relu: Bool) {
         let pixels = shape.outHeight * shape.outWidth, image = shape.inChannels * shape.height * shape.width
-        let chunk = chunk(shape)
-        for first in stride(from: 0, to: shape.batch, by: chunk) {
-            let samples = min(chunk, shape.batch - first), width = samples * pixels
-            let (columns, product) = (scratch, scratch + shape.patchSize * width)
-            im2col(shape, x + first * image, samples: samples, into: columns)
-            sgemm(weight, UnsafePointer(columns), into: product, m: shape.outChannels, n: width, k: shape.patchSize)
-            for sample in 0..<samples {
-                for o in 0..<shape.outChannels {
-                    let from = product + o * width + sample * pixels, b = bias[o]
-                    let to = y + ((first + sample) * shape.outChannels + o) * pixels
-                    if relu {
-                        for p in 0..<pixels { to[p] = max(from[p] + b, 0) }
-                    } else {
-                        for p in 0..<pixels { to[p] = from[p] + b }
+        let chunk = chunk(shape), scratchCount = scratchCount(shape)
+        inParallel(batch: shape.batch, workers: workers) { part, range in
+            let scratch = scratch + part * scratchCount
+            for first in stride(from: range.lowerBound, to: range.upperBound, by: chunk) {
+                let samples = min(chunk, range.upperBound - first), width = samples * pixels
+                let (columns, product) = (scratch, scratch + shape.patchSize * width)
+                im2col(shape, x + first * image, samples: samples, into: columns)
+                sgemm(weight, UnsafePointer(columns), into: product, m: shape.outChannels, n: width, k: shape.patchSize)
+                for sample in 0..<samples {
+                    for o in 0..<shape.outChannels {
+                        let from = product + o * width + sample * pixels, b = bias[o]
+                        let to = y + ((first + sample) * shape.outChannels + o) * pixels
+                        if relu {
+                            for p in 0..<pixels { to[p] = max(from[p] + b, 0) }
+                        } else {
+                            for p in 0..<pixels { to[p] = from[p] + b }
+                        }
                     }
                 }
             }
         }
     }
 
+    /// Floats of the per-worker gradient sums `backward` needs besides `dw` and `db` for `workers` workers.
+    public static func partialCount(_ shape: Conv2dShape, workers: Int) -> Int {
+        max(workers - 1, 0) * (shape.weightCount + shape.outChannels)
+    }
+
     /// dw and db (overwritten) from dy (NCHW) and the layer's input x; when `dx` is given, the input gradient too,
-    /// zeroed where `activation` (the layer's input, when it is a ReLU output) is ≤ 0.
+    /// zeroed where `activation` (the layer's input, when it is a ReLU output) is ≤ 0. Each worker but the first
+    /// sums its part's weight and bias gradients into its slice of `partials` (`partialCount` floats), added at the end.
     public static func backward(shape: Conv2dShape, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
-                                weight: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                                weight: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, workers: Int = 1,
+                                partials: UnsafeMutablePointer<Float>? = nil,
                                 dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>,
                                 dx: UnsafeMutablePointer<Float>?, activation: UnsafePointer<Float>?) {
         let pixels = shape.outHeight * shape.outWidth, image = shape.inChannels * shape.height * shape.width
-        dw.update(repeating: 0, count: shape.weightCount)
-        db.update(repeating: 0, count: shape.outChannels)
-        let chunk = chunk(shape)
-        for first in stride(from: 0, to: shape.batch, by: chunk) {
-            let samples = min(chunk, shape.batch - first), width = samples * pixels
-            let (columns, dyChunk) = (scratch, scratch + shape.patchSize * width)
-            // dY as (O, samples·pixels), the layout of the forward product.
-            for sample in 0..<samples {
-                for o in 0..<shape.outChannels {
-                    let from = dy + ((first + sample) * shape.outChannels + o) * pixels
-                    (dyChunk + o * width + sample * pixels).update(from: from, count: pixels)
-                    var sum: Float = 0
-                    for p in 0..<pixels { sum += from[p] }
-                    db[o] += sum
+        let chunk = chunk(shape), scratchCount = scratchCount(shape), gradientCount = shape.weightCount + shape.outChannels
+        let parts = max(1, min(workers, shape.batch))
+        precondition(parts == 1 || partials != nil, "more than one worker needs partial gradient sums")
+        inParallel(batch: shape.batch, workers: parts) { part, range in
+            let scratch = scratch + part * scratchCount
+            let dw = part == 0 ? dw : partials! + (part - 1) * gradientCount
+            let db = part == 0 ? db : dw + shape.weightCount
+            dw.update(repeating: 0, count: shape.weightCount)
+            db.update(repeating: 0, count: shape.outChannels)
+            for first in stride(from: range.lowerBound, to: range.upperBound, by: chunk) {
+                let samples = min(chunk, range.upperBound - first), width = samples * pixels
+                let (columns, dyChunk) = (scratch, scratch + shape.patchSize * width)
+                // dY as (O, samples·pixels), the layout of the forward product.
+                for sample in 0..<samples {
+                    for o in 0..<shape.outChannels {
+                        let from = dy + ((first + sample) * shape.outChannels + o) * pixels
+                        (dyChunk + o * width + sample * pixels).update(from: from, count: pixels)
+                        var sum: Float = 0
+                        for p in 0..<pixels { sum += from[p] }
+                        db[o] += sum
+                    }
+                }
+                im2col(shape, x + first * image, samples: samples, into: columns)
+                // dW += dY (O, width) · columnsᵀ (width, patchSize)
+                sgemm(dyChunk, UnsafePointer(columns), transposeB: true, into: dw, m: shape.outChannels, n: shape.patchSize,
+                      k: width, accumulate: true)
+                guard let dx else { continue }
+                // dcolumns = Wᵀ (patchSize, O) · dY (O, width), then summed back onto the pixels the taps read.
+                sgemm(weight, transposeA: true, dyChunk, into: columns, m: shape.patchSize, n: width, k: shape.outChannels)
+                col2im(shape, UnsafePointer(columns), samples: samples, into: dx + first * image)
+                if let activation {
+                    for i in (first * image)..<((first + samples) * image) where activation[i] <= 0 { dx[i] = 0 }
                 }
             }
-            im2col(shape, x + first * image, samples: samples, into: columns)
-            // dW += dY (O, width) · columnsᵀ (width, patchSize)
-            sgemm(dyChunk, UnsafePointer(columns), transposeB: true, into: dw, m: shape.outChannels, n: shape.patchSize,
-                  k: width, accumulate: true)
-            guard let dx else { continue }
-            // dcolumns = Wᵀ (patchSize, O) · dY (O, width), then summed back onto the pixels the taps read.
-            sgemm(weight, transposeA: true, dyChunk, into: columns, m: shape.patchSize, n: width, k: shape.outChannels)
-            col2im(shape, UnsafePointer(columns), samples: samples, into: dx + first * image)
         }
-        if let dx, let activation {
-            for i in 0..<shape.inputCount where activation[i] <= 0 { dx[i] = 0 }
+        for part in 1..<parts {
+            let partial = partials! + (part - 1) * gradientCount
+            for j in 0..<shape.weightCount { dw[j] += partial[j] }
+            for o in 0..<shape.outChannels { db[o] += partial[shape.weightCount + o] }
         }
     }
 
