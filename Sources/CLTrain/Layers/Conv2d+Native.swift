@@ -1,5 +1,3 @@
-import CBLAS
-
 extension Conv2d {
     public func nativeOperation(_ stage: Stage, rows: Int) -> NativeOperation { NativeConv2d(stage: stage, layer: self, rows: rows) }
 }
@@ -13,7 +11,7 @@ private final class NativeConv2d: NativeOperation {
 
     init(stage: Stage, layer: Conv2d, rows: Int) {
         (self.stage, self.layer) = (stage, layer)
-        workers = max(1, Int(openblas_get_num_threads()))
+        workers = hostWorkers
         let shape = layer.shape(stage.input, batch: rows)
         scratch = .allocate(capacity: workers * Conv2dNative.scratchCount(shape))
         partials = .allocate(capacity: max(Conv2dNative.partialCount(shape, workers: workers), 1))

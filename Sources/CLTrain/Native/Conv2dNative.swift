@@ -1,5 +1,4 @@
 import CBLAS
-import Dispatch
 
 /// The `--cpu` convolution: the operations of `Reference.conv2dForward` / `conv2dBackward*` as im2col + one
 /// `cblas_sgemm` per chunk of samples. The chunk's patch matrix is (patchSize, samples·pixels), row (c, kh, kw),
@@ -20,19 +19,6 @@ public enum Conv2dNative {
     /// chunk's patch matrix and (O, samples·pixels) product.
     public static func scratchCount(_ shape: Conv2dShape) -> Int {
         chunk(shape) * shape.outHeight * shape.outWidth * (shape.patchSize + shape.outChannels)
-    }
-
-    /// Runs `body(part, samples)` over the batch cut into `workers` contiguous parts, in parallel. OpenBLAS runs
-    /// single-threaded meanwhile: the parts already fill the cores, and its products here are too narrow to gain
-    /// from splitting (LeNet-5's 6 or 16 output channels).
-    static func inParallel(batch: Int, workers: Int, _ body: (Int, Range<Int>) -> Void) {
-        let parts = max(1, min(workers, batch))
-        func samples(_ part: Int) -> Range<Int> { (part * batch / parts)..<((part + 1) * batch / parts) }
-        guard parts > 1 else { return body(0, samples(0)) }
-        let threads = openblas_get_num_threads()
-        openblas_set_num_threads(1)
-        DispatchQueue.concurrentPerform(iterations: parts) { body($0, samples($0)) }
-        openblas_set_num_threads(threads)
     }
 
     /// y (NCHW) = conv(x) + bias, then ReLU if `relu`. `scratch` holds `workers` times `scratchCount` floats.

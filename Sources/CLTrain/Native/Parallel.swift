@@ -1,0 +1,18 @@
+import CBLAS
+import Dispatch
+
+/// Runs `body(part, samples)` over a batch cut into `workers` contiguous parts, in parallel, for the native layers
+/// whose work splits by sample (convolution, pooling). OpenBLAS runs single-threaded meanwhile: the parts already
+/// fill the cores, and its products there are too narrow to gain from splitting (LeNet-5's 6 or 16 channels).
+func inParallel(batch: Int, workers: Int, _ body: (Int, Range<Int>) -> Void) {
+    let parts = max(1, min(workers, batch))
+    func samples(_ part: Int) -> Range<Int> { (part * batch / parts)..<((part + 1) * batch / parts) }
+    guard parts > 1 else { return body(0, samples(0)) }
+    let threads = openblas_get_num_threads()
+    openblas_set_num_threads(1)
+    DispatchQueue.concurrentPerform(iterations: parts) { body($0, samples($0)) }
+    openblas_set_num_threads(threads)
+}
+
+/// Workers for those layers: as many as OpenBLAS has threads, which `--threads` sets.
+var hostWorkers: Int { max(1, Int(openblas_get_num_threads())) }
