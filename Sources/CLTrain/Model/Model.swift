@@ -32,10 +32,11 @@ public struct Model: Sendable, Equatable, CustomStringConvertible {
         var reluOutputs = [false]  // by activation: whether it is the output of an absorbed ReLU
         var offset = 0
         for (index, layer) in layers.enumerated() {
-            // A ReLU right after a layer that can run it inside its own kernels becomes part of that stage
-            // (unless it ends the model, where the loss would have to undo it).
+            // A ReLU right after a layer that can run it inside its own kernels becomes part of that stage, as
+            // long as a later stage can apply its mask to the gradient (views and max-pool pass it on; the loss
+            // would not apply it).
             if layer is ReLU, let previous = stages.last, previous.layer.absorbsReLU, !previous.relu,
-               previous.index == index - 1, index < layers.count - 1 {
+               previous.index == index - 1, layers[(index + 1)...].contains(where: { !$0.isView && !$0.commutesWithReLU }) {
                 stages[stages.count - 1].relu = true
                 reluOutputs[previous.outputActivation] = true
                 continue
