@@ -1,8 +1,10 @@
 import CBLAS
 
-/// `C (m, n) = op(A) (m, k) · op(B) (k, n)`, all row-major; a transposed factor is read transposed in place.
+/// `C (m, n) = op(A) (m, k) · op(B) (k, n)`, plus C itself when `accumulate`; all row-major, a transposed factor
+/// read transposed in place.
 func gemm(_ a: UnsafePointer<Float>, transposeA: Bool = false, _ b: UnsafePointer<Float>, transposeB: Bool = false,
-          into c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int) {
+          into c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, accumulate: Bool = false) {
     cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), 1, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n), 0, c, Int32(n))
+                Int32(m), Int32(n), Int32(k), 1, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
+                accumulate ? 1 : 0, c, Int32(n))
 }

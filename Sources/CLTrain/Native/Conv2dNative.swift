@@ -1,5 +1,3 @@
-import CBLAS
-
 /// The `--cpu` convolution: the operations of `Reference.conv2dForward` / `conv2dBackward*` as im2col + one
 /// `cblas_sgemm` per chunk of samples. The chunk's patch matrix is (patchSize, samples·pixels), row (c, kh, kw),
 /// column (sample, oh, ow), so `Y (O, samples·pixels) = W (O, patchSize) · columns`, then copied into NCHW with the
@@ -33,7 +31,7 @@ public enum Conv2dNative {
                 let samples = min(chunk, range.upperBound - first), width = samples * pixels
                 let (columns, product) = (scratch, scratch + shape.patchSize * width)
                 im2col(shape, x + first * image, samples: samples, into: columns)
-                sgemm(weight, UnsafePointer(columns), into: product, m: shape.outChannels, n: width, k: shape.patchSize)
+                gemm(weight, UnsafePointer(columns), into: product, m: shape.outChannels, n: width, k: shape.patchSize)
                 for sample in 0..<samples {
                     for o in 0..<shape.outChannels {
                         let from = product + o * width + sample * pixels, b = bias[o]
@@ -87,11 +85,11 @@ public enum Conv2dNative {
                 }
                 im2col(shape, x + first * image, samples: samples, into: columns)
                 // dW += dY (O, width) · columnsᵀ (width, patchSize)
-                sgemm(dyChunk, UnsafePointer(columns), transposeB: true, into: dw, m: shape.outChannels, n: shape.patchSize,
+                gemm(dyChunk, UnsafePointer(columns), transposeB: true, into: dw, m: shape.outChannels, n: shape.patchSize,
                       k: width, accumulate: true)
                 guard let dx else { continue }
                 // dcolumns = Wᵀ (patchSize, O) · dY (O, width), then summed back onto the pixels the taps read.
-                sgemm(weight, transposeA: true, dyChunk, into: columns, m: shape.patchSize, n: width, k: shape.outChannels)
+                gemm(weight, transposeA: true, dyChunk, into: columns, m: shape.patchSize, n: width, k: shape.outChannels)
                 col2im(shape, UnsafePointer(columns), samples: samples, into: dx + first * image)
                 if let activation {
                     for i in (first * image)..<((first + samples) * image) where activation[i] <= 0 { dx[i] = 0 }
@@ -251,13 +249,4 @@ public enum MaxPool2dNative {
         dx.update(repeating: 0, count: shape.inputCount)
         for at in 0..<(shape.planes * pixels) { dx[at / pixels * plane + Int(indices[at])] += dy[at] }
     }
-}
-
-/// `C (m, n) = op(A) (m, k) · op(B) (k, n)`, plus C itself when `accumulate`; all row-major, a transposed factor
-/// read transposed in place.
-private func sgemm(_ a: UnsafePointer<Float>, transposeA: Bool = false, _ b: UnsafePointer<Float>, transposeB: Bool = false,
-                   into c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, accumulate: Bool = false) {
-    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), 1, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
-                accumulate ? 1 : 0, c, Int32(n))
 }
