@@ -37,8 +37,7 @@ struct PredictCommand: ParsableCommand {
         let checkpoint = try Checkpoint.load(from: model.path)
         let input = checkpoint.model.input
         let request = data.request(for: checkpoint, path: model.path)
-        let kindNames = request.kind.classNames
-        let names = kindNames.count == checkpoint.model.classes ? kindNames : (0..<checkpoint.model.classes).map(String.init)
+        let names = request.kind.classNames(count: checkpoint.model.classes)
         // A picture is drawn (and read) as one grey plane of the model's input.
         guard let (channels, height, width) = input.image, channels == 1 else {
             throw CommandError("\(model.path): the model reads \(input) values, not one grey image")

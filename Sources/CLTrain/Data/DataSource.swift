@@ -19,6 +19,11 @@ public enum DatasetKind: String, CaseIterable, Sendable {
         }
     }
 
+    /// Names for data of `classes` classes: the dataset's own where it has as many, else the class numbers.
+    public func classNames(count classes: Int) -> [String] {
+        classNames.count == classes ? classNames : (0..<classes).map(String.init)
+    }
+
     /// Debian's `dataset-fashion-mnist` installs the four gzip files here; MNIST has no such package.
     public var systemDirectory: String? {
         switch self {
@@ -258,7 +263,5 @@ private func nonEmpty(_ value: String?) -> String? {
 
 extension LoadedData {
     /// The dataset's class names where it has as many classes as the data, else the class numbers.
-    public var classNames: [String] {
-        kind.classNames.count == train.classes ? kind.classNames : (0..<train.classes).map(String.init)
-    }
+    public var classNames: [String] { kind.classNames(count: train.classes) }
 }
