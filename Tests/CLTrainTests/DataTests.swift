@@ -188,6 +188,10 @@ struct DataTests {
         let loaded = try DataRequest(trainFile: trainFile, testFile: testFile).load()
         #expect(loaded.train.classes == 62 && loaded.test.classes == 62)
         #expect(loaded.classNames == (0..<62).map(String.init))
+        // `cltrain data` counts every class the data declares, not only the dataset kind's ten.
+        let counts = loaded.train.labelCounts
+        #expect(counts.count == 62 && counts[61] == 1 && counts.reduce(0, +) == loaded.train.count)
+        #expect(loaded.report().contains("label counts 0–61") && DataJSONReport(loaded).splits[0].labelCounts == counts)
     }
 
     /// Ways to spoil one CSV row, each with the reason the parser gives.

@@ -20,10 +20,9 @@ extension LoadedData {
     public func report() -> String {
         var lines = ["\(kind.displayName) from \(source)", "files:"]
         lines += files.map { "  " + abbreviated($0) }
-        lines.append("split  samples  image  label counts 0–9")
+        lines.append("split  samples  image  label counts 0–\(train.classes - 1)")
         for split in [train, test] {
-            var counts = [Int](repeating: 0, count: 10)
-            for label in split.labels { counts[Int(label)] += 1 }
+            let counts = split.labelCounts
             let name = split.name.split(separator: " ").last.map(String.init) ?? split.name
             lines.append(pad(name, 5) + "  " + pad("\(split.count)", 7, right: true) + "  \(split.rows)×\(split.columns)  "
                 + counts.map(String.init).joined(separator: " "))
@@ -63,10 +62,8 @@ public struct DataJSONReport: JSONReport {
         source = data.source
         files = data.files
         splits = [data.train, data.test].map { split in
-            var counts = [Int](repeating: 0, count: data.kind.classNames.count)
-            for label in split.labels where Int(label) < counts.count { counts[Int(label)] += 1 }
-            return Split(name: split.name.split(separator: " ").last.map(String.init) ?? split.name, samples: split.count,
-                         rows: split.rows, columns: split.columns, labelCounts: counts)
+            Split(name: split.name.split(separator: " ").last.map(String.init) ?? split.name, samples: split.count,
+                  rows: split.rows, columns: split.columns, labelCounts: split.labelCounts)
         }
         checksums = data.checksums().map { Checksum(file: $0.file.rawValue, md5: $0.md5, expected: $0.expected, matches: $0.matches) }
         checksumsMatch = checksums.allSatisfy(\.matches)

@@ -30,6 +30,13 @@ public struct Dataset: Sendable, Equatable {
     /// One image as a model's input sees it.
     public var shape: Shape { .image(channels: channels, height: rows, width: columns) }
 
+    /// Samples per class, index = class, over every class the data declares.
+    public var labelCounts: [Int] {
+        var counts = [Int](repeating: 0, count: classes)
+        for label in labels { counts[Int(label)] += 1 }
+        return counts
+    }
+
     /// The same images with `classes` declared, for a split that lacks the other split's largest labels.
     public func declaring(classes: Int) -> Dataset {
         Dataset(name: name, images: images, labels: labels, channels: channels, rows: rows, columns: columns, classes: classes)
