@@ -33,7 +33,7 @@ struct EvalCommand: ParsableCommand {
         if json {
             print(try EvalReport(checkpoint: model.path, model: plan.model.spec, epoch: checkpoint.epoch,
                                  device: "\(backend)", data: loaded.source, evaluation: evaluation, labels: labels,
-                                 classNames: loaded.classNames).reportJSON())
+                                 classNames: loaded.kind.classNames(count: plan.model.classes)).reportJSON())
             return
         }
         print("Model:    \(model.path) (\(plan.model.spec), epoch \(checkpoint.epoch))")

@@ -170,7 +170,7 @@ struct TrainCommand: ParsableCommand {
             let (parameters, _) = try backend.snapshot()
             let prediction = Prediction(parameters: parameters, normalization: plan.normalization,
                                         pixels: Array(loaded.test.image(0)))
-            let names = loaded.classNames
+            let names = loaded.kind.classNames(count: plan.model.classes)
             print("\nTest image 0 (labelled \(names[Int(loaded.test.labels[0])])):")
             print(DigitView.terminal(pixels: Array(prediction.pixels.prefix(loaded.test.rows * loaded.test.columns)),
                                      width: loaded.test.columns, probabilities: prediction.probabilities, classNames: names))

@@ -89,4 +89,30 @@ import Testing
         let resume = try Run(["train", "--cpu", "--data", data.path, "--dataset", "mnist", "--epochs", "2", "--resume", model])
         #expect(resume.status != 0 && resume.error.contains("was trained on Fashion-MNIST"))
     }
+
+    /// Data whose labels reach fewer classes than the model has (9 of 10) is evaluated, predicted and resumed on
+    /// with the model's classes: names, confusion matrix and preview all size by the model.
+    @Test func dataWithFewerClassesThanTheModel() throws {
+        let data = try SmallData()
+        let model = data.file("m.safetensors")
+        #expect(try Run(["train", "--cpu", "--data", data.path, "--epochs", "1", "--save", model]).status == 0)
+        var generator = SeededGenerator(seed: 9)
+        func nineClasses(_ count: Int) -> Dataset {
+            Dataset(name: "nine", images: (0..<(count * 784)).map { _ in UInt8.random(in: 0...255, using: &generator) },
+                    labels: (0..<count).map { UInt8($0 % 9) })
+        }
+        let (train, test) = (nineClasses(90), nineClasses(27))
+        try FileManager.default.createDirectory(atPath: data.file("nine"), withIntermediateDirectories: true)
+        for (name, bytes) in [("train-images-idx3-ubyte", IDX.encodeImages(train)), ("train-labels-idx1-ubyte", IDX.encodeLabels(train)),
+                              ("t10k-images-idx3-ubyte", IDX.encodeImages(test)), ("t10k-labels-idx1-ubyte", IDX.encodeLabels(test))] {
+            try data.write("nine/" + name, bytes)
+        }
+        let nine = data.file("nine")
+        let eval = try Run(["eval", model, "--data", nine, "--json"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+        #expect((report["class_names"] as? [String])?.count == 10 && (report["confusion"] as? [[Int]])?.count == 10)
+        let resumed = try Run(["train", "--cpu", "--data", nine, "--epochs", "2", "--resume", model])
+        #expect(resumed.status == 0 && resumed.stdout.contains("Test image 0"), "\(resumed.stderr)")
+    }
 }

@@ -260,8 +260,3 @@ func abbreviated(_ path: String) -> String {
 private func nonEmpty(_ value: String?) -> String? {
     value.flatMap { $0.isEmpty ? nil : $0 }
 }
-
-extension LoadedData {
-    /// The dataset's class names where it has as many classes as the data, else the class numbers.
-    public var classNames: [String] { kind.classNames(count: train.classes) }
-}
