@@ -66,7 +66,7 @@ func nativeTrainStepsAgreeWithReference(optimizer: OptimizerConfig, batchSize: I
     let train = randomDataset("train", count: 10, classes: model.classes, using: &generator)
     let parameters = Parameters(initializing: model, using: &generator)
     let backend = try NativeBackend(plan: plan(model, .lesson, .lesson, 64), train: train, test: test)
-    #expect(backend.evaluationRows < test.count)
+    #expect(NativeBackend.evaluationRows < test.count)
     try backend.load(parameters, OptimizerState())
     let evaluation = try backend.evaluate()
 

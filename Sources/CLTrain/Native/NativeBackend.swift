@@ -13,7 +13,7 @@ public final class NativeBackend: TrainingBackend {
     public let batchSize: Int
     public let seed: UInt64
     /// Test rows per forward pass in `evaluate`: large enough for OpenBLAS to run near its peak.
-    public let evaluationRows = 1000
+    public static let evaluationRows = 1000
 
     private let train: NormalizedSplit
     private let test: NormalizedSplit
@@ -52,7 +52,7 @@ public final class NativeBackend: TrainingBackend {
         parameters = .allocateZeroed(count)
         gradients = .allocateZeroed(count)
         optimizerBuffers = plan.optimizer.stateNames.map { _ in .allocateZeroed(count) }
-        let rows = max(batchSize, evaluationRows)
+        let rows = max(batchSize, Self.evaluationRows)
         operations = model.stages.map { $0.layer.nativeOperation($0, rows: rows) }
         activations = model.activationSizes.map { .allocateZeroed(rows * $0) }
         deltas = model.activationSizes.map { .allocateZeroed(plan.batchSize * $0) }
@@ -136,8 +136,8 @@ public final class NativeBackend: TrainingBackend {
         let logits = activations[model.stages.last!.outputActivation]
         var totalLoss = 0.0
         var predictions = [UInt8](repeating: 0, count: test.count)
-        for start in stride(from: 0, to: test.count, by: evaluationRows) {
-            let rows = min(evaluationRows, test.count - start)
+        for start in stride(from: 0, to: test.count, by: Self.evaluationRows) {
+            let rows = min(Self.evaluationRows, test.count - start)
             forward(test.x.baseAddress! + start * model.input.count, rows: rows, pass: .evaluation)
             for n in 0..<rows {
                 let z = logits.baseAddress! + n * classes

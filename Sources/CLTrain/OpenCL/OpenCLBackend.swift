@@ -35,8 +35,10 @@ public final class OpenCLBackend: TrainingBackend {
     /// Host memory the losses are copied into while the device goes on with later steps.
     private let stagedLosses: UnsafeMutableBufferPointer<Float>
     private var pendingLosses: (count: Int, event: Event)?
-    /// Rows evaluated per launch sequence over the test set.
+    /// Rows evaluated per launch sequence over the test set: `evaluationChunk`, or the whole test set if smaller.
     private let evaluationRows: Int
+    /// The most test rows one evaluation pass covers.
+    static let evaluationChunk = 1024
     private let evaluationLogProbabilities: Buffer<Float>
     private let evaluationLosses: Buffer<Float>
     private let predictions: Buffer<Int32>
@@ -54,7 +56,7 @@ public final class OpenCLBackend: TrainingBackend {
         self.batchSize = batchSize
         seed = plan.seed
         let context = library.context
-        let evaluationRows = min(1024, max(test.count, 1))
+        let evaluationRows = min(Self.evaluationChunk, max(test.count, 1))
         self.evaluationRows = evaluationRows
         let rows = max(batchSize, evaluationRows)
         // Fail with the options to change rather than with CL_INVALID_BUFFER_SIZE from the first oversized buffer.

@@ -11,11 +11,10 @@ public struct MemoryEstimate: Sendable {
     public let datasetBytes: Int
     public var totalBytes: Int { parameterBytes + activationBytes + datasetBytes }
 
-    /// Rows a backend evaluates at once; its activations are sized for the larger of this and the batch.
-    static let evaluationRows = 1024
-
     public init(plan: TrainingPlan, train: Dataset, test: Dataset, native: Bool) {
-        let model = plan.model, rows = max(plan.batchSize, min(Self.evaluationRows, max(test.count, 1)))
+        // A backend sizes its activations for the larger of a batch and the rows it evaluates at once.
+        let evaluationRows = native ? NativeBackend.evaluationRows : OpenCLBackend.evaluationChunk
+        let model = plan.model, rows = max(plan.batchSize, min(evaluationRows, max(test.count, 1)))
         parameterBytes = 4 * model.parameterCount * (2 + plan.optimizer.stateNames.count)
         let activations = model.activationSizes.reduce(0, +)
         let scratch = model.stages.reduce(0) { $0 + $1.layer.scratchValues(for: $1.input, rows: rows) }
