@@ -89,7 +89,8 @@ __kernel void conv2d_forward(const int batch, const int channels, const int heig
     for (int j = 0; j < CB; j++) {
         if (o0 + j >= out_channels) break;
         store16(y + ((n * out_channels + o0 + j) * out_height + oh) * out_width, ow0, out_width,
-                relu ? fmax(acc[j], 0.0f) : acc[j]);
+                // Not fmax, which turns NaN into 0: NaN passes the ReLU, as in relu_forward and the twin.
+                relu ? select(acc[j], (float16)(0.0f), isless(acc[j], (float16)(0.0f))) : acc[j]);
     }
 }
 
