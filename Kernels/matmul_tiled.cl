@@ -11,6 +11,9 @@
 // Launch: 2-D, local = (TS/WN, TS/WM), global = (ceil(N/TS)·TS/WN, ceil(M/TS)·TS/WM); dimension 0 runs
 // along N. Edges are zero-padded when staged and guarded when stored, so any M, N, K work.
 // TS, TK, WM, WN are build options chosen per device (see KernelConfiguration).
+// Products accumulate as `acc += a * b`, not fma(): OpenCL C lets a compiler contract it to an FMA where the
+// device has one, while fma() must be exact everywhere, and Rusticl's llvmpipe computes it in software (4× slower
+// steps there).
 
 #ifndef TS
 #define TS 32
@@ -51,7 +54,7 @@ inline void matmul_tile(const int M, const int N, const int K,
             for (int i = 0; i < WM; i++) a[i] = As[kk * TS + tm + i * RM];
             for (int j = 0; j < WN; j++) b[j] = Bs[kk * TS + tn + j * RN];
             for (int i = 0; i < WM; i++)
-                for (int j = 0; j < WN; j++) acc[i][j] = fma(a[i], b[j], acc[i][j]);
+                for (int j = 0; j < WN; j++) acc[i][j] += a[i] * b[j];
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }

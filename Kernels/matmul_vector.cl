@@ -9,6 +9,8 @@
 //   matmul_backward_weight dW[o,i] = Σ_n dY[n,o]·X[n,i], and the bias gradient db[o] = Σ_n dY[n,o] fused in
 // CPU twins: Reference.matmulForward, matmulBackwardInput, matmulBackwardWeight (+ biasBackward).
 // matmul_tiled.cl defines the same kernels for GPUs; KernelConfiguration picks one of the two files.
+// Products accumulate as `acc += a * b` (contracted to an FMA where the device has one), for the reason
+// matmul_tiled.cl gives.
 //
 // matmul_forward reduces along rows that are contiguous in both operands, so it multiplies vectors
 // element-wise and sums them at the end (BM rows × BN outputs per work-item; launch: 2-D,
@@ -92,7 +94,7 @@ __kernel void matmul_forward(const int rows, const int inputs, const int outputs
 #pragma unroll
         for (int r = 0; r < BM; r++)
 #pragma unroll
-            for (int c = 0; c < BN; c++) acc[r][c] = fma(a[r], v[c], acc[r][c]);
+            for (int c = 0; c < BN; c++) acc[r][c] += a[r] * v[c];
     }
 #pragma unroll
     for (int r = 0; r < BM; r++) {
@@ -101,7 +103,7 @@ __kernel void matmul_forward(const int rows, const int inputs, const int outputs
         for (int c = 0; c < BN; c++) {
             const int o = o0 + c;
             float sum = horizontal_sum(acc[r][c]);
-            for (int t = k; t < inputs; t++) sum = fma(xr[r][t], wr[c][t], sum);
+            for (int t = k; t < inputs; t++) sum += xr[r][t] * wr[c][t];
             if (n < rows && o < outputs) {
                 const float value = sum + b[o];
                 y[n * outputs + o] = (relu && value < 0.0f) ? 0.0f : value;  // NaN passes, as in relu_forward
@@ -137,7 +139,7 @@ __attribute__((always_inline)) inline void outer_product_loop(const int N, const
         for (int r = 0; r < BM; r++) {
             const floatv a = (floatv)(A[am[r] + k * a_k]);
 #pragma unroll
-            for (int v = 0; v < BV; v++) acc[r][v] = fma(a, bv[v], acc[r][v]);
+            for (int v = 0; v < BV; v++) acc[r][v] += a * bv[v];
         }
     }
 }
