@@ -3,7 +3,8 @@ import Testing
 
 /// The native operations against their twins at odd shapes and the LeNet-5 shapes (batch 3 keeps the twins quick;
 /// batch 9 of the first spans two patch-matrix chunks of 6 samples, the last one partial), on one worker and on
-/// three (parts of unequal size, each with its own scratch and gradient sums; more workers than samples too).
+/// three (parts of unequal size, each with its own scratch and gradient sums; more workers than samples too). The
+/// backward pass runs both on the patch matrices the forward pass kept and on ones it builds itself.
 @Test(arguments: [
     Conv2dShape(batch: 3, inChannels: 3, height: 9, width: 7, outChannels: 5, kernel: 3, stride: 2, padding: 1),
     Conv2dShape(batch: 2, inChannels: 2, height: 8, width: 11, outChannels: 7, kernel: 2, stride: 3),
@@ -19,20 +20,28 @@ func conv2dNativeAgreesWithReference(shape: Conv2dShape, workers: Int) {
     let activation = randomFloats(shape.inputCount, using: &generator).map { max($0, 0) }
     var scratch = [Float](repeating: .nan, count: workers * Conv2dNative.scratchCount(shape))
     var partials = [Float](repeating: .nan, count: Conv2dNative.partialCount(shape, workers: workers))
-    for relu in [false, true] {
+    var patches = [Float](repeating: .nan, count: Conv2dNative.patchesCount(shape))
+    for (relu, keep) in [(false, false), (true, false), (false, true), (true, true)] {
         var y = [Float](repeating: .nan, count: shape.outputCount)
-        Conv2dNative.forward(shape: shape, x: x, weight: w, bias: b, scratch: &scratch, workers: workers, y: &y, relu: relu)
+        patches.withUnsafeMutableBufferPointer { patches in
+            Conv2dNative.forward(shape: shape, x: x, weight: w, bias: b, scratch: &scratch, workers: workers,
+                                 patches: keep ? patches.baseAddress : nil, y: &y, relu: relu)
+        }
         // Dot products of patchSize terms in [−1, 1] summed in another order: as KernelChecks.dotTolerance.
         expectClose(y, Reference.conv2dForward(x: x, weight: w, bias: b, shape: shape, relu: relu),
-                    absolute: 1e-6 * Double(shape.patchSize), relative: 1e-5, "Y relu \(relu)")
+                    absolute: 1e-6 * Double(shape.patchSize), relative: 1e-5, "Y relu \(relu) keeping patches \(keep)")
     }
-    for masked in [false, true] {
+    for (masked, kept) in [(false, false), (true, false), (false, true), (true, true)] {
         var dw = [Float](repeating: .nan, count: shape.weightCount), db = [Float](repeating: .nan, count: shape.outChannels)
         var dx = [Float](repeating: .nan, count: shape.inputCount)
-        Conv2dNative.backward(shape: shape, dy: dy, x: x, weight: w, scratch: &scratch, workers: workers, partials: &partials,
-                              dw: &dw, db: &db, dx: &dx, activation: masked ? activation : nil)
+        patches.withUnsafeBufferPointer { patches in
+            Conv2dNative.backward(shape: shape, dy: dy, x: x, weight: w, scratch: &scratch, workers: workers, partials: &partials,
+                                  patches: kept ? patches.baseAddress : nil, dw: &dw, db: &db, dx: &dx,
+                                  activation: masked ? activation : nil)
+        }
         let sums = 1e-6 * Double(shape.patchCount), taps = 1e-6 * Double(shape.outChannels * shape.kernel * shape.kernel)
-        expectClose(dw, Reference.conv2dBackwardWeight(dy: dy, x: x, shape: shape), absolute: sums, relative: 1e-5, "dW")
+        expectClose(dw, Reference.conv2dBackwardWeight(dy: dy, x: x, shape: shape), absolute: sums, relative: 1e-5,
+                    "dW from kept patches \(kept)")
         expectClose(db, Reference.conv2dBackwardBias(dy: dy, shape: shape), absolute: sums, relative: 1e-5, "db")
         expectClose(dx, Reference.conv2dBackwardInput(dy: dy, weight: w, shape: shape, reluOutput: masked ? activation : nil),
                     absolute: taps, relative: 1e-5, "dX mask \(masked)")

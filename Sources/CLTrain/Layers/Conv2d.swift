@@ -43,6 +43,11 @@ public struct Conv2d: Layer {
 
     public func multiplyAdds(for input: Shape) -> Int { shape(input, batch: 1).outputCount * input.image!.channels * kernel * kernel }
 
+    /// The native backend's patch matrices of a training batch (its per-worker chunks are small beside them).
+    public func scratchValues(for input: Shape, batch: Int, rows: Int, native: Bool) -> Int {
+        native ? Conv2dNative.patchesCount(shape(input, batch: batch)) : 0
+    }
+
     public func parameters(for input: Shape) -> [(name: String, shape: [Int])] {
         [("weight", [outChannels, input.image!.channels, kernel, kernel]), ("bias", [outChannels])]
     }

@@ -1,5 +1,5 @@
 extension Dropout {
-    public func nativeOperation(_ stage: Stage, rows: Int) -> NativeOperation { NativeDropout(stage: stage, layer: self) }
+    public func nativeOperation(_ stage: Stage, batch: Int, rows: Int) -> NativeOperation { NativeDropout(stage: stage, layer: self) }
 }
 
 private final class NativeDropout: NativeOperation {

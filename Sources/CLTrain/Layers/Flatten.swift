@@ -14,7 +14,7 @@ public struct Flatten: Layer {
     public func outputShape(for input: Shape) throws -> Shape { input.flattened }
 
     public func referenceOperation(_ stage: Stage) -> ReferenceOperation { View() }
-    public func nativeOperation(_ stage: Stage, rows: Int) -> NativeOperation { View() }
+    public func nativeOperation(_ stage: Stage, batch: Int, rows: Int) -> NativeOperation { View() }
     public func openCLOperation(_ stage: Stage, library: KernelLibrary, rows: Int) throws -> OpenCLOperation { View() }
 }
 

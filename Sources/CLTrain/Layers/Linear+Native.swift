@@ -1,5 +1,5 @@
 extension Linear {
-    public func nativeOperation(_ stage: Stage, rows: Int) -> NativeOperation { NativeLinear(stage: stage) }
+    public func nativeOperation(_ stage: Stage, batch: Int, rows: Int) -> NativeOperation { NativeLinear(stage: stage) }
 }
 
 /// The three products are `cblas_sgemm` calls reading W transposed in place; bias, ReLU and the input's

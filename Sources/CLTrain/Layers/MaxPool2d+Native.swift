@@ -1,5 +1,5 @@
 extension MaxPool2d {
-    public func nativeOperation(_ stage: Stage, rows: Int) -> NativeOperation { NativeMaxPool2d(stage: stage, layer: self, rows: rows) }
+    public func nativeOperation(_ stage: Stage, batch: Int, rows: Int) -> NativeOperation { NativeMaxPool2d(stage: stage, layer: self, rows: rows) }
 }
 
 private final class NativeMaxPool2d: NativeOperation {

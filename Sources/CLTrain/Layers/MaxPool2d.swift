@@ -29,7 +29,7 @@ public struct MaxPool2d: Layer {
     }
 
     /// The winners' indices.
-    public func scratchValues(for input: Shape, rows: Int) -> Int { shape(input, batch: rows).outputCount }
+    public func scratchValues(for input: Shape, batch: Int, rows: Int, native: Bool) -> Int { shape(input, batch: rows).outputCount }
 
     func shape(_ input: Shape, batch: Int) -> MaxPool2dShape {
         let (channels, height, width) = input.image!

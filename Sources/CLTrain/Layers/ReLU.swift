@@ -14,7 +14,7 @@ public struct ReLU: Layer {
 
     // relu_backward masks by its own input, so a masked input gradient (Stage.maskInputGradient) needs no more.
     public func referenceOperation(_ stage: Stage) -> ReferenceOperation { ReferenceReLU(stage: stage) }
-    public func nativeOperation(_ stage: Stage, rows: Int) -> NativeOperation { NativeReLU(stage: stage) }
+    public func nativeOperation(_ stage: Stage, batch: Int, rows: Int) -> NativeOperation { NativeReLU(stage: stage) }
     public func openCLOperation(_ stage: Stage, library: KernelLibrary, rows: Int) throws -> OpenCLOperation {
         OpenCLReLU(stage: stage, library: library)
     }

@@ -27,14 +27,16 @@ public protocol Layer: Sendable, CustomStringConvertible {
     /// Multiply-adds of its forward pass per sample (each of its backward products does as many), for rates.
     func multiplyAdds(for input: Shape) -> Int
 
-    /// Values of the scratch buffers its operations keep for `rows` samples (a conv's patch matrix), for
+    /// Values of the scratch buffers its operations keep (a max-pool's indices, the native conv's patch matrices)
+    /// for training steps of `batch` samples and passes of up to `rows`, in the native backend or OpenCL, for
     /// `MemoryEstimate`.
-    func scratchValues(for input: Shape, rows: Int) -> Int
+    func scratchValues(for input: Shape, batch: Int, rows: Int, native: Bool) -> Int
 
     /// This layer's computation in each backend (see `LayerOperations.swift`). `rows` is the most samples a
-    /// pass will hand it, for the scratch buffers an operation allocates once.
+    /// pass will hand it, and `batch` the most a training step will, for the scratch buffers an operation
+    /// allocates once.
     func referenceOperation(_ stage: Stage) -> ReferenceOperation
-    func nativeOperation(_ stage: Stage, rows: Int) -> NativeOperation
+    func nativeOperation(_ stage: Stage, batch: Int, rows: Int) -> NativeOperation
     func openCLOperation(_ stage: Stage, library: KernelLibrary, rows: Int) throws -> OpenCLOperation
 }
 
@@ -44,7 +46,7 @@ extension Layer {
     public var absorbsReLU: Bool { false }
     public var isView: Bool { false }
     public var commutesWithReLU: Bool { false }
-    public func scratchValues(for input: Shape, rows: Int) -> Int { 0 }
+    public func scratchValues(for input: Shape, batch: Int, rows: Int, native: Bool) -> Int { 0 }
     public func multiplyAdds(for input: Shape) -> Int { 0 }
 }
 

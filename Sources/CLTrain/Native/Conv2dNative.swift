@@ -1,9 +1,10 @@
 /// The `--cpu` convolution: the operations of `Reference.conv2dForward` / `conv2dBackward*` as im2col + one
 /// `cblas_sgemm` per chunk of samples. The chunk's patch matrix is (patchSize, samples·pixels), row (c, kh, kw),
 /// column (sample, oh, ow), so `Y (O, samples·pixels) = W (O, patchSize) · columns`, then copied into NCHW with the
-/// bias and ReLU. A chunk's patch matrix fits in a core's L2 cache (a whole batch's, 5 MB for LeNet-5's first
-/// layer, went through memory twice a step) while its products stay wide enough for OpenBLAS's fast kernels (one
-/// per sample, 6×784×25, was mostly call overhead).
+/// bias and ReLU. A chunk's patch matrix fits in a core's L2 cache, so its product reads it while it is still
+/// there (one product over a whole batch's, 5 MB for LeNet-5's first layer, read it back from memory), and its
+/// products stay wide enough for OpenBLAS's fast kernels (one per sample, 6×784×25, was mostly call overhead).
+/// A training step keeps the chunks' matrices side by side for the backward pass, which reads each once.
 public enum Conv2dNative {
     /// Floats of patch matrix per chunk: 512 KiB.
     static let chunkFloats = 128 * 1024
@@ -19,17 +20,24 @@ public enum Conv2dNative {
         chunk(shape) * shape.outHeight * shape.outWidth * (shape.patchSize + shape.outChannels)
     }
 
-    /// y (NCHW) = conv(x) + bias, then ReLU if `relu`. `scratch` holds `workers` times `scratchCount` floats.
+    /// Floats of the patch matrices of a whole batch, which `forward` can keep for `backward`.
+    public static func patchesCount(_ shape: Conv2dShape) -> Int {
+        shape.batch * shape.outHeight * shape.outWidth * shape.patchSize
+    }
+
+    /// y (NCHW) = conv(x) + bias, then ReLU if `relu`. `scratch` holds `workers` times `scratchCount` floats. With
+    /// `patches` (`patchesCount` floats), the patch matrices are built there and kept, for `backward`.
     public static func forward(shape: Conv2dShape, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, workers: Int = 1,
-                               y: UnsafeMutablePointer<Float>, relu: Bool) {
+                               patches: UnsafeMutablePointer<Float>? = nil, y: UnsafeMutablePointer<Float>, relu: Bool) {
         let pixels = shape.outHeight * shape.outWidth, image = shape.inChannels * shape.height * shape.width
         let chunk = chunk(shape), scratchCount = scratchCount(shape)
         inParallel(batch: shape.batch, workers: workers) { part, range in
             let scratch = scratch + part * scratchCount
             for first in stride(from: range.lowerBound, to: range.upperBound, by: chunk) {
                 let samples = min(chunk, range.upperBound - first), width = samples * pixels
-                let (columns, product) = (scratch, scratch + shape.patchSize * width)
+                let columns = patches.map { $0 + first * pixels * shape.patchSize } ?? scratch
+                let product = scratch + shape.patchSize * chunk * pixels
                 im2col(shape, x + first * image, samples: samples, into: columns)
                 gemm(weight, UnsafePointer(columns), into: product, m: shape.outChannels, n: width, k: shape.patchSize)
                 for sample in 0..<samples {
@@ -55,9 +63,11 @@ public enum Conv2dNative {
     /// dw and db (overwritten) from dy (NCHW) and the layer's input x; when `dx` is given, the input gradient too,
     /// zeroed where `activation` (the layer's input, when it is a ReLU output) is ≤ 0. Each worker but the first
     /// sums its part's weight and bias gradients into its slice of `partials` (`partialCount` floats), added at the end.
+    /// `patches`, when given, are the patch matrices `forward` kept for this x with as many workers; else they are
+    /// built again.
     public static func backward(shape: Conv2dShape, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
                                 weight: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, workers: Int = 1,
-                                partials: UnsafeMutablePointer<Float>? = nil,
+                                partials: UnsafeMutablePointer<Float>? = nil, patches: UnsafePointer<Float>? = nil,
                                 dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>,
                                 dx: UnsafeMutablePointer<Float>?, activation: UnsafePointer<Float>?) {
         let pixels = shape.outHeight * shape.outWidth, image = shape.inChannels * shape.height * shape.width
@@ -72,7 +82,9 @@ public enum Conv2dNative {
             db.update(repeating: 0, count: shape.outChannels)
             for first in stride(from: range.lowerBound, to: range.upperBound, by: chunk) {
                 let samples = min(chunk, range.upperBound - first), width = samples * pixels
-                let (columns, dyChunk) = (scratch, scratch + shape.patchSize * width)
+                // The chunk's patch matrix, kept or built in scratch; the scratch then takes its gradient.
+                let dyChunk = scratch + shape.patchSize * chunk * pixels
+                let columns = patches.map { $0 + first * pixels * shape.patchSize } ?? UnsafePointer(scratch)
                 // dY as (O, samples·pixels), the layout of the forward product.
                 for sample in 0..<samples {
                     for o in 0..<shape.outChannels {
@@ -83,14 +95,14 @@ public enum Conv2dNative {
                         db[o] += sum
                     }
                 }
-                im2col(shape, x + first * image, samples: samples, into: columns)
+                if patches == nil { im2col(shape, x + first * image, samples: samples, into: scratch) }
                 // dW += dY (O, width) · columnsᵀ (width, patchSize)
-                gemm(dyChunk, UnsafePointer(columns), transposeB: true, into: dw, m: shape.outChannels, n: shape.patchSize,
+                gemm(dyChunk, columns, transposeB: true, into: dw, m: shape.outChannels, n: shape.patchSize,
                       k: width, accumulate: true)
                 guard let dx else { continue }
                 // dcolumns = Wᵀ (patchSize, O) · dY (O, width), then summed back onto the pixels the taps read.
-                gemm(weight, transposeA: true, dyChunk, into: columns, m: shape.patchSize, n: width, k: shape.outChannels)
-                col2im(shape, UnsafePointer(columns), samples: samples, into: dx + first * image)
+                gemm(weight, transposeA: true, dyChunk, into: scratch, m: shape.patchSize, n: width, k: shape.outChannels)
+                col2im(shape, UnsafePointer(scratch), samples: samples, into: dx + first * image)
                 if let activation {
                     for i in (first * image)..<((first + samples) * image) where activation[i] <= 0 { dx[i] = 0 }
                 }

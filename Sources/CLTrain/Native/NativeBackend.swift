@@ -53,7 +53,7 @@ public final class NativeBackend: TrainingBackend {
         gradients = .allocateZeroed(count)
         optimizerBuffers = plan.optimizer.stateNames.map { _ in .allocateZeroed(count) }
         let rows = max(batchSize, Self.evaluationRows)
-        operations = model.stages.map { $0.layer.nativeOperation($0, rows: rows) }
+        operations = model.stages.map { $0.layer.nativeOperation($0, batch: plan.batchSize, rows: rows) }
         activations = model.activationSizes.map { .allocateZeroed(rows * $0) }
         deltas = model.activationSizes.map { .allocateZeroed(plan.batchSize * $0) }
         // An epoch has at most one batch per sample.

@@ -17,7 +17,7 @@ public struct MemoryEstimate: Sendable {
         let model = plan.model, rows = max(plan.batchSize, min(evaluationRows, max(test.count, 1)))
         parameterBytes = 4 * model.parameterCount * (2 + plan.optimizer.stateNames.count)
         let activations = model.activationSizes.reduce(0, +)
-        let scratch = model.stages.reduce(0) { $0 + $1.layer.scratchValues(for: $1.input, rows: rows) }
+        let scratch = model.stages.reduce(0) { $0 + $1.layer.scratchValues(for: $1.input, batch: plan.batchSize, rows: rows, native: native) }
         activationBytes = 4 * (activations * rows + activations * plan.batchSize + scratch)
         let samples = train.count + test.count, pixels = train.images.count + test.images.count
         // The native backend normalizes the images to floats once; OpenCL keeps uint8 and an int32 order per sample.
