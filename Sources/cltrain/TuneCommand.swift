@@ -39,7 +39,7 @@ struct TuneCommand: ParsableCommand {
                                                seed: seed) { progress.show($0, detail: $1) }
         progress.clear()
         let key = TuningCache.key(device: context.device, configuration: .choose(for: context.device), sources: Kernels.sources)
-        try cache.store(tuning, forKey: key)
+        try cache.store(tuning, tuned: outcomes.map(\.shape), forKey: key)
         let report = TuneReport(device: context.device.name, model: plan.model.spec, seed: seed, cache: cache.path(forKey: key),
                                 seconds: Date().timeIntervalSince(started), outcomes: outcomes, timing: context.timing)
         print(json ? try report.reportJSON() : report.text())

@@ -50,6 +50,45 @@ import Testing
         }
     }
 
+    /// Winners timed alone face the defaults inside real steps (times injected here): one that loses there, or
+    /// wins by less than the margin, gives way to the default in the tuning and in its outcome; one that wins
+    /// clearly stays. Each round times the defaults and the winners once.
+    @Test func winnersMustAlsoWinInsideRealSteps() throws {
+        let own = MatmulChoice(.vector(width: 16, blockRows: 4, blockColumns: 4, vectors: 2))
+        let shapes = (1...4).map { MatmulShape(kernel: "matmul_forward", rows: 64, inputs: $0, outputs: 10) }
+        let untouched = MatmulShape(kernel: "matmul_backward_input", rows: 64, inputs: 9, outputs: 10)
+        var tuning = Tuning(choices: Dictionary(uniqueKeysWithValues: shapes.map { ($0, Self.candidates[0]) }))
+        var outcomes = (shapes + [untouched]).map {
+            Tuner.Outcome(shape: $0, chosen: tuning.choices[$0] ?? own, defaultSeconds: 2e-5, chosenSeconds: 1e-5, timed: 4, rejected: [])
+        }
+        // In a step, a winner takes 0.5×, 0.97× (within the margin), 1× and 3× the default's time.
+        let ratios = [shapes[0]: 0.5, shapes[1]: 0.97, shapes[2]: 1, shapes[3]: 3.0]
+        var asked: [Tuning] = []
+        try Tuner.confirmInSteps(&tuning, &outcomes, default: own) { tried in
+            asked.append(tried)
+            return Dictionary(uniqueKeysWithValues: (shapes + [untouched]).map { ($0, tried.choices[$0] == nil ? 1e-4 : 1e-4 * ratios[$0]!) })
+        }
+        #expect(asked.count == 2 * Tuner.stepRounds && asked.filter(\.choices.isEmpty).count == Tuner.stepRounds)
+        #expect(tuning.choices == [shapes[0]: Self.candidates[0]])
+        #expect(outcomes[0].chosen == Self.candidates[0] && outcomes[0].unconfirmed == nil)
+        #expect(outcomes[0].inStep?.winnerSeconds == 0.5e-4 && outcomes[0].inStep?.defaultSeconds == 1e-4)
+        for outcome in outcomes[1...3] {
+            #expect(outcome.chosen == own && outcome.unconfirmed == "\(Self.candidates[0])")
+            #expect(outcome.chosenSeconds == outcome.defaultSeconds && outcome.inStep != nil)
+        }
+        #expect(outcomes[4].inStep == nil && outcomes[4].unconfirmed == nil)
+    }
+
+    /// Real steps time every matmul shape a step launches, summed over its launches.
+    @Test func stepTimesCoverEveryShapeOfTheStep() throws {
+        let (plan, train, test) = try Self.plan()
+        let library = try KernelLibrary(context: testContext())
+        let shapes = try Tuner.shapes(library: library, plan: plan, train: train, test: test)
+        let times = try Tuner.stepTimes(library: library, plan: plan, train: train, test: test,
+                                        tuning: Tuning(choices: [shapes[0]: Self.candidates[1]]))
+        #expect(Set(times.keys) == Set(shapes) && times.values.allSatisfy { $0 > 0 })
+    }
+
     /// A configuration that is fast because it is wrong (it writes one element and stops) must lose to the check.
     @Test func aFastWrongConfigurationIsRejected() throws {
         let (plan, train, test) = try Self.plan()
@@ -82,10 +121,13 @@ import Testing
         #expect(cache.tuning(forKey: key) == nil)
         let first = Tuning(choices: [MatmulShape(kernel: "matmul_forward", rows: 64, inputs: 784, outputs: 128): Self.candidates[1]])
         let second = Tuning(choices: [MatmulShape(kernel: "matmul_backward_weight", rows: 64, inputs: 9, outputs: 6): Self.candidates[2]])
-        try cache.store(first, forKey: key)
+        try cache.store(first, tuned: Array(first.choices.keys), forKey: key)
         #expect(cache.tuning(forKey: key) == first)
-        try cache.store(second, forKey: key)
+        try cache.store(second, tuned: Array(second.choices.keys), forKey: key)
         #expect(cache.tuning(forKey: key)?.choices.count == 2)
+        // Tuned again, the first shape's default won: its old winner goes.
+        try cache.store(Tuning(), tuned: Array(first.choices.keys), forKey: key)
+        #expect(cache.tuning(forKey: key) == second)
         // Another build of the kernels is another key: nothing cached for it.
         var edited = Kernels.sources
         edited["relu"] = (edited["relu"] ?? "") + "\n"

@@ -13,7 +13,7 @@ import Testing
         // The small data's 28×28 images through --hidden 5: the first layer's forward product, tuned by hand.
         try cache.store(Tuning(choices: [MatmulShape(kernel: "matmul_forward", rows: 32, inputs: 784, outputs: 5):
                                             MatmulChoice(.vector(width: 4, blockRows: 2, blockColumns: 2, vectors: 1))]),
-                        forKey: key)
+                        tuned: [], forKey: key)
         let environment = ["CLTRAIN_TUNING_CACHE": cache.directory]
         let common = ["--data", data.path, "--epochs", "1", "--batch-size", "32", "--hidden", "5", "--no-preview"]
         let tuned = try Run(["train"] + common, environment: environment)

@@ -11,6 +11,8 @@ public struct KernelTiming: Encodable, Sendable {
     public let gigaflopsPerSecond: Double?
     public let gigabytesPerSecond: Double?
     public let timing: TimingSource
+    /// The tuning key of a matmul launch.
+    public var matmul: MatmulShape? = nil
 }
 
 /// Collects a step's launches for `KernelBenchmark`. The launches between two `KernelLibrary.annotate` calls
@@ -25,19 +27,19 @@ public final class LaunchRecorder {
     /// Waits for each launch and times it on the host's clock, for devices whose counters cannot be trusted.
     let waitsForEachLaunch: Bool
     var work = Work(shape: "", flops: nil, bytes: nil)
-    private(set) var launches: [(kernel: String, work: Work, seconds: () throws -> Double)] = []
+    private(set) var launches: [(kernel: String, work: Work, matmul: MatmulShape?, seconds: () throws -> Double)] = []
     private var mark = DispatchTime.now().uptimeNanoseconds
 
     init(waitsForEachLaunch: Bool) { self.waitsForEachLaunch = waitsForEachLaunch }
 
-    func record(_ kernel: String, _ event: Event?, context: Context) throws {
+    func record(_ kernel: String, _ event: Event?, matmul: MatmulShape?, context: Context) throws {
         if waitsForEachLaunch {
             try context.finish()
             let now = DispatchTime.now().uptimeNanoseconds, wall = Double(now - mark) * 1e-9
             mark = now
-            launches.append((kernel, work, { wall }))
+            launches.append((kernel, work, matmul, { wall }))
         } else if let event {
-            launches.append((kernel, work, event.seconds))
+            launches.append((kernel, work, matmul, event.seconds))
         }
     }
 }
@@ -83,7 +85,8 @@ public enum KernelBenchmark {
             let median = times.sorted()[times.count / 2]
             return KernelTiming(kernel: launch.kernel, shape: launch.work.shape, seconds: median,
                                 gigaflopsPerSecond: launch.work.flops.map { $0 / median / 1e9 },
-                                gigabytesPerSecond: launch.work.bytes.map { $0 / median / 1e9 }, timing: timing)
+                                gigabytesPerSecond: launch.work.bytes.map { $0 / median / 1e9 }, timing: timing,
+                                matmul: launch.matmul)
         }
     }
 }

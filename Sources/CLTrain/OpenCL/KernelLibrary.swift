@@ -156,16 +156,16 @@ public final class KernelLibrary {
         case .tiled(let tile, _, let rows, let columns):
             let local = [tile / columns, tile / rows]
             let global = [blocks(columnsOut, tile) * local[0], blocks(rowsOut, tile) * local[1]]
-            return try recorded(name, kernel.enqueue(global: global, local: local, timed: true))
+            return try recorded(name, kernel.enqueue(global: global, local: local, timed: true), matmul: shape)
         case .vector(let width, let rows, let columns, let vectors):
             // 64×784→128 forward: 103 µs in PoCL's groups, 77 in these.
             let across = blocks(columnsOut, forward ? columns : vectors * width), down = blocks(rowsOut, rows)
             if let group = choice?.group, group.reduce(1, *) <= kernel.maxWorkGroupSize {
                 let global = [blocks(across, group[0]) * group[0], blocks(down, group[1]) * group[1]]
-                return try recorded(name, kernel.enqueue(global: global, local: group, timed: true))
+                return try recorded(name, kernel.enqueue(global: global, local: group, timed: true), matmul: shape)
             }
             let (global, local) = rowsOfGroups(kernel, across: across, down: down)
-            return try recorded(name, kernel.enqueue(global: global, local: local, timed: true))
+            return try recorded(name, kernel.enqueue(global: global, local: local, timed: true), matmul: shape)
         }
     }
 
@@ -191,8 +191,8 @@ public final class KernelLibrary {
         return [width] + [Int](repeating: 1, count: global.count - 1)
     }
 
-    func recorded(_ kernel: String, _ event: Event?) throws -> Event? {
-        try recorder?.record(kernel, event, context: context)
+    func recorded(_ kernel: String, _ event: Event?, matmul: MatmulShape? = nil) throws -> Event? {
+        try recorder?.record(kernel, event, matmul: matmul, context: context)
         return event
     }
 

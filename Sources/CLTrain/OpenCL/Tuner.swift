@@ -5,18 +5,31 @@ import Dispatch
 /// configurations of both kernel families at that shape, checks the fastest against the CPU twins, and keeps
 /// the fastest that passes. The device's default configuration is always among those timed, and stays unless
 /// another beats it clearly, so tuning never makes a run slower than the defaults by more than noise.
+/// A winner timed alone must then win inside real training steps too: there the other launches have moved the
+/// caches and the device's threads, and on PoCL the lesson's isolated winners together made its step slower
+/// (289–344 µs against 280–335 µs by default, alternated in one run).
 public enum Tuner {
     /// What tuning found for one shape.
     public struct Outcome: Encodable, Sendable {
         public let shape: MatmulShape
-        public let chosen: MatmulChoice
-        /// The best time of the device's default and of the chosen configuration, in seconds.
+        public internal(set) var chosen: MatmulChoice
+        /// The best time of the device's default and of the chosen configuration, each timed alone, in seconds.
         public let defaultSeconds: Double
-        public let chosenSeconds: Double
+        public internal(set) var chosenSeconds: Double
         /// Configurations timed at this shape (those that built and fit the device).
         public let timed: Int
         /// Fast configurations that failed their check against the CPU twin, and were passed over.
         public let rejected: [String]
+        /// The shape's median time inside real training steps with the defaults and with the winner timed alone,
+        /// in seconds; nil where the default won alone.
+        public internal(set) var inStep: InStep? = nil
+        /// The winner timed alone, where it lost inside the steps and the default was kept.
+        public internal(set) var unconfirmed: String? = nil
+    }
+
+    public struct InStep: Encodable, Sendable {
+        public let defaultSeconds: Double
+        public let winnerSeconds: Double
     }
 
     /// A challenger must beat the default by this fraction to replace it: less is within timing noise.
@@ -25,6 +38,8 @@ public enum Tuner {
     static let launches = 5
     /// A configuration slower than this many times the best so far is abandoned after one timed launch.
     static let abandonFactor = 3.0
+    /// Rounds of real steps with the winners and with the defaults, alternated, and the steps each round times.
+    static let stepRounds = 3, stepsPerRound = 20
 
     /// The matmul configurations worth timing on `device`: the default and a shortlist of each family, fitted to
     /// the device's work-group and local memory limits. Each configuration costs a compile (seconds on PoCL), so
@@ -77,8 +92,11 @@ public enum Tuner {
     ///   - candidates: the configurations to time; `candidates(for:default:)` unless a test narrows them.
     ///   - progress: told what is being timed, for a progress line: each shape as it starts (`detail` false), then
     ///     each configuration and check (`detail` true).
+    ///   - stepTimes: each matmul shape's time in one training step run with a tuning (`stepTimes(library:…)`
+    ///     unless a test injects times).
     public static func run(library: KernelLibrary, plan: TrainingPlan, train: Dataset, test: Dataset, seed: UInt64,
                            candidates: [MatmulChoice]? = nil,
+                           stepTimes: ((Tuning) throws -> [MatmulShape: Double])? = nil,
                            progress: (_ message: String, _ detail: Bool) -> Void = { _, _ in }) throws -> (tuning: Tuning, outcomes: [Outcome]) {
         let own = MatmulChoice(library.configuration.matmul)
         let given = candidates ?? Self.candidates(for: library.context.device, default: own.matmul)
@@ -117,7 +135,49 @@ public enum Tuner {
                                     chosenSeconds: times.first { $0.matmul == chosen }?.seconds ?? ownSeconds,
                                     timed: times.count, rejected: rejected))
         }
+        guard !tuning.choices.isEmpty else { return (tuning, outcomes) }
+        progress("timing real training steps with the winners and with the defaults", false)
+        let timer = stepTimes ?? { try Self.stepTimes(library: library, plan: plan, train: train, test: test, tuning: $0) }
+        try confirmInSteps(&tuning, &outcomes, default: own, stepTimes: timer)
+        for outcome in outcomes where outcome.unconfirmed != nil { try library.use(own, for: outcome.shape) }
         return (tuning, outcomes)
+    }
+
+    /// Times real steps with `tuning` and with the defaults, `stepRounds` times alternately, and gives each
+    /// winner's shape back to the default (`own`) unless the winner's median time there beats the default's by the
+    /// margin; records both times in the shape's outcome.
+    static func confirmInSteps(_ tuning: inout Tuning, _ outcomes: inout [Outcome], default own: MatmulChoice,
+                               stepTimes: (Tuning) throws -> [MatmulShape: Double]) throws {
+        var withDefaults: [[MatmulShape: Double]] = [], withWinners: [[MatmulShape: Double]] = []
+        for _ in 0..<stepRounds {
+            withDefaults.append(try stepTimes(Tuning()))
+            withWinners.append(try stepTimes(tuning))
+        }
+        func median(_ rounds: [[MatmulShape: Double]], _ shape: MatmulShape) -> Double {
+            let times = rounds.map { $0[shape] ?? .infinity }.sorted()
+            return times[times.count / 2]
+        }
+        for index in outcomes.indices where outcomes[index].chosen != own {
+            let shape = outcomes[index].shape
+            let inStep = InStep(defaultSeconds: median(withDefaults, shape), winnerSeconds: median(withWinners, shape))
+            outcomes[index].inStep = inStep
+            guard inStep.winnerSeconds >= inStep.defaultSeconds * (1 - margin) else { continue }
+            outcomes[index].unconfirmed = "\(outcomes[index].chosen)"
+            outcomes[index].chosen = own
+            outcomes[index].chosenSeconds = outcomes[index].defaultSeconds
+            tuning.choices[shape] = nil
+        }
+    }
+
+    /// Each matmul shape's time, summed over its launches, in one training step of `plan` run with `tuning` on
+    /// `library`'s device: medians over `stepsPerRound` steps (see `KernelBenchmark`).
+    static func stepTimes(library: KernelLibrary, plan: TrainingPlan, train: Dataset, test: Dataset,
+                          tuning: Tuning) throws -> [MatmulShape: Double] {
+        let timings = try KernelBenchmark.run(context: library.context, plan: plan, train: train, test: test,
+                                              steps: stepsPerRound, tuning: tuning)
+        return timings.reduce(into: [:]) { times, timing in
+            if let shape = timing.matmul { times[shape, default: 0] += timing.seconds }
+        }
     }
 }
 

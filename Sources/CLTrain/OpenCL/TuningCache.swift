@@ -62,9 +62,11 @@ public struct TuningCache: Sendable {
         return Tuning(choices: Dictionary(file.entries.map { ($0.shape, $0.choice) }) { _, last in last })
     }
 
-    /// Stores `tuning` under `key`, over the winners already there for other shapes (another model's).
-    public func store(_ tuning: Tuning, forKey key: String) throws {
+    /// Stores `tuning`, the outcome of tuning `shapes`, under `key`, keeping the winners already there for other
+    /// shapes (another model's); a tuned shape without a winner now runs the default, whatever it ran before.
+    public func store(_ tuning: Tuning, tuned shapes: [MatmulShape], forKey key: String) throws {
         var choices = self.tuning(forKey: key)?.choices ?? [:]
+        for shape in shapes { choices[shape] = nil }
         choices.merge(tuning.choices) { _, new in new }
         let entries = choices.map { Entry(shape: $0.key, choice: $0.value) }
             .sorted { ($0.shape.kernel, $0.shape.rows, $0.shape.inputs, $0.shape.outputs)

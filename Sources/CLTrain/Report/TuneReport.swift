@@ -1,7 +1,8 @@
 import CLKit
 import Foundation
 
-/// `cltrain tune`'s results: per matmul shape, the default's time and the chosen configuration's.
+/// `cltrain tune`'s results: per matmul shape, the default's time and the chosen configuration's, alone and, where a
+/// winner challenged the default, inside real training steps.
 public struct TuneReport: JSONReport {
     public let device: String
     public let model: String
@@ -27,10 +28,15 @@ public struct TuneReport: JSONReport {
                 + String(format: "%9.1f µs %9.1f µs %8.2f×  ", outcome.defaultSeconds * 1e6, outcome.chosenSeconds * 1e6,
                          outcome.defaultSeconds / outcome.chosenSeconds)
                 + "\(outcome.chosen)" + (outcome.rejected.isEmpty ? "" : " (failed the check: \(outcome.rejected.joined(separator: "; ")))"))
+            if let inStep = outcome.inStep {
+                let verdict = outcome.unconfirmed.map { "kept the default: \($0) won alone but" } ?? "confirmed:"
+                lines.append(String(format: "    %@ %.1f µs in a real step against %.1f µs by default", verdict,
+                                    inStep.winnerSeconds * 1e6, inStep.defaultSeconds * 1e6))
+            }
         }
         let before = outcomes.reduce(0) { $0 + $1.defaultSeconds }, after = outcomes.reduce(0) { $0 + $1.chosenSeconds }
-        lines.append(String(format: "sum over the shapes: %.1f µs by default, %.1f µs tuned (%.2f×)", before * 1e6, after * 1e6,
-                            before / after))
+        lines.append(String(format: "sum over the shapes: %.1f µs by default, %.1f µs tuned (%.2f×), each timed alone",
+                            before * 1e6, after * 1e6, before / after))
         if timing == .wallClock { lines.append("(timed by the wall clock: the device's profiling counters are implausible)") }
         lines.append(String(format: "tuned in %.1f s; cached in %@", seconds, cache))
         return lines.joined(separator: "\n")
