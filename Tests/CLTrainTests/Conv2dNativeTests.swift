@@ -48,23 +48,24 @@ func conv2dNativeAgreesWithReference(shape: Conv2dShape, workers: Int) {
     }
 }
 
+/// Max pooling on one worker and on three (planes split unevenly; more workers than planes too).
 @Test(arguments: [
     MaxPool2dShape(batch: 3, channels: 5, height: 7, width: 9, kernel: 3, stride: 2),
     MaxPool2dShape(batch: 2, channels: 3, height: 9, width: 8, kernel: 2, stride: 3),
     MaxPool2dShape(batch: 1, channels: 1, height: 1, width: 1, kernel: 1),
     MaxPool2dShape(batch: 3, channels: 6, height: 28, width: 28, kernel: 2),
-])
-func maxPool2dNativeAgreesWithReference(shape: MaxPool2dShape) {
+], [1, 3])
+func maxPool2dNativeAgreesWithReference(shape: MaxPool2dShape, workers: Int) {
     var generator = seededGenerator()
     let x = randomFloats(shape.inputCount, using: &generator), dy = randomFloats(shape.outputCount, using: &generator)
     var y = [Float](repeating: .nan, count: shape.outputCount), indices = [Int32](repeating: -1, count: shape.outputCount)
-    MaxPool2dNative.forward(shape: shape, x: x, y: &y, indices: &indices)
+    MaxPool2dNative.forward(shape: shape, x: x, y: &y, indices: &indices, workers: workers)
     let expected = Reference.maxPool2dForward(x: x, shape: shape)
     // Picked, not computed; and gradients summed in the twin's order: all exact.
     expectClose(y, expected.y, absolute: 0, "Y")
     #expect(indices == expected.indices)
     var dx = [Float](repeating: .nan, count: shape.inputCount)
-    MaxPool2dNative.backward(shape: shape, dy: dy, indices: indices, dx: &dx)
+    MaxPool2dNative.backward(shape: shape, dy: dy, indices: indices, dx: &dx, workers: workers)
     expectClose(dx, Reference.maxPool2dBackward(dy: dy, indices: indices, shape: shape), absolute: 0, "dX")
 }
 
