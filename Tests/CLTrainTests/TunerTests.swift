@@ -84,9 +84,12 @@ import Testing
         let (plan, train, test) = try Self.plan()
         let library = try KernelLibrary(context: testContext())
         let shapes = try Tuner.shapes(library: library, plan: plan, train: train, test: test)
-        let times = try Tuner.stepTimes(library: library, plan: plan, train: train, test: test,
-                                        tuning: Tuning(choices: [shapes[0]: Self.candidates[1]]))
-        #expect(Set(times.keys) == Set(shapes) && times.values.allSatisfy { $0 > 0 })
+        let timer = try Tuner.stepTimes(library: library, plan: plan, train: train, test: test)
+        for tuning in [Tuning(choices: [shapes[0]: Self.candidates[1]]), Tuning()] {
+            let times = try timer(tuning)
+            #expect(Set(times.keys) == Set(shapes) && times.values.allSatisfy { $0 > 0 })
+            #expect(library.tuning.choices[shapes[0]] == tuning.choices[shapes[0]])
+        }
     }
 
     /// A configuration that is fast because it is wrong (it writes one element and stops) must lose to the check.

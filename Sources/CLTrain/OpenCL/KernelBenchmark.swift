@@ -52,12 +52,25 @@ public enum KernelBenchmark {
                            steps: Int = 50, tuning: Tuning = Tuning()) throws -> [KernelTiming] {
         let profiled = try Context(device: context.device, profiling: true, programCache: context.programCache)
         let library = try KernelLibrary(context: profiled, tuning: tuning)
+        return try time(try stepper(library: library, plan: plan, train: train, test: test), library: library, steps: steps)
+    }
+
+    /// A backend on `library` with the plan's initial parameters and an epoch begun, and the rows of its steps:
+    /// what `time` runs.
+    static func stepper(library: KernelLibrary, plan: TrainingPlan, train: Dataset,
+                        test: Dataset) throws -> (backend: OpenCLBackend, rows: Int) {
         let backend = try OpenCLBackend(library: library, plan: plan, train: train, test: test)
         var generator = SeededGenerator(seed: plan.seed)
         try backend.load(Parameters(initializing: plan.model, using: &generator),
                          OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount))
         try backend.beginEpoch(order: (0..<Int32(train.count)).map { $0 })
-        let rows = min(plan.batchSize, train.count)
+        return (backend, min(plan.batchSize, train.count))
+    }
+
+    /// The median time of each launch of `stepper`'s step over `steps` steps, after one untimed step.
+    static func time(_ stepper: (backend: OpenCLBackend, rows: Int), library: KernelLibrary,
+                     steps: Int) throws -> [KernelTiming] {
+        let (backend, rows, profiled) = (stepper.backend, stepper.rows, library.context)
         func record(waiting: Bool) throws -> (LaunchRecorder, wall: Double) {
             try backend.trainStep(batch: 0, start: 0, count: rows)
             try profiled.finish()

@@ -137,7 +137,7 @@ public enum Tuner {
         }
         guard !tuning.choices.isEmpty else { return (tuning, outcomes) }
         progress("timing real training steps with the winners and with the defaults", false)
-        let timer = stepTimes ?? { try Self.stepTimes(library: library, plan: plan, train: train, test: test, tuning: $0) }
+        let timer = try stepTimes ?? Self.stepTimes(library: library, plan: plan, train: train, test: test)
         try confirmInSteps(&tuning, &outcomes, default: own, stepTimes: timer)
         for outcome in outcomes where outcome.unconfirmed != nil { try library.use(own, for: outcome.shape) }
         return (tuning, outcomes)
@@ -169,14 +169,20 @@ public enum Tuner {
         }
     }
 
-    /// Each matmul shape's time, summed over its launches, in one training step of `plan` run with `tuning` on
-    /// `library`'s device: medians over `stepsPerRound` steps (see `KernelBenchmark`).
-    static func stepTimes(library: KernelLibrary, plan: TrainingPlan, train: Dataset, test: Dataset,
-                          tuning: Tuning) throws -> [MatmulShape: Double] {
-        let timings = try KernelBenchmark.run(context: library.context, plan: plan, train: train, test: test,
-                                              steps: stepsPerRound, tuning: tuning)
-        return timings.reduce(into: [:]) { times, timing in
-            if let shape = timing.matmul { times[shape, default: 0] += timing.seconds }
+    /// A timer of real training steps of `plan` on `library`, for a tuning: each matmul shape's time, summed over
+    /// its launches, in one step (medians over `stepsPerRound` steps, see `KernelBenchmark`). It leaves `library`
+    /// running that tuning. The rounds share one backend, built here, rather than building every program and
+    /// uploading the dataset again per round.
+    static func stepTimes(library: KernelLibrary, plan: TrainingPlan, train: Dataset,
+                          test: Dataset) throws -> (Tuning) throws -> [MatmulShape: Double] {
+        let stepper = try KernelBenchmark.stepper(library: library, plan: plan, train: train, test: test)
+        return { tuning in
+            library.tuning = Tuning()
+            for (shape, choice) in tuning.choices { try library.use(choice, for: shape) }
+            let timings = try KernelBenchmark.time(stepper, library: library, steps: stepsPerRound)
+            return timings.reduce(into: [:]) { times, timing in
+                if let shape = timing.matmul { times[shape, default: 0] += timing.seconds }
+            }
         }
     }
 }
