@@ -40,7 +40,8 @@ private final class NativeConv2d: NativeOperation {
                   rows: Int, parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>, pass: Pass) {
         let shape = layer.shape(stage.input, batch: rows)
         Conv2dNative.backward(shape: shape, dy: dy, x: x, weight: parameters, scratch: scratch.baseAddress!, workers: workers,
-                              partials: partials.baseAddress!, patches: UnsafePointer(patches.baseAddress!), dw: gradients, db: gradients + shape.weightCount, dx: dx,
+                              partials: partials.baseAddress!, patches: UnsafePointer(patches.baseAddress!),
+                              dw: gradients, db: gradients + shape.weightCount, dx: dx,
                               activation: stage.maskInputGradient ? x : nil)
     }
 }
