@@ -84,7 +84,8 @@ import Testing
         let (plan, train, test) = try Self.plan()
         let library = try KernelLibrary(context: testContext())
         let shapes = try Tuner.shapes(library: library, plan: plan, train: train, test: test)
-        let timer = try Tuner.stepTimes(library: library, plan: plan, train: train, test: test)
+        let timer = Tuner.stepTimes(library: library,
+                                    stepper: try KernelBenchmark.stepper(library: library, plan: plan, train: train, test: test))
         for tuning in [Tuning(choices: [shapes[0]: Self.candidates[1]]), Tuning()] {
             let times = try timer(tuning)
             #expect(Set(times.keys) == Set(shapes) && times.values.allSatisfy { $0 > 0 })

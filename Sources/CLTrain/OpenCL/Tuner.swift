@@ -73,14 +73,14 @@ public enum Tuner {
     /// The matmul shapes, in launch order without repeats, of one training step of `plan` (its last layer's
     /// products included), found by running that step on `library`.
     public static func shapes(library: KernelLibrary, plan: TrainingPlan, train: Dataset, test: Dataset) throws -> [MatmulShape] {
-        let backend = try OpenCLBackend(library: library, plan: plan, train: train, test: test)
-        var generator = SeededGenerator(seed: plan.seed)
-        try backend.load(Parameters(initializing: plan.model, using: &generator),
-                         OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount))
-        try backend.beginEpoch(order: (0..<Int32(train.count)).map { $0 })
+        try shapes(of: KernelBenchmark.stepper(library: library, plan: plan, train: train, test: test), library: library)
+    }
+
+    /// The matmul shapes of one step of `stepper` (see `KernelBenchmark.stepper`).
+    static func shapes(of stepper: (backend: OpenCLBackend, rows: Int), library: KernelLibrary) throws -> [MatmulShape] {
         library.matmulShapes = []
         defer { library.matmulShapes = nil }
-        try backend.trainStep(batch: 0, start: 0, count: min(plan.batchSize, train.count))
+        try stepper.backend.trainStep(batch: 0, start: 0, count: stepper.rows)
         try library.context.finish()
         var seen = Set<MatmulShape>()
         return (library.matmulShapes ?? []).filter { seen.insert($0).inserted }
@@ -92,7 +92,7 @@ public enum Tuner {
     ///   - candidates: the configurations to time; `candidates(for:default:)` unless a test narrows them.
     ///   - progress: told what is being timed, for a progress line: each shape as it starts (`detail` false), then
     ///     each configuration and check (`detail` true).
-    ///   - stepTimes: each matmul shape's time in one training step run with a tuning (`stepTimes(library:…)`
+    ///   - stepTimes: each matmul shape's time in one training step run with a tuning (`stepTimes(library:stepper:)`
     ///     unless a test injects times).
     public static func run(library: KernelLibrary, plan: TrainingPlan, train: Dataset, test: Dataset, seed: UInt64,
                            candidates: [MatmulChoice]? = nil,
@@ -102,7 +102,9 @@ public enum Tuner {
         let given = candidates ?? Self.candidates(for: library.context.device, default: own.matmul)
         let candidates = [own] + given.filter { $0 != own }
         progress("finding the matmul shapes of one training step", false)
-        let shapes = try shapes(library: library, plan: plan, train: train, test: test)
+        // One backend serves the search for shapes and, later, the real steps.
+        let stepper = try KernelBenchmark.stepper(library: library, plan: plan, train: train, test: test)
+        let shapes = try shapes(of: stepper, library: library)
         var checks = KernelChecks(library: library, seed: seed)
         var tuning = Tuning(), outcomes: [Outcome] = []
         for (number, shape) in shapes.enumerated() {
@@ -137,7 +139,7 @@ public enum Tuner {
         }
         guard !tuning.choices.isEmpty else { return (tuning, outcomes) }
         progress("timing real training steps with the winners and with the defaults", false)
-        let timer = try stepTimes ?? Self.stepTimes(library: library, plan: plan, train: train, test: test)
+        let timer = stepTimes ?? Self.stepTimes(library: library, stepper: stepper)
         try confirmInSteps(&tuning, &outcomes, default: own, stepTimes: timer)
         for outcome in outcomes where outcome.unconfirmed != nil { try library.use(own, for: outcome.shape) }
         return (tuning, outcomes)
@@ -169,14 +171,13 @@ public enum Tuner {
         }
     }
 
-    /// A timer of real training steps of `plan` on `library`, for a tuning: each matmul shape's time, summed over
-    /// its launches, in one step (medians over `stepsPerRound` steps, see `KernelBenchmark`). It leaves `library`
-    /// running that tuning. The rounds share one backend, built here, rather than building every program and
+    /// A timer of real training steps of `stepper` on `library`, for a tuning: each matmul shape's time, summed
+    /// over its launches, in one step (medians over `stepsPerRound` steps, see `KernelBenchmark`). It leaves
+    /// `library` running that tuning. The rounds share the one backend rather than building every program and
     /// uploading the dataset again per round.
-    static func stepTimes(library: KernelLibrary, plan: TrainingPlan, train: Dataset,
-                          test: Dataset) throws -> (Tuning) throws -> [MatmulShape: Double] {
-        let stepper = try KernelBenchmark.stepper(library: library, plan: plan, train: train, test: test)
-        return { tuning in
+    static func stepTimes(library: KernelLibrary,
+                          stepper: (backend: OpenCLBackend, rows: Int)) -> (Tuning) throws -> [MatmulShape: Double] {
+        { tuning in
             library.tuning = Tuning()
             for (shape, choice) in tuning.choices { try library.use(choice, for: shape) }
             let timings = try KernelBenchmark.time(stepper, library: library, steps: stepsPerRound)
