@@ -9,14 +9,16 @@ struct TrainCommand: ParsableCommand {
         discussion: "Fetches MNIST first when no data is named and none is cached.\n\n" + ModelOptions.syntax
     )
 
-    @Option(parsing: .unconditional, help: "Passes over the training set (in all, when resuming).")
-    var epochs = 5
+    // The recipe's options are optional so that --resume can tell an explicit value (a change, recorded in the
+    // checkpoint, or refused) from the default, which there is the checkpoint's own.
+    @Option(parsing: .unconditional, help: "Passes over the training set, in all when resuming: the schedule spans them. (default: 5; with --resume the checkpoint's run)")
+    var epochs: Int?
 
-    @Option(parsing: .unconditional, help: "Samples per training step.")
-    var batchSize = 64
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop after this epoch, as if interrupted there; --resume continues the run.", valueName: "epoch"))
+    var stopAfter: Int?
 
-    // The optimizer, model and seed options are optional so that --resume can tell an explicit value
-    // (which must agree with the checkpoint) from the lesson's default.
+    @Option(parsing: .unconditional, help: "Samples per training step. (default: 64)")
+    var batchSize: Int?
     @Option(parsing: .unconditional, help: "Learning rate. (default: 0.003)")
     var lr: Float?
 
@@ -26,8 +28,17 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "L2 weight decay added to the gradient. (default: 0)")
     var weightDecay: Float?
 
-    @Option(help: "sgd or adam. (default: sgd)")
-    var optimizer: OptimizerConfig.Kind?
+    @Option(help: ArgumentHelp("\(OptimizerRegistry.names). (default: sgd)", valueName: "kind"))
+    var optimizer: String?
+
+    @Flag(inversion: .prefixedNo, help: "SGD with Nesterov momentum (needs --momentum). (default: off)")
+    var nesterov: Bool?
+
+    @Option(help: ArgumentHelp("Learning-rate schedule over the run, per step: \(Schedule.syntax). (default: constant)", valueName: "curve"))
+    var schedule: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Linear learning-rate warm-up over the first STEPS updates. (default: 0)", valueName: "steps"))
+    var warmup: Int?
 
     @Option(parsing: .unconditional, help: "Seed for initialization and shuffling; the same seed on the same device repeats a run exactly. (default: 0)")
     var seed: UInt64?
@@ -60,15 +71,18 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var tuning: TuningOptions
 
     func validate() throws {
-        guard (1...100_000).contains(epochs) else { throw ValidationError("--epochs must be between 1 and 100000, got \(epochs)") }
-        guard (1...65_536).contains(batchSize) else {
+        if let epochs, !(1...100_000).contains(epochs) { throw ValidationError("--epochs must be between 1 and 100000, got \(epochs)") }
+        if let stopAfter, !(1...(epochs ?? 100_000)).contains(stopAfter) {
+            throw ValidationError("--stop-after must be an epoch from 1 to --epochs, got \(stopAfter)")
+        }
+        if let batchSize, !(1...65_536).contains(batchSize) {
             throw ValidationError("--batch-size must be between 1 and 65536, got \(batchSize)")
         }
-        do { _ = try optimizerConfig.validated() } catch {
+        do {
+            _ = try optimizerConfig.validated()
+            _ = try Schedule(parsing: schedule ?? "constant", warmup: warmup ?? 0)
+        } catch {
             throw ValidationError("\(error.option) must be \(error.expected), got \(error.value)")
-        }
-        if optimizerConfig.kind == .adam && optimizerConfig.momentum != 0 {
-            throw ValidationError("--momentum applies to sgd only; Adam has its own")
         }
         if resume != nil && modelOptions.isSet {
             throw ValidationError("--resume continues the checkpoint's model; --model and --hidden would change its shape, "
@@ -82,30 +96,42 @@ struct TrainCommand: ParsableCommand {
     }
 
 
+    /// The optimizer of a new run: the options, else the lesson's settings and the kind's own default decay.
     private var optimizerConfig: OptimizerConfig {
-        OptimizerConfig(kind: optimizer ?? .sgd, learningRate: lr ?? 0.003, momentum: momentum ?? 0, weightDecay: weightDecay ?? 0)
+        let kind = optimizer ?? SGD.name
+        return OptimizerConfig(kind: kind, learningRate: lr ?? 0.003, momentum: momentum ?? 0,
+                               weightDecay: weightDecay ?? OptimizerRegistry.kind(named: kind)?.defaultWeightDecay ?? 0,
+                               nesterov: nesterov ?? false)
     }
 
     func run() throws {
         let say: (String) -> Void = quiet ? { _ in } : { print($0) }
         var plan = TrainingPlan()
-        plan.epochs = epochs
-        plan.batchSize = batchSize
+        plan.epochs = epochs ?? 5
+        plan.batchSize = batchSize ?? 64
         plan.seed = seed ?? 0
         plan.optimizer = optimizerConfig
+        plan.schedule = try Schedule(parsing: schedule ?? "constant", warmup: warmup ?? 0)
 
         let saveTo = save ?? resume
         var resumed: Checkpoint?
         if let resume {
             var checkpoint = try Checkpoint.load(from: resume)
-            guard checkpoint.epoch < epochs else {
-                throw CommandError("--epochs \(epochs): \(resume) already holds \(checkpoint.epoch) epochs; ask for more to continue it")
+            plan.epochs = epochs ?? checkpoint.plannedEpochs ?? plan.epochs
+            guard checkpoint.epoch < plan.epochs else {
+                throw CommandError("--epochs \(plan.epochs): \(resume) already holds \(checkpoint.epoch) epochs; ask for more to continue it")
+            }
+            if let stopAfter, stopAfter <= checkpoint.epoch {
+                throw CommandError("--stop-after \(stopAfter): \(resume) already holds \(checkpoint.epoch) epochs")
             }
             plan.normalization = checkpoint.normalization
+            plan.batchSize = batchSize ?? checkpoint.batchSize ?? plan.batchSize
             (plan.optimizer, plan.seed) = try fineTuned(checkpoint, path: resume)
+            plan.schedule = try Schedule(parsing: schedule ?? checkpoint.schedule.description, warmup: warmup ?? checkpoint.schedule.warmup)
             checkpoint.changes += changes(from: checkpoint, to: plan)
             checkpoint.optimizer = plan.optimizer
             checkpoint.seed = plan.seed
+            (checkpoint.schedule, checkpoint.batchSize, checkpoint.plannedEpochs) = (plan.schedule, plan.batchSize, plan.epochs)
             checkpoint.optimizerState = checkpoint.optimizerState.adapted(to: plan.optimizer, parameterCount: checkpoint.model.parameterCount)
             resumed = checkpoint
         }
@@ -124,7 +150,7 @@ struct TrainCommand: ParsableCommand {
             try resumed.checkFits(loaded, path: resume!)
             plan.model = resumed.model
         } else {
-            plan.model = try modelOptions.build(for: loaded, batchSize: batchSize)
+            plan.model = try modelOptions.build(for: loaded, batchSize: plan.batchSize)
         }
         try checkOutputs([("--metrics", metrics), ("--plot", plot), ("--save", saveTo)], notAmong: loaded.files)
         let compute = try device.open()
@@ -134,7 +160,7 @@ struct TrainCommand: ParsableCommand {
         say("Model:     \(plan.model.spec), log-softmax + NLL (\(plan.model.input) → \(plan.model.classes), "
             + "\(plan.model.parameterCount) parameters)")
         say("Data:      \(loaded.train.count) training and \(loaded.test.count) test images from \(loaded.source)")
-        say("Optimizer: \(describe(plan.optimizer)), batch \(plan.batchSize), \(plan.epochs) epoch\(plan.epochs == 1 ? "" : "s"), seed \(plan.seed)"
+        say("Optimizer: \(describe(plan.optimizer, plan)), batch \(plan.batchSize), \(plan.epochs) epoch\(plan.epochs == 1 ? "" : "s"), seed \(plan.seed)"
             + (resumed.map { ", resuming after epoch \($0.epoch)" } ?? ""))
         let backend = try compute.backend(plan: plan, train: loaded.train, test: loaded.test,
                                           tuning: runTuning?.tuning ?? Tuning())
@@ -143,13 +169,14 @@ struct TrainCommand: ParsableCommand {
         let start = resumed ?? Checkpoint(
             parameters: Parameters(initializing: plan.model, using: &generator), optimizer: plan.optimizer,
             optimizerState: OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount),
-            normalization: plan.normalization, epoch: 0, seed: plan.seed, dataset: loaded.train.name, datasetKind: loaded.kind)
+            normalization: plan.normalization, epoch: 0, seed: plan.seed, dataset: loaded.train.name, datasetKind: loaded.kind,
+            schedule: plan.schedule, batchSize: plan.batchSize, plannedEpochs: plan.epochs)
         try backend.load(start.parameters, start.optimizerState)
 
         var history = start.history
         let trainer = Trainer(backend: backend, plan: plan, trainCount: loaded.train.count,
                               testLabels: loaded.test.labels, reporter: ProgressReporter(quiet: quiet))
-        try trainer.run(from: start.epoch + 1) { epochMetrics in
+        try trainer.run(from: start.epoch + 1, through: stopAfter ?? plan.epochs) { epochMetrics in
             history.append(epochMetrics)
             if let saveTo {
                 let (parameters, state) = try backend.snapshot()
@@ -188,32 +215,41 @@ struct TrainCommand: ParsableCommand {
     private func fineTuned(_ checkpoint: Checkpoint, path: String) throws -> (OptimizerConfig, UInt64) {
         var config = checkpoint.optimizer
         if let optimizer, optimizer != config.kind {
-            throw CommandError("--optimizer \(optimizer.rawValue): \(path) was trained with \(config.kind.rawValue), whose state "
+            throw CommandError("--optimizer \(optimizer): \(path) was trained with \(config.kind), whose state "
                 + "another optimizer cannot continue; leave --optimizer out or start a new run")
         }
         config.learningRate = lr ?? config.learningRate
         config.momentum = momentum ?? config.momentum
         config.weightDecay = weightDecay ?? config.weightDecay
-        if config.kind == .adam && config.momentum != 0 { throw CommandError("--momentum applies to sgd only; Adam has its own") }
+        config.nesterov = nesterov ?? config.nesterov
+        do { config = try config.validated() } catch {
+            throw CommandError("\(error.option) must be \(error.expected) when resuming \(path), got \(error.value)")
+        }
         return (config, seed ?? checkpoint.seed)
     }
 
     /// What a resume changes, recorded in the checkpoint: "after epoch 3: lr 0.003 → 0.001, epochs 5 → 8".
     private func changes(from checkpoint: Checkpoint, to plan: TrainingPlan) -> [String] {
         let (old, new) = (checkpoint.optimizer, plan.optimizer)
-        let differences = [("lr", old.learningRate, new.learningRate), ("momentum", old.momentum, new.momentum),
-                           ("weight_decay", old.weightDecay, new.weightDecay)]
-            .filter { $0.1 != $0.2 }.map { "\($0.0) \($0.1) → \($0.2)" }
-            + (checkpoint.seed == plan.seed ? [] : ["seed \(checkpoint.seed) → \(plan.seed)"])
+        let settings: [(String, String, String)] = [
+            ("lr", "\(old.learningRate)", "\(new.learningRate)"), ("momentum", "\(old.momentum)", "\(new.momentum)"),
+            ("weight_decay", "\(old.weightDecay)", "\(new.weightDecay)"), ("nesterov", "\(old.nesterov)", "\(new.nesterov)"),
+            ("seed", "\(checkpoint.seed)", "\(plan.seed)"), ("schedule", "\(checkpoint.schedule)", "\(plan.schedule)"),
+            ("warmup", "\(checkpoint.schedule.warmup)", "\(plan.schedule.warmup)"),
+            ("batch_size", checkpoint.batchSize.map(String.init) ?? "?", "\(plan.batchSize)"),
+            ("epochs", checkpoint.plannedEpochs.map(String.init) ?? "?", "\(plan.epochs)"),
+        ]
+        let differences = settings.filter { $0.1 != $0.2 && $0.1 != "?" }.map { "\($0.0) \($0.1) → \($0.2)" }
         return differences.isEmpty ? [] : ["after epoch \(checkpoint.epoch): " + differences.joined(separator: ", ")]
     }
 
-    private func describe(_ optimizer: OptimizerConfig) -> String {
-        var text = "\(optimizer.kind.rawValue) lr \(optimizer.learningRate)"
-        if optimizer.momentum != 0 { text += " momentum \(optimizer.momentum)" }
+    private func describe(_ optimizer: OptimizerConfig, _ plan: TrainingPlan) -> String {
+        var text = "\(optimizer.kind) lr \(optimizer.learningRate)"
+        if optimizer.momentum != 0 { text += " momentum \(optimizer.momentum)\(optimizer.nesterov ? " nesterov" : "")" }
         if optimizer.weightDecay != 0 { text += " weight decay \(optimizer.weightDecay)" }
+        if plan.schedule != .constant { text += ", \(plan.schedule) schedule" }
+        if plan.schedule.warmup > 0 { text += ", warm-up \(plan.schedule.warmup) steps" }
         return text
     }
 }
 
-extension OptimizerConfig.Kind: ExpressibleByArgument {}

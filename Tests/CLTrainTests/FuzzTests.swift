@@ -25,7 +25,7 @@ import Testing
         let train = randomDataset("fuzz", count: 3, seed: seed), labelsOnly = IDX.encodeLabels(train)
         let pgm = Array("P5 28 28 255\n".utf8) + train.image(0)
         let checkpoint = folder.file("seed.safetensors")
-        try sampleCheckpoint(mnistMLP([3]), kind: .sgd, seed: seed).save(to: checkpoint)
+        try sampleCheckpoint(mnistMLP([3]), kind: SGD.name, seed: seed).save(to: checkpoint)
         func data(_ path: String) throws { _ = try DataRequest(trainFile: path, testFile: path).load() }
         let idxFields = [(4, 4, true), (8, 4, true), (12, 4, true)]
         let formats = [

@@ -57,7 +57,7 @@ import Testing
     func checkpointMetadataFollowsTheOptionsRules(_ key: String, _ value: String) throws {
         let folder = try TemporaryFolder()
         let path = folder.file("m.safetensors")
-        try sampleCheckpoint(mnistMLP([5]), kind: .adam, seed: 4).save(to: path)
+        try sampleCheckpoint(mnistMLP([5]), kind: Adam.name, seed: 4).save(to: path)
         let (tensors, stored) = try SafeTensors.decode(FileBytes.contents(of: path), path: path)
         var metadata = stored
         metadata![key] = value
@@ -71,7 +71,7 @@ import Testing
     @Test func nonFiniteTensorsAreRefusedByName() throws {
         let folder = try TemporaryFolder()
         let path = folder.file("m.safetensors")
-        var checkpoint = sampleCheckpoint(mnistMLP([5]), kind: .sgd, seed: 4)
+        var checkpoint = sampleCheckpoint(mnistMLP([5]), kind: SGD.name, seed: 4)
         checkpoint.parameters.values[3] = .nan
         try checkpoint.save(to: path)
         #expect { try Checkpoint.load(from: path) } throws: { error in
@@ -80,7 +80,7 @@ import Testing
     }
 
     @Test func optionsAndCheckpointsShareOneRule() throws {
-        var config = OptimizerConfig(kind: .adam, learningRate: 0.01, momentum: 0.5)
+        var config = OptimizerConfig(kind: Adam.name, learningRate: 0.01, momentum: 0.5)
         #expect(throws: InvalidSetting(key: "momentum", value: "0.5", expected: "0 with adam, which keeps its own momentum")) { try config.validated() }
         config.momentum = 0
         #expect(try config.validated() == config)

@@ -43,13 +43,15 @@ import Testing
         ("matmul_backward_input", "matmul_tiled", 1, "(m < M && k < K) ?", "(m < M && k < K - 1) ?"),
         ("matmul_backward_input", "matmul_vector", 0, "lanes[t] = t < count ? p[t]", "lanes[t] = t < count - 1 ? p[t]"),
         ("log_softmax_forward", "log_softmax", 0, "(row[c] - top) - log_sum", "row[c] - log_sum"),
-        ("sgd_update", "optimizer", 0, "g = momentum * velocity[i] + g;", "g = momentum * velocity[i];"),
+        ("sgd_update", "sgd", 0, "const float v = momentum * velocity[i] + g;", "const float v = momentum * velocity[i];"),
+        ("sgd_update", "sgd", 0, "g = nesterov ? g + momentum * v : v;", "g = v;"),  // Nesterov's look-ahead ignored
         ("nll_loss", "nll", 0, "losses[slot] = total / rows;", "losses[slot] = total / (rows + 1);"),
         // the fused training kernel forgets the one-hot term for the label
         ("log_softmax_nll", "nll", 0, "(exp((row[c] - top) - log_sum) - (c == label ? 1.0f : 0.0f))",
          "(exp((row[c] - top) - log_sum) - 0.0f)"),
         ("gather_normalize", "gather", 0, "order[offset + r]", "order[r]"),  // ignores the batch's offset
-        ("adam_update", "optimizer", 0, "sqrt(vi) / root_correction2", "sqrt(vi)"),  // drops a bias correction
+        ("adam_update", "adam", 0, "sqrt(vi) / root_correction2", "sqrt(vi)"),  // drops a bias correction
+        ("adam_update", "adam", 0, "p[i] * decay_factor", "p[i]"),  // AdamW's decoupled decay never applied
         ("bias_backward", "bias", 0, "column_sum(rows, outputs, dy, o)", "column_sum(rows - 1, outputs, dy, o)"),
         // the fused bias gradient skips the last row of the batch
         ("matmul_backward_weight", "matmul_vector", 0, "db[o0 + r] = column_sum(rows, outputs", "db[o0 + r] = column_sum(rows - 1, outputs"),

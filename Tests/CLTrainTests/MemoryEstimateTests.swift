@@ -5,7 +5,7 @@ import Testing
 @Suite struct MemoryEstimateTests {
     let train = randomDataset("train", count: 20, seed: 1), test = randomDataset("test", count: 5, seed: 2)
 
-    func plan(_ hidden: [Int], optimizer: OptimizerConfig = OptimizerConfig(kind: .adam), batchSize: Int = 64) -> TrainingPlan {
+    func plan(_ hidden: [Int], optimizer: OptimizerConfig = OptimizerConfig(kind: Adam.name), batchSize: Int = 64) -> TrainingPlan {
         var plan = TrainingPlan()
         (plan.model, plan.optimizer, plan.batchSize) = (mnistMLP(hidden), optimizer, batchSize)
         return plan

@@ -16,9 +16,9 @@ private func plan(_ model: Model, _ optimizer: OptimizerConfig, _ normalization:
 }
 
 @Test(arguments: [
-    (OptimizerConfig(kind: .sgd, learningRate: 0.05), 7),
-    (OptimizerConfig(kind: .sgd, learningRate: 0.05, momentum: 0.9, weightDecay: 0.01), 33),
-    (OptimizerConfig(kind: .adam, learningRate: 0.01, weightDecay: 0.01), 7),
+    (OptimizerConfig(kind: SGD.name, learningRate: 0.05), 7),
+    (OptimizerConfig(kind: SGD.name, learningRate: 0.05, momentum: 0.9, weightDecay: 0.01), 33),
+    (OptimizerConfig(kind: Adam.name, learningRate: 0.01, weightDecay: 0.01), 7),
 ])
 func nativeTrainStepsAgreeWithReference(optimizer: OptimizerConfig, batchSize: Int) throws {
     var generator = seededGenerator()
@@ -104,7 +104,7 @@ func nativeTrainStepsAgreeWithReference(optimizer: OptimizerConfig, batchSize: I
     // Wide enough that no fresh seed leaves too few live units (9 and 7 units, at lr 0.1, failed about one seed
     // in twenty), and a step that converges rather than oscillates.
     let wide = try Model("linear(32), relu, linear(4)", input: model.input)
-    let optimizer = OptimizerConfig(kind: .sgd, learningRate: 0.05, momentum: 0.9)
+    let optimizer = OptimizerConfig(kind: SGD.name, learningRate: 0.05, momentum: 0.9)
     let backend = try NativeBackend(plan: plan(wide, optimizer, .lesson, 9), train: train, test: test)
     try backend.load(Parameters(initializing: wide, using: &generator),
                      OptimizerState(fresh: optimizer, parameterCount: wide.parameterCount))
@@ -122,7 +122,7 @@ func nativeTrainStepsAgreeWithReference(optimizer: OptimizerConfig, batchSize: I
 @Test func nativeLoadRejectsMismatchedState() throws {
     var generator = seededGenerator()
     let train = randomDataset("train", count: 10, classes: 4, using: &generator)
-    let adam = OptimizerConfig(kind: .adam)
+    let adam = OptimizerConfig(kind: Adam.name)
     let backend = try NativeBackend(plan: plan(model, adam, .lesson, 4), train: train, test: train)
     let parameters = Parameters(initializing: model, using: &generator)
     #expect(throws: NativeBackendError.self) { try backend.load(parameters, OptimizerState()) }

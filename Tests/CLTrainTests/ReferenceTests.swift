@@ -211,58 +211,14 @@ private let handLabels: [UInt8] = [2, 0, 1]
     #expect(Reference.countCorrect(predictions: predictions, labels: [1, 2, 0]) == 2)
 }
 
-// MARK: - Update rules against steps worked out by hand
-
-@Test func sgdUpdateByHand() {
-    // Plain SGD: p − lr·g = [1 − 0.05, −2 − 0.025].
-    var p: [Float] = [1, -2], unused: [Float] = []
-    Reference.sgdUpdate(parameters: &p, gradients: [0.5, 0.25], momentumBuffer: &unused, learningRate: 0.1, momentum: 0, weightDecay: 0)
-    expectClose(p, [0.95, -2.025] as [Float], absolute: 1e-6, "plain SGD")
-}
-
-@Test func sgdUpdateWithMomentumAndWeightDecayByHand() {
-    // lr 0.1, μ 0.9, λ 0.01, gradient [0.5, 0.25] twice, from p = [1, −2]:
-    // step 1: g = [0.5 + 0.01, 0.25 − 0.02] = [0.51, 0.23] = v; p = [1 − 0.051, −2 − 0.023] = [0.949, −2.023]
-    // step 2: g = [0.5 + 0.00949, 0.25 − 0.02023] = [0.50949, 0.22977];
-    //         v = 0.9·[0.51, 0.23] + g = [0.96849, 0.43677]; p = [0.949 − 0.096849, −2.023 − 0.043677]
-    var p: [Float] = [1, -2], v: [Float] = [0, 0]
-    Reference.sgdUpdate(parameters: &p, gradients: [0.5, 0.25], momentumBuffer: &v, learningRate: 0.1, momentum: 0.9, weightDecay: 0.01)
-    expectClose(p, [0.949, -2.023] as [Float], absolute: 1e-6, "p after step 1")
-    expectClose(v, [0.51, 0.23] as [Float], absolute: 1e-6, "v after step 1")
-    Reference.sgdUpdate(parameters: &p, gradients: [0.5, 0.25], momentumBuffer: &v, learningRate: 0.1, momentum: 0.9, weightDecay: 0.01)
-    expectClose(p, [0.852151, -2.066677] as [Float], absolute: 1e-6, "p after step 2")
-    expectClose(v, [0.96849, 0.43677] as [Float], absolute: 1e-6, "v after step 2")
-}
-
-@Test func adamUpdateByHand() {
-    // lr 0.1, β (0.9, 0.999), ε 1e-8, λ 0.1, from p = [1, −2]:
-    // step 1, gradient [0.5, −0.25]: g = [0.6, −0.45]; m = 0.1·g = [0.06, −0.045]; v = 0.001·g² = [3.6e-4, 2.025e-4];
-    //   stepSize = 0.1/(1 − 0.9) = 1, √v/√0.001 = |g|, so p moves by lr·sign(g): [0.9, −1.9].
-    // step 2, gradient [−0.5, 0.1]: g = [−0.5 + 0.09, 0.1 − 0.19] = [−0.41, −0.09];
-    //   m = 0.9·m + 0.1·g = [0.013, −0.0495]; v = 0.999·v + 0.001·g² = [5.27740e-4, 2.103975e-4];
-    //   stepSize = 0.1/0.19 = 0.5263158, √(1 − 0.999²) = 0.0447102, √v/0.0447102 = [0.513810, 0.324423];
-    //   p −= 0.5263158·m/that = [0.0133164, −0.0803041] → [0.8866836, −1.8196959].
-    var config = OptimizerConfig(kind: .adam, learningRate: 0.1, weightDecay: 0.1)
-    config.epsilon = 1e-8
-    // β2 = 0.999 is not exact in Float, so 1 − β2 is 0.00099998713 and v lands 1.3e-5 (relative) from the
-    // decimal values; v is checked to 1e-4 relative, p and m (whose factors are exact enough) absolutely.
-    var p: [Float] = [1, -2], m: [Float] = [0, 0], v: [Float] = [0, 0]
-    Reference.adamUpdate(parameters: &p, gradients: [0.5, -0.25], expAvg: &m, expAvgSq: &v, step: 1, config: config)
-    expectClose(p, [0.9, -1.9] as [Float], absolute: 1e-6, "p after step 1")
-    expectClose(m, [0.06, -0.045] as [Float], absolute: 1e-7, "m after step 1")
-    expectClose(v, [3.6e-4, 2.025e-4] as [Float], absolute: 0, relative: 1e-4, "v after step 1")
-    Reference.adamUpdate(parameters: &p, gradients: [-0.5, 0.1], expAvg: &m, expAvgSq: &v, step: 2, config: config)
-    expectClose(p, [0.8866836, -1.8196959] as [Float], absolute: 1e-6, "p after step 2")
-    expectClose(m, [0.013, -0.0495] as [Float], absolute: 1e-7, "m after step 2")
-    expectClose(v, [5.27740e-4, 2.103975e-4] as [Float], absolute: 0, relative: 1e-4, "v after step 2")
-}
-
 // MARK: - The composite step
 
 @Test(arguments: [
-    OptimizerConfig(kind: .sgd, learningRate: 0.05),
-    OptimizerConfig(kind: .sgd, learningRate: 0.05, momentum: 0.9, weightDecay: 0.01),
-    OptimizerConfig(kind: .adam, learningRate: 0.01, weightDecay: 0.01),
+    OptimizerConfig(kind: SGD.name, learningRate: 0.05),
+    OptimizerConfig(kind: SGD.name, learningRate: 0.05, momentum: 0.9, weightDecay: 0.01),
+    OptimizerConfig(kind: SGD.name, learningRate: 0.05, momentum: 0.9, nesterov: true),
+    OptimizerConfig(kind: Adam.name, learningRate: 0.01, weightDecay: 0.01),
+    OptimizerConfig(kind: AdamW.name, learningRate: 0.01, weightDecay: 0.1),
 ])
 func trainStepIsGradientsThenUpdate(optimizer: OptimizerConfig) {
     var generator = seededGenerator()
@@ -276,17 +232,9 @@ func trainStepIsGradientsThenUpdate(optimizer: OptimizerConfig) {
         let labels = randomLabels(5, classes: model.classes, using: &generator)
         let (expectedLoss, gradients) = Reference.lossAndGradients(parameters: Parameters(model: model, values: expected),
                                                                    x: x, labels: labels, pass: .training(seed: 0, step: step))
-        switch optimizer.kind {
-        case .sgd:
-            var v = buffers["momentum_buffer"] ?? []
-            Reference.sgdUpdate(parameters: &expected, gradients: gradients, momentumBuffer: &v, learningRate: optimizer.learningRate,
-                                momentum: optimizer.momentum, weightDecay: optimizer.weightDecay)
-            if optimizer.momentum != 0 { buffers["momentum_buffer"] = v }
-        case .adam:
-            var (m, v) = (buffers["exp_avg"]!, buffers["exp_avg_sq"]!)
-            Reference.adamUpdate(parameters: &expected, gradients: gradients, expAvg: &m, expAvgSq: &v, step: step, config: optimizer)
-            buffers = ["exp_avg": m, "exp_avg_sq": v]
-        }
+        var vectors = optimizer.stateNames.map { buffers[$0]! }
+        applyRule(optimizer, parameters: &expected, gradients: gradients, state: &vectors, step: step)
+        buffers = Dictionary(uniqueKeysWithValues: zip(optimizer.stateNames, vectors))
         let loss = Reference.trainStep(parameters: &parameters, state: &state, optimizer: optimizer, x: x, labels: labels)
         #expect(loss == expectedLoss)
         #expect(state.step == step)

@@ -24,7 +24,7 @@ import Testing
             // Adam's step m/(√v + ε) moves a parameter by about lr whatever the gradient's size, so with PyTorch's
             // ε = 1e-8 a gradient as small as the rounding differences between two summation orders can flip its
             // sign (seen: 2e-5 apart after one step). ε = 1e-3 bounds how much such a difference can move it.
-            var adam = OptimizerConfig(kind: .adam, learningRate: 0.01, weightDecay: 0.01)
+            var adam = OptimizerConfig(kind: Adam.name, learningRate: 0.01, weightDecay: 0.01)
             adam.epsilon = 1e-3
             return adam
         }(),
@@ -113,7 +113,7 @@ import Testing
     func lossFallsOnBothBackends(openCL: Bool) throws {
         var generator = seededGenerator()
         let train = randomDataset("train", count: 64, seed: generator.next()), test = randomDataset("test", count: 10, seed: 2)
-        let plan = plan(OptimizerConfig(kind: .adam, learningRate: 0.01), batchSize: 16, epochs: 8)
+        let plan = plan(OptimizerConfig(kind: Adam.name, learningRate: 0.01), batchSize: 16, epochs: 8)
         let backend: TrainingBackend = openCL
             ? try openCLBackend(plan, train: train, test: test)
             : try NativeBackend(plan: plan, train: train, test: test)

@@ -149,7 +149,7 @@ final class SmallData {
         let lines = try String(contentsOfFile: metrics, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 2)
         let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any]
-        #expect(Set(first?.keys.map { $0 } ?? []) == ["epoch", "train_loss", "test_loss", "test_accuracy", "seconds", "samples_per_second"])
+        #expect(Set(first?.keys.map { $0 } ?? []) == ["epoch", "train_loss", "test_loss", "test_accuracy", "seconds", "samples_per_second", "lr"])
         #expect(try String(contentsOfFile: plot, encoding: .utf8).hasPrefix("<svg"))
 
         let resumed = try Run(["train", "--data", data.path, "--epochs", "3", "--resume", model] + device)

@@ -68,10 +68,39 @@ import Testing
         #expect(epochs == [1, 2, 3])
         let checkpoint = try Checkpoint.load(from: model)
         #expect(checkpoint.history.map(\.epoch) == [1, 2, 3] && checkpoint.optimizer.learningRate == 0.01)
-        #expect(checkpoint.changes == ["after epoch 2: lr 0.003 → 0.01"])
+        #expect(checkpoint.changes == ["after epoch 2: lr 0.003 → 0.01, epochs 2 → 3"])
 
         let otherOptimizer = try Run(["train", "--cpu", "--data", data.path, "--epochs", "4", "--resume", model, "--optimizer", "adam"])
         #expect(otherOptimizer.status != 0 && otherOptimizer.error.contains("was trained with sgd"))
+    }
+
+    /// A run stopped after epoch 2 of 3 and resumed with nothing but `--resume` prints the losses of the straight
+    /// run: the schedule's position and horizon, the warm-up, Nesterov, the batch size and the data order all come
+    /// back from the checkpoint.
+    @Test(arguments: [["--cpu"], []])
+    func resumedScheduleContinuesTheStraightRun(_ device: [String]) throws {
+        let data = try SmallData()
+        let recipe = ["train", "--data", data.path, "--epochs", "3", "--batch-size", "24", "--lr", "0.05", "--momentum", "0.9",
+                      "--nesterov", "--weight-decay", "5e-4", "--schedule", "cosine", "--warmup", "5", "-q"] + device
+        let straight = try Run(recipe + ["--metrics", data.file("straight.jsonl")])
+        #expect(straight.status == 0, "\(straight.stderr)")
+        let model = data.file("m.safetensors")
+        let stopped = try Run(recipe + ["--stop-after", "2", "--save", model])
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+        #expect(try Checkpoint.load(from: model).epoch == 2)
+        let resumed = try Run(["train", "--data", data.path, "--resume", model, "-q", "--metrics", data.file("resumed.jsonl")] + device)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let lines = straight.stdout.split(separator: "\n").filter { $0.hasPrefix("epoch ") }
+        let lossesOnly = { (line: Substring) in line.components(separatedBy: "  ").filter { $0.contains("loss") || $0.contains("lr") } }
+        #expect(lines.count == 3)
+        #expect(resumed.stdout.split(separator: "\n").filter { $0.hasPrefix("epoch ") }.map(lossesOnly) == [lossesOnly(lines[2])],
+                "\(resumed.stdout) against \(straight.stdout)")
+        // The metrics carry each epoch's last rate; cosine ends the run at (nearly) zero.
+        let rates = try String(contentsOfFile: data.file("resumed.jsonl"), encoding: .utf8).split(separator: "\n").map {
+            (try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["lr"] as? Double
+        }
+        #expect(rates.count == 3 && rates.allSatisfy { $0 != nil } && rates[2]! < 1e-3, "\(rates)")
+        #expect(try Checkpoint.load(from: model).changes.isEmpty)
     }
 
     @Test func checkpointsCarryTheirDataset() throws {

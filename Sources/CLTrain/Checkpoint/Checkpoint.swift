@@ -26,10 +26,16 @@ public struct Checkpoint: Equatable, Sendable {
     public var history: [EpochMetrics]
     /// What each resume changed, e.g. "after epoch 3: lr 0.003 → 0.001", oldest first.
     public var changes: [String]
+    /// The rest of the recipe a resume continues: the learning-rate schedule, the batch size and the epochs the run
+    /// was planned for (the schedule's horizon). nil where a checkpoint from before they were kept lacks them.
+    public var schedule: Schedule
+    public var batchSize: Int?
+    public var plannedEpochs: Int?
 
     public init(parameters: Parameters, optimizer: OptimizerConfig, optimizerState: OptimizerState,
                 normalization: Normalization, epoch: Int, seed: UInt64, dataset: String,
-                datasetKind: DatasetKind = .mnist, history: [EpochMetrics] = [], changes: [String] = []) {
+                datasetKind: DatasetKind = .mnist, history: [EpochMetrics] = [], changes: [String] = [],
+                schedule: Schedule = .constant, batchSize: Int? = nil, plannedEpochs: Int? = nil) {
         self.parameters = parameters
         self.optimizer = optimizer
         self.optimizerState = optimizerState
@@ -40,6 +46,9 @@ public struct Checkpoint: Equatable, Sendable {
         self.datasetKind = datasetKind
         self.history = history
         self.changes = changes
+        self.schedule = schedule
+        self.batchSize = batchSize
+        self.plannedEpochs = plannedEpochs
     }
 
     public var model: Model { parameters.model }
@@ -54,12 +63,12 @@ public struct Checkpoint: Equatable, Sendable {
         let count = model.parameterCount
         let buffers = optimizerState.buffers
         for name in optimizer.stateNames where buffers[name]?.count != count {
-            throw CheckpointError.inconsistentState(path: path, problem: "\(optimizer.kind.rawValue) needs an optimizer state "
+            throw CheckpointError.inconsistentState(path: path, problem: "\(optimizer.kind) needs an optimizer state "
                                                     + "\"\(name)\" of \(count) values, found \(buffers[name]?.count ?? 0)")
         }
         if let extra = Set(buffers.keys).subtracting(optimizer.stateNames).sorted().first {
             throw CheckpointError.inconsistentState(path: path, problem: "optimizer state \"\(extra)\" is not used by "
-                                                    + "\(optimizer.kind.rawValue) with these settings")
+                                                    + "\(optimizer.kind) with these settings")
         }
         let tensors = model.tensors.map { ($0.name, SafeTensors.Tensor(shape: $0.shape, values: Array(parameters.values[$0.range]))) }
             + optimizer.stateNames.map { (Self.optimizerPrefix + $0, SafeTensors.Tensor(shape: [count], values: buffers[$0]!)) }
@@ -79,14 +88,10 @@ public struct Checkpoint: Equatable, Sendable {
         guard version == "1" || version == formatVersion else { throw CheckpointError.unsupportedFormat(path: path, version: version) }
         let model = try version == "1" ? metadata.formatOneModel() : metadata.model()
 
-        let kindName = try metadata.string("optimizer")
-        guard let kind = OptimizerConfig.Kind(rawValue: kindName) else {
-            throw CheckpointError.badMetadata(path: path, key: "optimizer", value: kindName,
-                                              expected: OptimizerConfig.Kind.allCases.map(\.rawValue).joined(separator: " or "))
-        }
-        var optimizer = OptimizerConfig(kind: kind, learningRate: try metadata.number("lr", Float.self),
+        var optimizer = OptimizerConfig(kind: try metadata.string("optimizer"), learningRate: try metadata.number("lr", Float.self),
                                         momentum: try metadata.number("momentum", Float.self),
-                                        weightDecay: try metadata.number("weight_decay", Float.self))
+                                        weightDecay: try metadata.number("weight_decay", Float.self),
+                                        nesterov: try metadata.optional("nesterov", Bool.self) ?? false)
         let betas = try metadata.list("betas", Float.self)
         guard betas.count == 2 else {
             throw CheckpointError.badMetadata(path: path, key: "betas", value: stored?["betas"] ?? "", expected: "two numbers")
@@ -136,6 +141,17 @@ public struct Checkpoint: Equatable, Sendable {
             throw CheckpointError.badMetadata(path: path, key: "history", value: "\(history.count) epochs",
                                               expected: "the figures of epochs 1 to \(epoch) in order")
         }
+        let schedule = try CheckpointError.checking(path) { () throws(InvalidSetting) in
+            try Schedule(parsing: metadata.values["schedule"] ?? "constant", warmup: Int(metadata.values["warmup"] ?? "0") ?? -1)
+        }
+        let batchSize = try metadata.optional("batch_size", Int.self), plannedEpochs = try metadata.optional("epochs", Int.self)
+        if let batchSize, !(1...65_536).contains(batchSize) {
+            throw CheckpointError.badMetadata(path: path, key: "batch_size", value: String(batchSize), expected: "a batch size from 1 to 65536")
+        }
+        if let plannedEpochs, !(epoch...1_000_000).contains(plannedEpochs) {
+            throw CheckpointError.badMetadata(path: path, key: "epochs", value: String(plannedEpochs),
+                                              expected: "the run's planned epochs, from \(epoch) to 1000000")
+        }
         let normalization = Normalization(mean: try metadata.number("normalization_mean", Float.self),
                                           std: try metadata.number("normalization_std", Float.self))
         return Checkpoint(
@@ -147,7 +163,8 @@ public struct Checkpoint: Equatable, Sendable {
             epoch: epoch,
             seed: try metadata.number("seed", UInt64.self),
             dataset: dataset, datasetKind: datasetKind, history: history,
-            changes: try metadata.json("changes", [String].self) ?? [])
+            changes: try metadata.json("changes", [String].self) ?? [],
+            schedule: schedule, batchSize: batchSize, plannedEpochs: plannedEpochs)
     }
 
     /// Numbers are written in Swift's shortest form that reads back to the same value, so a resumed run
@@ -163,7 +180,8 @@ public struct Checkpoint: Equatable, Sendable {
             "normalization_mean": String(normalization.mean),
             "normalization_std": String(normalization.std),
             "epoch": String(epoch),
-            "optimizer": optimizer.kind.rawValue,
+            "optimizer": optimizer.kind,
+            "nesterov": String(optimizer.nesterov),
             "lr": String(optimizer.learningRate),
             "momentum": String(optimizer.momentum),
             "weight_decay": String(optimizer.weightDecay),
@@ -175,7 +193,10 @@ public struct Checkpoint: Equatable, Sendable {
             "dataset_kind": datasetKind.rawValue,
             "history": json(history),
             "changes": json(changes),
-        ]
+            "schedule": schedule.description,
+            "warmup": String(schedule.warmup),
+        ].merging([("batch_size", batchSize.map(String.init)), ("epochs", plannedEpochs.map(String.init))]
+            .compactMap { key, value in value.map { (key, $0) } }) { $1 }
     }
 }
 
@@ -193,6 +214,11 @@ private struct Metadata {
         let text = try string(key)
         guard let value = T(text) else { throw CheckpointError.badMetadata(path: path, key: key, value: text, expected: Self.noun(T.self).one) }
         return value
+    }
+
+    /// A value where the key may be absent (checkpoints written before it existed): nil then.
+    func optional<T: LosslessStringConvertible>(_ key: String, _ type: T.Type) throws -> T? {
+        values[key] == nil ? nil : try number(key, T.self)
     }
 
     /// A comma-separated list; the empty string is the empty list (a network without hidden layers).

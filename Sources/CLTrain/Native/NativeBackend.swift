@@ -106,7 +106,7 @@ public final class NativeBackend: TrainingBackend {
         self.order = order
     }
 
-    public func trainStep(batch: Int, start: Int, count rows: Int) throws {
+    public func trainStep(batch: Int, start: Int, count rows: Int, learningRate: Float) throws {
         precondition(1...batchSize ~= rows && start >= 0 && start + rows <= order.count && batch < batchLosses.count,
                      "batch \(batch) of \(rows) samples from \(start) does not fit the epoch or the batch size")
         let inputs = model.input.count, x = activations[0].baseAddress!
@@ -118,7 +118,7 @@ public final class NativeBackend: TrainingBackend {
         forward(x, rows: rows, pass: pass)
         batchLosses[batch] = nllLogSoftmaxForwardBackward(rows: rows, labels: train.labels, from: order, at: start)
         backward(rows: rows, pass: pass)
-        update()
+        update(learningRate: learningRate)
     }
 
     /// The host computes each step before `trainStep` returns, so the losses are ready when asked for.
@@ -195,30 +195,12 @@ public final class NativeBackend: TrainingBackend {
         }
     }
 
-    /// One pass of the optimizer's rule over the flat parameter vector (`Reference.sgdUpdate` / `adamUpdate`).
-    private func update() {
-        let p = parameters.baseAddress!, g = UnsafePointer(gradients.baseAddress!)
-        let (lr, decay) = (optimizer.learningRate, optimizer.weightDecay)
-        switch optimizer.kind {
-        case .sgd where optimizer.momentum == 0:
-            for j in 0..<parameters.count { p[j] -= lr * (g[j] + decay * p[j]) }
-        case .sgd:
-            let v = optimizerBuffers[0].baseAddress!, momentum = optimizer.momentum
-            for j in 0..<parameters.count {
-                v[j] = momentum * v[j] + (g[j] + decay * p[j])
-                p[j] -= lr * v[j]
-            }
-        case .adam:
-            let m = optimizerBuffers[0].baseAddress!, v = optimizerBuffers[1].baseAddress!
-            let (beta1, beta2, epsilon) = (optimizer.beta1, optimizer.beta2, optimizer.epsilon)
-            let (stepSize, rootCorrection2) = optimizer.adamFactors(step: step)
-            for j in 0..<parameters.count {
-                let gj = g[j] + decay * p[j]
-                m[j] = beta1 * m[j] + (1 - beta1) * gj
-                v[j] = beta2 * v[j] + (1 - beta2) * gj * gj
-                p[j] -= stepSize * m[j] / (v[j].squareRoot() / rootCorrection2 + epsilon)
-            }
-        }
+    /// One pass of the optimizer's rule over the flat parameter vector.
+    private func update(learningRate: Float) {
+        optimizer.rule.update(UpdateVectors(count: parameters.count, parameters: parameters.baseAddress!,
+                                            gradients: UnsafePointer(gradients.baseAddress!),
+                                            state: optimizerBuffers.map { $0.baseAddress! }),
+                              step: step, learningRate: learningRate, settings: optimizer)
     }
 }
 

@@ -31,9 +31,9 @@ public struct KernelChecks {
     public static let kernels = [
         "gather_normalize", "matmul_forward", "matmul_backward_input", "matmul_backward_weight", "bias_backward",
         "relu_forward", "relu_backward", "log_softmax_forward", "nll_loss", "nll_log_softmax_backward",
-        "log_softmax_nll", "sgd_update", "adam_update", "argmax", "count_correct", "dropout_forward", "dropout_backward",
+        "log_softmax_nll", "argmax", "count_correct", "dropout_forward", "dropout_backward",
         "conv2d_forward", "conv2d_backward", "maxpool2d_forward", "maxpool2d_backward",
-    ]
+    ] + optimizerKernels
 
     /// (rows, inputs, outputs) of the matmul checks: degenerate, odd, and the lesson's training shapes.
     static let matmulShapes = [(1, 1, 1), (7, 33, 65), (65, 100, 7), (64, 784, 128), (64, 128, 64), (64, 64, 10),
@@ -59,14 +59,6 @@ public struct KernelChecks {
         case "nll_loss": return try Self.rowsAndClasses.map { try nllLoss($0, $1) }
         case "nll_log_softmax_backward": return try Self.rowsAndClasses.map { try nllLogSoftmaxBackward($0, $1) }
         case "log_softmax_nll": return try Self.rowsAndClasses.flatMap { try logSoftmaxNLL($0, $1) }
-        case "sgd_update":
-            return try sized([(1, OptimizerConfig(learningRate: 0.003)),
-                              (1000, OptimizerConfig(learningRate: 0.1, momentum: 0.9, weightDecay: 0.01)),
-                              (109_386, OptimizerConfig(learningRate: 0.003))], { $0.0 }).map { try sgdUpdate($0, $1) }
-        case "adam_update":
-            return try sized([(1, 1), (1000, 7), (109_386, 100)], { $0.0 }).map {
-                try adamUpdate($0, step: $1, OptimizerConfig(kind: .adam, learningRate: 0.001, weightDecay: 0.01))
-            }
         case "argmax": return try Self.rowsAndClasses.map { try argmax($0, $1) }
         case "count_correct": return try lengths.map { try countCorrect($0) }
         case "dropout_forward": return try dropoutCases.map { try dropoutForward($0, $1) }
@@ -76,6 +68,7 @@ public struct KernelChecks {
         case "conv2d_backward": return try conv2dShapes.enumerated().map { try conv2dBackward($1, masked: $0 % 2 == 1) }
         case "maxpool2d_forward": return try maxPool2dShapes.map { try maxPool2dForward($0) }
         case "maxpool2d_backward": return try maxPool2dShapes.map { try maxPool2dBackward($0) }
+        case _ where Self.optimizerKernels.contains(kernel): return try optimizerUpdates(kernel: kernel)
         default: throw CLError.call("clCreateKernel(\(kernel))", code: CLError.invalidKernelName)
         }
     }
@@ -332,56 +325,6 @@ public struct KernelChecks {
         ]
     }
 
-    /// One update touches each element with a handful of roundings; the kernel may fuse multiply-adds.
-    private static let updateTolerance = (absolute: 1e-7, relative: 1e-6)
-
-    private mutating func sgdUpdate(_ count: Int, _ config: OptimizerConfig) throws -> KernelCheckResult {
-        var parameters = floats(count), velocity = floats(count)
-        let gradients = floats(count)
-        let out = try GuardedOutput<Float>(context: context, count: count)
-        try out.buffer.write(parameters)
-        let velocityOut = try GuardedOutput<Float>(context: context, count: count)
-        try velocityOut.buffer.write(velocity)
-        let seconds = try timed {
-            try library.sgdUpdate(count: count, parameters: out.buffer, gradients: input(gradients),
-                                  velocity: velocityOut.buffer, config: config)
-        }
-        Reference.sgdUpdate(parameters: &parameters, gradients: gradients, momentumBuffer: &velocity,
-                            learningRate: config.learningRate, momentum: config.momentum, weightDecay: config.weightDecay)
-        let sizes = "\(count), lr \(config.learningRate), momentum \(config.momentum), decay \(config.weightDecay)"
-        let result = try compare(kernel: "sgd_update", sizes: sizes, output: out, expected: parameters,
-                                 absolute: Self.updateTolerance.absolute, relative: Self.updateTolerance.relative,
-                                 seconds: seconds)
-        let state = try compare(kernel: "sgd_update", sizes: sizes, output: velocityOut, expected: velocity,
-                                absolute: Self.updateTolerance.absolute, relative: Self.updateTolerance.relative,
-                                seconds: seconds)
-        return result.merging(state)
-    }
-
-    private mutating func adamUpdate(_ count: Int, step: Int, _ config: OptimizerConfig) throws -> KernelCheckResult {
-        var parameters = floats(count), m = floats(count, scale: 0.1)
-        var v = floats(count, scale: 0.01).map { abs($0) }
-        let gradients = floats(count)
-        let p = try GuardedOutput<Float>(context: context, count: count)
-        let mOut = try GuardedOutput<Float>(context: context, count: count)
-        let vOut = try GuardedOutput<Float>(context: context, count: count)
-        try p.buffer.write(parameters)
-        try mOut.buffer.write(m)
-        try vOut.buffer.write(v)
-        let seconds = try timed {
-            try library.adamUpdate(count: count, parameters: p.buffer, gradients: input(gradients), expAvg: mOut.buffer,
-                                   expAvgSq: vOut.buffer, step: step, config: config)
-        }
-        Reference.adamUpdate(parameters: &parameters, gradients: gradients, expAvg: &m, expAvgSq: &v, step: step, config: config)
-        let sizes = "\(count), step \(step)"
-        // sqrt and a division on top of the SGD-like arithmetic: a few more ulps.
-        return try compare(kernel: "adam_update", sizes: sizes, output: p, expected: parameters, absolute: 1e-6,
-                           relative: 1e-5, seconds: seconds)
-            .merging(compare(kernel: "adam_update", sizes: sizes, output: mOut, expected: m, absolute: 1e-7,
-                             relative: 1e-6, seconds: seconds))
-            .merging(compare(kernel: "adam_update", sizes: sizes, output: vOut, expected: v, absolute: 1e-7,
-                             relative: 1e-6, seconds: seconds))
-    }
 
     private mutating func argmax(_ rows: Int, _ classes: Int) throws -> KernelCheckResult {
         let z = floats(rows * classes)

@@ -285,22 +285,6 @@ public final class KernelLibrary {
                    order, Int32(offset), losses, Int32(slot), dz)
     }
 
-    /// - Parameter velocity: the momentum buffer; unused (any buffer) when momentum is 0.
-    @discardableResult
-    public func sgdUpdate(count: Int, parameters: Buffer<Float>, gradients: Buffer<Float>, velocity: Buffer<Float>,
-                          config: OptimizerConfig) throws -> Event? {
-        try launch("sgd_update", global: linear(count), Int32(count), parameters, gradients, velocity,
-                   config.learningRate, config.momentum, config.weightDecay)
-    }
-
-    @discardableResult
-    public func adamUpdate(count: Int, parameters: Buffer<Float>, gradients: Buffer<Float>, expAvg: Buffer<Float>,
-                           expAvgSq: Buffer<Float>, step: Int, config: OptimizerConfig) throws -> Event? {
-        let (stepSize, rootCorrection2) = config.adamFactors(step: step)
-        return try launch("adam_update", global: linear(count), Int32(count), parameters, gradients, expAvg, expAvgSq,
-                          stepSize, rootCorrection2, config.beta1, config.beta2, config.epsilon, config.weightDecay)
-    }
-
     @discardableResult
     public func argmax(rows: Int, classes: Int, z: Buffer<Float>, predictions: Buffer<Int32>) throws -> Event? {
         try launch("argmax", global: linear(rows), Int32(rows), Int32(classes), z, predictions)

@@ -141,7 +141,7 @@ public final class OpenCLBackend: TrainingBackend {
         try train.order.write(order)
     }
 
-    public func trainStep(batch: Int, start: Int, count: Int) throws {
+    public func trainStep(batch: Int, start: Int, count: Int, learningRate: Float) throws {
         precondition(count > 0 && count <= batchSize && start + count <= train.count)
         step += 1
         let pass = Pass.training(seed: seed, step: step)
@@ -161,14 +161,9 @@ public final class OpenCLBackend: TrainingBackend {
                 parameters: stageParameters[s], gradients: stageGradients[s], pass: pass)
         }
         library.annotate("\(layout.count)", bytes: Double(layout.count * 4 * (2 + 2 * optimizer.stateNames.count)))
-        switch optimizer.kind {
-        case .sgd:
-            try library.sgdUpdate(count: layout.count, parameters: parameters, gradients: gradients,
-                                  velocity: state["momentum_buffer"] ?? gradients, config: optimizer)
-        case .adam:
-            try library.adamUpdate(count: layout.count, parameters: parameters, gradients: gradients,
-                                   expAvg: state["exp_avg"]!, expAvgSq: state["exp_avg_sq"]!, step: step, config: optimizer)
-        }
+        try optimizer.rule.launch(library, count: layout.count, parameters: parameters, gradients: gradients,
+                                  state: optimizer.stateNames.map { state[$0]! }, step: step, learningRate: learningRate,
+                                  settings: optimizer)
     }
 
     private func forward(rows: Int, pass: Pass) throws {

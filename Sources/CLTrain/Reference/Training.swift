@@ -32,30 +32,24 @@ extension Reference {
         return (loss, gradients)
     }
 
-    /// One training step on the batch (`x`, `labels`): forward, loss, backward, and an update with `optimizer`.
-    /// `state.step` is incremented before the update, so Adam's first step is step 1; dropout draws its masks
-    /// from `seed` and that step. Returns the batch's loss before the update.
+    /// One training step on the batch (`x`, `labels`): forward, loss, backward, and an update with `optimizer` at
+    /// `learningRate` (its base rate unless a schedule says otherwise). `state.step` is incremented before the
+    /// update, so Adam's first step is step 1; dropout draws its masks from `seed` and that step. Returns the
+    /// batch's loss before the update.
     @discardableResult
     public static func trainStep(
-        parameters: inout Parameters, state: inout OptimizerState, optimizer: OptimizerConfig, seed: UInt64 = 0,
-        x: [Float], labels: [UInt8]
+        parameters: inout Parameters, state: inout OptimizerState, optimizer: OptimizerConfig, learningRate: Float? = nil,
+        seed: UInt64 = 0, x: [Float], labels: [UInt8]
     ) -> Float {
         state.step += 1
         let (loss, gradients) = lossAndGradients(parameters: parameters, x: x, labels: labels,
                                                  pass: .training(seed: seed, step: state.step))
-        switch optimizer.kind {
-        case .sgd:
-            var buffer = state.buffers["momentum_buffer"] ?? []
-            sgdUpdate(parameters: &parameters.values, gradients: gradients, momentumBuffer: &buffer,
-                      learningRate: optimizer.learningRate, momentum: optimizer.momentum, weightDecay: optimizer.weightDecay)
-            if optimizer.momentum != 0 { state.buffers["momentum_buffer"] = buffer }
-        case .adam:
-            var expAvg = state.buffers["exp_avg"]!, expAvgSq = state.buffers["exp_avg_sq"]!
-            adamUpdate(parameters: &parameters.values, gradients: gradients, expAvg: &expAvg, expAvgSq: &expAvgSq,
-                       step: state.step, config: optimizer)
-            state.buffers["exp_avg"] = expAvg
-            state.buffers["exp_avg_sq"] = expAvgSq
+        let names = optimizer.stateNames
+        var vectors = names.map { state.buffers[$0]! }
+        UpdateVectors.over(parameters: &parameters.values, gradients: gradients, state: &vectors) {
+            optimizer.rule.update($0, step: state.step, learningRate: learningRate ?? optimizer.learningRate, settings: optimizer)
         }
+        for (name, vector) in zip(names, vectors) { state.buffers[name] = vector }
         return loss
     }
 

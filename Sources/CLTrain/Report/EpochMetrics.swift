@@ -12,14 +12,18 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     public var seconds: Double
     /// Training samples per second.
     public var samplesPerSecond: Double
+    /// The learning rate of the epoch's last update; nil in histories written before it was kept.
+    public var learningRate: Double?
 
-    public init(epoch: Int, trainLoss: Double, testLoss: Double, testAccuracy: Double, seconds: Double, samplesPerSecond: Double) {
+    public init(epoch: Int, trainLoss: Double, testLoss: Double, testAccuracy: Double, seconds: Double, samplesPerSecond: Double,
+                learningRate: Double? = nil) {
         self.epoch = epoch
         self.trainLoss = trainLoss
         self.testLoss = testLoss
         self.testAccuracy = testAccuracy
         self.seconds = seconds
         self.samplesPerSecond = samplesPerSecond
+        self.learningRate = learningRate
     }
 
     enum CodingKeys: String, CodingKey {
@@ -29,6 +33,7 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
         case testAccuracy = "test_accuracy"
         case seconds
         case samplesPerSecond = "samples_per_second"
+        case learningRate = "lr"
     }
 
     /// A diverged run's loss is NaN, which JSON cannot hold: it is written as null and read back as NaN,
@@ -40,7 +45,8 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
         }
         self.init(epoch: try container.decode(Int.self, forKey: .epoch), trainLoss: try number(.trainLoss),
                   testLoss: try number(.testLoss), testAccuracy: try number(.testAccuracy),
-                  seconds: try number(.seconds), samplesPerSecond: try number(.samplesPerSecond))
+                  seconds: try number(.seconds), samplesPerSecond: try number(.samplesPerSecond),
+                  learningRate: container.contains(.learningRate) ? try number(.learningRate) : nil)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -60,6 +66,6 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
 
     private var numbers: [(key: CodingKeys, value: Double)] {
         [(.trainLoss, trainLoss), (.testLoss, testLoss), (.testAccuracy, testAccuracy),
-         (.seconds, seconds), (.samplesPerSecond, samplesPerSecond)]
+         (.seconds, seconds), (.samplesPerSecond, samplesPerSecond)] + (learningRate.map { [(.learningRate, $0)] } ?? [])
     }
 }

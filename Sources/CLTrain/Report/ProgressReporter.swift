@@ -20,6 +20,7 @@ public final class ProgressReporter {
     private var started = 0.0, lastDrawn = -Double.infinity
     private var tenthsReported = 0
     private var barShown = false
+    private var learningRate: Float?
 
     /// - Parameters:
     ///   - isTerminal: whether output goes to a terminal that honours `\r`.
@@ -47,12 +48,14 @@ public final class ProgressReporter {
         started = now()
         lastDrawn = -.infinity
         tenthsReported = 0
-        update(batchesDone: 0, runningLoss: .nan, samplesPerSecond: 0)
+        update(batchesDone: 0, runningLoss: .nan, samplesPerSecond: 0, learningRate: nil)
     }
 
     /// Reports progress after `batchesDone` batches; cheap enough to call after every batch.
-    public func update(batchesDone: Int, runningLoss: Double, samplesPerSecond: Double) {
+    /// - Parameter learningRate: the current rate, shown where it changes over the run (a schedule); nil hides it.
+    public func update(batchesDone: Int, runningLoss: Double, samplesPerSecond: Double, learningRate: Float? = nil) {
         guard !quiet else { return }
+        self.learningRate = learningRate
         let time = now()
         if isTerminal {
             guard time - lastDrawn >= 0.1 || batchesDone >= batches else { return }
@@ -106,6 +109,7 @@ public final class ProgressReporter {
     private func extras(_ done: Int, _ loss: Double, _ samplesPerSecond: Double, elapsed: Double) -> [(text: String, drop: Int)] {
         var parts: [(text: String, drop: Int)] = []
         if loss.isFinite { parts.append((String(format: "loss %.4f", loss), 1)) }
+        if let learningRate { parts.append((String(format: "lr %.3g", learningRate), 4)) }
         if samplesPerSecond > 0 { parts.append((String(format: "%.0f samples/s", samplesPerSecond), 3)) }
         if done > 0 && done < batches { parts.append(("ETA " + Self.duration(elapsed / Double(done) * Double(batches - done)), 2)) }
         return parts

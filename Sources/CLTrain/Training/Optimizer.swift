@@ -1,46 +1,43 @@
 import Foundation
 
-/// How parameters move against their gradients. Both rules follow PyTorch's `torch.optim` exactly,
-/// so a checkpoint's optimizer state means the same thing there.
+/// An optimizer's settings: which kind (`OptimizerRegistry`) and its hyperparameters, each meaning what
+/// `torch.optim` means by it, so a checkpoint's optimizer state means the same thing there.
 public struct OptimizerConfig: Codable, Equatable, Sendable {
-    public enum Kind: String, Codable, CaseIterable, Sendable { case sgd, adam }
-
-    public var kind: Kind
+    /// An `OptimizerKind.name`; `rule` is the kind itself.
+    public var kind: String
+    /// The base rate: the schedule scales it step by step.
     public var learningRate: Float
-    /// SGD only: `v ← μ·v + g; p ← p − lr·v` (no dampening, not Nesterov). 0 turns it off.
+    /// SGD only: `v ← μ·v + g`. 0 turns it off.
     public var momentum: Float
-    /// L2 penalty added to the gradient: `g ← g + λ·p` (PyTorch's `weight_decay`).
+    /// What each kind does with it is its own: an L2 penalty added to the gradient (SGD, Adam), or decoupled (AdamW).
     public var weightDecay: Float
-    /// Adam only.
+    /// SGD only: Nesterov momentum.
+    public var nesterov: Bool
+    /// Adam and AdamW.
     public var beta1: Float = 0.9
     public var beta2: Float = 0.999
     public var epsilon: Float = 1e-8
 
-    public init(kind: Kind = .sgd, learningRate: Float = 0.003, momentum: Float = 0, weightDecay: Float = 0) {
+    public init(kind: String = SGD.name, learningRate: Float = 0.003, momentum: Float = 0, weightDecay: Float = 0,
+                nesterov: Bool = false) {
         self.kind = kind
         self.learningRate = learningRate
         self.momentum = momentum
         self.weightDecay = weightDecay
+        self.nesterov = nesterov
     }
 
     /// The lesson's `optim.SGD(model.parameters(), lr=0.003)`.
     public static let lesson = OptimizerConfig()
 
-    /// Names of the per-parameter state vectors this optimizer keeps, each as long as the parameter vector.
-    public var stateNames: [String] {
-        switch kind {
-        case .sgd: return momentum == 0 ? [] : ["momentum_buffer"]
-        case .adam: return ["exp_avg", "exp_avg_sq"]
-        }
+    /// The kind these settings are for. Settings are checked (`validated()`) wherever they enter, so the name is known.
+    public var rule: any OptimizerKind.Type {
+        guard let rule = OptimizerRegistry.kind(named: kind) else { preconditionFailure("unchecked optimizer '\(kind)'") }
+        return rule
     }
 
-    /// Adam's bias corrections after `step` updates (1-based), folded into a step size and a divisor:
-    /// `p ← p − stepSize · m / (sqrt(v) / rootCorrection2 + ε)`, as `torch.optim.Adam` computes it.
-    public func adamFactors(step: Int) -> (stepSize: Float, rootCorrection2: Float) {
-        let correction1 = 1 - Float(pow(Double(beta1), Double(step)))
-        let correction2 = 1 - Float(pow(Double(beta2), Double(step)))
-        return (learningRate / correction1, correction2.squareRoot())
-    }
+    /// Names of the per-parameter state vectors this optimizer keeps, each as long as the parameter vector.
+    public var stateNames: [String] { rule.stateNames(self) }
 }
 
 /// The optimizer's memory between steps: how many steps were taken and its state vectors by name.

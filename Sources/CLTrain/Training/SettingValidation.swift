@@ -15,7 +15,10 @@ extension OptimizerConfig {
     public func validated() throws(InvalidSetting) -> OptimizerConfig {
         try require(learningRate.isFinite && learningRate > 0, "lr", learningRate, "a positive number")
         try require((0..<1).contains(momentum), "momentum", momentum, "a number in [0, 1)")
-        try require(kind == .sgd || momentum == 0, "momentum", momentum, "0 with adam, which keeps its own momentum")
+        guard let rule = OptimizerRegistry.kind(named: kind) else {
+            throw InvalidSetting(key: "optimizer", value: kind, expected: OptimizerRegistry.names)
+        }
+        if let refusal = rule.refusal(self) { throw refusal }
         try require(weightDecay.isFinite && weightDecay >= 0, "weight_decay", weightDecay, "zero or a positive number")
         guard (0..<1).contains(beta1), (0..<1).contains(beta2) else {
             throw InvalidSetting(key: "betas", value: "\(beta1),\(beta2)", expected: "two numbers in [0, 1)")

@@ -4,12 +4,23 @@ import Foundation
 public struct TrainingPlan: Sendable {
     public var model: Model = .lesson()
     public var optimizer: OptimizerConfig = .lesson
+    public var schedule: Schedule = .constant
     public var normalization: Normalization = .lesson
     public var epochs = 5
     public var batchSize = 64
     public var seed: UInt64 = 0
 
     public init() {}
+
+    /// Updates in one epoch over `count` samples: the last batch may be short.
+    public func stepsPerEpoch(count: Int) -> Int { (count + batchSize - 1) / batchSize }
+
+    /// The learning rate of batch `batch` (0-based) of epoch `epoch` (1-based), on the schedule over the whole run.
+    public func learningRate(epoch: Int, batch: Int, count: Int) -> Float {
+        let perEpoch = stepsPerEpoch(count: count)
+        return schedule.rate(step: (epoch - 1) * perEpoch + batch, base: optimizer.learningRate,
+                             totalSteps: epochs * perEpoch, stepsPerEpoch: perEpoch)
+    }
 
     /// The order of epoch `epoch` (1-based): a permutation drawn from the seed and the epoch number alone,
     /// so a resumed run visits the data exactly as the uninterrupted one would have.
@@ -54,12 +65,15 @@ public final class Trainer {
         self.reportInterval = reportInterval
     }
 
-    /// Trains epochs `first...plan.epochs`, calling `epochEnded` after each (to save a checkpoint, log metrics).
+    /// Trains epochs `first...last` of the plan's run (`last` before `plan.epochs` stops it early, the schedule
+    /// still spanning the whole run), calling `epochEnded` after each (to save a checkpoint, log metrics).
     @discardableResult
-    public func run(from first: Int = 1, epochEnded: (EpochMetrics) throws -> Void) throws -> [EpochMetrics] {
+    public func run(from first: Int = 1, through last: Int? = nil,
+                    epochEnded: (EpochMetrics) throws -> Void) throws -> [EpochMetrics] {
         var history: [EpochMetrics] = []
-        guard first <= plan.epochs else { return history }
-        for epoch in first...plan.epochs {
+        let last = min(last ?? plan.epochs, plan.epochs)
+        guard first <= last else { return history }
+        for epoch in first...last {
             let metrics = try trainEpoch(epoch)
             history.append(metrics)
             try epochEnded(metrics)
@@ -69,7 +83,7 @@ public final class Trainer {
 
     private func trainEpoch(_ epoch: Int) throws -> EpochMetrics {
         let batchSize = plan.batchSize
-        let batches = (trainCount + batchSize - 1) / batchSize
+        let batches = plan.stepsPerEpoch(count: trainCount)
         let started = Date()
         try backend.beginEpoch(order: plan.order(epoch: epoch, count: trainCount))
         reporter.begin(epoch: epoch, of: plan.epochs, batches: batches)
@@ -81,7 +95,8 @@ public final class Trainer {
             let until = min(batches, queued + perReport)
             for batch in queued..<until {
                 let start = batch * batchSize
-                try backend.trainStep(batch: batch, start: start, count: min(batchSize, trainCount - start))
+                try backend.trainStep(batch: batch, start: start, count: min(batchSize, trainCount - start),
+                                      learningRate: plan.learningRate(epoch: epoch, batch: batch, count: trainCount))
             }
             queued = until
         }
@@ -96,11 +111,13 @@ public final class Trainer {
             losses = try backend.receiveLosses()
             if let bad = losses[checked...].firstIndex(where: { !$0.isFinite }) {
                 throw TrainingError.diverged(epoch: epoch, batch: bad + 1, loss: losses[bad],
-                                             learningRate: plan.optimizer.learningRate)
+                                             learningRate: plan.learningRate(epoch: epoch, batch: bad, count: trainCount))
             }
             let elapsed = Date().timeIntervalSince(started)
             let samples = min(requested * batchSize, trainCount)
-            reporter.update(batchesDone: requested, runningLoss: mean(losses), samplesPerSecond: Double(samples) / elapsed)
+            reporter.update(batchesDone: requested, runningLoss: mean(losses), samplesPerSecond: Double(samples) / elapsed,
+                            learningRate: plan.schedule == .constant ? nil
+                                : plan.learningRate(epoch: epoch, batch: requested - 1, count: trainCount))
             if requested == batches { break }
             perReport = max(1, min(batches, Int(reportInterval * Double(requested) / max(elapsed, 1e-6))))
             try backend.requestLosses(count: queued)
@@ -111,10 +128,13 @@ public final class Trainer {
         let metrics = EpochMetrics(
             epoch: epoch, trainLoss: mean(losses), testLoss: evaluation.loss,
             testAccuracy: evaluation.accuracy(labels: testLabels), seconds: Date().timeIntervalSince(started),
-            samplesPerSecond: Double(trainCount) / trainSeconds)
+            samplesPerSecond: Double(trainCount) / trainSeconds,
+            learningRate: Double(plan.learningRate(epoch: epoch, batch: batches - 1, count: trainCount)))
+        // The rate is shown only where it moves, so the lesson's line stays as it was.
+        let rate = plan.schedule == .constant ? "" : String(format: "  lr %.3g", metrics.learningRate ?? .nan)
         reporter.end(summary: String(
-            format: "epoch %d/%d  train loss %.4f  test loss %.4f  test accuracy %.4f  %.2f s",
-            epoch, plan.epochs, metrics.trainLoss, metrics.testLoss, metrics.testAccuracy, metrics.seconds))
+            format: "epoch %d/%d  train loss %.4f  test loss %.4f  test accuracy %.4f%@  %.2f s",
+            epoch, plan.epochs, metrics.trainLoss, metrics.testLoss, metrics.testAccuracy, rate, metrics.seconds))
         return metrics
     }
 

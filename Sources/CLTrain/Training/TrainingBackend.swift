@@ -7,6 +7,9 @@ public protocol TrainingBackend: AnyObject, CustomStringConvertible {
     /// Shown in the run's header, e.g. "OpenCL pthread-skylake-avx512 (PoCL)".
     var description: String { get }
 
+    /// The optimizer's settings; its learning rate is the base the schedule scales.
+    var optimizer: OptimizerConfig { get }
+
     /// Replaces the parameters and the optimizer's state.
     func load(_ parameters: Parameters, _ state: OptimizerState) throws
 
@@ -17,8 +20,9 @@ public protocol TrainingBackend: AnyObject, CustomStringConvertible {
     func beginEpoch(order: [Int32]) throws
 
     /// Queues one forward + backward + update step on samples `order[start ..< start + count]` and records
-    /// its mean loss as batch number `batch` of this epoch. Returns at once where the device is asynchronous.
-    func trainStep(batch: Int, start: Int, count: Int) throws
+    /// its mean loss as batch number `batch` of this epoch, updating at `learningRate` (the schedule's rate for
+    /// this step). Returns at once where the device is asynchronous.
+    func trainStep(batch: Int, start: Int, count: Int, learningRate: Float) throws
 
     /// Starts copying the losses of this epoch's first `count` batches (all of them queued) to the host and
     /// returns at once where the device is asynchronous, so steps queued after it keep the device busy.
@@ -32,6 +36,11 @@ public protocol TrainingBackend: AnyObject, CustomStringConvertible {
 }
 
 extension TrainingBackend {
+    /// A step at the optimizer's base rate, for callers with no schedule (bench, tune, tests).
+    public func trainStep(batch: Int, start: Int, count: Int) throws {
+        try trainStep(batch: batch, start: start, count: count, learningRate: optimizer.learningRate)
+    }
+
     /// Waits until the first `count` batches of this epoch have finished and returns their losses.
     public func losses(count: Int) throws -> [Float] {
         try requestLosses(count: count)
