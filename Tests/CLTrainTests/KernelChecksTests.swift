@@ -27,6 +27,15 @@ import Testing
         }
     }
 
+    /// Every `__kernel` in `Kernels/` is launched by some selftest check; a kernel added without one is named.
+    @Test func everyKernelHasACheck() throws {
+        #expect(KernelChecks.definedKernels().isSuperset(of: ["matmul_forward", "log_softmax_nll", "sgd_update", "conv2d_backward_input"]))
+        #expect(try KernelChecks.kernelsWithoutChecks(context: testContext()) == [])
+        var sources = Kernels.sources
+        sources["relu"]! += "\n__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void orphan(__global float *x) { x[0] = 0.0f; }\n"
+        #expect(try KernelChecks.kernelsWithoutChecks(context: testContext(), sources: sources) == ["orphan"])
+    }
+
     /// The checks must be able to fail: each mutation is a bug a kernel author could plausibly write.
     /// (kernel, file, configuration: 0 vector / 1 tiled, correct text, broken text)
     @Test(arguments: [

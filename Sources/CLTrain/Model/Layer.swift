@@ -32,6 +32,10 @@ public protocol Layer: Sendable, CustomStringConvertible {
     /// `MemoryEstimate`.
     func scratchValues(for input: Shape, batch: Int, rows: Int, native: Bool) -> Int
 
+    /// Selftest rows for the kernels this kind brings in `Kernels/<kind>.cl`; `KernelChecks` runs them beside the
+    /// shared kernels' rows, so a new kind is checked on every device without touching the checks.
+    static var kernelChecks: [KernelCheckEntry] { get }
+
     /// This layer's computation in each backend (see `LayerOperations.swift`). `rows` is the most samples a
     /// pass will hand it, and `batch` the most a training step will, for the scratch buffers an operation
     /// allocates once.
@@ -41,6 +45,7 @@ public protocol Layer: Sendable, CustomStringConvertible {
 }
 
 extension Layer {
+    public static var kernelChecks: [KernelCheckEntry] { [] }
     public func parameters(for input: Shape) -> [(name: String, shape: [Int])] { [] }
     public func initialValues(for input: Shape, using generator: inout SeededGenerator) -> [Float] { [] }
     public var absorbsReLU: Bool { false }
@@ -62,4 +67,15 @@ public enum Pass: Sendable, Equatable {
 public struct LayerShapeError: Error {
     public let reason: String
     public init(_ reason: String) { self.reason = reason }
+}
+
+/// One kernel's selftest row: its name and the checks that run it against its twin at every size.
+public struct KernelCheckEntry {
+    public let kernel: String
+    let run: (inout KernelChecks) throws -> [KernelCheckResult]
+
+    init(_ kernel: String, run: @escaping (inout KernelChecks) throws -> [KernelCheckResult]) {
+        self.kernel = kernel
+        self.run = run
+    }
 }

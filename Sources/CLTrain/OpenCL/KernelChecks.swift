@@ -31,9 +31,13 @@ public struct KernelChecks {
     public static let kernels = [
         "gather_normalize", "matmul_forward", "matmul_backward_input", "matmul_backward_weight", "bias_backward",
         "relu_forward", "relu_backward", "log_softmax_forward", "nll_loss", "nll_log_softmax_backward",
-        "log_softmax_nll", "argmax", "count_correct", "dropout_forward", "dropout_backward",
-        "conv2d_forward", "conv2d_backward", "maxpool2d_forward", "maxpool2d_backward",
-    ] + optimizerKernels
+        "log_softmax_nll", "argmax", "count_correct",
+    ] + LayerRegistry.kinds.flatMap { kind in kind.kernelChecks.map { $0.kernel } } + optimizerKernels
+
+    /// The checks each layer kind declares for its own kernels, by kernel name.
+    static let layerKernelChecks = Dictionary(uniqueKeysWithValues: LayerRegistry.kinds.flatMap { kind in
+        kind.kernelChecks.map { ($0.kernel, $0) }
+    })
 
     /// (rows, inputs, outputs) of the matmul checks: degenerate, odd, and the lesson's training shapes.
     static let matmulShapes = [(1, 1, 1), (7, 33, 65), (65, 100, 7), (64, 784, 128), (64, 128, 64), (64, 64, 10),
@@ -61,14 +65,8 @@ public struct KernelChecks {
         case "log_softmax_nll": return try Self.rowsAndClasses.flatMap { try logSoftmaxNLL($0, $1) }
         case "argmax": return try Self.rowsAndClasses.map { try argmax($0, $1) }
         case "count_correct": return try lengths.map { try countCorrect($0) }
-        case "dropout_forward": return try dropoutCases.map { try dropoutForward($0, $1) }
-        case "dropout_backward":
-            return try dropoutCases.enumerated().map { try dropoutBackward($1.0, $1.1, maskInput: $0 % 2 == 1) }
-        case "conv2d_forward": return try conv2dShapes.enumerated().map { try conv2dForward($1, relu: $0 % 2 == 0) }
-        case "conv2d_backward": return try conv2dShapes.enumerated().map { try conv2dBackward($1, masked: $0 % 2 == 1) }
-        case "maxpool2d_forward": return try maxPool2dShapes.map { try maxPool2dForward($0) }
-        case "maxpool2d_backward": return try maxPool2dShapes.map { try maxPool2dBackward($0) }
         case _ where Self.optimizerKernels.contains(kernel): return try optimizerUpdates(kernel: kernel)
+        case _ where Self.layerKernelChecks[kernel] != nil: return try Self.layerKernelChecks[kernel]!.run(&self)
         default: throw CLError.call("clCreateKernel(\(kernel))", code: CLError.invalidKernelName)
         }
     }
@@ -357,5 +355,31 @@ extension KernelCheckResult {
         KernelCheckResult(kernel: kernel, variant: variant, sizes: sizes, maxAbsoluteError: max(maxAbsoluteError, other.maxAbsoluteError),
                           maxRelativeError: max(maxRelativeError, other.maxRelativeError),
                           failures: failures + other.failures, seconds: seconds)
+    }
+}
+
+// MARK: - Coverage
+
+extension KernelChecks {
+    /// Every `__kernel` the sources define, by name.
+    public static func definedKernels(in sources: [String: String] = Kernels.sources) -> Set<String> {
+        let pattern = try! NSRegularExpression(pattern: #"__kernel\s+(?:__attribute__\s*\(\((?:[^()]|\([^()]*\))*\)\)\s*)?void\s+(\w+)"#)
+        return Set(sources.values.flatMap { source in
+            pattern.matches(in: source, range: NSRange(source.startIndex..., in: source)).compactMap {
+                Range($0.range(at: 1), in: source).map { String(source[$0]) }
+            }
+        })
+    }
+
+    /// The kernels no check launches: every check runs at its small sizes with each launch recorded. Empty when
+    /// every kernel of `Kernels/` is held to its twin by `selftest`.
+    public static func kernelsWithoutChecks(context: Context, sources: [String: String] = Kernels.sources) throws -> [String] {
+        let library = try KernelLibrary(context: context, sources: sources)
+        library.recorder = LaunchRecorder(waitsForEachLaunch: true)
+        var checks = KernelChecks(library: library, seed: 1, small: true)
+        _ = try checks.runAll()
+        try context.finish()
+        let launched = Set(library.recorder!.launches.map(\.kernel))
+        return definedKernels(in: sources).subtracting(launched).sorted()
     }
 }

@@ -1,5 +1,14 @@
 import CLKit
 
+extension Dropout {
+    public static let kernelChecks = [
+        KernelCheckEntry("dropout_forward") { checks in try checks.dropoutCases.map { try checks.dropoutForward($0, $1) } },
+        KernelCheckEntry("dropout_backward") { checks in
+            try checks.dropoutCases.enumerated().map { try checks.dropoutBackward($1.0, $1.1, maskInput: $0 % 2 == 1) }
+        },
+    ]
+}
+
 extension KernelChecks {
     /// (elements, p) of the dropout checks: odd counts, no dropout, the presets' 0.2, a half.
     static let dropoutCases: [(Int, Float)] = [(1, 0.5), (7, 0.2), (65, 0), (1000, 0.5), (64 * 256, 0.2), (100_003, 0.9)]

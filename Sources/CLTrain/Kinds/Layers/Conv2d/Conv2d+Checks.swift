@@ -1,8 +1,19 @@
 import CLKit
 import Foundation
 
-/// Checks of the convolution and max-pooling kernels against their twins. The backward pass's two kernels are
-/// checked as one row, `conv2d_backward`, whose time is the sum of its launches.
+extension Conv2d {
+    /// The backward pass's two kernels are checked as one row, `conv2d_backward`, whose time is the sum of its launches.
+    public static let kernelChecks = [
+        KernelCheckEntry("conv2d_forward") { checks in
+            try checks.conv2dShapes.enumerated().map { try checks.conv2dForward($1, relu: $0 % 2 == 0) }
+        },
+        KernelCheckEntry("conv2d_backward") { checks in
+            try checks.conv2dShapes.enumerated().map { try checks.conv2dBackward($1, masked: $0 % 2 == 1) }
+        },
+    ]
+}
+
+/// Checks of the convolution kernels against their twins.
 extension KernelChecks {
     /// Degenerate, odd and LeNet-5 shapes: a 1×1 image with and without padding, a kernel larger than its stride
     /// (overlapping windows), a stride larger than its kernel (skipped pixels), odd channel counts, and the two
@@ -17,19 +28,8 @@ extension KernelChecks {
         Conv2dShape(batch: 64, inChannels: 6, height: 14, width: 14, outChannels: 16, kernel: 5),
     ]
 
-    /// A 1×1 image, overlapping windows (kernel 3, stride 2), a window as large as the image, odd plane counts,
-    /// and the two poolings of LeNet-5 at batch 64.
     var conv2dShapes: [Conv2dShape] { sized(Self.conv2dShapes) { $0.patchCount * $0.patchSize * $0.outChannels } }
-    var maxPool2dShapes: [MaxPool2dShape] { sized(Self.maxPool2dShapes) { $0.inputCount } }
 
-    static let maxPool2dShapes = [
-        MaxPool2dShape(batch: 1, channels: 1, height: 1, width: 1, kernel: 1),
-        MaxPool2dShape(batch: 3, channels: 5, height: 7, width: 9, kernel: 3, stride: 2),
-        MaxPool2dShape(batch: 2, channels: 3, height: 9, width: 8, kernel: 2, stride: 3),
-        MaxPool2dShape(batch: 1, channels: 7, height: 5, width: 5, kernel: 5),
-        MaxPool2dShape(batch: 64, channels: 6, height: 28, width: 28, kernel: 2),
-        MaxPool2dShape(batch: 64, channels: 16, height: 10, width: 10, kernel: 2),
-    ]
 
     /// Runs the launches of a sequence, waits, and returns their summed device time (host time without profiling).
     func timedSequence(_ launches: () throws -> [Event]) throws -> Double {
@@ -80,31 +80,5 @@ extension KernelChecks {
                              absolute: sums.absolute, relative: sums.relative, seconds: seconds))
             .merging(compare(kernel: kernel, sizes: sizes, output: dx, expected: expectedDx,
                              absolute: taps.absolute, relative: taps.relative, seconds: seconds))
-    }
-
-    mutating func maxPool2dForward(_ shape: MaxPool2dShape) throws -> KernelCheckResult {
-        let x = floats(shape.inputCount)
-        let y = try GuardedOutput<Float>(context: context, count: shape.outputCount)
-        let indices = try GuardedOutput<Int32>(context: context, count: shape.outputCount)
-        let seconds = try timed { try library.maxPool2dForward(shape: shape, x: input(x), y: y.buffer, indices: indices.buffer) }
-        let expected = Reference.maxPool2dForward(x: x, shape: shape)
-        // A maximum and its position are picked, not computed: exact.
-        return try compare(kernel: "maxpool2d_forward", sizes: "\(shape)", output: y, expected: expected.y,
-                           absolute: 0, relative: 0, seconds: seconds)
-            .merging(compare(kernel: "maxpool2d_forward", sizes: "\(shape)", output: indices, expected: expected.indices,
-                             absolute: 0, relative: 0, seconds: seconds))
-    }
-
-    mutating func maxPool2dBackward(_ shape: MaxPool2dShape) throws -> KernelCheckResult {
-        let indices = Reference.maxPool2dForward(x: floats(shape.inputCount), shape: shape).indices
-        let dy = floats(shape.outputCount)
-        let dx = try GuardedOutput<Float>(context: context, count: shape.inputCount)
-        let seconds = try timed {
-            try library.maxPool2dBackward(shape: shape, dy: input(dy), indices: input(indices), dx: dx.buffer)
-        }
-        // Each input sums the gradients routed to it in the twin's order, (oh, ow) ascending from 0: exact.
-        return try compare(kernel: "maxpool2d_backward", sizes: "\(shape)", output: dx,
-                           expected: Reference.maxPool2dBackward(dy: dy, indices: indices, shape: shape),
-                           absolute: 0, relative: 0, seconds: seconds)
     }
 }
