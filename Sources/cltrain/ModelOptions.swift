@@ -11,17 +11,15 @@ struct ModelOptions: ParsableArguments {
                                + "(128,64 is the lesson).", valueName: "widths"))
     var hidden: String?
 
-    static let syntax = """
-        --model takes a preset or a comma-separated layer list in PyTorch's terms; input sizes are inferred \
-        from the data and log-softmax + NLL follows the last layer:
-          linear(out_features)   nn.Linear; a model that starts with one reads images flattened
-          relu                   nn.ReLU
-          dropout(p=0.5)         nn.Dropout: inverted dropout in training, the identity in evaluation
-          flatten                nn.Flatten
-        Presets:
-        \(ModelSpec.presets.map { "  \($0.name.padding(toLength: 9, withPad: " ", startingAt: 0))\($0.spec)" }.joined(separator: "\n"))
-        Example: --model "flatten, linear(256), relu, dropout(0.2), linear(10)"
-        """
+    /// The layer kinds and presets, from the registries the parser uses.
+    static let syntax: String = {
+        // Two lines a kind, so neither reaches the 80 columns at which the help is wrapped without its indent.
+        let layers = LayerRegistry.kinds.map { "  \($0.syntax)\n      \($0.summary)" }
+        let presets = ModelSpec.presets.map { "  \($0.name.padding(toLength: 9, withPad: " ", startingAt: 0))\($0.spec)" }
+        return (["--model takes a preset or a comma-separated layer list in PyTorch's terms; input sizes are inferred "
+                 + "from the data and log-softmax + NLL follows the last layer. Layers:"] + layers + ["Presets:"] + presets
+                + ["Example: --model \"flatten, linear(256), relu, dropout(0.2), linear(10)\""]).joined(separator: "\n")
+    }()
 
     var isSet: Bool { model != nil || hidden != nil }
 

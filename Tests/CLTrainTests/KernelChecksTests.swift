@@ -76,6 +76,12 @@ import Testing
         ("maxpool2d_forward", "maxpool2d", 0, "best_index = select(best_index, index, better);",
          "best_index = select(best_index, first, better);"),
         ("maxpool2d_backward", "maxpool2d", 0, "here == indices[at]", "here + 1 == indices[at]"),
+        // average pooling: the mean of a window one too large, the last window of a column never reaching its
+        // inputs, the absorbed ReLU's mask ignored
+        ("avgpool2d_forward", "avgpool2d", 0, "y[i] = sum / (float)(kernel_height * kernel_width);",
+         "y[i] = sum / (float)(kernel_height * kernel_width + 1);"),
+        ("avgpool2d_backward", "avgpool2d", 0, "min(out_height - 1, ih / stride_height)", "min(out_height - 2, ih / stride_height)"),
+        ("avgpool2d_backward", "avgpool2d", 0, "dx[i] = mask ? (x[i] > 0.0f ? g : 0.0f) : g;", "dx[i] = g;"),
     ])
     func brokenKernelIsCaught(kernel: String, file: String, configuration: Int, correct: String, broken: String) throws {
         var sources = Kernels.sources

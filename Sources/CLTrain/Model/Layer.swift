@@ -32,6 +32,15 @@ public protocol Layer: Sendable, CustomStringConvertible {
     /// `MemoryEstimate`.
     func scratchValues(for input: Shape, batch: Int, rows: Int, native: Bool) -> Int
 
+    /// How a spec names it with its arguments and defaults, e.g. "maxpool2d(kernel_size, stride=kernel_size)", and
+    /// one line on what it is in PyTorch's terms: `--help` and the README's table are made from these.
+    static var syntax: String { get }
+    static var summary: String { get }
+
+    /// A few instances in spec form, e.g. "conv2d(4, 3, stride=2, padding=1)": the tests derived from the registry
+    /// build sample models around each, so a new kind is checked (gradients, both backends) without a test of its own.
+    static var examples: [String] { get }
+
     /// Selftest rows for the kernels this kind brings in `Kernels/<kind>.cl`; `KernelChecks` runs them beside the
     /// shared kernels' rows, so a new kind is checked on every device without touching the checks.
     static var kernelChecks: [KernelCheckEntry] { get }

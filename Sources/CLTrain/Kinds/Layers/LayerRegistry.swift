@@ -7,5 +7,7 @@ public enum LayerRegistry {
         Flatten.self,
         Conv2d.self,
         MaxPool2d.self,
+        AvgPool2d.self,
+        AdaptiveAvgPool2d.self,
     ]
 }

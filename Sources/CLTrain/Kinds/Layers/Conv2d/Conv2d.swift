@@ -2,6 +2,9 @@
 /// width), square kernels, weight [out, in, kH, kW] and bias [out] as PyTorch stores them.
 public struct Conv2d: Layer {
     public static let name = "conv2d"
+    public static let syntax = "conv2d(out_channels, kernel_size, stride=1, padding=0)"
+    public static let summary = "nn.Conv2d with square kernels; weight [out, in, kH, kW]"
+    public static let examples = ["conv2d(4, 3, stride=2, padding=1)", "conv2d(2, 2)"]
     public let outChannels: Int, kernel: Int, stride: Int, padding: Int
 
     public init(outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0) {

@@ -4,6 +4,9 @@
 /// Kernels: dropout_forward, dropout_backward (the input's ReLU mask fused in).
 public struct Dropout: Layer {
     public static let name = "dropout"
+    public static let syntax = "dropout(p=0.5)"
+    public static let summary = "nn.Dropout: inverted dropout in training, the identity in evaluation"
+    public static let examples = ["dropout(0.3)"]
     public let probability: Float
 
     public init(probability: Float) { self.probability = probability }

@@ -4,6 +4,9 @@ import CLKit
 /// so it is a view: backends give its output the input's buffer, and it runs nothing.
 public struct Flatten: Layer {
     public static let name = "flatten"
+    public static let syntax = "flatten"
+    public static let summary = "nn.Flatten: a view, it moves no data"
+    public static let examples = ["flatten"]
 
     public init() {}
 

@@ -3,6 +3,9 @@
 /// fused in), matmul_backward_weight (the bias gradient fused in).
 public struct Linear: Layer {
     public static let name = "linear"
+    public static let syntax = "linear(out_features)"
+    public static let summary = "nn.Linear; a model that starts with one reads images flattened"
+    public static let examples = ["linear(6)"]
     public let outputs: Int
 
     public init(outputs: Int) { self.outputs = outputs }

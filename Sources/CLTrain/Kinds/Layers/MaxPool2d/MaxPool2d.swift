@@ -3,6 +3,9 @@
 /// ReLU before it is masked after it, by the next stage (see `Model`).
 public struct MaxPool2d: Layer {
     public static let name = "maxpool2d"
+    public static let syntax = "maxpool2d(kernel_size, stride=kernel_size)"
+    public static let summary = "nn.MaxPool2d without padding; the winners stay on the device"
+    public static let examples = ["maxpool2d(2)", "maxpool2d(3, stride=2)"]
     public let kernel: Int, stride: Int
 
     public init(kernel: Int, stride: Int? = nil) { (self.kernel, self.stride) = (kernel, stride ?? kernel) }

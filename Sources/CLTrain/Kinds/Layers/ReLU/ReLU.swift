@@ -4,6 +4,9 @@ import CLKit
 /// `Model`); elsewhere it is a stage of its own. Kernels: relu_forward, relu_backward.
 public struct ReLU: Layer {
     public static let name = "relu"
+    public static let syntax = "relu"
+    public static let summary = "nn.ReLU; after linear or conv2d it runs inside that layer's kernels"
+    public static let examples = ["relu"]
 
     public init() {}
 

@@ -1,0 +1,46 @@
+// Average pooling as PyTorch's nn.AvgPool2d(K, S) computes it (no padding, floor mode), and nn.AdaptiveAvgPool2d
+// where the output divides the input (a KH×KW window at stride KH×KW; global average pooling is one window over
+// the whole plane), over the (n, c) planes of an NCHW tensor:
+//   x (planes, H, W) → y (planes, OH, OW), OH = (H − KH)/SH + 1, OW = (W − KW)/SW + 1
+//   avgpool2d_forward   y[p, oh, ow] = (Σ_{kh<KH, kw<KW} x[p, oh·SH + kh, ow·SW + kw]) / (KH·KW)
+//   avgpool2d_backward  dx[p, ih, iw] = (Σ dy[p, oh, ow] over the windows that hold (ih, iw)) / (KH·KW), zeroed
+//                       where mask is set and the input x (an absorbed ReLU's output) is not positive
+// Average pooling does not commute with ReLU, so a ReLU before it is applied by the layer before and masked here.
+// Launch (AvgPool2d+Launchers.swift): 1-D, one work-item per output (forward) or per input (backward): the
+// backward gathers, so overlapping windows need no atomics.
+// CPU twins: Reference.avgPool2dForward / avgPool2dBackward (Sources/CLTrain/Kinds/Layers/AvgPool2d).
+
+__kernel void avgpool2d_forward(const int planes, const int height, const int width, const int kernel_height,
+                                const int kernel_width, const int stride_height, const int stride_width,
+                                const int out_height, const int out_width, __global const float *x, __global float *y) {
+    const int i = get_global_id(0);
+    if (i >= planes * out_height * out_width) return;
+    const int ow = i % out_width, oh = i / out_width % out_height, plane = i / (out_width * out_height);
+    __global const float *window = x + (plane * height + oh * stride_height) * width + ow * stride_width;
+    float sum = 0.0f;
+    for (int kh = 0; kh < kernel_height; kh++) {
+        for (int kw = 0; kw < kernel_width; kw++) sum += window[kh * width + kw];
+    }
+    y[i] = sum / (float)(kernel_height * kernel_width);
+}
+
+__kernel void avgpool2d_backward(const int planes, const int height, const int width, const int kernel_height,
+                                 const int kernel_width, const int stride_height, const int stride_width,
+                                 const int out_height, const int out_width, __global const float *dy,
+                                 __global const float *x, const int mask, __global float *dx) {
+    const int i = get_global_id(0);
+    if (i >= planes * height * width) return;
+    const int iw = i % width, ih = i / width % height, plane = i / (width * height);
+    // The windows holding (ih, iw): oh·SH ≤ ih < oh·SH + KH, the same across.
+    const int oh_first = max(0, (ih - kernel_height + stride_height) / stride_height);
+    const int oh_last = min(out_height - 1, ih / stride_height);
+    const int ow_first = max(0, (iw - kernel_width + stride_width) / stride_width);
+    const int ow_last = min(out_width - 1, iw / stride_width);
+    __global const float *grad = dy + plane * out_height * out_width;
+    float sum = 0.0f;
+    for (int oh = oh_first; oh <= oh_last; oh++) {
+        for (int ow = ow_first; ow <= ow_last; ow++) sum += grad[oh * out_width + ow];
+    }
+    const float g = sum / (float)(kernel_height * kernel_width);
+    dx[i] = mask ? (x[i] > 0.0f ? g : 0.0f) : g;
+}

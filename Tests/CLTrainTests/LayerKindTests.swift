@@ -1,0 +1,117 @@
+import CLKit
+import Foundation
+import Testing
+@testable import CLTrain
+
+/// Tests derived from `LayerRegistry`: every example of every kind, placed in small models after a ReLU and
+/// without one, on images and on flat vectors (as many of those as it fits), has a reference gradient that
+/// agrees with central differences of the reference loss, and steps on both backends as the reference does.
+/// A new kind is covered by listing its `examples`.
+@Suite struct LayerKindTests {
+    /// 1×11×9 images: odd sizes that no window, stride or tile divides.
+    static let input = Shape.image(channels: 1, height: 11, width: 9)
+    static let templates = [
+        "conv2d(3, 3, padding=1), relu, #, flatten, linear(10)",
+        "conv2d(3, 3, padding=1), #, flatten, linear(10)",
+        "flatten, linear(12), relu, #, linear(10)",
+        "flatten, linear(12), #, linear(10)",
+    ]
+
+    /// Each example in every template it fits.
+    static let samples: [(kind: String, model: Model)] = LayerRegistry.kinds.flatMap { kind in
+        kind.examples.flatMap { example in
+            templates.compactMap { template in
+                (try? Model(template.replacingOccurrences(of: "#", with: example), input: input, classes: 10)).map { (kind.name, $0) }
+            }
+        }
+    }
+
+    @Test func everyKindHasExamplesThatFitSomeModel() {
+        for kind in LayerRegistry.kinds {
+            #expect(!kind.examples.isEmpty, "\(kind.name) lists no examples")
+            #expect(Self.samples.contains { $0.kind == kind.name }, "no example of \(kind.name) fits any sample model")
+            for example in kind.examples {
+                #expect((try? ModelSpec.layers(example))?.first.map { String(describing: $0) } == example,
+                        "\(example) is not in canonical form")
+            }
+        }
+    }
+
+    /// Central differences of the reference loss, parameter by parameter, against the reference gradient: six
+    /// random elements of every tensor, so each layer's gradient and every input gradient that reaches it is
+    /// tested. `(L(p + ε) − L(p − ε)) / 2ε` at ε = 2e-3 carries Float's rounding of the loss (~2e-7 / 2ε ≈ 5e-5).
+    /// A shared conv weight feeds hundreds of pre-activations, and moving it may carry one across a ReLU's or a
+    /// max-pool's kink, which shifts the difference by exactly the second difference `L(p + ε) − 2L(p) + L(p − ε)`
+    /// over 2ε (measured: up to 15% of the gradient). Where that bound exceeds half the tolerance the element sits on
+    /// a kink and is skipped (counted: at least half must remain); everywhere else the difference must match.
+    @Test(arguments: samples.map(\.model))
+    func referenceGradientMatchesFiniteDifferences(_ model: Model) {
+        var generator = seededGenerator("fd \(model.spec)")
+        let parameters = Parameters(initializing: model, using: &generator)
+        let rows = 2
+        let x = randomFloats(rows * model.input.count, using: &generator)
+        let labels = randomLabels(rows, classes: model.classes, using: &generator)
+        let pass = Pass.training(seed: 3, step: 1)  // dropout draws the same mask on every side
+        let (loss, gradients) = Reference.lossAndGradients(parameters: parameters, x: x, labels: labels, pass: pass)
+        let epsilon: Float = 2e-3
+        func shifted(_ index: Int, _ shift: Float) -> Double {
+            var moved = parameters
+            moved.values[index] += shift
+            return Double(Reference.lossAndGradients(parameters: moved, x: x, labels: labels, pass: pass).loss)
+        }
+        var checked = 0, skipped = 0
+        for tensor in model.tensors {
+            for _ in 0..<6 {
+                let index = tensor.range.randomElement(using: &generator)!
+                let (up, down) = (shifted(index, epsilon), shifted(index, -epsilon))
+                let slope = (up - down) / Double(2 * epsilon), analytic = Double(gradients[index])
+                let tolerance = 2e-4 + 0.02 * abs(analytic)
+                guard abs(up - 2 * Double(loss) + down) / Double(2 * epsilon) <= tolerance / 2 else { skipped += 1; continue }
+                checked += 1
+                #expect(abs(slope - analytic) <= tolerance,
+                        "\(model.spec): \(tensor.name)[\(index - tensor.offset)] finite difference \(slope), gradient \(analytic)")
+            }
+        }
+        #expect(checked >= skipped, "\(model.spec): \(skipped) of \(checked + skipped) elements sat on kinks")
+    }
+
+    /// Two steps of SGD with momentum on each backend against the reference, from the same start.
+    @Test(arguments: samples.map(\.model))
+    func backendsStepAsTheReferenceDoes(_ model: Model) throws {
+        var generator = seededGenerator("step \(model.spec)")
+        func dataset(_ count: Int) -> Dataset {
+            Dataset(name: "random", images: (0..<(count * model.input.count)).map { _ in UInt8.random(in: 0...255, using: &generator) },
+                    labels: randomLabels(count, classes: model.classes, using: &generator), rows: 11, columns: 9)
+        }
+        let train = dataset(13), test = dataset(5)
+        var plan = TrainingPlan()
+        (plan.model, plan.batchSize, plan.seed) = (model, 7, 11)
+        plan.optimizer = OptimizerConfig(learningRate: 0.05, momentum: 0.9)
+        let start = Parameters(initializing: model, using: &generator)
+        let backends: [(String, TrainingBackend)] = [
+            ("OpenCL", try OpenCLBackend(library: KernelLibrary(context: testContext()), plan: plan, train: train, test: test)),
+            ("--cpu", try NativeBackend(plan: plan, train: train, test: test)),
+        ]
+        for (name, backend) in backends {
+            var parameters = start
+            var state = OptimizerState(fresh: plan.optimizer, parameterCount: model.parameterCount)
+            try backend.load(parameters, state)
+            let order = plan.order(epoch: 1, count: train.count)
+            try backend.beginEpoch(order: order)
+            var expected: [Float] = []
+            for (batch, first) in [0, 7].enumerated() {
+                let rows = min(7, train.count - first)
+                try backend.trainStep(batch: batch, start: first, count: rows)
+                let x = Reference.gatherNormalize(images: train.images, order: order, offset: first, rows: rows,
+                                                  features: model.input.count, normalization: plan.normalization)
+                let labels = (0..<rows).map { train.labels[Int(order[first + $0])] }
+                expected.append(Reference.trainStep(parameters: &parameters, state: &state, optimizer: plan.optimizer,
+                                                    seed: plan.seed, x: x, labels: labels))
+            }
+            // Short dot products summed in other orders, then two updates: see TrainerTests' tolerances.
+            expectClose(try backend.losses(count: 2), expected, absolute: 1e-5, relative: 1e-4, "\(name) \(model.spec): losses")
+            expectClose(try backend.snapshot().0.values, parameters.values, absolute: 1e-5, relative: 1e-4,
+                        "\(name) \(model.spec): parameters")
+        }
+    }
+}
