@@ -13,6 +13,8 @@ private final class NativeConv2d: NativeOperation {
     let scratch: UnsafeMutableBufferPointer<Float>
     let partials: UnsafeMutableBufferPointer<Float>
     let patches: UnsafeMutableBufferPointer<Float>
+    /// Without a bias: zeros to add, and a place for the bias gradient nobody reads.
+    let zeroBias: UnsafeMutableBufferPointer<Float>, unusedBiasGradient: UnsafeMutableBufferPointer<Float>
 
     init(stage: Stage, layer: Conv2d, batch: Int, rows: Int) {
         (self.stage, self.layer) = (stage, layer)
@@ -21,17 +23,22 @@ private final class NativeConv2d: NativeOperation {
         scratch = .allocate(capacity: workers * Conv2dNative.scratchCount(shape))
         partials = .allocate(capacity: max(Conv2dNative.partialCount(shape, workers: workers), 1))
         patches = .allocate(capacity: Conv2dNative.patchesCount(layer.shape(stage.input, batch: batch)))
+        zeroBias = .allocate(capacity: layer.bias ? 1 : layer.outChannels)
+        zeroBias.initialize(repeating: 0)
+        unusedBiasGradient = .allocate(capacity: layer.bias ? 1 : layer.outChannels)
     }
 
     deinit {
         scratch.deallocate()
         partials.deallocate()
         patches.deallocate()
+        zeroBias.deallocate()
+        unusedBiasGradient.deallocate()
     }
 
     func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, parameters: UnsafePointer<Float>, pass: Pass) {
         let shape = layer.shape(stage.input, batch: rows)
-        Conv2dNative.forward(shape: shape, x: x, weight: parameters, bias: parameters + shape.weightCount,
+        Conv2dNative.forward(shape: shape, x: x, weight: parameters, bias: layer.bias ? parameters + shape.weightCount : UnsafePointer(zeroBias.baseAddress!),
                              scratch: scratch.baseAddress!, workers: workers,
                              patches: pass == .evaluation ? nil : patches.baseAddress!, y: y, relu: stage.relu)
     }
@@ -41,7 +48,7 @@ private final class NativeConv2d: NativeOperation {
         let shape = layer.shape(stage.input, batch: rows)
         Conv2dNative.backward(shape: shape, dy: dy, x: x, weight: parameters, scratch: scratch.baseAddress!, workers: workers,
                               partials: partials.baseAddress!, patches: UnsafePointer(patches.baseAddress!),
-                              dw: gradients, db: gradients + shape.weightCount, dx: dx,
+                              dw: gradients, db: layer.bias ? gradients + shape.weightCount : unusedBiasGradient.baseAddress!, dx: dx,
                               activation: stage.maskInputGradient ? x : nil)
     }
 }

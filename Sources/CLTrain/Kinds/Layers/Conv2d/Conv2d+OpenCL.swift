@@ -8,20 +8,25 @@ extension Conv2d {
 
 private final class OpenCLConv2d: OpenCLOperation {
     let stage: Stage, layer: Conv2d, library: KernelLibrary
+    /// Without a bias: zeros for the forward kernel to add, and a place for the bias gradient nobody reads.
+    let zeroBias: Buffer<Float>?, unusedBiasGradient: Buffer<Float>?
 
     init(stage: Stage, layer: Conv2d, library: KernelLibrary, rows: Int) throws {
         (self.stage, self.layer, self.library) = (stage, layer, library)
+        let zeros = [Float](repeating: 0, count: layer.outChannels)
+        zeroBias = layer.bias ? nil : try Buffer(context: library.context, values: zeros)
+        unusedBiasGradient = layer.bias ? nil : try Buffer(context: library.context, values: zeros)
     }
 
     func forward(x: Buffer<Float>, y: Buffer<Float>, rows: Int, parameters: [Buffer<Float>], pass: Pass) throws {
-        try library.conv2dForward(shape: layer.shape(stage.input, batch: rows), x: x, weight: parameters[0], bias: parameters[1],
+        try library.conv2dForward(shape: layer.shape(stage.input, batch: rows), x: x, weight: parameters[0], bias: zeroBias ?? parameters[1],
                                   y: y, relu: stage.relu)
     }
 
     func backward(x: Buffer<Float>, y: Buffer<Float>, dy: Buffer<Float>, dx: Buffer<Float>?, rows: Int,
                   parameters: [Buffer<Float>], gradients: [Buffer<Float>], pass: Pass) throws {
         try library.conv2dBackward(shape: layer.shape(stage.input, batch: rows), dy: dy, x: x, weight: parameters[0],
-                                   dw: gradients[0], db: gradients[1], dx: dx,
+                                   dw: gradients[0], db: unusedBiasGradient ?? gradients[1], dx: dx,
                                    activation: stage.maskInputGradient ? x : nil)
     }
 }

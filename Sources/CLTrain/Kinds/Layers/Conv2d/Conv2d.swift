@@ -1,14 +1,15 @@
-/// `conv2d(out_channels, kernel_size, stride=1, padding=0)`: `nn.Conv2d` on an image (channels × height ×
-/// width), square kernels, weight [out, in, kH, kW] and bias [out] as PyTorch stores them.
+/// `conv2d(out_channels, kernel_size, stride=1, padding=0, bias=true)`: `nn.Conv2d` on an image (channels × height ×
+/// width), square kernels, weight [out, in, kH, kW] and bias [out] as PyTorch stores them. Without a bias (before a
+/// batch norm, whose shift makes one redundant) the kernels add zeros and their bias gradient is left unused.
 public struct Conv2d: Layer {
     public static let name = "conv2d"
-    public static let syntax = "conv2d(out_channels, kernel_size, stride=1, padding=0)"
+    public static let syntax = "conv2d(out_channels, kernel_size, stride=1, padding=0, bias=true)"
     public static let summary = "nn.Conv2d with square kernels; weight [out, in, kH, kW]"
-    public static let examples = ["conv2d(4, 3, stride=2, padding=1)", "conv2d(2, 2)"]
-    public let outChannels: Int, kernel: Int, stride: Int, padding: Int
+    public static let examples = ["conv2d(4, 3, stride=2, padding=1)", "conv2d(2, 2)", "conv2d(3, 1, bias=false)"]
+    public let outChannels: Int, kernel: Int, stride: Int, padding: Int, bias: Bool
 
-    public init(outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0) {
-        (self.outChannels, self.kernel, self.stride, self.padding) = (outChannels, kernel, stride, padding)
+    public init(outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) {
+        (self.outChannels, self.kernel, self.stride, self.padding, self.bias) = (outChannels, kernel, stride, padding, bias)
     }
 
     public init(_ arguments: LayerArguments) throws {
@@ -17,11 +18,15 @@ public struct Conv2d: Layer {
         kernel = try arguments.take("kernel_size", where: { (1...64).contains($0) }, "a size from 1 to 64")
         stride = try arguments.take("stride", default: 1, where: { (1...64).contains($0) }, "a step from 1 to 64")
         padding = try arguments.take("padding", default: 0, where: { (0...64).contains($0) }, "a size from 0 to 64")
+        // PyTorch's spelling (False) as well as the spec's own (false).
+        bias = try arguments.take("bias", default: "true", where: { ["true", "false", "True", "False"].contains($0) },
+                                  "true or false").lowercased() == "true"
         try arguments.finish()
     }
 
     public var description: String {
-        "conv2d(\(outChannels), \(kernel)" + (stride == 1 ? "" : ", stride=\(stride)") + (padding == 0 ? "" : ", padding=\(padding)") + ")"
+        "conv2d(\(outChannels), \(kernel)" + (stride == 1 ? "" : ", stride=\(stride)") + (padding == 0 ? "" : ", padding=\(padding)")
+            + (bias ? "" : ", bias=false") + ")"
     }
 
     public var absorbsReLU: Bool { true }
@@ -52,14 +57,19 @@ public struct Conv2d: Layer {
     }
 
     public func parameters(for input: Shape) -> [(name: String, shape: [Int])] {
-        [("weight", [outChannels, input.image!.channels, kernel, kernel]), ("bias", [outChannels])]
+        [("weight", [outChannels, input.image!.channels, kernel, kernel])] + (bias ? [("bias", [outChannels])] : [])
     }
 
     /// `nn.Conv2d`'s default (Kaiming-uniform with a = √5): weights, then biases, uniform in ±1/sqrt(fan_in),
     /// fan_in = in_channels·kH·kW.
     public func initialValues(for input: Shape, using generator: inout SeededGenerator) -> [Float] {
         let fanIn = input.image!.channels * kernel * kernel, bound = 1 / Float(fanIn).squareRoot()
-        return (0..<(outChannels * (fanIn + 1))).map { _ in Float.random(in: -bound..<bound, using: &generator) }
+        return (0..<(outChannels * (fanIn + (bias ? 1 : 0)))).map { _ in Float.random(in: -bound..<bound, using: &generator) }
+    }
+
+    /// The bias the kernels add: the layer's own, or zeros.
+    func biasValues(_ parameters: ArraySlice<Float>, _ shape: Conv2dShape) -> [Float] {
+        bias ? Array(parameters.suffix(shape.outChannels)) : [Float](repeating: 0, count: shape.outChannels)
     }
 
     public func referenceOperation(_ stage: Stage) -> ReferenceOperation { ReferenceConv2d(stage: stage, layer: self) }
@@ -71,7 +81,7 @@ private struct ReferenceConv2d: ReferenceOperation {
     func forward(_ x: [Float], rows: Int, parameters: ArraySlice<Float>, pass: Pass) -> [Float] {
         let shape = layer.shape(stage.input, batch: rows)
         return Reference.conv2dForward(x: x, weight: Array(parameters.prefix(shape.weightCount)),
-                                       bias: Array(parameters.suffix(shape.outChannels)), shape: shape, relu: stage.relu)
+                                       bias: layer.biasValues(parameters, shape), shape: shape, relu: stage.relu)
     }
 
     func backward(x: [Float], y: [Float], dy: [Float], rows: Int, parameters: ArraySlice<Float>, pass: Pass)
@@ -81,6 +91,7 @@ private struct ReferenceConv2d: ReferenceOperation {
             ? Reference.conv2dBackwardInput(dy: dy, weight: Array(parameters.prefix(shape.weightCount)), shape: shape,
                                             reluOutput: stage.maskInputGradient ? x : nil)
             : nil
-        return (dx, Reference.conv2dBackwardWeight(dy: dy, x: x, shape: shape) + Reference.conv2dBackwardBias(dy: dy, shape: shape))
+        return (dx, Reference.conv2dBackwardWeight(dy: dy, x: x, shape: shape)
+                    + (layer.bias ? Reference.conv2dBackwardBias(dy: dy, shape: shape) : []))
     }
 }
