@@ -1,14 +1,13 @@
-// Negative log-likelihood loss over log-probabilities, and its gradient through log-softmax.
+// Negative log-likelihood loss over log-probabilities, and its gradient through log-softmax: the evaluation's
+// loss, and the unfused forms of the training loss (cross_entropy.cl fuses both into one pass).
 //   nll_loss                 losses[slot] = −(1/rows) Σ_n logp[n, y_n]
 //   nll_log_softmax_backward dz[n,c]      = (exp(logp[n,c]) − [c = y_n]) / rows
-//   log_softmax_nll          both from the logits in one pass: the training step's loss and dz
 // Labels are read through the epoch's order, y_n = labels[order[offset + n]], so a batch needs no gather.
 // The loss is written to its own slot (one per batch) and never read back per batch: the host reads all
 // of an epoch's losses when it reports progress.
-// CPU twins: Reference.nllLoss, Reference.nllLogSoftmaxBackward (log_softmax_nll: their composition
-// after Reference.logSoftmaxForward).
+// CPU twins: Reference.nllLoss, Reference.nllLogSoftmaxBackward.
 //
-// nll_loss and log_softmax_nll: one work-group strides over the rows and sums with group_sum (common.cl).
+// nll_loss: one work-group strides over the rows and sums with group_sum (common.cl).
 // Launch: 1-D, global = local = LOSS_GROUP. nll_log_softmax_backward: 1-D, one work-item per row.
 
 __kernel __attribute__((reqd_work_group_size(LOSS_GROUP, 1, 1)))
@@ -29,26 +28,4 @@ __kernel void nll_log_softmax_backward(const int rows, const int classes, __glob
     const int label = labels[order[offset + n]];
     for (int c = 0; c < classes; c++)
         dz[n * classes + c] = (exp(logp[n * classes + c]) - (c == label ? 1.0f : 0.0f)) / rows;
-}
-
-__kernel __attribute__((reqd_work_group_size(LOSS_GROUP, 1, 1)))
-void log_softmax_nll(const int rows, const int classes, __global const float *z, __global const uchar *labels,
-                     __global const int *order, const int offset, __global float *losses, const int slot,
-                     __global float *dz) {
-    __local float scratch[LOSS_GROUP];
-    float sum = 0.0f;
-    for (int n = get_local_id(0); n < rows; n += LOSS_GROUP) {
-        __global const float *row = z + n * classes;
-        const int label = labels[order[offset + n]];
-        float top = row[0];
-        for (int c = 1; c < classes; c++) top = fmax(top, row[c]);
-        float total = 0.0f;
-        for (int c = 0; c < classes; c++) total += exp(row[c] - top);
-        const float log_sum = log(total);  // subtracted after the maximum, as in log_softmax_forward
-        for (int c = 0; c < classes; c++)
-            dz[n * classes + c] = (exp((row[c] - top) - log_sum) - (c == label ? 1.0f : 0.0f)) / rows;
-        sum -= (row[label] - top) - log_sum;
-    }
-    const float total = group_sum(sum, scratch);
-    if (get_local_id(0) == 0) losses[slot] = total / rows;
 }

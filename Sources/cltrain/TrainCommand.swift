@@ -40,6 +40,9 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Linear learning-rate warm-up over the first STEPS updates. (default: 0)", valueName: "steps"))
     var warmup: Int?
 
+    @Option(parsing: .unconditional, help: ArgumentHelp("Cross-entropy's label smoothing, as PyTorch's: 1 − ε on the label, ε spread over every class. (default: 0)", valueName: "ε"))
+    var labelSmoothing: Float?
+
     @Option(parsing: .unconditional, help: "Seed for initialization and shuffling; the same seed on the same device repeats a run exactly. (default: 0)")
     var seed: UInt64?
 
@@ -81,6 +84,7 @@ struct TrainCommand: ParsableCommand {
         do {
             _ = try optimizerConfig.validated()
             _ = try Schedule(parsing: schedule ?? "constant", warmup: warmup ?? 0)
+            _ = try LossConfig(labelSmoothing: labelSmoothing ?? 0).validated()
         } catch {
             throw ValidationError("\(error.option) must be \(error.expected), got \(error.value)")
         }
@@ -112,6 +116,7 @@ struct TrainCommand: ParsableCommand {
         plan.seed = seed ?? 0
         plan.optimizer = optimizerConfig
         plan.schedule = try Schedule(parsing: schedule ?? "constant", warmup: warmup ?? 0)
+        plan.loss = LossConfig(labelSmoothing: labelSmoothing ?? 0)
 
         let saveTo = save ?? resume
         var resumed: Checkpoint?
@@ -128,10 +133,13 @@ struct TrainCommand: ParsableCommand {
             plan.batchSize = batchSize ?? checkpoint.batchSize ?? plan.batchSize
             (plan.optimizer, plan.seed) = try fineTuned(checkpoint, path: resume)
             plan.schedule = try Schedule(parsing: schedule ?? checkpoint.schedule.description, warmup: warmup ?? checkpoint.schedule.warmup)
+            plan.loss = checkpoint.loss
+            plan.loss.labelSmoothing = labelSmoothing ?? checkpoint.loss.labelSmoothing
             checkpoint.changes += changes(from: checkpoint, to: plan)
             checkpoint.optimizer = plan.optimizer
             checkpoint.seed = plan.seed
             (checkpoint.schedule, checkpoint.batchSize, checkpoint.plannedEpochs) = (plan.schedule, plan.batchSize, plan.epochs)
+            checkpoint.loss = plan.loss
             checkpoint.optimizerState = checkpoint.optimizerState.adapted(to: plan.optimizer, parameterCount: checkpoint.model.parameterCount)
             resumed = checkpoint
         }
@@ -157,7 +165,7 @@ struct TrainCommand: ParsableCommand {
         say("Device:    \(compute)")
         let runTuning = tuning.load(for: compute)
         if let runTuning { say("Tuning:    \(runTuning.summary)") }
-        say("Model:     \(plan.model.spec), log-softmax + NLL (\(plan.model.input) → \(plan.model.classes), "
+        say("Model:     \(plan.model.spec), log-softmax + NLL\(plan.loss.labelSmoothing == 0 ? "" : " with label smoothing \(plan.loss.labelSmoothing)") (\(plan.model.input) → \(plan.model.classes), "
             + "\(plan.model.parameterCount) parameters)")
         say("Data:      \(loaded.train.count) training and \(loaded.test.count) test images from \(loaded.source)")
         say("Optimizer: \(describe(plan.optimizer, plan)), batch \(plan.batchSize), \(plan.epochs) epoch\(plan.epochs == 1 ? "" : "s"), seed \(plan.seed)"
@@ -170,7 +178,7 @@ struct TrainCommand: ParsableCommand {
             parameters: Parameters(initializing: plan.model, using: &generator), optimizer: plan.optimizer,
             optimizerState: OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount),
             normalization: plan.normalization, epoch: 0, seed: plan.seed, dataset: loaded.train.name, datasetKind: loaded.kind,
-            schedule: plan.schedule, batchSize: plan.batchSize, plannedEpochs: plan.epochs)
+            schedule: plan.schedule, loss: plan.loss, batchSize: plan.batchSize, plannedEpochs: plan.epochs)
         try backend.load(start.parameters, start.optimizerState)
 
         var history = start.history
@@ -236,6 +244,7 @@ struct TrainCommand: ParsableCommand {
             ("weight_decay", "\(old.weightDecay)", "\(new.weightDecay)"), ("nesterov", "\(old.nesterov)", "\(new.nesterov)"),
             ("seed", "\(checkpoint.seed)", "\(plan.seed)"), ("schedule", "\(checkpoint.schedule)", "\(plan.schedule)"),
             ("warmup", "\(checkpoint.schedule.warmup)", "\(plan.schedule.warmup)"),
+            ("label_smoothing", "\(checkpoint.loss.labelSmoothing)", "\(plan.loss.labelSmoothing)"),
             ("batch_size", checkpoint.batchSize.map(String.init) ?? "?", "\(plan.batchSize)"),
             ("epochs", checkpoint.plannedEpochs.map(String.init) ?? "?", "\(plan.epochs)"),
         ]

@@ -29,7 +29,7 @@ import Testing
 
     /// Every `__kernel` in `Kernels/` is launched by some selftest check; a kernel added without one is named.
     @Test func everyKernelHasACheck() throws {
-        #expect(KernelChecks.definedKernels().isSuperset(of: ["matmul_forward", "log_softmax_nll", "sgd_update", "conv2d_backward_input"]))
+        #expect(KernelChecks.definedKernels().isSuperset(of: ["matmul_forward", "cross_entropy_forward_backward", "sgd_update", "conv2d_backward_input"]))
         #expect(try KernelChecks.kernelsWithoutChecks(context: testContext()) == [])
         var sources = Kernels.sources
         sources["relu"]! += "\n__kernel __attribute__((reqd_work_group_size(1, 1, 1))) void orphan(__global float *x) { x[0] = 0.0f; }\n"
@@ -56,8 +56,11 @@ import Testing
         ("sgd_update", "sgd", 0, "g = nesterov ? g + momentum * v : v;", "g = v;"),  // Nesterov's look-ahead ignored
         ("nll_loss", "nll", 0, "losses[slot] = total / rows;", "losses[slot] = total / (rows + 1);"),
         // the fused training kernel forgets the one-hot term for the label
-        ("log_softmax_nll", "nll", 0, "(exp((row[c] - top) - log_sum) - (c == label ? 1.0f : 0.0f))",
-         "(exp((row[c] - top) - log_sum) - 0.0f)"),
+        ("cross_entropy_forward_backward", "cross_entropy", 0, "((c == label ? 1.0f - smoothing : 0.0f) + spread)",
+         "((0.0f) + spread)"),
+        // label smoothing: the loss forgets the spread term, or the gradient puts the whole target on the label
+        ("cross_entropy_forward_backward", "cross_entropy", 0, " - smoothing * mean_logp;", ";"),
+        ("cross_entropy_forward_backward", "cross_entropy", 0, "(c == label ? 1.0f - smoothing : 0.0f)", "(c == label ? 1.0f : 0.0f)"),
         ("gather_normalize", "gather", 0, "order[offset + r]", "order[r]"),  // ignores the batch's offset
         ("adam_update", "adam", 0, "sqrt(vi) / root_correction2", "sqrt(vi)"),  // drops a bias correction
         ("adam_update", "adam", 0, "p[i] * decay_factor", "p[i]"),  // AdamW's decoupled decay never applied

@@ -19,7 +19,7 @@ import Testing
 
     /// Groups of at most 4 work-items, as on a device whose limit is 4, on the first device: the tiled matmul
     /// kernels and every one-group reduction.
-    @Test(arguments: KernelChecks.matmulKernels + ["nll_loss", "log_softmax_nll", "count_correct"])
+    @Test(arguments: KernelChecks.matmulKernels + ["nll_loss", "cross_entropy_forward_backward", "count_correct"])
     func smallGroupsMatchTheTwins(_ kernel: String) throws {
         let configuration = KernelConfiguration.gpu.fitted(maxWorkGroupSize: 4, localMemoryBytes: 1024)
         var checks = KernelChecks(library: try KernelLibrary(context: testContext(), configuration: configuration),

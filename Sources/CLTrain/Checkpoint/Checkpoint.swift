@@ -29,13 +29,14 @@ public struct Checkpoint: Equatable, Sendable {
     /// The rest of the recipe a resume continues: the learning-rate schedule, the batch size and the epochs the run
     /// was planned for (the schedule's horizon). nil where a checkpoint from before they were kept lacks them.
     public var schedule: Schedule
+    public var loss: LossConfig
     public var batchSize: Int?
     public var plannedEpochs: Int?
 
     public init(parameters: Parameters, optimizer: OptimizerConfig, optimizerState: OptimizerState,
                 normalization: Normalization, epoch: Int, seed: UInt64, dataset: String,
                 datasetKind: DatasetKind = .mnist, history: [EpochMetrics] = [], changes: [String] = [],
-                schedule: Schedule = .constant, batchSize: Int? = nil, plannedEpochs: Int? = nil) {
+                schedule: Schedule = .constant, loss: LossConfig = .lesson, batchSize: Int? = nil, plannedEpochs: Int? = nil) {
         self.parameters = parameters
         self.optimizer = optimizer
         self.optimizerState = optimizerState
@@ -47,6 +48,7 @@ public struct Checkpoint: Equatable, Sendable {
         self.history = history
         self.changes = changes
         self.schedule = schedule
+        self.loss = loss
         self.batchSize = batchSize
         self.plannedEpochs = plannedEpochs
     }
@@ -144,6 +146,10 @@ public struct Checkpoint: Equatable, Sendable {
         let schedule = try CheckpointError.checking(path) { () throws(InvalidSetting) in
             try Schedule(parsing: metadata.values["schedule"] ?? "constant", warmup: Int(metadata.values["warmup"] ?? "0") ?? -1)
         }
+        let loss = try CheckpointError.checking(path) { () throws(InvalidSetting) in
+            try LossConfig(kind: metadata.values["loss"] ?? CrossEntropy.name,
+                           labelSmoothing: Float(metadata.values["label_smoothing"] ?? "0") ?? .nan).validated()
+        }
         let batchSize = try metadata.optional("batch_size", Int.self), plannedEpochs = try metadata.optional("epochs", Int.self)
         if let batchSize, !(1...65_536).contains(batchSize) {
             throw CheckpointError.badMetadata(path: path, key: "batch_size", value: String(batchSize), expected: "a batch size from 1 to 65536")
@@ -164,7 +170,7 @@ public struct Checkpoint: Equatable, Sendable {
             seed: try metadata.number("seed", UInt64.self),
             dataset: dataset, datasetKind: datasetKind, history: history,
             changes: try metadata.json("changes", [String].self) ?? [],
-            schedule: schedule, batchSize: batchSize, plannedEpochs: plannedEpochs)
+            schedule: schedule, loss: loss, batchSize: batchSize, plannedEpochs: plannedEpochs)
     }
 
     /// Numbers are written in Swift's shortest form that reads back to the same value, so a resumed run
@@ -195,6 +201,8 @@ public struct Checkpoint: Equatable, Sendable {
             "changes": json(changes),
             "schedule": schedule.description,
             "warmup": String(schedule.warmup),
+            "loss": loss.kind,
+            "label_smoothing": String(loss.labelSmoothing),
         ].merging([("batch_size", batchSize.map(String.init)), ("epochs", plannedEpochs.map(String.init))]
             .compactMap { key, value in value.map { (key, $0) } }) { $1 }
     }

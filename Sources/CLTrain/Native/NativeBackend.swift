@@ -10,6 +10,8 @@ import Foundation
 public final class NativeBackend: TrainingBackend {
     public let model: Model
     public let optimizer: OptimizerConfig
+    /// The training loss; evaluation reports the plain cross-entropy.
+    public let loss: LossConfig
     public let batchSize: Int
     public let seed: UInt64
     /// Test rows per forward pass in `evaluate`: large enough for OpenBLAS to run near its peak.
@@ -43,6 +45,7 @@ public final class NativeBackend: TrainingBackend {
         }
         self.model = model
         optimizer = plan.optimizer
+        loss = plan.loss
         batchSize = plan.batchSize
         seed = plan.seed
         self.train = NormalizedSplit(train, normalization: plan.normalization)
@@ -116,7 +119,7 @@ public final class NativeBackend: TrainingBackend {
         step += 1
         let pass = Pass.training(seed: seed, step: step)
         forward(x, rows: rows, pass: pass)
-        batchLosses[batch] = nllLogSoftmaxForwardBackward(rows: rows, labels: train.labels, from: order, at: start)
+        batchLosses[batch] = lossForwardBackward(rows: rows, labels: train.labels, from: order, at: start)
         backward(rows: rows, pass: pass)
         update(learningRate: learningRate)
     }
@@ -163,22 +166,12 @@ public final class NativeBackend: TrainingBackend {
         }
     }
 
-    /// The batch's mean NLL of log-softmax, and its gradient with respect to the logits into their delta,
-    /// `(softmax − onehot) / rows`, in one pass over the logits.
-    private func nllLogSoftmaxForwardBackward(rows: Int, labels: [UInt8], from order: [Int32], at start: Int) -> Float {
-        let classes = model.classes, last = model.stages.last!.outputActivation
-        let logits = activations[last].baseAddress!, dz = deltas[last].baseAddress!
-        var totalLoss: Float = 0
-        for n in 0..<rows {
-            let z = logits + n * classes, d = dz + n * classes
-            let label = Int(labels[Int(order[start + n])])
-            let (largest, logSumExp) = shiftedLogSumExp(z, classes: classes)
-            totalLoss += logSumExp - (z[label] - largest)
-            for c in 0..<classes {
-                d[c] = (exp((z[c] - largest) - logSumExp) - (c == label ? 1 : 0)) / Float(rows)
-            }
-        }
-        return totalLoss / Float(rows)
+    /// The batch's training loss, and its gradient with respect to the logits into their delta, in one pass.
+    private func lossForwardBackward(rows: Int, labels: [UInt8], from order: [Int32], at start: Int) -> Float {
+        let last = model.stages.last!.outputActivation
+        return loss.rule.forwardBackward(logits: activations[last].baseAddress!, rows: rows, classes: model.classes,
+                                         label: { Int(labels[Int(order[start + $0])]) }, settings: loss,
+                                         dz: deltas[last].baseAddress!)
     }
 
     /// Gradients of every parameter into `gradients`, stage by stage from the logits back.

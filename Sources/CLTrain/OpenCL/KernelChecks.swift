@@ -31,13 +31,13 @@ public struct KernelChecks {
     public static let kernels = [
         "gather_normalize", "matmul_forward", "matmul_backward_input", "matmul_backward_weight", "bias_backward",
         "relu_forward", "relu_backward", "log_softmax_forward", "nll_loss", "nll_log_softmax_backward",
-        "log_softmax_nll", "argmax", "count_correct",
-    ] + LayerRegistry.kinds.flatMap { kind in kind.kernelChecks.map { $0.kernel } } + optimizerKernels
+        "argmax", "count_correct",
+    ] + LossRegistry.kinds.flatMap { kind in kind.kernelChecks.map { $0.kernel } } + LayerRegistry.kinds.flatMap { kind in kind.kernelChecks.map { $0.kernel } } + optimizerKernels
 
-    /// The checks each layer kind declares for its own kernels, by kernel name.
-    static let layerKernelChecks = Dictionary(uniqueKeysWithValues: LayerRegistry.kinds.flatMap { kind in
+    /// The checks each layer and loss kind declares for its own kernels, by kernel name.
+    static let kindKernelChecks = Dictionary(uniqueKeysWithValues: LayerRegistry.kinds.flatMap { kind in
         kind.kernelChecks.map { ($0.kernel, $0) }
-    })
+    } + LossRegistry.kinds.flatMap { kind in kind.kernelChecks.map { ($0.kernel, $0) } })
 
     /// (rows, inputs, outputs) of the matmul checks: degenerate, odd, and the lesson's training shapes.
     static let matmulShapes = [(1, 1, 1), (7, 33, 65), (65, 100, 7), (64, 784, 128), (64, 128, 64), (64, 64, 10),
@@ -62,11 +62,10 @@ public struct KernelChecks {
         case "log_softmax_forward": return try Self.rowsAndClasses.map { try logSoftmaxForward($0, $1) }
         case "nll_loss": return try Self.rowsAndClasses.map { try nllLoss($0, $1) }
         case "nll_log_softmax_backward": return try Self.rowsAndClasses.map { try nllLogSoftmaxBackward($0, $1) }
-        case "log_softmax_nll": return try Self.rowsAndClasses.flatMap { try logSoftmaxNLL($0, $1) }
         case "argmax": return try Self.rowsAndClasses.map { try argmax($0, $1) }
         case "count_correct": return try lengths.map { try countCorrect($0) }
         case _ where Self.optimizerKernels.contains(kernel): return try optimizerUpdates(kernel: kernel)
-        case _ where Self.layerKernelChecks[kernel] != nil: return try Self.layerKernelChecks[kernel]!.run(&self)
+        case _ where Self.kindKernelChecks[kernel] != nil: return try Self.kindKernelChecks[kernel]!.run(&self)
         default: throw CLError.call("clCreateKernel(\(kernel))", code: CLError.invalidKernelName)
         }
     }
@@ -244,7 +243,7 @@ public struct KernelChecks {
     }
 
     /// exp and log in OpenCL C are allowed 3–4 ulp; a row's log-sum-exp adds a few more roundings.
-    private static let softmaxTolerance = (absolute: 1e-5, relative: 1e-5)
+    static let softmaxTolerance = (absolute: 1e-5, relative: 1e-5)
 
     private mutating func logSoftmaxForward(_ rows: Int, _ classes: Int) throws -> KernelCheckResult {
         // Logits up to ±30 would overflow exp without the row maximum subtracted.
@@ -259,7 +258,7 @@ public struct KernelChecks {
 
     /// Labels of a dataset a few samples larger than the batch, reached through a shuffled order from a nonzero
     /// offset as in training, and the batch's labels as the twins take them.
-    private mutating func batchLabels(_ rows: Int, _ classes: Int)
+    mutating func batchLabels(_ rows: Int, _ classes: Int)
         -> (labels: [UInt8], order: [Int32], offset: Int, batchLabels: [UInt8]) {
         let offset = 5
         let labels = bytes(rows + offset, below: classes), order = order(rows + offset)
@@ -300,29 +299,6 @@ public struct KernelChecks {
                            expected: expected, absolute: Self.softmaxTolerance.absolute / Double(rows),
                            relative: Self.softmaxTolerance.relative, seconds: seconds)
     }
-
-    /// The fused training kernel against the composition of its twins: the loss and the gradient.
-    private mutating func logSoftmaxNLL(_ rows: Int, _ classes: Int) throws -> [KernelCheckResult] {
-        let z = floats(rows * classes, scale: 30)
-        let (labels, order, offset, batchLabels) = batchLabels(rows, classes)
-        let losses = try GuardedOutput<Float>(context: context, count: 1)
-        let dz = try GuardedOutput<Float>(context: context, count: rows * classes)
-        let seconds = try timed {
-            try library.logSoftmaxNLL(rows: rows, classes: classes, z: input(z), labels: input(labels), order: input(order),
-                                      offset: offset, losses: losses.buffer, slot: 0, dz: dz.buffer)
-        }
-        let logp = Reference.logSoftmaxForward(z, rows: rows, classes: classes)
-        let loss = Reference.nllLoss(logProbabilities: logp, labels: batchLabels, rows: rows, classes: classes)
-        let gradient = Reference.nllLogSoftmaxBackward(logProbabilities: logp, labels: batchLabels, rows: rows, classes: classes)
-        return [
-            try compare(kernel: "log_softmax_nll", sizes: "\(rows)×\(classes) loss", output: losses, expected: [loss],
-                        absolute: 1e-5, relative: 1e-5, seconds: seconds),
-            try compare(kernel: "log_softmax_nll", sizes: "\(rows)×\(classes) gradient", output: dz, expected: gradient,
-                        absolute: Self.softmaxTolerance.absolute / Double(rows), relative: Self.softmaxTolerance.relative,
-                        seconds: seconds),
-        ]
-    }
-
 
     private mutating func argmax(_ rows: Int, _ classes: Int) throws -> KernelCheckResult {
         let z = floats(rows * classes)

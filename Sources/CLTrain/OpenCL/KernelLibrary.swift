@@ -279,13 +279,6 @@ public final class KernelLibrary {
     }
 
     @discardableResult
-    public func logSoftmaxNLL(rows: Int, classes: Int, z: Buffer<Float>, labels: Buffer<UInt8>, order: Buffer<Int32>,
-                              offset: Int, losses: Buffer<Float>, slot: Int, dz: Buffer<Float>) throws -> Event? {
-        try launch("log_softmax_nll", global: reduction, local: reduction, Int32(rows), Int32(classes), z, labels,
-                   order, Int32(offset), losses, Int32(slot), dz)
-    }
-
-    @discardableResult
     public func argmax(rows: Int, classes: Int, z: Buffer<Float>, predictions: Buffer<Int32>) throws -> Event? {
         try launch("argmax", global: linear(rows), Int32(rows), Int32(classes), z, predictions)
     }

@@ -7,6 +7,8 @@ public final class OpenCLBackend: TrainingBackend {
     public let library: KernelLibrary
     public let model: Model
     public let optimizer: OptimizerConfig
+    /// The training loss; evaluation reports the plain cross-entropy.
+    public let loss: LossConfig
     public let normalization: Normalization
     public let batchSize: Int
     public let seed: UInt64
@@ -52,6 +54,7 @@ public final class OpenCLBackend: TrainingBackend {
         let model = plan.model, batchSize = plan.batchSize
         self.model = model
         optimizer = plan.optimizer
+        loss = plan.loss
         normalization = plan.normalization
         self.batchSize = batchSize
         seed = plan.seed
@@ -151,8 +154,8 @@ public final class OpenCLBackend: TrainingBackend {
         try forward(rows: count, pass: pass)
         let logits = model.stages.last!.outputActivation
         library.annotate("\(count)×\(model.classes)", bytes: Double(count * model.classes * 8))
-        try library.logSoftmaxNLL(rows: count, classes: model.classes, z: activations[logits], labels: train.labels,
-                                  order: train.order, offset: start, losses: losses, slot: batch, dz: deltas[logits])
+        try loss.rule.launch(library, rows: count, classes: model.classes, z: activations[logits], labels: train.labels,
+                             order: train.order, offset: start, losses: losses, slot: batch, dz: deltas[logits], settings: loss)
         for (s, stage) in model.stages.enumerated().reversed() where !stage.tensors.isEmpty || stage.needsInputGradient {
             annotate(stage, rows: count, backward: true)
             try operations[s].backward(

@@ -8,19 +8,17 @@ extension Reference {
         return logSoftmaxForward(activations.last!, rows: rows, classes: parameters.model.classes)
     }
 
-    /// The mean NLL loss of the batch (`x`, `labels`) and its gradient with respect to every parameter,
+    /// The training loss (`settings`: the lesson's log-softmax + NLL unless told otherwise) of the batch (`x`, `labels`) and its gradient with respect to every parameter,
     /// laid out as `Parameters.values` is: the chain rule, stage by stage from the loss back to the input.
-    public static func lossAndGradients(parameters: Parameters, x: [Float], labels: [UInt8], pass: Pass)
-        -> (loss: Float, gradients: [Float]) {
+    public static func lossAndGradients(parameters: Parameters, x: [Float], labels: [UInt8], pass: Pass,
+                                        loss settings: LossConfig = .lesson) -> (loss: Float, gradients: [Float]) {
         let model = parameters.model, rows = labels.count
         let activations = forwardActivations(parameters: parameters, x: x, rows: rows, pass: pass)
-        let logp = logSoftmaxForward(activations.last!, rows: rows, classes: model.classes)
-        let loss = nllLoss(logProbabilities: logp, labels: labels, rows: rows, classes: model.classes)
+        let (loss, dz) = lossForwardBackward(activations.last!, labels: labels, classes: model.classes, settings: settings)
 
         var gradients = [Float](repeating: 0, count: model.parameterCount)
         // The loss's gradient with respect to each activation, as far back as some parameter needs it.
-        var deltas: [Int: [Float]] = [model.stages.last!.outputActivation:
-            nllLogSoftmaxBackward(logProbabilities: logp, labels: labels, rows: rows, classes: model.classes)]
+        var deltas: [Int: [Float]] = [model.stages.last!.outputActivation: dz]
         for stage in model.stages.reversed() where !stage.layer.isView {
             guard let dy = deltas[stage.outputActivation] else { continue }
             let (dx, layerGradients) = stage.layer.referenceOperation(stage).backward(
@@ -39,18 +37,18 @@ extension Reference {
     @discardableResult
     public static func trainStep(
         parameters: inout Parameters, state: inout OptimizerState, optimizer: OptimizerConfig, learningRate: Float? = nil,
-        seed: UInt64 = 0, x: [Float], labels: [UInt8]
+        loss: LossConfig = .lesson, seed: UInt64 = 0, x: [Float], labels: [UInt8]
     ) -> Float {
         state.step += 1
-        let (loss, gradients) = lossAndGradients(parameters: parameters, x: x, labels: labels,
-                                                 pass: .training(seed: seed, step: state.step))
+        let (batchLoss, gradients) = lossAndGradients(parameters: parameters, x: x, labels: labels,
+                                                      pass: .training(seed: seed, step: state.step), loss: loss)
         let names = optimizer.stateNames
         var vectors = names.map { state.buffers[$0]! }
         UpdateVectors.over(parameters: &parameters.values, gradients: gradients, state: &vectors) {
             optimizer.rule.update($0, step: state.step, learningRate: learningRate ?? optimizer.learningRate, settings: optimizer)
         }
         for (name, vector) in zip(names, vectors) { state.buffers[name] = vector }
-        return loss
+        return batchLoss
     }
 
     /// Every activation of a forward pass, by `Stage.inputActivation`/`outputActivation` (0 is `x`);

@@ -5,6 +5,7 @@ public struct TrainingPlan: Sendable {
     public var model: Model = .lesson()
     public var optimizer: OptimizerConfig = .lesson
     public var schedule: Schedule = .constant
+    public var loss: LossConfig = .lesson
     public var normalization: Normalization = .lesson
     public var epochs = 5
     public var batchSize = 64
