@@ -28,7 +28,7 @@ private final class OpenCLDropout: OpenCLOperation {
 extension KernelLibrary {
     @discardableResult
     public func dropoutForward(count: Int, x: Buffer<Float>, y: Buffer<Float>, mask: DropoutMask) throws -> Event? {
-        try launch("dropout_forward", global: linear(count), Int32(count), x, y, mask.threshold, mask.scale,
+        try launch("dropout_forward", global: linear((count + 15) / 16), Int32(count), x, y, mask.threshold, mask.scale,
                    mask.key.0, mask.key.1, mask.layer, mask.step.0, mask.step.1)
     }
 
@@ -36,7 +36,7 @@ extension KernelLibrary {
     @discardableResult
     public func dropoutBackward(count: Int, x: Buffer<Float>, dy: Buffer<Float>, dx: Buffer<Float>, maskInput: Bool,
                                 mask: DropoutMask) throws -> Event? {
-        try launch("dropout_backward", global: linear(count), Int32(count), x, dy, dx, Int32(maskInput ? 1 : 0),
+        try launch("dropout_backward", global: linear((count + 15) / 16), Int32(count), x, dy, dx, Int32(maskInput ? 1 : 0),
                    mask.threshold, mask.scale, mask.key.0, mask.key.1, mask.layer, mask.step.0, mask.step.1)
     }
 }
