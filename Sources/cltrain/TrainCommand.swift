@@ -100,22 +100,28 @@ struct TrainCommand: ParsableCommand {
     }
 
 
-    /// The optimizer of a new run: the options, else the lesson's settings and the kind's own default decay.
+    /// The preset's recipe where `--model` names one, else the lesson's.
+    private var recipe: ModelSpec.Recipe { modelOptions.model.flatMap(ModelSpec.recipe) ?? ModelSpec.Recipe() }
+
+    /// The optimizer of a new run: the options, else the recipe's settings (the recipe's optimizer only when the
+    /// option names no other kind) and the kind's own default decay.
     private var optimizerConfig: OptimizerConfig {
-        let kind = optimizer ?? SGD.name
-        return OptimizerConfig(kind: kind, learningRate: lr ?? 0.003, momentum: momentum ?? 0,
-                               weightDecay: weightDecay ?? OptimizerRegistry.kind(named: kind)?.defaultWeightDecay ?? 0,
-                               nesterov: nesterov ?? false)
+        let base = recipe.optimizer, kind = optimizer ?? base.kind, same = kind == base.kind
+        return OptimizerConfig(kind: kind, learningRate: lr ?? (same ? base.learningRate : 0.003),
+                               momentum: momentum ?? (same ? base.momentum : 0),
+                               weightDecay: weightDecay ?? (same && base.weightDecay != 0 ? base.weightDecay
+                                   : OptimizerRegistry.kind(named: kind)?.defaultWeightDecay ?? 0),
+                               nesterov: nesterov ?? (same ? base.nesterov : false))
     }
 
     func run() throws {
         let say: (String) -> Void = quiet ? { _ in } : { print($0) }
         var plan = TrainingPlan()
         plan.epochs = epochs ?? 5
-        plan.batchSize = batchSize ?? 64
+        plan.batchSize = batchSize ?? recipe.batchSize
         plan.seed = seed ?? 0
         plan.optimizer = optimizerConfig
-        plan.schedule = try Schedule(parsing: schedule ?? "constant", warmup: warmup ?? 0)
+        plan.schedule = try Schedule(parsing: schedule ?? recipe.schedule.description, warmup: warmup ?? recipe.schedule.warmup)
         plan.loss = LossConfig(labelSmoothing: labelSmoothing ?? 0)
 
         let saveTo = save ?? resume
@@ -168,7 +174,9 @@ struct TrainCommand: ParsableCommand {
         say("Model:     \(plan.model.spec), log-softmax + NLL\(plan.loss.labelSmoothing == 0 ? "" : " with label smoothing \(plan.loss.labelSmoothing)") (\(plan.model.input) → \(plan.model.classes), "
             + "\(plan.model.parameterCount) parameters)")
         say("Data:      \(loaded.train.count) training and \(loaded.test.count) test images from \(loaded.source)")
-        say("Optimizer: \(describe(plan.optimizer, plan)), batch \(plan.batchSize), \(plan.epochs) epoch\(plan.epochs == 1 ? "" : "s"), seed \(plan.seed)"
+        let fromPreset = resumed == nil && modelOptions.model.flatMap(ModelSpec.recipe) != nil
+            && [optimizer, lr.map { "\($0)" }, momentum.map { "\($0)" }, batchSize.map { "\($0)" }, schedule].allSatisfy { $0 == nil }
+        say("Optimizer: \(describe(plan.optimizer, plan))\(fromPreset ? " (preset)" : ""), batch \(plan.batchSize), \(plan.epochs) epoch\(plan.epochs == 1 ? "" : "s"), seed \(plan.seed)"
             + (resumed.map { ", resuming after epoch \($0.epoch)" } ?? ""))
         let backend = try compute.backend(plan: plan, train: loaded.train, test: loaded.test,
                                           tuning: runTuning?.tuning ?? Tuning())

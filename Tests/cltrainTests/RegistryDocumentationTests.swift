@@ -17,6 +17,22 @@ import Testing
         let train = try Run(["train", "--help"]).stdout
         #expect(train.contains(OptimizerRegistry.names), "train --help lacks \(OptimizerRegistry.names)")
         #expect(train.contains(Schedule.syntax))
+        for preset in ModelSpec.presets {
+            #expect(train.contains("\(preset.name) (\(preset.recipe.description))"), "train --help lacks \(preset.name)'s recipe")
+        }
+    }
+
+    /// A preset trains with its recipe; an option overrides one setting and keeps the rest.
+    @Test func presetsCarryTheirRecipe() throws {
+        let data = try SmallData()
+        let preset = try Run(["train", "--cpu", "--data", data.path, "--model", "lenet5", "--epochs", "1", "--no-preview"])
+        #expect(preset.status == 0 && preset.stdout.contains("Optimizer: sgd lr 0.01 momentum 0.9 (preset), batch 64"), "\(preset.stdout)")
+        let tuned = try Run(["train", "--cpu", "--data", data.path, "--model", "lenet5", "--lr", "0.02", "--epochs", "1", "--no-preview"])
+        #expect(tuned.status == 0 && tuned.stdout.contains("Optimizer: sgd lr 0.02 momentum 0.9, batch 64"), "\(tuned.stdout)")
+        let adam = try Run(["train", "--cpu", "--data", data.path, "--model", "dropout", "--epochs", "1", "--no-preview", "-q"])
+        #expect(adam.status == 0, "\(adam.stderr)")
+        let list = try Run(["train", "--cpu", "--data", data.path, "--model", "flatten, linear(10)", "--epochs", "1", "--no-preview"])
+        #expect(list.stdout.contains("Optimizer: sgd lr 0.003, batch 64"), "\(list.stdout)")
     }
 
     @Test func readmeTablesListEveryKind() throws {

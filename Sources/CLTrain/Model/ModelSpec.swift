@@ -3,15 +3,41 @@ import Foundation
 /// Parses a model spec: a preset name, or layers separated by commas in PyTorch-like syntax,
 /// `flatten, linear(256), relu, dropout(0.2), linear(10)`. Input sizes are inferred from the data.
 public enum ModelSpec {
-    /// Named models: the lesson's network, the classifier of the lesson that follows it ("Inference and
-    /// validation") with dropout between its layers, and LeCun's LeNet-5 as PyTorch's tutorials build it.
-    public static let presets: [(name: String, spec: String)] = [
-        ("lesson", "linear(128), relu, linear(64), relu, linear(10)"),
+    /// Named models, each with the recipe it was made for: the lesson's network, the classifier of the lesson that
+    /// follows it ("Inference and validation") with dropout between its layers, and LeCun's LeNet-5 as PyTorch's
+    /// tutorials build it (the recipe the anchors train it with).
+    public static let presets: [(name: String, spec: String, recipe: Recipe)] = [
+        ("lesson", "linear(128), relu, linear(64), relu, linear(10)", Recipe()),
         ("dropout", "flatten, linear(256), relu, dropout(0.2), linear(128), relu, dropout(0.2), linear(64), relu, "
-            + "dropout(0.2), linear(10)"),
+            + "dropout(0.2), linear(10)", Recipe(optimizer: OptimizerConfig(kind: Adam.name, learningRate: 0.003))),
         ("lenet5", "conv2d(6, 5, padding=2), relu, maxpool2d(2), conv2d(16, 5), relu, maxpool2d(2), flatten, linear(120), relu, "
-            + "linear(84), relu, linear(10)"),
+            + "linear(84), relu, linear(10)", Recipe(optimizer: OptimizerConfig(learningRate: 0.01, momentum: 0.9))),
     ]
+
+    /// The training settings a preset was made for: what `train --model NAME` uses unless an option says otherwise.
+    public struct Recipe: Sendable {
+        public var optimizer: OptimizerConfig
+        public var batchSize: Int
+        public var schedule: Schedule
+
+        public init(optimizer: OptimizerConfig = .lesson, batchSize: Int = 64, schedule: Schedule = .constant) {
+            (self.optimizer, self.batchSize, self.schedule) = (optimizer, batchSize, schedule)
+        }
+
+        /// e.g. "sgd lr 0.01 momentum 0.9, batch 64".
+        public var description: String {
+            var text = "\(optimizer.kind) lr \(optimizer.learningRate)"
+            if optimizer.momentum != 0 { text += " momentum \(optimizer.momentum)\(optimizer.nesterov ? " nesterov" : "")" }
+            if optimizer.weightDecay != 0 { text += " weight decay \(optimizer.weightDecay)" }
+            if schedule != .constant { text += ", \(schedule) schedule" }
+            return text + ", batch \(batchSize)"
+        }
+    }
+
+    /// The recipe of `text` where it names a preset.
+    public static func recipe(_ text: String) -> Recipe? {
+        presets.first { $0.name == text.trimmingCharacters(in: .whitespaces) }?.recipe
+    }
 
     /// A plain MLP: `hidden` widths with ReLU between, then `classes` outputs (`--hidden 128,64`).
     public static func mlp(hidden: [Int], classes: Int) -> String {
