@@ -53,7 +53,10 @@ import Testing
 
     @Test(arguments: [("lr", "-1"), ("lr", "0"), ("momentum", "1"), ("weight_decay", "-0.5"), ("eps", "0"), ("betas", "0.9,1"),
                       ("normalization_std", "0"), ("normalization_std", "nan"), ("normalization_mean", "inf"),
-                      ("step", "9223372036854775807")])
+                      ("step", "9223372036854775807"),
+                      // Issue 19: an empty or repeated argument in the stored model's layer list.
+                      ("model", "linear(10,)"), ("model", "linear(5), relu, linear(10, out_features=10)"),
+                      ("model", "flatten, linear(out_features=5, out_features=5), relu, linear(10)")])
     func checkpointMetadataFollowsTheOptionsRules(_ key: String, _ value: String) throws {
         let folder = try TemporaryFolder()
         let path = folder.file("m.safetensors")
