@@ -71,6 +71,7 @@ struct PredictCommand: ParsableCommand {
             caption = "test image \(index), labelled \(names[label!])"
         }
         let prediction = Prediction(parameters: checkpoint.parameters, normalization: checkpoint.normalization, pixels: pixels)
+        try checkFiniteOutputs(prediction.probabilities.map(Double.init), checkpoint: model.path, on: image ?? "test image \(index!)")
         if let svg {
             try writeAtomically(DigitView.svg(pixels: pixels, width: width, probabilities: prediction.probabilities,
                                               classNames: names, label: label),
