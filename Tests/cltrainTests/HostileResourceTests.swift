@@ -118,6 +118,21 @@ import Testing
             #expect(predict.status != 0 && predict.error.contains("produces non-finite outputs"), "\(name): \(predict.stderr)")
         }
     }
+
+    /// Item 11: `POCL_MAX_WORK_GROUP_SIZE=0`, `-1` or `abc` aborted the process inside PoCL (SIGABRT); now every
+    /// command that opens OpenCL refuses it in one line before PoCL reads it, and `--cpu` is not affected.
+    @Test(arguments: ["0", "-1", "abc"])
+    func workGroupVariablePoCLAbortsOnIsNamed(_ value: String) throws {
+        let data = try SmallData()
+        let environment = ["POCL_MAX_WORK_GROUP_SIZE": value]
+        for command in [["devices"], ["selftest", "--small"], ["train", "--data", data.path, "--epochs", "1"]] {
+            let run = try Run(command, environment: environment)
+            #expect(run.status != 0 && run.error.contains("POCL_MAX_WORK_GROUP_SIZE=\(value): PoCL aborts")
+                    && !run.error.contains("\n"), "\(command): \(run.stderr)")
+        }
+        let cpu = try Run(["train", "--cpu", "--data", data.path, "--epochs", "1", "-q"], environment: environment)
+        #expect(cpu.status == 0, "\(cpu.stderr)")
+    }
 }
 
 /// A run of the binary and the peak resident memory it reached (wait4's ru_maxrss for that one child, so runs of
