@@ -8,7 +8,8 @@ public enum MetricsPlot {
         let width = 900.0, height = 400.0
         let last = epochs.last
         let title = last.map { "Training: \($0.epoch) epoch\($0.epoch == 1 ? "" : "s"), test accuracy "
-            + String(format: "%.2f%%", $0.testAccuracy * 100) } ?? "Training: no epochs yet"
+            + (($0.testAccuracy * 100).isFinite ? String(format: "%.2f%%", $0.testAccuracy * 100) : "not a finite number") }
+            ?? "Training: no epochs yet"
         var body = [SVG.text(title, x: width / 2, y: 30, anchor: "middle", attributes: "font-size=\"17\" font-weight=\"bold\"")]
         guard !epochs.isEmpty else { return SVG.document(width: width, height: height, title: title, body: body) }
 

@@ -55,7 +55,7 @@ public enum HostMemory {
         }
         func kilobytes(_ key: String) -> UInt64 {
             let line = sources.status?.split(separator: "\n").first { $0.hasPrefix(key + ":") }
-            return (line?.split(separator: " ").dropFirst().first.flatMap { UInt64($0) } ?? 0) * 1024
+            return bytes(kilobytes: line?.split(separator: " ").dropFirst().first.flatMap { UInt64($0) } ?? 0)
         }
         if let limit = sources.addressSpaceLimit {
             consider(remaining(limit, kilobytes("VmSize")),

@@ -18,26 +18,29 @@ public struct MemoryEstimate: Sendable {
     public var totalBytes: Int { backendBytes + hostBytes }
 
     public init(plan: TrainingPlan, train: Dataset, test: Dataset, native: Bool) {
-        let model = plan.model, rows = passRows(batchSize: plan.batchSize, testCount: test.count, native: native)
-        let values = model.parameterCount, states = plan.optimizer.stateNames.count
-        parameterBytes = 4 * values * (2 + states)
-        let activations = model.activationSizes.reduce(0, +)
-        let scratch = model.stages.reduce(0) { $0 + $1.layer.scratchValues(for: $1.input, batch: plan.batchSize, rows: rows, native: native) }
+        // In Double: a checkpoint may list millions of layers, whose bytes would overflow Int and trap.
+        let model = plan.model, rows = Double(passRows(batchSize: plan.batchSize, testCount: test.count, native: native))
+        let values = Double(model.parameterCount), states = Double(plan.optimizer.stateNames.count), batch = Double(plan.batchSize)
+        parameterBytes = clamped(4 * values * (2 + states))
+        let activations = model.activationSizes.reduce(0.0) { $0 + Double($1) }
+        let scratch = model.stages.reduce(0.0) {
+            $0 + Double($1.layer.scratchValues(for: $1.input, batch: plan.batchSize, rows: Int(rows), native: native))
+        }
         // Activations for a pass's rows, their gradients for a batch, and the losses of an epoch's batches.
-        activationBytes = 4 * (activations * rows + activations * plan.batchSize + scratch + train.count)
+        activationBytes = clamped(4 * (activations * rows + activations * batch + scratch + Double(train.count)))
         let samples = train.count + test.count, pixels = train.images.count + test.images.count
         // The native backend normalizes the images to floats once; OpenCL keeps uint8 and an int32 order per sample.
         datasetBytes = native ? 4 * pixels + samples : pixels + 5 * samples
         // The loaded data stays; the parameters and state are on the host at the start, in a snapshot, and up to
         // three times more while a checkpoint is encoded (tensors, their bytes, the file's bytes).
-        hostBytes = pixels + samples + 5 * 4 * values * (1 + states) + Self.runtimeBytes(native: native)
+        hostBytes = clamped(Double(pixels + samples) + 5 * 4 * values * (1 + states) + Double(Self.runtimeBytes(native: native)))
     }
 
     /// A prediction on the host (`Prediction`): one image resized to the model's input as bytes and as floats,
     /// every activation of one row and its copy, and the parameters as loaded.
     public init(predicting model: Model) {
         parameterBytes = 4 * model.parameterCount
-        activationBytes = 4 * 2 * model.activationSizes.reduce(0, +)
+        activationBytes = clamped(4 * 2 * model.activationSizes.reduce(0.0) { $0 + Double($1) })
         datasetBytes = 5 * model.input.count
         hostBytes = Self.runtimeBytes(native: true)
     }
@@ -67,7 +70,7 @@ public struct MemoryEstimate: Sendable {
     /// the kernel does not say.
     public static func availableHostBytes(meminfo: String? = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) -> UInt64 {
         let line = meminfo?.split(separator: "\n").first { $0.hasPrefix("MemAvailable:") }
-        if let kilobytes = line?.split(separator: " ").dropFirst().first.flatMap({ UInt64($0) }) { return kilobytes * 1024 }
+        if let kilobytes = line?.split(separator: " ").dropFirst().first.flatMap({ UInt64($0) }) { return bytes(kilobytes: kilobytes) }
         return ProcessInfo.processInfo.physicalMemory
     }
 
@@ -82,6 +85,15 @@ public struct MemoryEstimate: Sendable {
         free(block)
     }
 }
+
+/// `kilobytes` as read from /proc, in bytes; a figure past UInt64 (a damaged or injected file) counts as unlimited.
+func bytes(kilobytes: UInt64) -> UInt64 {
+    let (bytes, overflow) = kilobytes.multipliedReportingOverflow(by: 1024)
+    return overflow ? .max : bytes
+}
+
+/// `bytes` as an Int small enough that the estimate's sums of a few parts cannot overflow.
+private func clamped(_ bytes: Double) -> Int { bytes < Double(Int.max >> 4) ? Int(bytes) : Int.max >> 4 }
 
 /// Rows of activations a backend allocates: a training batch, or the rows one evaluation pass covers (at most a
 /// chunk, at most the test set), whichever is more. Both backends size their buffers with this, and so does
