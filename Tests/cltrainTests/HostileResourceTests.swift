@@ -135,28 +135,40 @@ import Testing
     }
 }
 
-/// A run of the binary and the peak resident memory it reached (wait4's ru_maxrss for that one child, so runs of
-/// other tests at the same time do not count).
+/// A run of the binary and the peak resident memory it reached.
+///
+/// wait4's `ru_maxrss` cannot be read for a child this test process spawns: posix_spawn runs it on this
+/// process's memory until it execs, and Linux keeps that memory's high-water mark (the whole test process's) as
+/// the child's. So a shell is spawned that starts cltrain in the background and exits; cltrain then starts from
+/// the shell's few megabytes, is handed to this process (a child subreaper), and its own peak is what wait4 says.
 struct PeakMemory {
     let status: Int32
     let peakBytes: Int
     let stderr: String
 
+    /// `prctl(PR_SET_CHILD_SUBREAPER, 1)`, once: prctl is variadic, which Swift does not import.
+    static let adoptsOrphans: Bool = {
+        // nil is RTLD_DEFAULT on glibc: the symbol as the process sees it.
+        guard let prctl = dlsym(nil, "prctl") else { return false }
+        let call = unsafeBitCast(prctl, to: (@convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32).self)
+        return call(36 /* PR_SET_CHILD_SUBREAPER */, 1, 0, 0, 0) == 0
+    }()
+
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        try #require(Self.adoptsOrphans, "prctl(PR_SET_CHILD_SUBREAPER) failed")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cltrain-peak-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, folder + "/stderr", O_WRONLY | O_CREAT, 0o600)
-        let argv = ([Run.binary.path] + arguments).map { strdup($0) } + [nil]
+        let script = "\"$0\" \"$@\" </dev/null >/dev/null 2>'\(folder)/stderr' & echo $! >'\(folder)/pid'"
+        let argv = (["/bin/sh", "-c", script, Run.binary.path] + arguments).map { strdup($0) } + [nil]
         let envp = Run.environment(environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
-        var pid = pid_t()
-        let spawned = posix_spawn(&pid, Run.binary.path, &actions, nil, argv, envp)
+        var shell = pid_t(), shellStatus: Int32 = 0
+        let spawned = posix_spawn(&shell, "/bin/sh", nil, nil, argv, envp)
         guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EINVAL) }
+        while waitpid(shell, &shellStatus, 0) < 0 && errno == EINTR {}
+        let text = try String(contentsOfFile: folder + "/pid", encoding: .utf8)
+        let pid = try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), "no pid from the shell: \(text)")
         var waitStatus: Int32 = 0, usage = rusage()
         while wait4(pid, &waitStatus, 0, &usage) < 0 && errno == EINTR {}
         status = waitStatus & 0x7f == 0 ? (waitStatus >> 8) & 0xff : 128 + (waitStatus & 0x7f)
