@@ -106,5 +106,7 @@ import Testing
         let estimate = MemoryEstimate(plan: plan, train: randomDataset("x", count: 1, seed: seed), test: randomDataset("y", count: 1, seed: seed),
                                       native: true)
         #expect(estimate.totalBytes > 1 << 50)
+        // An allocation that fails after the estimate passed (a limit it could not see) is an error, not a trap.
+        #expect(throws: MemoryEstimateError.self) { try estimate.reserve() }
     }
 }
