@@ -132,6 +132,16 @@ import Testing
         #expect(DriverVariables.problem(environment: [:]) == nil)
     }
 
+    /// A limit the device reports after OpenCL starts (a driver that takes 4294967296 as 0, say) is named with it.
+    @Test func implausibleDeviceWorkGroupLimitIsNamed() throws {
+        for size in [0, -1, 1 << 40] {
+            let problem = try #require(DriverVariables.problem(device: "gpu0", maxWorkGroupSize: size))
+            #expect(problem.hasPrefix("gpu0 reports work-groups of at most \(size) ") && problem.contains("POCL_MAX_WORK_GROUP_SIZE"))
+        }
+        #expect(DriverVariables.problem(device: "gpu0", maxWorkGroupSize: 1) == nil)
+        #expect(DriverVariables.problem(device: "gpu0", maxWorkGroupSize: 1024) == nil)
+    }
+
     /// Item 12: LLVM stopped the process ("LLVM ERROR: IO failure on output stream") when PoCL's cache folder was
     /// full. The free space is injected: a folder short of room is replaced by a temporary one with a warning, and
     /// where that is short too the run stops with a message naming the variable.

@@ -19,8 +19,12 @@ enum DriverVariables {
 
     /// Why `device`'s reported work-group limit cannot be used, naming the variable that can set it; nil when it can.
     static func problem(with device: Device) -> String? {
-        guard !(1...(1 << 20)).contains(device.maxWorkGroupSize) else { return nil }
-        return "\(device.name) reports work-groups of at most \(device.maxWorkGroupSize) work-items, which no kernel can "
+        problem(device: device.name, maxWorkGroupSize: device.maxWorkGroupSize)
+    }
+
+    static func problem(device name: String, maxWorkGroupSize: Int) -> String? {
+        guard !(1...(1 << 20)).contains(maxWorkGroupSize) else { return nil }
+        return "\(name) reports work-groups of at most \(maxWorkGroupSize) work-items, which no kernel can "
             + "run with; check POCL_MAX_WORK_GROUP_SIZE (PoCL) or the driver's own setting"
     }
 }
