@@ -37,7 +37,7 @@ import Testing
         var generator = SeededGenerator(seed: seed)
         let folder = try TemporaryFolder()
         let path = folder.file("m.safetensors")
-        try sampleCheckpoint(mnistMLP([3]), kind: .sgd, seed: seed).save(to: path)
+        try sampleCheckpoint(mnistMLP([3]), seed: seed).save(to: path)
         let original = try FileBytes.contents(of: path)
         let headerLength = Int(original[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
         let header = String(decoding: original[8..<(8 + headerLength)], as: UTF8.self), data = Array(original[(8 + headerLength)...])
