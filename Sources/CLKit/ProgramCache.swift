@@ -60,7 +60,13 @@ public struct ProgramCache: Sendable {
                 try Data(Array(header.utf8) + binary).write(to: URL(fileURLWithPath: path(forKey: key)), options: .atomic)
                 return
             } catch {
-                reason = access(directory, W_OK) == 0 ? "\(error)" : String(cString: strerror(errno))
+                // Foundation wraps the system's reason (a full disk: "No space left on device") in an error of its own.
+                let underlying = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }
+                if let underlying, underlying.domain == NSPOSIXErrorDomain {
+                    reason = String(cString: strerror(Int32(underlying.code)))
+                } else {
+                    reason = access(directory, W_OK) == 0 ? "\(error)" : String(cString: strerror(errno))
+                }
             }
         }
         ProgramCache.warnOnce("warning: cannot write the compiled-program cache in \(directory) (\(reason)); going on without it")

@@ -37,6 +37,8 @@ struct BenchCommand: ParsableCommand {
         plan.model = try modelOptions.build(for: loaded, batchSize: plan.batchSize)
         // Training runs as `train` runs it, without profiling; the kernel timings get a profiling queue of their own.
         let compute = try device.open()
+        // The kernel timings build a backend of their own before the epochs' one: both are checked here first.
+        try compute.checkMemory(plan: plan, train: loaded.train, test: loaded.test)
         let runTuning = tuning.load(for: compute)
         var kernels: [KernelTiming] = []
         if case .openCL(let context) = compute {

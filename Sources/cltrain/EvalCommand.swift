@@ -29,6 +29,7 @@ struct EvalCommand: ParsableCommand {
         let backend = try compute.backend(plan: plan, train: empty, test: loaded.test)
         try backend.load(checkpoint.parameters, OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount))
         let evaluation = try backend.evaluate()
+        try checkFiniteOutputs([evaluation.loss], checkpoint: model.path, on: "the test set of \(loaded.source)")
         let labels = loaded.test.labels
         if json {
             print(try EvalReport(checkpoint: model.path, model: plan.model.spec, epoch: checkpoint.epoch,

@@ -36,6 +36,11 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         let checkpoint = try Checkpoint.load(from: model.path)
         let input = checkpoint.model.input
+        // The image is resized to the model's input and run through it on the host: a checkpoint may declare an
+        // input of 65536×65536, which would need tens of GiB.
+        let limits = ComputeDevice.MemoryLimits.host
+        try MemoryEstimate(predicting: checkpoint.model).check(limit: limits.host, place: limits.hostPlace,
+                                                              advice: "\(model.path)'s model (input \(input)) is too large to run here")
         let request = data.request(for: checkpoint, path: model.path)
         let names = request.kind.classNames(count: checkpoint.model.classes)
         // A picture is drawn (and read) as one grey plane of the model's input.
@@ -71,6 +76,7 @@ struct PredictCommand: ParsableCommand {
             caption = "test image \(index), labelled \(names[label!])"
         }
         let prediction = Prediction(parameters: checkpoint.parameters, normalization: checkpoint.normalization, pixels: pixels)
+        try checkFiniteOutputs(prediction.probabilities.map(Double.init), checkpoint: model.path, on: image ?? "test image \(index!)")
         if let svg {
             try writeAtomically(DigitView.svg(pixels: pixels, width: width, probabilities: prediction.probabilities,
                                               classNames: names, label: label),

@@ -32,6 +32,8 @@ struct TuneCommand: ParsableCommand {
         let loaded = try data.request.load()
         plan.model = try modelOptions.build(for: loaded, batchSize: plan.batchSize)
         let context = try Context(device: try device.resolve(), profiling: true, programCache: .user())
+        // The tuner trains real steps on a backend for the plan: it is held to the estimate as `train` is.
+        try ComputeDevice.openCL(context).checkMemory(plan: plan, train: loaded.train, test: loaded.test)
         let seed = self.seed ?? UInt64(Date().timeIntervalSince1970 * 1000) % 1_000_000
         let library = try KernelLibrary(context: context)
         let progress = ProgressLine()

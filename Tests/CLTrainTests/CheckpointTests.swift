@@ -173,6 +173,23 @@ func sampleCheckpoint(_ model: Model = .lesson(), kind: String = Adam.name, seed
         try expectRefusal(file(header: "[1, 2]", data: [])) { .malformedHeader(path: $0, problem: "is not a JSON object") }
     }
 
+    /// Issue 19: JSONSerialization skips a byte-order mark and bridges `0.0` to Int; the format allows neither.
+    @Test func headerEncodingsTheFormatForbids() throws {
+        let entry = #"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}"#
+        try expectRefusal(file(header: "\u{FEFF}" + entry, data: [0, 0, 0, 0])) {
+            .malformedHeader(path: $0, problem: "starts with a UTF-8 byte-order mark; the format allows only '{' there")
+        }
+        try expectRefusal(file(header: " " + entry, data: [0, 0, 0, 0])) { .malformedHeader(path: $0, problem: "does not start with '{'") }
+        for offsets in ["[0.0, 4]", "[0, 4.0]", "[0, 4e0]", "[false, 4]"] {
+            try expectRefusal(file(header: #"{"a": {"dtype": "F32", "shape": [1], "data_offsets": \#(offsets)}}"#, data: [0, 0, 0, 0])) {
+                .malformedHeader(path: $0, problem: "has tensor a whose data_offsets are not two integers")
+            }
+        }
+        try expectRefusal(file(header: #"{"a": {"dtype": "F32", "shape": [1.0], "data_offsets": [0, 4]}}"#, data: [0, 0, 0, 0])) {
+            .malformedHeader(path: $0, problem: "has tensor a whose shape is not a list of non-negative integers")
+        }
+    }
+
     @Test func unsupportedDtype() throws {
         try expectRefusal(file(header: #"{"a": {"dtype": "F16", "shape": [2], "data_offsets": [0, 4]}}"#, data: [0, 0, 0, 0])) {
             .unsupportedDtype(path: $0, tensor: "a", dtype: "F16")

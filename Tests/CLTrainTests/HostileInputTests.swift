@@ -53,7 +53,10 @@ import Testing
 
     @Test(arguments: [("lr", "-1"), ("lr", "0"), ("momentum", "1"), ("weight_decay", "-0.5"), ("eps", "0"), ("betas", "0.9,1"),
                       ("normalization_std", "0"), ("normalization_std", "nan"), ("normalization_mean", "inf"),
-                      ("step", "9223372036854775807")])
+                      ("step", "9223372036854775807"),
+                      // Issue 19: an empty or repeated argument in the stored model's layer list.
+                      ("model", "linear(10,)"), ("model", "linear(5), relu, linear(10, out_features=10)"),
+                      ("model", "flatten, linear(out_features=5, out_features=5), relu, linear(10)")])
     func checkpointMetadataFollowsTheOptionsRules(_ key: String, _ value: String) throws {
         let folder = try TemporaryFolder()
         let path = folder.file("m.safetensors")
@@ -114,5 +117,47 @@ import Testing
         let problem = try #require(DriverCache.problem(environment: ["XDG_CACHE_HOME": file]))
         #expect(problem.contains("XDG_CACHE_HOME") && problem.contains("\(file) is not a folder"))
         #expect(DriverCache.problem(environment: ["POCL_CACHE_DIR": folder.path + "/new/pocl"]) == nil)
+    }
+
+    /// Issue 19, item 11: PoCL aborts (an assertion, SIGABRT) on these before cltrain gets control back.
+    @Test(arguments: ["0", "-1", "abc", "", " ", "99999999999999999999", "2147483648", "8abc", "1.5"])
+    func workGroupVariablesPoCLAbortsOnAreNamed(_ value: String) throws {
+        let problem = try #require(DriverVariables.problem(environment: ["POCL_MAX_WORK_GROUP_SIZE": value]))
+        #expect(problem.hasPrefix("POCL_MAX_WORK_GROUP_SIZE=\(value): ") && !problem.contains("\n"))
+    }
+
+    @Test(arguments: ["1", "256", " 64", "2147483647"])
+    func usableWorkGroupVariablesPass(_ value: String) {
+        #expect(DriverVariables.problem(environment: ["POCL_MAX_WORK_GROUP_SIZE": value]) == nil)
+        #expect(DriverVariables.problem(environment: [:]) == nil)
+    }
+
+    /// A limit the device reports after OpenCL starts (a driver that takes 4294967296 as 0, say) is named with it.
+    @Test func implausibleDeviceWorkGroupLimitIsNamed() throws {
+        for size in [0, -1, 1 << 40] {
+            let problem = try #require(DriverVariables.problem(device: "gpu0", maxWorkGroupSize: size))
+            #expect(problem.hasPrefix("gpu0 reports work-groups of at most \(size) ") && problem.contains("POCL_MAX_WORK_GROUP_SIZE"))
+        }
+        #expect(DriverVariables.problem(device: "gpu0", maxWorkGroupSize: 1) == nil)
+        #expect(DriverVariables.problem(device: "gpu0", maxWorkGroupSize: 1024) == nil)
+    }
+
+    /// Item 12: LLVM stopped the process ("LLVM ERROR: IO failure on output stream") when PoCL's cache folder was
+    /// full. The free space is injected: a folder short of room is replaced by a temporary one with a warning, and
+    /// where that is short too the run stops with a message naming the variable.
+    @Test func fullKernelCacheIsRedirectedOrRefused() throws {
+        // Real folders, so the nearest existing part of each path is the folder itself.
+        let full = try TemporaryFolder(), temporary = try TemporaryFolder()
+        let environment = ["XDG_CACHE_HOME": full.path]
+        func free(_ bytes: [String: UInt64]) -> (String) -> UInt64? { { path in bytes.first { path.hasPrefix($0.key) }?.value ?? 1 << 40 } }
+        #expect(DriverCache.room(environment: environment, temporary: temporary.path, freeBytes: free([:])) == .enough)
+        let redirected = DriverCache.room(environment: environment, temporary: temporary.path, freeBytes: free([full.path: 4096]))
+        guard case .redirect(let folder, let warning) = redirected else { Issue.record("\(redirected)"); return }
+        #expect(folder.hasPrefix(temporary.path + "/cltrain-pocl-") && warning.contains("\(full.path)/pocl has only 0 MiB free")
+                && warning.contains("XDG_CACHE_HOME") && !warning.contains("\n"))
+        let refused = DriverCache.room(environment: environment, temporary: temporary.path,
+                                       freeBytes: free([full.path: 4096, temporary.path: 0]))
+        guard case .none(let reason) = refused else { Issue.record("\(refused)"); return }
+        #expect(reason.contains("\(full.path)/pocl") && reason.contains(temporary.path) && reason.contains("set XDG_CACHE_HOME"))
     }
 }

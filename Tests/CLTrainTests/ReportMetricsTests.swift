@@ -82,6 +82,17 @@ final class SVGElements: NSObject, XMLParserDelegate {
         #expect(!curves[0]["d"]!.lowercased().contains("nan"))
     }
 
+    /// Issue 19: a history holding ±1e308 (a diverged run's, or a checkpoint's) made the axis stride forever.
+    @Test(arguments: [(-1e308, 1e308), (1e308, 1e308), (-1e308, -1e308), (1e308, 1e308 * (1 + 1e-15)),
+                      (-.greatestFiniteMagnitude, .greatestFiniteMagnitude), (1e-320, 0)])
+    func extremeValuesStillMakeAValidPicture(_ train: Double, _ test: Double) {
+        var extreme = epochs
+        (extreme[3].trainLoss, extreme[3].testLoss, extreme[4].testAccuracy) = (train, test, test)
+        let text = MetricsPlot.svg(extreme)
+        #expect(SVGElements(text).isValid)
+        #expect(!text.lowercased().contains("nan") && !text.lowercased().contains("inf"), "\(train), \(test)")
+    }
+
     @Test(arguments: [0, 1])
     func fewEpochsStillMakeAValidPicture(count: Int) {
         let svg = SVGElements(MetricsPlot.svg(Array(epochs.prefix(count))))

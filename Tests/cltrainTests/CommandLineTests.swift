@@ -8,19 +8,19 @@ struct Run {
     let stdout: String
     let stderr: String
 
-    init(_ arguments: [String], environment extra: [String: String] = [:]) throws {
-        // swift test puts the test bundle beside the products it built, cltrain among them.
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cltrain")
+    /// - Parameter limits: `ulimit` options and values in KiB (`["-v": 1 << 20]`) the run gets, set by the shell
+    ///   that starts it, so the memory a test needs never depends on the machine's.
+    init(_ arguments: [String], environment extra: [String: String] = [:], limits: [String: Int] = [:]) throws {
         let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["CLTRAIN_DEVICE"] = nil
-        environment["CLTRAIN_DATA"] = nil
-        environment["CLTRAIN_PROGRAM_CACHE"] = "off"  // tests never write the user's cache
-        environment["CLTRAIN_TUNING_CACHE"] = "off"   // nor read its tuning, which would make runs differ by machine
-        for (key, value) in extra { environment[key] = value }
-        process.environment = environment
+        if limits.isEmpty {
+            process.executableURL = Run.binary
+            process.arguments = arguments
+        } else {
+            let ulimits = limits.sorted { $0.key < $1.key }.map { "ulimit \($0.key) \($0.value)" }.joined(separator: " && ")
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", ulimits + " && exec \"$0\" \"$@\"", Run.binary.path] + arguments
+        }
+        process.environment = Run.environment(extra)
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -33,6 +33,20 @@ struct Run {
         stdout = String(decoding: outData, as: UTF8.self)
         stderr = String(decoding: errData, as: UTF8.self)
         #expect(process.terminationReason == .exit, "cltrain \(arguments) was killed by signal \(status)")
+    }
+
+    /// swift test puts the test bundle beside the products it built, cltrain among them.
+    static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cltrain")
+
+    /// The test process's environment without the variables that would make a run differ by user, plus `extra`.
+    static func environment(_ extra: [String: String]) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["CLTRAIN_DEVICE"] = nil
+        environment["CLTRAIN_DATA"] = nil
+        environment["CLTRAIN_PROGRAM_CACHE"] = "off"  // tests never write the user's cache
+        environment["CLTRAIN_TUNING_CACHE"] = "off"   // nor read its tuning, which would make runs differ by machine
+        for (key, value) in extra { environment[key] = value }
+        return environment
     }
 
     /// The one line a failure prints, without the "Error: " prefix.

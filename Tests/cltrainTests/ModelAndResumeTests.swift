@@ -12,6 +12,12 @@ import Testing
             ("linear(x)", "linear: out_features must be a width from 1 to 1048576, got 'x'"),
             ("dropout(1.5)", "dropout: p must be a probability in [0, 1), got '1.5'"),
             ("conv2d(6, 5, paddin=2)", "conv2d has no argument 'paddin'"),
+            // Issue 19: an empty argument trapped (SIGILL); a repeated one was called unknown.
+            ("linear(10,)", "expected an argument in 'linear(10,)'"),
+            ("linear(,10)", "expected an argument in 'linear(,10)'"),
+            ("conv2d(6, 5, padding=)", "expected an argument in 'conv2d(6, 5, padding=)'"),
+            ("conv2d(6, 5, padding=1, padding=2)", "conv2d: padding is given twice in 'conv2d(6, 5, padding=1, padding=2)'; give it once"),
+            ("conv2d(6, 5, kernel_size=3)", "conv2d: kernel_size is given twice, by position and by name; give it once"),
         ] {
             // A syntax error is an option error: its one line, then ArgumentParser's usage hint.
             let run = try Run(["train", "--data", data.path, "--model", spec])

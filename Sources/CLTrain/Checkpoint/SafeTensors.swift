@@ -41,6 +41,11 @@ enum SafeTensors {
 
         guard let json = try? JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart])) else { throw malformed("is not JSON") }
         guard let header = json as? [String: Any] else { throw malformed("is not a JSON object") }
+        // The format's header starts with its '{'; JSONSerialization also skips a byte-order mark or whitespace.
+        guard bytes[8] == UInt8(ascii: "{") else {
+            throw malformed(bytes[8..<dataStart].starts(with: [0xef, 0xbb, 0xbf])
+                ? "starts with a UTF-8 byte-order mark; the format allows only '{' there" : "does not start with '{'")
+        }
 
         var metadata: [String: String]?
         var slots: [(name: String, shape: [Int], begin: Int, end: Int)] = []
@@ -53,10 +58,10 @@ enum SafeTensors {
             guard let entry = value as? [String: Any] else { throw malformed("has tensor \(name) that is not an object") }
             guard let dtype = entry["dtype"] as? String else { throw malformed("has tensor \(name) without a dtype") }
             guard dtype == "F32" else { throw CheckpointError.unsupportedDtype(path: path, tensor: name, dtype: dtype) }
-            guard let shape = entry["shape"] as? [Int], shape.allSatisfy({ $0 >= 0 }) else {
+            guard let shape = integers(entry["shape"]), shape.allSatisfy({ $0 >= 0 }) else {
                 throw malformed("has tensor \(name) whose shape is not a list of non-negative integers")
             }
-            guard let offsets = entry["data_offsets"] as? [Int], offsets.count == 2 else {
+            guard let offsets = integers(entry["data_offsets"]), offsets.count == 2 else {
                 throw malformed("has tensor \(name) whose data_offsets are not two integers")
             }
             let (begin, end) = (offsets[0], offsets[1])
@@ -94,6 +99,15 @@ enum SafeTensors {
             tensors[slot.name] = Tensor(shape: slot.shape, values: words.map { Float(bitPattern: UInt32(littleEndian: $0)) })
         }
         return (tensors, metadata)
+    }
+
+    /// `value` as a list of JSON integers, or nil: `0.0`, `1e2` and `true` bridge to Int as well, but the format's
+    /// shapes and offsets are integers only.
+    private static func integers(_ value: Any?) -> [Int]? {
+        guard let numbers = value as? [NSNumber] else { return nil }
+        let integerTypes: Set<String> = ["q", "l", "i", "s", "Q", "L", "I", "S"]
+        guard numbers.allSatisfy({ integerTypes.contains(String(cString: $0.objCType)) }) else { return nil }
+        return value as? [Int]
     }
 
     /// Bytes of an F32 tensor of `shape`, or nil where a hostile header's shape would overflow.

@@ -22,25 +22,51 @@ public enum ComputeDevice: CustomStringConvertible {
         }
     }
 
-    /// Memory limits a run must fit: the device's global memory, and the host's available memory where the run
-    /// computes on the host or on a CPU device (PoCL's memory is the host's). Tests inject their own.
+    /// Memory limits a run must fit: the device's global memory, and what the host leaves the process
+    /// (`HostMemory.limit`) where the run computes on the host or on a CPU device (PoCL's memory is the host's),
+    /// with the words that name it. Tests inject their own.
     public struct MemoryLimits: Sendable {
         public var device: UInt64?
         public var host: UInt64
+        public var hostPlace: String
 
-        public init(device: UInt64?, host: UInt64) {
+        public init(device: UInt64?, host: UInt64, hostPlace: String = "the host's available memory") {
             self.device = device
             self.host = host
+            self.hostPlace = hostPlace
+        }
+
+        /// The host's limit alone, for work that computes on the host (`predict`).
+        public static var host: MemoryLimits {
+            let host = HostMemory.limit()
+            return MemoryLimits(device: nil, host: host.bytes, hostPlace: host.place)
         }
     }
 
     public var memoryLimits: MemoryLimits {
+        let host = HostMemory.limit()
         switch self {
-        case .host: return MemoryLimits(device: nil, host: MemoryEstimate.availableHostBytes())
+        case .host: return MemoryLimits(device: nil, host: host.bytes, hostPlace: host.place)
         case .openCL(let context):
             let device = context.device
-            return MemoryLimits(device: device.globalMemoryBytes,
-                                host: device.kind == .cpu ? MemoryEstimate.availableHostBytes() : .max)
+            return MemoryLimits(device: device.globalMemoryBytes, host: host.bytes, hostPlace: host.place)
+        }
+    }
+
+    /// Refuses `plan` on this device before anything is allocated where its estimate exceeds `limits` (by default
+    /// the device's and the host's own). Every command that allocates for a plan calls it first (`backend` does).
+    public func checkMemory(plan: TrainingPlan, train: Dataset, test: Dataset, limits: MemoryLimits? = nil) throws {
+        let limits = limits ?? memoryLimits
+        switch self {
+        case .host:
+            let estimate = MemoryEstimate(plan: plan, train: train, test: test, native: true)
+            try estimate.check(limits, device: nil, hostComputes: true)
+            try estimate.reserve()
+        case .openCL(let context):
+            let estimate = MemoryEstimate(plan: plan, train: train, test: test, native: false)
+            let hostComputes = context.device.kind == .cpu
+            try estimate.check(limits, device: context.device.name, hostComputes: hostComputes)
+            if hostComputes { try estimate.reserve() }
         }
     }
 
@@ -49,12 +75,7 @@ public enum ComputeDevice: CustomStringConvertible {
     /// - Parameter tuning: the matmul configurations tuned for the device (see `RunTuning`); none by default.
     public func backend(plan: TrainingPlan, train: Dataset, test: Dataset, limits: MemoryLimits? = nil,
                         tuning: Tuning = Tuning()) throws -> TrainingBackend {
-        let limits = limits ?? memoryLimits
-        let estimate = MemoryEstimate(plan: plan, train: train, test: test, native: { if case .host = self { true } else { false } }())
-        if let device = limits.device, case .openCL(let context) = self {
-            try estimate.check(limit: device, place: "the global memory of \(context.device.name)")
-        }
-        try estimate.check(limit: limits.host, place: "the host's available memory")
+        try checkMemory(plan: plan, train: train, test: test, limits: limits)
         switch self {
         case .host:
             return try NativeBackend(plan: plan, train: train, test: test)

@@ -32,6 +32,7 @@ public struct DeviceReport: JSONReport {
 
     /// Reads every platform and device; throws when OpenCL itself cannot be loaded.
     public static func current() throws -> DeviceReport {
+        try OpenCL.prepareDriver()
         // Each device is queried once: listing it and choosing `auto` read the same list.
         let platforms = try OpenCL.platforms().map { ($0, try $0.devices()) }
         let chosen = try? DeviceSelection.auto.resolve(in: platforms.flatMap(\.1))

@@ -58,6 +58,7 @@ public enum DeviceSelection: Equatable, CustomStringConvertible, Sendable {
             if devices.isEmpty { throw DeviceSelectionError.noDevices }
             throw DeviceSelectionError.notFound(self, available: devices)
         }
+        if let problem = DriverVariables.problem(with: found) { throw DeviceSelectionError.driver(problem) }
         return found
     }
 }
@@ -66,6 +67,8 @@ public enum DeviceSelectionError: Error, CustomStringConvertible, Equatable {
     case invalid(String, String)
     case noDevices
     case notFound(DeviceSelection, available: [Device])
+    /// A driver setting that would abort the process, or a device limit no kernel can use (`DriverVariables`).
+    case driver(String)
 
     public var description: String {
         switch self {
@@ -75,6 +78,8 @@ public enum DeviceSelectionError: Error, CustomStringConvertible, Equatable {
             if let problem = DriverCache.problem() { return "no OpenCL device found: \(problem)" }
             return "no OpenCL device found; install a driver, e.g. `apt-get install pocl-opencl-icd` for the CPU "
                 + "or your GPU vendor's OpenCL package, or train on the host with --cpu"
+        case .driver(let problem):
+            return problem
         case .notFound(let selection, let devices):
             let list = devices.enumerated().map { "  \($0.offset)  \($0.element.platformIndex):\($0.element.index)  \($0.element.name)" }
             return "no device matches '\(selection)'; available devices:\n" + list.joined(separator: "\n")
@@ -87,6 +92,14 @@ public enum DeviceSelectionError: Error, CustomStringConvertible, Equatable {
 extension OpenCL {
     /// Every device of every platform, in the order `cltrain devices` lists them.
     public static func allDevices() throws -> [Device] {
-        try platforms().flatMap { try $0.devices() }
+        try prepareDriver()
+        return try platforms().flatMap { try $0.devices() }
+    }
+
+    /// Checks and settings that must come before the first OpenCL call, where PoCL would otherwise abort the
+    /// process: its variables (`DriverVariables`) and the room in its cache folder (`DriverCache.room`).
+    static func prepareDriver() throws {
+        if let problem = DriverVariables.problem() { throw DeviceSelectionError.driver(problem) }
+        try DriverCache.prepare()
     }
 }

@@ -19,6 +19,9 @@ public struct LayerArguments: Sendable {
                                                              _ expected: String) throws -> T {
         let text: String
         if position < positional.count {
+            guard !named.contains(where: { $0.name == name }) else {
+                throw ModelSpecError("\(layer): \(name) is given twice, by position and by name; give it once")
+            }
             text = positional[position]
             position += 1
         } else if let index = named.firstIndex(where: { $0.name == name }) {

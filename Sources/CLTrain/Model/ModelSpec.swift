@@ -73,9 +73,14 @@ public enum ModelSpec {
         var positional: [String] = [], named: [(String, String)] = []
         if let inside, !inside.trimmingCharacters(in: .whitespaces).isEmpty {
             for argument in inside.split(separator: ",", omittingEmptySubsequences: false) {
-                let parts = argument.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                // `split` drops an empty argument (`linear(10,)`) to no parts at all, and `=5` to one.
+                let parts = argument.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                    .map { $0.trimmingCharacters(in: .whitespaces) }
                 guard parts.allSatisfy({ !$0.isEmpty }) else { throw ModelSpecError("expected an argument in '\(text)'") }
                 if parts.count == 2 {
+                    if named.contains(where: { $0.0 == parts[0] }) {
+                        throw ModelSpecError("\(name): \(parts[0]) is given twice in '\(text)'; give it once")
+                    }
                     named.append((parts[0], parts[1]))
                 } else if named.isEmpty {
                     positional.append(parts[0])

@@ -55,7 +55,7 @@ public final class NativeBackend: TrainingBackend {
         parameters = .allocateZeroed(count)
         gradients = .allocateZeroed(count)
         optimizerBuffers = plan.optimizer.stateNames.map { _ in .allocateZeroed(count) }
-        let rows = max(batchSize, Self.evaluationRows)
+        let rows = passRows(batchSize: batchSize, testCount: test.count, native: true)
         operations = model.stages.map { $0.layer.nativeOperation($0, batch: plan.batchSize, rows: rows) }
         activations = model.activationSizes.map { .allocateZeroed(rows * $0) }
         deltas = model.activationSizes.map { .allocateZeroed(plan.batchSize * $0) }

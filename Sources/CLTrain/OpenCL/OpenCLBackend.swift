@@ -61,7 +61,7 @@ public final class OpenCLBackend: TrainingBackend {
         let context = library.context
         let evaluationRows = min(Self.evaluationChunk, max(test.count, 1))
         self.evaluationRows = evaluationRows
-        let rows = max(batchSize, evaluationRows)
+        let rows = passRows(batchSize: batchSize, testCount: test.count, native: false)
         // Fail with the options to change rather than with CL_INVALID_BUFFER_SIZE from the first oversized buffer.
         let largest = [train.images.count, test.images.count, 4 * model.parameterCount,
                        4 * rows * model.activationSizes.max()!].max()!

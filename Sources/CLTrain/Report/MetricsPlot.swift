@@ -8,7 +8,8 @@ public enum MetricsPlot {
         let width = 900.0, height = 400.0
         let last = epochs.last
         let title = last.map { "Training: \($0.epoch) epoch\($0.epoch == 1 ? "" : "s"), test accuracy "
-            + String(format: "%.2f%%", $0.testAccuracy * 100) } ?? "Training: no epochs yet"
+            + (($0.testAccuracy * 100).isFinite ? String(format: "%.2f%%", $0.testAccuracy * 100) : "not a finite number") }
+            ?? "Training: no epochs yet"
         var body = [SVG.text(title, x: width / 2, y: 30, anchor: "middle", attributes: "font-size=\"17\" font-weight=\"bold\"")]
         guard !epochs.isEmpty else { return SVG.document(width: width, height: height, title: title, body: body) }
 
@@ -37,8 +38,8 @@ public enum MetricsPlot {
                               x: [Double], y: Axis, series: [(name: String, color: String, values: [Double])]) -> [String] {
         let right = left + frame.panelWidth
         let xAxis = Axis(data: x, integers: true)
-        func px(_ value: Double) -> Double { left + (value - xAxis.low) / (xAxis.high - xAxis.low) * frame.panelWidth }
-        func py(_ value: Double) -> Double { frame.bottom - (value - y.low) / (y.high - y.low) * (frame.bottom - frame.top) }
+        func px(_ value: Double) -> Double { left + xAxis.fraction(value) * frame.panelWidth }
+        func py(_ value: Double) -> Double { frame.bottom - y.fraction(value) * (frame.bottom - frame.top) }
 
         var elements = [SVG.text(title, x: left, y: frame.top - 16, attributes: "font-size=\"14\" font-weight=\"bold\"")]
         var legendX = right
@@ -83,25 +84,36 @@ public enum MetricsPlot {
     }
 
     /// A linear axis over the data with round tick steps (1, 2 or 5 × 10ⁿ), about five ticks.
+    ///
+    /// Values near ±1e308 (a diverged run's history) must not overflow: spans are taken as differences of halves
+    /// and fifths, the ends are kept finite, and ticks are counted rather than strided, since there
+    /// `low + step` can round back to `low` or become infinite and a stride would never end.
     private struct Axis {
         let low: Double, high: Double, step: Double
 
         init(data: [Double], limit: Double = .infinity, integers: Bool = false) {
             var low = data.min() ?? 0, high = data.max() ?? 1
-            if high - low < 1e-9 { (low, high) = (low - max(abs(low) * 0.1, 1), high + max(abs(high) * 0.1, 1)) }
-            let rough = (high - low) / 5
+            if high / 2 - low / 2 < 1e-9 { (low, high) = (low - max(abs(low) * 0.1, 1), high + max(abs(high) * 0.1, 1)) }
+            (low, high) = (max(low, -.greatestFiniteMagnitude), min(high, .greatestFiniteMagnitude))
+            let rough = high / 5 - low / 5
             let magnitude = pow(10, (log10(rough)).rounded(.down))
-            var step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= rough }!
+            var step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= rough } ?? .greatestFiniteMagnitude
             if integers { step = max(1, step.rounded()) }
-            self.low = (low / step).rounded(.down) * step
-            self.high = min(max((high / step).rounded(.up) * step, self.low + step), max(limit, self.low + step))
+            func finite(_ value: Double) -> Double { min(max(value, -.greatestFiniteMagnitude), .greatestFiniteMagnitude) }
+            self.low = finite((low / step).rounded(.down) * step)
+            self.high = finite(min(max((high / step).rounded(.up) * step, self.low + step), max(limit, self.low + step)))
             self.step = step
         }
 
         static func label(_ tick: Double) -> String { String(format: "%g", tick) }
 
+        /// Where `value` lies between the ends, 0 at `low` and 1 at `high`.
+        func fraction(_ value: Double) -> Double { (value / 2 - low / 2) / (high / 2 - low / 2) }
+
         var ticks: [Double] {
-            stride(from: low, through: high + step * 1e-9, by: step).map { $0 }
+            let intervals = high / step - low / step
+            guard intervals.isFinite else { return [low, high] }
+            return (0...Int(max(0, min(intervals + 1e-9, 20)).rounded(.down))).map { low + Double($0) * step }.filter(\.isFinite)
         }
     }
 }
