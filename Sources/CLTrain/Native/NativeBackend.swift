@@ -12,6 +12,8 @@ public final class NativeBackend: TrainingBackend {
     public let optimizer: OptimizerConfig
     /// The training loss; evaluation reports the plain cross-entropy.
     public let loss: LossConfig
+    private let optimizerRule: any OptimizerKind.Type, lossRule: any LossKind.Type
+    private let updateVectors: UpdateVectors
     public let batchSize: Int
     public let seed: UInt64
     /// Test rows per forward pass in `evaluate`: large enough for OpenBLAS to run near its peak.
@@ -55,6 +57,10 @@ public final class NativeBackend: TrainingBackend {
         parameters = .allocateZeroed(count)
         gradients = .allocateZeroed(count)
         optimizerBuffers = plan.optimizer.stateNames.map { _ in .allocateZeroed(count) }
+        // Looked up and laid out once: a step allocates nothing.
+        (optimizerRule, lossRule) = (plan.optimizer.rule, plan.loss.rule)
+        updateVectors = UpdateVectors(count: count, parameters: parameters.baseAddress!, gradients: UnsafePointer(gradients.baseAddress!),
+                                      state: optimizerBuffers.map { $0.baseAddress! })
         let rows = passRows(batchSize: batchSize, testCount: test.count, native: true)
         operations = model.stages.map { $0.layer.nativeOperation($0, batch: plan.batchSize, rows: rows) }
         activations = model.activationSizes.map { .allocateZeroed(rows * $0) }
@@ -169,7 +175,7 @@ public final class NativeBackend: TrainingBackend {
     /// The batch's training loss, and its gradient with respect to the logits into their delta, in one pass.
     private func lossForwardBackward(rows: Int, labels: [UInt8], from order: [Int32], at start: Int) -> Float {
         let last = model.stages.last!.outputActivation
-        return loss.rule.forwardBackward(logits: activations[last].baseAddress!, rows: rows, classes: model.classes,
+        return lossRule.forwardBackward(logits: activations[last].baseAddress!, rows: rows, classes: model.classes,
                                          label: { Int(labels[Int(order[start + $0])]) }, settings: loss,
                                          dz: deltas[last].baseAddress!)
     }
@@ -190,10 +196,7 @@ public final class NativeBackend: TrainingBackend {
 
     /// One pass of the optimizer's rule over the flat parameter vector.
     private func update(learningRate: Float) {
-        optimizer.rule.update(UpdateVectors(count: parameters.count, parameters: parameters.baseAddress!,
-                                            gradients: UnsafePointer(gradients.baseAddress!),
-                                            state: optimizerBuffers.map { $0.baseAddress! }),
-                              step: step, learningRate: learningRate, settings: optimizer)
+        optimizerRule.update(updateVectors, step: step, learningRate: learningRate, settings: optimizer)
     }
 }
 

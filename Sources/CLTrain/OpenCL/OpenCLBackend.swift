@@ -9,6 +9,9 @@ public final class OpenCLBackend: TrainingBackend {
     public let optimizer: OptimizerConfig
     /// The training loss; evaluation reports the plain cross-entropy.
     public let loss: LossConfig
+    private let optimizerRule: any OptimizerKind.Type, lossRule: any LossKind.Type
+    /// The optimizer's state buffers in `stateNames` order, as its launcher takes them.
+    private let stateBuffers: [Buffer<Float>]
     public let normalization: Normalization
     public let batchSize: Int
     public let seed: UInt64
@@ -83,6 +86,8 @@ public final class OpenCLBackend: TrainingBackend {
         var state: [String: Buffer<Float>] = [:]
         for name in optimizer.stateNames { state[name] = try Buffer(context: context, count: layout.count) }
         self.state = state
+        stateBuffers = optimizer.stateNames.map { state[$0]! }
+        (optimizerRule, lossRule) = (plan.optimizer.rule, plan.loss.rule)
         // Every tensor is a view into the one parameter (or gradient) buffer that the update kernel sweeps.
         var tensor = 0
         var stageParameters: [[Buffer<Float>]] = [], stageGradients: [[Buffer<Float>]] = []
@@ -154,7 +159,7 @@ public final class OpenCLBackend: TrainingBackend {
         try forward(rows: count, pass: pass)
         let logits = model.stages.last!.outputActivation
         library.annotate("\(count)×\(model.classes)", bytes: Double(count * model.classes * 8))
-        try loss.rule.launch(library, rows: count, classes: model.classes, z: activations[logits], labels: train.labels,
+        try lossRule.launch(library, rows: count, classes: model.classes, z: activations[logits], labels: train.labels,
                              order: train.order, offset: start, losses: losses, slot: batch, dz: deltas[logits], settings: loss)
         for (s, stage) in model.stages.enumerated().reversed() where !stage.tensors.isEmpty || stage.needsInputGradient {
             annotate(stage, rows: count, backward: true)
@@ -164,9 +169,8 @@ public final class OpenCLBackend: TrainingBackend {
                 parameters: stageParameters[s], gradients: stageGradients[s], pass: pass)
         }
         library.annotate("\(layout.count)", bytes: Double(layout.count * 4 * (2 + 2 * optimizer.stateNames.count)))
-        try optimizer.rule.launch(library, count: layout.count, parameters: parameters, gradients: gradients,
-                                  state: optimizer.stateNames.map { state[$0]! }, step: step, learningRate: learningRate,
-                                  settings: optimizer)
+        try optimizerRule.launch(library, count: layout.count, parameters: parameters, gradients: gradients,
+                                 state: stateBuffers, step: step, learningRate: learningRate, settings: optimizer)
     }
 
     private func forward(rows: Int, pass: Pass) throws {

@@ -20,14 +20,15 @@ public enum SGD: OptimizerKind {
     public static func update(_ vectors: UpdateVectors, step: Int, learningRate: Float, settings: OptimizerConfig) {
         let p = vectors.parameters, grad = vectors.gradients
         let (momentum, decay, nesterov) = (settings.momentum, settings.weightDecay, settings.nesterov)
+        guard momentum != 0 else {
+            for j in 0..<vectors.count { p[j] -= learningRate * (grad[j] + decay * p[j]) }
+            return
+        }
+        let v = vectors.state[0]
         for j in 0..<vectors.count {
-            var g = grad[j] + decay * p[j]
-            if momentum != 0 {
-                let v = vectors.state[0]
-                v[j] = momentum * v[j] + g
-                g = nesterov ? g + momentum * v[j] : v[j]
-            }
-            p[j] -= learningRate * g
+            let g = grad[j] + decay * p[j]
+            v[j] = momentum * v[j] + g
+            p[j] -= learningRate * (nesterov ? g + momentum * v[j] : v[j])
         }
     }
 }
