@@ -15,8 +15,9 @@ let package = Package(
         // where none is installed and says what to install when a command needs one. zlib is linked: every
         // system has it.
         .target(name: "COpenCL", linkerSettings: [.linkedLibrary("dl")]),
-        .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl")]),
-        .target(name: "CPNG", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CSystemLibrary", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CBLAS", dependencies: ["CSystemLibrary"]),
+        .target(name: "CPNG", dependencies: ["CSystemLibrary"]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
         // MARK: OpenCL layer: the only Swift code that calls cl* functions
