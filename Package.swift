@@ -11,11 +11,14 @@ let package = Package(
     ],
     targets: [
         // MARK: C bridges
-        // OpenCL is loaded with dlopen at run time, so the binary starts where no OpenCL is installed.
+        // OpenCL, OpenBLAS (--cpu) and libpng (PNG images) are loaded with dlopen at run time, so the binary starts
+        // where none is installed and says what to install when a command needs one. zlib is linked: every
+        // system has it.
         .target(name: "COpenCL", linkerSettings: [.linkedLibrary("dl")]),
-        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .target(name: "CSystemLibrary", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CBLAS", dependencies: ["CSystemLibrary"]),
+        .target(name: "CPNG", dependencies: ["CSystemLibrary"]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
-        .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
 
         // MARK: OpenCL layer: the only Swift code that calls cl* functions
         .target(name: "CLKit", dependencies: ["COpenCL"]),

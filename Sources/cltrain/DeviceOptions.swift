@@ -65,7 +65,7 @@ struct DeviceOptions: ParsableArguments {
     /// touches no OpenCL and reads no `CLTRAIN_DEVICE`.
     func open() throws -> ComputeDevice {
         if let threads { HostThreads.set(threads) }
-        if cpu { return .host }
+        if cpu { return try ComputeDevice.host() }
         return try openCL.namingTheVariable { try ComputeDevice.open(try openCL.selection(), cpu: false) }
     }
 }

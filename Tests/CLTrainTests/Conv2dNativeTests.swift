@@ -12,8 +12,8 @@ import Testing
     Conv2dShape(batch: 9, inChannels: 1, height: 28, width: 28, outChannels: 6, kernel: 5, padding: 2),
     Conv2dShape(batch: 3, inChannels: 6, height: 14, width: 14, outChannels: 16, kernel: 5),
 ], [1, 3])
-func conv2dNativeAgreesWithReference(shape: Conv2dShape, workers: Int) {
-    OpenBLAS.prepared
+func conv2dNativeAgreesWithReference(shape: Conv2dShape, workers: Int) throws {
+    try OpenBLAS.load()
     var generator = seededGenerator()
     let x = randomFloats(shape.inputCount, using: &generator), w = randomFloats(shape.weightCount, using: &generator)
     let b = randomFloats(shape.outChannels, using: &generator), dy = randomFloats(shape.outputCount, using: &generator)

@@ -9,9 +9,15 @@ public enum ComputeDevice: CustomStringConvertible {
     /// Programs are cached in `programCache` (by default the user's, see `ProgramCache.user`).
     public static func open(_ selection: DeviceSelection, cpu: Bool, profiling: Bool = false,
                             programCache: ProgramCache? = .user()) throws -> ComputeDevice {
-        if cpu { return .host }
+        if cpu { return try host() }
         let device = try selection.resolve(in: OpenCL.allDevices())
         return .openCL(try Context(device: device, profiling: profiling, programCache: programCache))
+    }
+
+    /// The host, once OpenBLAS is loaded: a missing OpenBLAS stops a `--cpu` run before anything is printed.
+    public static func host() throws -> ComputeDevice {
+        try OpenBLAS.load()
+        return .host
     }
 
     /// "OpenCL NAME (PLATFORM)" or "native CPU (BLAS)", for the run's header before anything is allocated.

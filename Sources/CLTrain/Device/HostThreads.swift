@@ -1,13 +1,15 @@
-import CBLAS
 import Foundation
 
 /// How many threads compute on the host: OpenBLAS's for `--cpu`, PoCL's CPU device's for OpenCL. The native
 /// backend's own loops run on one thread, so OpenBLAS's count is the whole of `--cpu`'s.
 public enum HostThreads {
-    /// Applies `count` to both. PoCL reads its variables when the OpenCL platform is first queried, so this must
-    /// run before any OpenCL call; it overrides values set in the environment, as an explicit option should.
+    /// Applies `count` to both. PoCL reads its variables when the OpenCL platform is first queried, and OpenBLAS
+    /// when it is loaded, so this must run before any OpenCL call; it overrides values set in the environment, as
+    /// an explicit option should. An OpenBLAS loaded already (by an earlier backend in this process) is told
+    /// directly; none is loaded for it, since only `--cpu` needs one.
     public static func set(_ count: Int) {
-        openblas_set_num_threads(Int32(count))
+        setenv("OPENBLAS_NUM_THREADS", "\(count)", 1)
+        if OpenBLAS.isLoaded { OpenBLAS.setThreads(count) }
         setenv("POCL_CPU_MAX_CU_NUM", "\(count)", 1)
         setenv("POCL_MAX_PTHREAD_COUNT", "\(count)", 1)
     }

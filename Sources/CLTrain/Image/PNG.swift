@@ -1,28 +1,32 @@
 import CPNG
 
-/// PNG files through the system's libpng. Its simplified API (png_image_*) does the conversions (palette, RGB,
-/// 16-bit, gamma) and reports errors in the struct rather than longjmp-ing through Swift frames.
+/// PNG files through the system's libpng, loaded when the first PNG is read (see CPNG.h). Its simplified API
+/// (png_image_*) does the conversions (palette, RGB, 16-bit, gamma) and reports errors in the struct rather than
+/// longjmp-ing through Swift frames.
 enum PNG {
     static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
+    private static let loaded = Result { () throws(SystemLibraryError) in try SystemLibrary.png.load(dl_load_png) }
+
     static func decode(_ bytes: [UInt8], path: String) throws -> Picture {
+        try loaded.get()
         // libpng reads from `bytes` until the image is finished, so both calls happen while they are pinned.
-        try bytes.withUnsafeBytes { memory in
+        return try bytes.withUnsafeBytes { memory in
             var image = png_image()
             image.version = png_uint_32(PNG_IMAGE_VERSION)
-            guard png_image_begin_read_from_memory(&image, memory.baseAddress, memory.count) != 0 else {
+            guard dl_png_image_begin_read_from_memory(&image, memory.baseAddress, memory.count) != 0 else {
                 throw PictureError.png(path: path, message: message(image))
             }
             let (width, height) = (Int(image.width), Int(image.height))
             guard (1...Picture.maxSide).contains(width) && (1...Picture.maxSide).contains(height) else {
-                png_image_free(&image)
+                dl_png_image_free(&image)
                 throw PictureError.tooLarge(path: path, width: width, height: height)
             }
             // Grey and alpha, 8 bits each, whatever the file holds; transparency is resolved below, where we
             // know what the visible pixels look like.
             image.format = png_uint_32(PNG_FORMAT_GA)
             var greyAlpha = [UInt8](repeating: 0, count: width * height * 2)
-            guard png_image_finish_read(&image, nil, &greyAlpha, 0, nil) != 0 else {
+            guard dl_png_image_finish_read(&image, nil, &greyAlpha, 0, nil) != 0 else {
                 throw PictureError.png(path: path, message: message(image))
             }
             return Picture(width: width, height: height, pixels: composited(greyAlpha))

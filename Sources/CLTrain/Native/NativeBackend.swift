@@ -39,7 +39,7 @@ public final class NativeBackend: TrainingBackend {
     private let batchLosses: UnsafeMutableBufferPointer<Float>
 
     public init(plan: TrainingPlan, train: Dataset, test: Dataset) throws {
-        OpenBLAS.prepared
+        try OpenBLAS.load()
         let model = plan.model
         guard plan.batchSize > 0 else { throw NativeBackendError.invalidBatchSize(plan.batchSize) }
         for split in [train, test] where split.pixelsPerImage != model.input.count {
@@ -77,8 +77,7 @@ public final class NativeBackend: TrainingBackend {
 
     public var description: String { Self.description }
     public static var description: String {
-        OpenBLAS.prepared
-        return "native CPU (\(OpenBLAS.configuration))"
+        "native CPU (\(OpenBLAS.configuration))"
     }
 
     // MARK: State

@@ -1,16 +1,32 @@
 import CBLAS
 import Foundation
 
-/// The process-wide OpenBLAS settings the native backend relies on.
+/// OpenBLAS, loaded at run time (see CBLAS.h), and the process-wide settings the native backend relies on.
 enum OpenBLAS {
-    /// The kernel family OpenBLAS runs, e.g. "SkylakeX", and its thread count, for the backend's description.
+    /// The kernel family OpenBLAS runs, e.g. "SkylakeX", and its thread count, for the backend's description;
+    /// the reason when it cannot be loaded.
     static var configuration: String {
-        let threads = openblas_get_num_threads()
-        return "OpenBLAS \(String(cString: openblas_get_corename())), \(threads) thread\(threads == 1 ? "" : "s")"
+        do { try load() } catch { return "\(SystemLibrary.openBLAS.file) not loaded" }
+        let threads = dl_openblas_get_num_threads()
+        return "OpenBLAS \(String(cString: dl_openblas_get_corename())), \(threads) thread\(threads == 1 ? "" : "s")"
     }
 
-    /// Runs `selectKernelsForThisCPU` once per process, before the first matrix product.
-    static let prepared: Void = selectKernelsForThisCPU()
+    /// OpenBLAS's thread count; it must be loaded.
+    static var threads: Int { Int(dl_openblas_get_num_threads()) }
+
+    /// Sets OpenBLAS's thread count; it must be loaded.
+    static func setThreads(_ count: Int) { dl_openblas_set_num_threads(Int32(count)) }
+
+    /// Whether an earlier `load()` succeeded; nothing is opened to answer.
+    static var isLoaded: Bool { dl_openblas_loaded() != 0 }
+
+    /// Opens OpenBLAS (once per process) and runs `selectKernelsForThisCPU`, before the first matrix product.
+    static func load() throws { try loaded.get() }
+
+    private static let loaded = Result { () throws(SystemLibraryError) in
+        try SystemLibrary.openBLAS.load(dl_load_openblas)
+        selectKernelsForThisCPU()
+    }
 
     /// OpenBLAS chooses its kernels by CPU model when it is loaded, and a build older than the CPU (Debian's
     /// 0.3.21 on Emerald Rapids, model 207) falls back to the generic SSE3 "Prescott" kernels, which run this
@@ -20,11 +36,11 @@ enum OpenBLAS {
     /// symbols are used; on a build without them, or any other CPU, nothing changes.
     private static func selectKernelsForThisCPU() {
         guard getenv("OPENBLAS_CORETYPE") == nil,
-              String(cString: openblas_get_corename()).lowercased() == "prescott",
+              String(cString: dl_openblas_get_corename()).lowercased() == "prescott",
               let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
               let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
-              let table = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "gotoblas"),
-              let reselect = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "gotoblas_dynamic_init")
+              let table = dl_openblas_symbol("gotoblas"),
+              let reselect = dl_openblas_symbol("gotoblas_dynamic_init")
         else { return }
         let flags = Set(flagsLine.split(separator: " ").map(String.init))
         let families: [(name: String, needs: Set<String>)] = [

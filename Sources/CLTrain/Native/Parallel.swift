@@ -1,4 +1,3 @@
-import CBLAS
 import Dispatch
 
 /// Runs `body(part, samples)` over a batch cut into `workers` contiguous parts, in parallel, for the native layers
@@ -9,11 +8,11 @@ func inParallel(batch: Int, workers: Int, _ body: (Int, Range<Int>) -> Void) {
     let parts = max(1, min(workers, batch))
     func samples(_ part: Int) -> Range<Int> { (part * batch / parts)..<((part + 1) * batch / parts) }
     guard parts > 1 else { return body(0, samples(0)) }
-    let threads = openblas_get_num_threads()
-    openblas_set_num_threads(1)
+    let threads = OpenBLAS.threads
+    OpenBLAS.setThreads(1)
     DispatchQueue.concurrentPerform(iterations: parts) { body($0, samples($0)) }
-    openblas_set_num_threads(threads)
+    OpenBLAS.setThreads(threads)
 }
 
 /// Workers for those layers: as many as OpenBLAS has threads, which `--threads` sets.
-var hostWorkers: Int { max(1, Int(openblas_get_num_threads())) }
+var hostWorkers: Int { max(1, OpenBLAS.threads) }

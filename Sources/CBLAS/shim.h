@@ -1,2 +1,0 @@
-// The native CPU path's matrix products go through OpenBLAS (Debian: libopenblas-dev).
-#include <cblas.h>
