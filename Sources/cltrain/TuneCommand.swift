@@ -38,7 +38,7 @@ struct TuneCommand: ParsableCommand {
         let library = try KernelLibrary(context: context)
         let progress = ProgressLine()
         let (tuning, outcomes) = try Tuner.run(library: library, plan: plan, train: loaded.train, test: loaded.test,
-                                               seed: seed) { progress.show($0, detail: $1) }
+                                               seed: seed, progress: { progress.show($0, detail: $1) })
         progress.clear()
         let key = TuningCache.key(device: context.device, configuration: .choose(for: context.device), sources: Kernels.sources)
         try cache.store(tuning, tuned: outcomes.map(\.shape), forKey: key)
