@@ -84,39 +84,48 @@ import Testing
     @Test(arguments: samples.map(\.model))
     func backendsStepAsTheReferenceDoes(_ model: Model) throws {
         var generator = seededGenerator("step \(model.spec)")
-        func dataset(_ count: Int) -> Dataset {
-            Dataset(name: "random", images: (0..<(count * model.input.count)).map { _ in UInt8.random(in: 0...255, using: &generator) },
-                    labels: randomLabels(count, classes: model.classes, using: &generator), rows: 11, columns: 9)
-        }
-        let train = dataset(13), test = dataset(5)
         var plan = TrainingPlan()
         (plan.model, plan.batchSize, plan.seed) = (model, 7, 11)
         plan.optimizer = OptimizerConfig(learningRate: 0.05, momentum: 0.9)
-        let start = Parameters(initializing: model, using: &generator)
-        let backends: [(String, TrainingBackend)] = [
-            ("OpenCL", try OpenCLBackend(library: KernelLibrary(context: testContext()), plan: plan, train: train, test: test)),
-            ("--cpu", try NativeBackend(plan: plan, train: train, test: test)),
-        ]
-        for (name, backend) in backends {
-            var parameters = start
-            var state = OptimizerState(fresh: plan.optimizer, parameterCount: model.parameterCount)
-            try backend.load(parameters, state)
-            let order = plan.order(epoch: 1, count: train.count)
-            try backend.beginEpoch(order: order)
-            var expected: [Float] = []
-            for (batch, first) in [0, 7].enumerated() {
-                let rows = min(7, train.count - first)
-                try backend.trainStep(batch: batch, start: first, count: rows)
-                let x = Reference.gatherNormalize(images: train.images, order: order, offset: first, rows: rows,
-                                                  features: model.input.count, normalization: plan.normalization)
-                let labels = (0..<rows).map { train.labels[Int(order[first + $0])] }
-                expected.append(Reference.trainStep(parameters: &parameters, state: &state, optimizer: plan.optimizer,
-                                                    seed: plan.seed, x: x, labels: labels))
-            }
-            // Short dot products summed in other orders, then two updates: see TrainerTests' tolerances.
-            expectClose(try backend.losses(count: 2), expected, absolute: 1e-5, relative: 1e-4, "\(name) \(model.spec): losses")
-            expectClose(try backend.snapshot().0.values, parameters.values, absolute: 1e-5, relative: 1e-4,
-                        "\(name) \(model.spec): parameters")
+        try expectBackendsStepAsTheReference(plan, rows: 11, columns: 9, using: &generator)
+    }
+}
+
+/// Two training steps (7 samples, then the last 6 of 13) from one random start on OpenCL and on `--cpu`, each
+/// against the reference's steps with `plan`'s optimizer and loss: losses and parameters.
+func expectBackendsStepAsTheReference(_ plan: TrainingPlan, rows: Int, columns: Int, using generator: inout SeededGenerator,
+                                      sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let model = plan.model
+    func dataset(_ count: Int) -> Dataset {
+        Dataset(name: "random", images: (0..<(count * model.input.count)).map { _ in UInt8.random(in: 0...255, using: &generator) },
+                labels: randomLabels(count, classes: model.classes, using: &generator), rows: rows, columns: columns)
+    }
+    let train = dataset(13), test = dataset(5)
+    let start = Parameters(initializing: model, using: &generator)
+    let backends: [(String, TrainingBackend)] = [
+        ("OpenCL", try OpenCLBackend(library: KernelLibrary(context: testContext()), plan: plan, train: train, test: test)),
+        ("--cpu", try NativeBackend(plan: plan, train: train, test: test)),
+    ]
+    for (name, backend) in backends {
+        var parameters = start
+        var state = OptimizerState(fresh: plan.optimizer, parameterCount: model.parameterCount)
+        try backend.load(parameters, state)
+        let order = plan.order(epoch: 1, count: train.count)
+        try backend.beginEpoch(order: order)
+        var expected: [Float] = []
+        for (batch, first) in [0, 7].enumerated() {
+            let count = min(7, train.count - first)
+            try backend.trainStep(batch: batch, start: first, count: count)
+            let x = Reference.gatherNormalize(images: train.images, order: order, offset: first, rows: count,
+                                              features: model.input.count, normalization: plan.normalization)
+            let labels = (0..<count).map { train.labels[Int(order[first + $0])] }
+            expected.append(Reference.trainStep(parameters: &parameters, state: &state, optimizer: plan.optimizer,
+                                                loss: plan.loss, seed: plan.seed, x: x, labels: labels))
         }
+        // Short dot products summed in other orders, then two updates: see TrainerTests' tolerances.
+        expectClose(try backend.losses(count: 2), expected, absolute: 1e-5, relative: 1e-4, "\(name) \(model.spec): losses",
+                    sourceLocation: sourceLocation)
+        expectClose(try backend.snapshot().0.values, parameters.values, absolute: 1e-5, relative: 1e-4,
+                    "\(name) \(model.spec): parameters", sourceLocation: sourceLocation)
     }
 }

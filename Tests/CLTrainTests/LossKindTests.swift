@@ -55,35 +55,10 @@ import Testing
     /// Two steps with ε = 0.1 on each backend equal the reference's.
     @Test func backendsStepWithLabelSmoothingAsTheReferenceDoes() throws {
         var generator = seededGenerator()
-        let model = try Model("flatten, linear(9), relu, linear(10)", input: .image(channels: 1, height: 5, width: 3))
-        func dataset(_ count: Int) -> Dataset {
-            Dataset(name: "random", images: (0..<(count * 15)).map { _ in UInt8.random(in: 0...255, using: &generator) },
-                    labels: randomLabels(count, classes: 10, using: &generator), rows: 5, columns: 3)
-        }
-        let train = dataset(13), test = dataset(5)
         var plan = TrainingPlan()
-        (plan.model, plan.batchSize, plan.seed, plan.loss) = (model, 7, 3, LossConfig(labelSmoothing: 0.1))
+        plan.model = try Model("flatten, linear(9), relu, linear(10)", input: .image(channels: 1, height: 5, width: 3))
+        (plan.batchSize, plan.seed, plan.loss) = (7, 3, LossConfig(labelSmoothing: 0.1))
         plan.optimizer = OptimizerConfig(learningRate: 0.1)
-        let start = Parameters(initializing: model, using: &generator)
-        for backend in [try OpenCLBackend(library: KernelLibrary(context: testContext()), plan: plan, train: train, test: test),
-                        try NativeBackend(plan: plan, train: train, test: test)] as [TrainingBackend] {
-            var parameters = start
-            var state = OptimizerState(fresh: plan.optimizer, parameterCount: model.parameterCount)
-            try backend.load(parameters, state)
-            let order = plan.order(epoch: 1, count: train.count)
-            try backend.beginEpoch(order: order)
-            var expected: [Float] = []
-            for (batch, first) in [0, 7].enumerated() {
-                let rows = min(7, train.count - first)
-                try backend.trainStep(batch: batch, start: first, count: rows)
-                let x = Reference.gatherNormalize(images: train.images, order: order, offset: first, rows: rows,
-                                                  features: 15, normalization: plan.normalization)
-                expected.append(Reference.trainStep(parameters: &parameters, state: &state, optimizer: plan.optimizer,
-                                                    loss: plan.loss, seed: plan.seed, x: x,
-                                                    labels: (0..<rows).map { train.labels[Int(order[first + $0])] }))
-            }
-            expectClose(try backend.losses(count: 2), expected, absolute: 1e-5, relative: 1e-5, "\(backend) losses")
-            expectClose(try backend.snapshot().0.values, parameters.values, absolute: 1e-5, relative: 1e-4, "\(backend) parameters")
-        }
+        try expectBackendsStepAsTheReference(plan, rows: 5, columns: 3, using: &generator)
     }
 }

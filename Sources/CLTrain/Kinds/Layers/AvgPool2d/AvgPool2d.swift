@@ -5,28 +5,22 @@ public struct AvgPool2d: AveragePooling {
     public static let syntax = "avgpool2d(kernel_size, stride=kernel_size)"
     public static let summary = "nn.AvgPool2d without padding"
     public static let examples = ["avgpool2d(2)", "avgpool2d(3, stride=2)", "avgpool2d(2, stride=3)"]
-    public let kernel: Int, stride: Int
+    public let window: PoolingWindow
 
-    public init(kernel: Int, stride: Int? = nil) { (self.kernel, self.stride) = (kernel, stride ?? kernel) }
+    public init(kernel: Int, stride: Int? = nil) { window = PoolingWindow(kernel: kernel, stride: stride) }
 
     public init(_ arguments: LayerArguments) throws {
         var arguments = arguments
-        kernel = try arguments.take("kernel_size", where: { (1...64).contains($0) }, "a size from 1 to 64")
-        stride = try arguments.take("stride", default: kernel, where: { (1...64).contains($0) }, "a step from 1 to 64")
+        window = try PoolingWindow(&arguments)
         try arguments.finish()
     }
 
-    public var description: String { "avgpool2d(\(kernel)" + (stride == kernel ? "" : ", stride=\(stride)") + ")" }
+    public var description: String { window.spec(Self.name) }
 
     public func poolShape(_ input: Shape, batch: Int) throws -> AvgPool2dShape {
-        guard let (channels, height, width) = input.image else {
-            throw LayerShapeError("needs an image (channels×height×width) but gets \(input); put it before flatten")
-        }
-        guard height >= kernel, width >= kernel else {
-            throw LayerShapeError("has a \(kernel)×\(kernel) window, larger than its \(height)×\(width) input")
-        }
-        return AvgPool2dShape(batch: batch, channels: channels, height: height, width: width, kernelHeight: kernel,
-                              kernelWidth: kernel, strideHeight: stride, strideWidth: stride)
+        let (channels, height, width) = try window.fit(input)
+        return AvgPool2dShape(batch: batch, channels: channels, height: height, width: width, kernelHeight: window.kernel,
+                              kernelWidth: window.kernel, strideHeight: window.stride, strideWidth: window.stride)
     }
 }
 

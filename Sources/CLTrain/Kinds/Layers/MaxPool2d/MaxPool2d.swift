@@ -6,27 +6,23 @@ public struct MaxPool2d: Layer {
     public static let syntax = "maxpool2d(kernel_size, stride=kernel_size)"
     public static let summary = "nn.MaxPool2d without padding; the winners stay on the device"
     public static let examples = ["maxpool2d(2)", "maxpool2d(3, stride=2)"]
-    public let kernel: Int, stride: Int
+    public let window: PoolingWindow
+    public var kernel: Int { window.kernel }
+    public var stride: Int { window.stride }
 
-    public init(kernel: Int, stride: Int? = nil) { (self.kernel, self.stride) = (kernel, stride ?? kernel) }
+    public init(kernel: Int, stride: Int? = nil) { window = PoolingWindow(kernel: kernel, stride: stride) }
 
     public init(_ arguments: LayerArguments) throws {
         var arguments = arguments
-        kernel = try arguments.take("kernel_size", where: { (1...64).contains($0) }, "a size from 1 to 64")
-        stride = try arguments.take("stride", default: kernel, where: { (1...64).contains($0) }, "a step from 1 to 64")
+        window = try PoolingWindow(&arguments)
         try arguments.finish()
     }
 
-    public var description: String { "maxpool2d(\(kernel)" + (stride == kernel ? "" : ", stride=\(stride)") + ")" }
+    public var description: String { window.spec(Self.name) }
     public var commutesWithReLU: Bool { true }
 
     public func outputShape(for input: Shape) throws -> Shape {
-        guard let (channels, height, width) = input.image else {
-            throw LayerShapeError("needs an image (channels×height×width) but gets \(input); put it before flatten")
-        }
-        guard height >= kernel, width >= kernel else {
-            throw LayerShapeError("has a \(kernel)×\(kernel) window, larger than its \(height)×\(width) input")
-        }
+        let (channels, _, _) = try window.fit(input)
         let shape = self.shape(input, batch: 1)
         return .image(channels: channels, height: shape.outHeight, width: shape.outWidth)
     }
