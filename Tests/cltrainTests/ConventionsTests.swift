@@ -1,4 +1,5 @@
 import Foundation
+import CLTrain
 import Testing
 
 /// The command-line habits users bring from other tools: --version, a positional checkpoint, help that offers
@@ -99,4 +100,15 @@ func jsonKeys(_ value: Any) -> [String] {
     if let object = value as? [String: Any] { return object.keys + object.values.flatMap(jsonKeys) }
     if let array = value as? [Any] { return array.flatMap(jsonKeys) }
     return []
+}
+
+/// A loss that explodes without ever becoming NaN (the lesson at --lr 1000 reaches 2e7 by its second batch) stops
+/// the run: exit 1 and one line naming the batch, the loss, the first batch's and the learning rate.
+@Test(.enabled(if: IDXFile.allCases.allSatisfy { $0.locate(in: DatasetKind.mnist.cacheDirectory()) != nil },
+               "MNIST is not in the user cache; run `cltrain fetch`"))
+func explodingLossStopsTheRun() throws {
+    let run = try Run(["train", "--cpu", "--lr", "1000", "--epochs", "1", "--no-preview", "-q"])
+    #expect(run.status == 1, "\(run.stdout)")
+    #expect(run.error.contains("training diverged: the loss of epoch 1, batch ") && run.error.contains("× the first batch's")
+            && run.error.contains("--lr is 1000.0") && !run.error.contains("\n"), "\(run.stderr)")
 }

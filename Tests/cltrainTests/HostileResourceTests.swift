@@ -7,7 +7,7 @@ import Testing
 /// run under a `ulimit` the test sets, so the suite never needs that memory itself and gets the same answer on
 /// any machine; one OpenBLAS and PoCL thread keeps the runtime's own address space the same on any core count.
 @Suite struct HostileResourceTests {
-    static let oneThread = ["OPENBLAS_NUM_THREADS": "1", "POCL_MAX_PTHREAD_COUNT": "1", "POCL_CPU_MAX_CU_NUM": "1"]
+    static let oneThread = ["OPENBLAS_NUM_THREADS": "1", "POCL_MAX_PTHREAD_COUNT": "1", "POCL_CPU_MAX_CU_COUNT": "1"]
     /// 1.5 GiB of address space: the runtime fits (PoCL maps about 0.5 GiB), a model of gigabytes does not.
     static let addressSpace = ["-v": 1536 << 10]
     /// About 3.3 GB of parameters and gradients: 784·20000 + 20000·20000 + 20000·10 weights.

@@ -10,7 +10,9 @@ public enum HostThreads {
     public static func set(_ count: Int) {
         setenv("OPENBLAS_NUM_THREADS", "\(count)", 1)
         if OpenBLAS.isLoaded { OpenBLAS.setThreads(count) }
-        setenv("POCL_CPU_MAX_CU_NUM", "\(count)", 1)
+        // PoCL 3.x (Debian 12) takes its compute units from POCL_MAX_PTHREAD_COUNT (measured: `devices` reports 1
+        // with it, 2 with POCL_CPU_MAX_CU_NUM or POCL_CPU_MAX_CU_COUNT); later versions read POCL_CPU_MAX_CU_COUNT.
+        setenv("POCL_CPU_MAX_CU_COUNT", "\(count)", 1)
         setenv("POCL_MAX_PTHREAD_COUNT", "\(count)", 1)
     }
 }

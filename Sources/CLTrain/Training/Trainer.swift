@@ -32,12 +32,18 @@ public struct TrainingPlan: Sendable {
 }
 
 public enum TrainingError: Error, CustomStringConvertible {
-    case diverged(epoch: Int, batch: Int, loss: Float, learningRate: Float)
+    /// `first` is the run's first batch loss, where the loss is finite but has exploded past `explosionFactor` times it.
+    case diverged(epoch: Int, batch: Int, loss: Float, first: Float?, learningRate: Float)
+
+    /// How far past the run's first batch loss a loss counts as exploded: a cross-entropy that grows 10⁴-fold has
+    /// left training behind (the lesson starts at 2.3 and only falls; a diverging `--lr 1000` reaches 1e19).
+    public static let explosionFactor: Float = 10_000
 
     public var description: String {
         switch self {
-        case .diverged(let epoch, let batch, let loss, let learningRate):
-            let value = loss.isNaN ? "NaN" : loss > 0 ? "infinite" : "-infinite"
+        case .diverged(let epoch, let batch, let loss, let first, let learningRate):
+            let value = loss.isNaN ? "NaN" : loss.isInfinite ? (loss > 0 ? "infinite" : "-infinite")
+                : String(format: "%.3g, over %.0f× the first batch's %.4g", loss, Self.explosionFactor, first ?? .nan)
             return "training diverged: the loss of epoch \(epoch), batch \(batch) is \(value); "
                 + "lower the learning rate (--lr is \(learningRate)) and start again"
         }
@@ -55,6 +61,8 @@ public final class Trainer {
     private let reporter: ProgressReporter
     /// How long the device may run ahead of the progress display.
     private let reportInterval: Double
+    /// The loss of this run's first batch, once read.
+    private var firstLoss: Float?
 
     public init(backend: TrainingBackend, plan: TrainingPlan, trainCount: Int, testLabels: [UInt8],
                 reporter: ProgressReporter, reportInterval: Double = 0.25) {
@@ -110,8 +118,12 @@ public final class Trainer {
             if queued < batches { try queueBatches() }
             let checked = losses.count
             losses = try backend.receiveLosses()
-            if let bad = losses[checked...].firstIndex(where: { !$0.isFinite }) {
-                throw TrainingError.diverged(epoch: epoch, batch: bad + 1, loss: losses[bad],
+            // The run's first loss is the scale an exploding one is measured against.
+            if firstLoss == nil, let loss = losses.first, loss.isFinite { firstLoss = loss }
+            // At least 1: a resumed, well-fitted model may start near zero, and a cross-entropy of 10⁴ is divergence anyway.
+            let limit = (firstLoss.map { max(abs($0), 1) } ?? .infinity) * TrainingError.explosionFactor
+            if let bad = losses[checked...].firstIndex(where: { !$0.isFinite || abs($0) > limit }) {
+                throw TrainingError.diverged(epoch: epoch, batch: bad + 1, loss: losses[bad], first: firstLoss,
                                              learningRate: plan.learningRate(epoch: epoch, batch: bad, count: trainCount))
             }
             let elapsed = Date().timeIntervalSince(started)
