@@ -192,6 +192,9 @@ struct TrainCommand: ParsableCommand {
         var history = start.history
         let trainer = Trainer(backend: backend, plan: plan, trainCount: loaded.train.count,
                               testLabels: loaded.test.labels, reporter: ProgressReporter(quiet: quiet))
+        Interruption.install()
+        var savedEpoch = resumed?.epoch
+        do {
         try trainer.run(from: start.epoch + 1, through: stopAfter ?? plan.epochs) { epochMetrics in
             history.append(epochMetrics)
             if let saveTo {
@@ -203,9 +206,15 @@ struct TrainCommand: ParsableCommand {
                 checkpoint.history = history
                 (checkpoint.dataset, checkpoint.datasetKind) = (loaded.train.name, loaded.kind)
                 try checkpoint.save(to: saveTo)
+                savedEpoch = epochMetrics.epoch
             }
             if let metrics { try writeAtomically(history.map { $0.jsonLine() + "\n" }.joined(), to: metrics, option: "--metrics") }
             if let plot { try writeAtomically(MetricsPlot.svg(history), to: plot, option: "--plot") }
+        }
+        } catch TrainingError.interrupted(let epoch, let signal) {
+            FileHandle.standardError.write(Data((interruptedMessage(epoch: epoch, signal: signal, saveTo: saveTo,
+                                                                    savedEpoch: savedEpoch) + "\n").utf8))
+            Foundation.exit(128 + signal)
         }
         if let saveTo { say("Saved:     \(saveTo)") }
 
@@ -244,6 +253,33 @@ struct TrainCommand: ParsableCommand {
         return (config, seed ?? checkpoint.seed)
     }
 
+    /// The one line an interrupted run ends with: what the checkpoint holds and the command that continues it.
+    private func interruptedMessage(epoch: Int, signal: Int32, saveTo: String?, savedEpoch: Int?) -> String {
+        let what = TrainingError.interrupted(epoch: epoch, signal: signal).description
+        guard let saveTo, let savedEpoch else {
+            let saved = saveTo.map { ": no checkpoint was written yet; \($0) gets one after each epoch" }
+            return what + (saved ?? ": nothing was saved; pass --save FILE to keep each epoch")
+        }
+        return what + ": \(saveTo) holds epoch \(savedEpoch); continue with: " + resumeCommand(saveTo)
+    }
+
+    /// This run's command line, resuming from `checkpoint`: the model options go (the checkpoint holds the model),
+    /// and so do --save and --resume; every other option stays, and agrees with what the checkpoint holds.
+    private func resumeCommand(_ checkpoint: String) -> String {
+        let dropped: Set = ["--model", "--hidden", "--save", "--resume"]
+        var words: [String] = [], arguments = CommandLine.arguments[...]
+        while let argument = arguments.popFirst() {
+            let name = String(argument.prefix { $0 != "=" })
+            if dropped.contains(name) {
+                if !argument.contains("=") { arguments = arguments.dropFirst() }
+                continue
+            }
+            words.append(argument)
+        }
+        words += ["--resume", checkpoint]
+        return words.map(shellQuoted).joined(separator: " ")
+    }
+
     /// What a resume changes, recorded in the checkpoint: "after epoch 3: lr 0.003 → 0.001, epochs 5 → 8".
     private func changes(from checkpoint: Checkpoint, to plan: TrainingPlan) -> [String] {
         let (old, new) = (checkpoint.optimizer, plan.optimizer)
@@ -270,3 +306,9 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
+
+/// `word` as a POSIX shell reads it back: as it is where that is safe, else in single quotes.
+func shellQuoted(_ word: String) -> String {
+    let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,@%+")
+    return !word.isEmpty && word.allSatisfy(safe.contains) ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}

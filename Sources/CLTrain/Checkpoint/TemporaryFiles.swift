@@ -59,20 +59,30 @@ enum TemporaryFiles {
         return memory
     }()
 
-    /// Installed once, before the first temporary file exists. A signal the process ignores (`nohup`) stays ignored.
-    private static let installHandlers: Void = {
+    /// Ready for signal handlers: the slots exist and the signals are not blocked. A parent may start cltrain with
+    /// them blocked (Foundation's Process does, when called from a worker thread); blocked, they would stay pending
+    /// and the run could be neither stopped nor cleaned up.
+    static let prepareForSignals: Void = {
         _ = slots
-        // A parent may start cltrain with these signals blocked (Foundation's Process does, when called from a
-        // worker thread); blocked, they would stay pending and the run could be neither stopped nor cleaned up.
         var unblock = sigset_t()
         sigemptyset(&unblock)
         for number in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&unblock, number) }
         pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
-        for number in [SIGINT, SIGTERM, SIGHUP] {
+    }()
+
+    /// Unlinks the temporaries of the writes in flight; async-signal-safe (reads memory, calls unlink).
+    static func removeInFlight() {
+        for slot in 0..<slotCount where slots[slot * slotBytes] != 0 { unlink(slots + slot * slotBytes) }
+    }
+
+    /// Installed once, before the first temporary file exists, for the signals `Interruption` has not taken (a
+    /// training run stops between steps instead, and cleans up itself). A signal the process ignores (`nohup`)
+    /// stays ignored.
+    private static let installHandlers: Void = {
+        _ = prepareForSignals
+        for number in [SIGINT, SIGTERM, SIGHUP] where !Interruption.handles(number) {
             let previous = signal(number) { number in
-                for slot in 0..<TemporaryFiles.slotCount where TemporaryFiles.slots[slot * TemporaryFiles.slotBytes] != 0 {
-                    unlink(TemporaryFiles.slots + slot * TemporaryFiles.slotBytes)
-                }
+                TemporaryFiles.removeInFlight()
                 // Die of the same signal, so the parent sees how the process ended.
                 signal(number, SIG_DFL)
                 raise(number)

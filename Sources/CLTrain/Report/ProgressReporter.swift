@@ -72,6 +72,12 @@ public final class ProgressReporter {
     }
 
     /// Removes the bar and writes `summary` on its own line.
+    /// Clears a bar left mid-line, for a run that stops inside an epoch.
+    public func abandon() {
+        if barShown { write("\r" + Self.clearToEnd) }
+        barShown = false
+    }
+
     public func end(summary: String) {
         write((barShown ? "\r" + Self.clearToEnd : "") + summary + "\n")
         barShown = false

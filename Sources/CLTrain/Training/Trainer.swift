@@ -32,6 +32,8 @@ public struct TrainingPlan: Sendable {
 }
 
 public enum TrainingError: Error, CustomStringConvertible {
+    /// SIGINT or SIGTERM (`signal`) arrived during epoch `epoch`; the batches queued before it were abandoned.
+    case interrupted(epoch: Int, signal: Int32)
     /// `first` is the run's first batch loss, where the loss is finite but has exploded past `explosionFactor` times it.
     case diverged(epoch: Int, batch: Int, loss: Float, first: Float?, learningRate: Float)
 
@@ -46,6 +48,8 @@ public enum TrainingError: Error, CustomStringConvertible {
                 : String(format: "%.3g, over %.0f× the first batch's %.4g", loss, Self.explosionFactor, first ?? .nan)
             return "training diverged: the loss of epoch \(epoch), batch \(batch) is \(value); "
                 + "lower the learning rate (--lr is \(learningRate)) and start again"
+        case .interrupted(let epoch, let signal):
+            return "interrupted (\(signal == SIGTERM ? "SIGTERM" : "Ctrl-C")) in epoch \(epoch)"
         }
     }
 }
@@ -113,6 +117,10 @@ public final class Trainer {
         try backend.requestLosses(count: queued)
         requested = queued
         while true {
+            if let signal = Interruption.requested {
+                reporter.abandon()
+                throw TrainingError.interrupted(epoch: epoch, signal: signal)
+            }
             // The next batches are queued before waiting for the last ones' losses, so the device never
             // idles while the host looks at them.
             if queued < batches { try queueBatches() }
