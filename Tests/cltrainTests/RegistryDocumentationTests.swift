@@ -8,15 +8,18 @@ import Testing
     func text(_ path: String) throws -> String { try String(contentsOf: Self.root.appendingPathComponent(path), encoding: .utf8) }
 
     @Test func helpListsEveryLayerKindAndOptimizer() throws {
-        for command in ["train", "bench"] {
-            let help = try Run([command, "--help"]).stdout
+        for command in [["train", "--help"], ["bench", "--help"], ["tune", "--help"], ["help", "layers"], ["layers"]] {
+            let help = try Run(command).stdout
             for kind in LayerRegistry.kinds {
-                #expect(help.contains(kind.syntax) && help.contains(kind.summary), "\(command) --help lacks \(kind.syntax)")
+                #expect(help.contains(kind.syntax) && help.contains(kind.summary), "\(command) lacks \(kind.syntax)")
             }
         }
         let train = try Run(["train", "--help"]).stdout
         #expect(train.contains(OptimizerRegistry.names), "train --help lacks \(OptimizerRegistry.names)")
         #expect(train.contains(Schedule.syntax))
+        let layers = try Run(["layers"]).stdout
+        for kind in OptimizerRegistry.kinds { #expect(layers.contains(kind.summary), "cltrain layers lacks \(kind.name)") }
+        for kind in LossRegistry.kinds { #expect(layers.contains(kind.summary), "cltrain layers lacks \(kind.name)") }
         for preset in ModelSpec.presets {
             #expect(train.contains("\(preset.name) (\(preset.recipe.description))"), "train --help lacks \(preset.name)'s recipe")
         }

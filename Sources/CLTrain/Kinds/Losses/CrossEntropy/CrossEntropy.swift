@@ -4,7 +4,7 @@ import Foundation
 /// Kernel: `cross_entropy_forward_backward` in `Kernels/cross_entropy.cl`.
 public enum CrossEntropy: LossKind {
     public static let name = "cross_entropy"
-    public static let summary = "nn.CrossEntropyLoss on the logits (log-softmax + NLL); --label-smoothing ε as PyTorch's"
+    public static let summary = "nn.CrossEntropyLoss on the logits; --label-smoothing ε"
 
     public static func refusal(_ settings: LossConfig) -> InvalidSetting? {
         (0...1).contains(settings.labelSmoothing) ? nil

@@ -4,7 +4,7 @@ import Foundation
 /// rule with the decay decoupled. Kernel: `adam_update` in `Kernels/adam.cl`.
 public enum Adam: OptimizerKind {
     public static let name = "adam"
-    public static let summary = "torch.optim.Adam: --lr, --weight-decay (L2, added to the gradient); betas 0.9, 0.999, eps 1e-8"
+    public static let summary = "torch.optim.Adam: --weight-decay (L2); betas 0.9, 0.999, eps 1e-8"
 
     public static func stateNames(_ settings: OptimizerConfig) -> [String] { ["exp_avg", "exp_avg_sq"] }
 

@@ -4,7 +4,7 @@ import CLKit
 /// step. Adam's rule and kernel (`adam_update`) with other factors: no kernel of its own.
 public enum AdamW: OptimizerKind {
     public static let name = "adamw"
-    public static let summary = "torch.optim.AdamW: --lr, --weight-decay (decoupled, default 0.01); betas 0.9, 0.999, eps 1e-8"
+    public static let summary = "torch.optim.AdamW: --weight-decay (decoupled, default 0.01)"
     /// PyTorch's default for AdamW, used where `--weight-decay` is not given.
     public static let defaultWeightDecay: Float = 0.01
     public static let kernel = Adam.kernel

@@ -2,7 +2,7 @@
 /// weight decay added to the gradient (`--weight-decay`). Kernel: `sgd_update` in `Kernels/sgd.cl`.
 public enum SGD: OptimizerKind {
     public static let name = "sgd"
-    public static let summary = "torch.optim.SGD: --lr, --momentum, --nesterov, --weight-decay (L2, added to the gradient)"
+    public static let summary = "torch.optim.SGD: --momentum, --nesterov, --weight-decay (L2)"
 
     /// The momentum buffer exists only with momentum, as PyTorch creates it on the first step that uses it.
     public static func stateNames(_ settings: OptimizerConfig) -> [String] {
