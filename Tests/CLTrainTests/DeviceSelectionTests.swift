@@ -1,5 +1,5 @@
 import CLKit
-import CLTrain
+@testable import CLTrain
 import Testing
 
 @Suite struct DeviceSelectionTests {
@@ -43,4 +43,18 @@ import Testing
         }
         #expect(throws: DeviceSelectionError.noDevices) { try DeviceSelection.auto.resolve(in: []) }
     }
+}
+
+/// A platform without devices is the normal state of a GPU driver on a machine without its GPU; a platform that
+/// fails to list them is a broken driver. `devices` says which.
+@Test func devicesTellsAnEmptyPlatformFromABrokenOne() {
+    let report = DeviceReport(platforms: [
+        .init(index: 0, name: "rusticl", vendor: "Mesa", version: "OpenCL 3.0", devices: [], problem: nil),
+        .init(index: 1, name: "Broken", vendor: "Vendor", version: "OpenCL 3.0", devices: [],
+              problem: "clGetDeviceIDs failed with CL_OUT_OF_HOST_MEMORY"),
+    ])
+    let lines = report.table().split(separator: "\n").map(String.init)
+    #expect(lines[1] == "  no devices: this driver found no hardware it drives here")
+    #expect(lines[3].contains("failed to list its devices (clGetDeviceIDs failed with CL_OUT_OF_HOST_MEMORY)")
+            && lines[3].contains("check this driver's installation"))
 }

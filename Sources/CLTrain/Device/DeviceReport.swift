@@ -9,6 +9,8 @@ public struct DeviceReport: JSONReport {
         let vendor: String
         let version: String
         let devices: [DeviceEntry]
+        /// Why the platform's devices could not be listed (a driver that fails), nil where it answered.
+        let problem: String?
     }
 
     public struct DeviceEntry: Encodable {
@@ -34,11 +36,18 @@ public struct DeviceReport: JSONReport {
     public static func current() throws -> DeviceReport {
         try OpenCL.prepareDriver()
         // Each device is queried once: listing it and choosing `auto` read the same list.
-        let platforms = try OpenCL.platforms().map { ($0, try $0.devices()) }
+        // A platform that fails to list its devices is reported as such; the others still are.
+        let listed = try OpenCL.platforms().map { platform in (platform, Result { try platform.devices() }) }
+        let platforms = listed.map { ($0.0, (try? $0.1.get()) ?? []) }
+        let problems = listed.map { entry -> String? in
+            if case .failure(let error) = entry.1 { return "\(error)" }
+            return nil
+        }
         let chosen = try? DeviceSelection.auto.resolve(in: platforms.flatMap(\.1))
         var flat = 0
-        return DeviceReport(platforms: platforms.map { platform, devices in
-            PlatformEntry(
+        return DeviceReport(platforms: zip(platforms, problems).map { entry, problem in
+            let (platform, devices) = entry
+            return PlatformEntry(
                 index: platform.index, name: platform.name, vendor: platform.vendor, version: platform.version,
                 devices: devices.map { device in
                     defer { flat += 1 }
@@ -48,7 +57,7 @@ public struct DeviceReport: JSONReport {
                         opencl_c_version: device.openCLCVersion, compute_units: device.computeUnits,
                         global_memory_bytes: device.globalMemoryBytes, max_work_group_size: device.maxWorkGroupSize,
                         auto: chosen.map { $0.platformIndex == platform.index && $0.index == device.index } ?? false)
-                })
+                }, problem: problem)
         })
     }
 
@@ -60,8 +69,11 @@ public struct DeviceReport: JSONReport {
         var lines: [String] = []
         for platform in platforms {
             lines.append("Platform \(platform.index): \(platform.name) (\(platform.vendor), \(platform.version))")
-            if platform.devices.isEmpty {
-                lines.append("  no devices: the driver found no hardware it supports; check its installation, or use --cpu")
+            if let problem = platform.problem {
+                lines.append("  failed to list its devices (\(problem)); check this driver's installation")
+            } else if platform.devices.isEmpty {
+                // CL_DEVICE_NOT_FOUND: the usual answer of a GPU driver on a machine without its GPU, not a fault.
+                lines.append("  no devices: this driver found no hardware it drives here")
             }
             for d in platform.devices {
                 let memory = String(format: "%.1f GiB", Double(d.global_memory_bytes) / 1_073_741_824)
