@@ -174,9 +174,10 @@ struct TrainCommand: ParsableCommand {
         say("Model:     \(plan.model.spec), log-softmax + NLL\(plan.loss.labelSmoothing == 0 ? "" : " with label smoothing \(plan.loss.labelSmoothing)") (\(plan.model.input) → \(plan.model.classes), "
             + "\(plan.model.parameterCount) parameters)")
         say("Data:      \(loaded.train.count) training and \(loaded.test.count) test images from \(loaded.source)")
-        let fromPreset = resumed == nil && modelOptions.model.flatMap(ModelSpec.recipe) != nil
-            && [optimizer, lr.map { "\($0)" }, momentum.map { "\($0)" }, batchSize.map { "\($0)" }, schedule].allSatisfy { $0 == nil }
-        say("Optimizer: \(describe(plan.optimizer, plan))\(fromPreset ? " (preset)" : ""), batch \(plan.batchSize), \(plan.epochs) epoch\(plan.epochs == 1 ? "" : "s"), seed \(plan.seed)"
+        let settings = ModelSpec.Recipe(optimizer: plan.optimizer, batchSize: plan.batchSize, schedule: plan.schedule)
+        // "(preset)" where the run trains exactly as the named preset's recipe says.
+        let fromPreset = resumed == nil && modelOptions.model.flatMap(ModelSpec.recipe) == settings
+        say("Optimizer: \(settings.settings)\(fromPreset ? " (preset)" : ""), batch \(plan.batchSize), \(plan.epochs) epoch\(plan.epochs == 1 ? "" : "s"), seed \(plan.seed)"
             + (resumed.map { ", resuming after epoch \($0.epoch)" } ?? ""))
         let backend = try compute.backend(plan: plan, train: loaded.train, test: loaded.test,
                                           tuning: runTuning?.tuning ?? Tuning())
@@ -195,22 +196,22 @@ struct TrainCommand: ParsableCommand {
         Interruption.install()
         var savedEpoch = resumed?.epoch
         do {
-        try trainer.run(from: start.epoch + 1, through: stopAfter ?? plan.epochs) { epochMetrics in
-            history.append(epochMetrics)
-            if let saveTo {
-                let (parameters, state) = try backend.snapshot()
-                var checkpoint = start
-                checkpoint.parameters = parameters
-                checkpoint.optimizerState = state
-                checkpoint.epoch = epochMetrics.epoch
-                checkpoint.history = history
-                (checkpoint.dataset, checkpoint.datasetKind) = (loaded.train.name, loaded.kind)
-                try checkpoint.save(to: saveTo)
-                savedEpoch = epochMetrics.epoch
+            try trainer.run(from: start.epoch + 1, through: stopAfter ?? plan.epochs) { epochMetrics in
+                history.append(epochMetrics)
+                if let saveTo {
+                    let (parameters, state) = try backend.snapshot()
+                    var checkpoint = start
+                    checkpoint.parameters = parameters
+                    checkpoint.optimizerState = state
+                    checkpoint.epoch = epochMetrics.epoch
+                    checkpoint.history = history
+                    (checkpoint.dataset, checkpoint.datasetKind) = (loaded.train.name, loaded.kind)
+                    try checkpoint.save(to: saveTo)
+                    savedEpoch = epochMetrics.epoch
+                }
+                if let metrics { try writeAtomically(history.map { $0.jsonLine() + "\n" }.joined(), to: metrics, option: "--metrics") }
+                if let plot { try writeAtomically(MetricsPlot.svg(history), to: plot, option: "--plot") }
             }
-            if let metrics { try writeAtomically(history.map { $0.jsonLine() + "\n" }.joined(), to: metrics, option: "--metrics") }
-            if let plot { try writeAtomically(MetricsPlot.svg(history), to: plot, option: "--plot") }
-        }
         } catch TrainingError.interrupted(let epoch, let signal) {
             FileHandle.standardError.write(Data((interruptedMessage(epoch: epoch, signal: signal, saveTo: saveTo,
                                                                     savedEpoch: savedEpoch) + "\n").utf8))
@@ -295,17 +296,7 @@ struct TrainCommand: ParsableCommand {
         let differences = settings.filter { $0.1 != $0.2 && $0.1 != "?" }.map { "\($0.0) \($0.1) → \($0.2)" }
         return differences.isEmpty ? [] : ["after epoch \(checkpoint.epoch): " + differences.joined(separator: ", ")]
     }
-
-    private func describe(_ optimizer: OptimizerConfig, _ plan: TrainingPlan) -> String {
-        var text = "\(optimizer.kind) lr \(optimizer.learningRate)"
-        if optimizer.momentum != 0 { text += " momentum \(optimizer.momentum)\(optimizer.nesterov ? " nesterov" : "")" }
-        if optimizer.weightDecay != 0 { text += " weight decay \(optimizer.weightDecay)" }
-        if plan.schedule != .constant { text += ", \(plan.schedule) schedule" }
-        if plan.schedule.warmup > 0 { text += ", warm-up \(plan.schedule.warmup) steps" }
-        return text
-    }
 }
-
 
 /// `word` as a POSIX shell reads it back: as it is where that is safe, else in single quotes.
 func shellQuoted(_ word: String) -> String {

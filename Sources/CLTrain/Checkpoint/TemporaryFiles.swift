@@ -81,15 +81,21 @@ enum TemporaryFiles {
     private static let installHandlers: Void = {
         _ = prepareForSignals
         for number in [SIGINT, SIGTERM, SIGHUP] where !Interruption.handles(number) {
-            let previous = signal(number) { number in
+            handle(number) { number in
                 TemporaryFiles.removeInFlight()
                 // Die of the same signal, so the parent sees how the process ended.
                 signal(number, SIG_DFL)
                 raise(number)
             }
-            if unsafeBitCast(previous, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) { signal(number, SIG_IGN) }
         }
     }()
+
+    /// Installs `handler` for `number`, unless the process ignores it (`nohup`, a background job's SIGINT): an
+    /// ignored signal stays ignored.
+    static func handle(_ number: Int32, _ handler: @escaping @convention(c) (Int32) -> Void) {
+        let previous = signal(number, handler)
+        if unsafeBitCast(previous, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) { signal(number, SIG_IGN) }
+    }
 
     /// ("dir/", "name") for "dir/name", ("", "name") for "name".
     private static func split(_ path: String) -> (directory: String, name: String) {

@@ -15,7 +15,7 @@ public enum ModelSpec {
     ]
 
     /// The training settings a preset was made for: what `train --model NAME` uses unless an option says otherwise.
-    public struct Recipe: Sendable {
+    public struct Recipe: Equatable, Sendable {
         public var optimizer: OptimizerConfig
         public var batchSize: Int
         public var schedule: Schedule
@@ -24,14 +24,19 @@ public enum ModelSpec {
             (self.optimizer, self.batchSize, self.schedule) = (optimizer, batchSize, schedule)
         }
 
-        /// e.g. "sgd lr 0.01 momentum 0.9, batch 64".
-        public var description: String {
+        /// The optimizer and its schedule, e.g. "sgd lr 0.05 momentum 0.9 nesterov, cosine schedule, warm-up 5 steps":
+        /// the run header's `Optimizer:` line and the presets' help say it the same way.
+        public var settings: String {
             var text = "\(optimizer.kind) lr \(optimizer.learningRate)"
             if optimizer.momentum != 0 { text += " momentum \(optimizer.momentum)\(optimizer.nesterov ? " nesterov" : "")" }
             if optimizer.weightDecay != 0 { text += " weight decay \(optimizer.weightDecay)" }
             if schedule != .constant { text += ", \(schedule) schedule" }
-            return text + ", batch \(batchSize)"
+            if schedule.warmup > 0 { text += ", warm-up \(schedule.warmup) steps" }
+            return text
         }
+
+        /// e.g. "sgd lr 0.01 momentum 0.9, batch 64".
+        public var description: String { settings + ", batch \(batchSize)" }
     }
 
     /// The recipe of `text` where it names a preset.

@@ -149,7 +149,7 @@ public final class NativeBackend: TrainingBackend {
             forward(test.x.baseAddress! + start * model.input.count, rows: rows, pass: .evaluation)
             for n in 0..<rows {
                 let z = logits.baseAddress! + n * classes
-                let (largest, logSumExp) = shiftedLogSumExp(z, classes: classes)
+                let (largest, logSumExp) = CrossEntropy.shiftedLogSumExp(z, classes: classes)
                 totalLoss += Double(logSumExp - (z[Int(test.labels[start + n])] - largest))
                 var best = 0
                 for c in 1..<classes where z[c] > z[best] { best = c }
@@ -239,16 +239,6 @@ public enum NativeBackendError: Error, CustomStringConvertible {
 }
 
 // MARK: - Helpers
-
-/// For the row `z`: its maximum and `log Σ exp(z − max)`, so `log_softmax(z)[c] = (z[c] − max) − logSumExp`
-/// exactly as `Reference.logSoftmaxForward` computes it.
-private func shiftedLogSumExp(_ z: UnsafePointer<Float>, classes: Int) -> (largest: Float, logSumExp: Float) {
-    var largest = z[0]
-    for c in 1..<classes { largest = max(largest, z[c]) }
-    var sum: Float = 0
-    for c in 0..<classes { sum += exp(z[c] - largest) }
-    return (largest, log(sum))
-}
 
 private extension UnsafeMutableBufferPointer where Element == Float {
     static func allocateZeroed(_ count: Int) -> Self {

@@ -8,8 +8,9 @@ extension Reference {
         return logSoftmaxForward(activations.last!, rows: rows, classes: parameters.model.classes)
     }
 
-    /// The training loss (`settings`: the lesson's log-softmax + NLL unless told otherwise) of the batch (`x`, `labels`) and its gradient with respect to every parameter,
-    /// laid out as `Parameters.values` is: the chain rule, stage by stage from the loss back to the input.
+    /// The training loss (`settings`: the lesson's log-softmax + NLL unless told otherwise) of the batch (`x`,
+    /// `labels`) and its gradient with respect to every parameter, laid out as `Parameters.values` is: the chain
+    /// rule, stage by stage from the loss back to the input.
     public static func lossAndGradients(parameters: Parameters, x: [Float], labels: [UInt8], pass: Pass,
                                         loss settings: LossConfig = .lesson) -> (loss: Float, gradients: [Float]) {
         let model = parameters.model, rows = labels.count

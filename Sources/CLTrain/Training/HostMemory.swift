@@ -53,16 +53,13 @@ public enum HostMemory {
         func consider(_ bytes: UInt64, _ place: String) {
             if bytes < smallest.bytes { smallest = (bytes, place) }
         }
-        func kilobytes(_ key: String) -> UInt64 {
-            let line = sources.status?.split(separator: "\n").first { $0.hasPrefix(key + ":") }
-            return bytes(kilobytes: line?.split(separator: " ").dropFirst().first.flatMap { UInt64($0) } ?? 0)
-        }
+        func used(_ key: String) -> UInt64 { procBytes(sources.status, key) ?? 0 }
         if let limit = sources.addressSpaceLimit {
-            consider(remaining(limit, kilobytes("VmSize")),
+            consider(remaining(limit, used("VmSize")),
                      "what the process's address-space limit (ulimit -v, RLIMIT_AS) leaves")
         }
         if let limit = sources.dataLimit {
-            consider(remaining(limit, kilobytes("VmData")), "what the process's data limit (RLIMIT_DATA) leaves")
+            consider(remaining(limit, used("VmData")), "what the process's data limit (RLIMIT_DATA) leaves")
         }
         for cgroup in sources.cgroups {
             guard let max = cgroup.max.flatMap({ UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else { continue }

@@ -20,14 +20,13 @@ public enum Interruption {
         _ = TemporaryFiles.prepareForSignals
         installed = true
         for number in [SIGINT, SIGTERM] {
-            let previous = signal(number) { number in
+            TemporaryFiles.handle(number) { number in
                 if Interruption.received != 0 {
                     TemporaryFiles.removeInFlight()
                     _exit(128 + number)
                 }
                 Interruption.received = number
             }
-            if unsafeBitCast(previous, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) { signal(number, SIG_IGN) }
         }
     }
 }

@@ -69,9 +69,7 @@ public struct MemoryEstimate: Sendable {
     /// The host's memory that is free for a new allocation now (`MemAvailable`), or its physical memory where
     /// the kernel does not say.
     public static func availableHostBytes(meminfo: String? = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) -> UInt64 {
-        let line = meminfo?.split(separator: "\n").first { $0.hasPrefix("MemAvailable:") }
-        if let kilobytes = line?.split(separator: " ").dropFirst().first.flatMap({ UInt64($0) }) { return bytes(kilobytes: kilobytes) }
-        return ProcessInfo.processInfo.physicalMemory
+        procBytes(meminfo, "MemAvailable") ?? ProcessInfo.processInfo.physicalMemory
     }
 
     /// Reserves `backendBytes` once and frees them, so that where the estimate fits but the process may not map
@@ -84,6 +82,12 @@ public struct MemoryEstimate: Sendable {
         }
         free(block)
     }
+}
+
+/// The `key:   N kB` line of a /proc file (meminfo, status) in bytes, nil where it is missing or unreadable.
+func procBytes(_ text: String?, _ key: String) -> UInt64? {
+    let line = text?.split(separator: "\n").first { $0.hasPrefix(key + ":") }
+    return line?.split(separator: " ").dropFirst().first.flatMap { UInt64($0) }.map { bytes(kilobytes: $0) }
 }
 
 /// `kilobytes` as read from /proc, in bytes; a figure past UInt64 (a damaged or injected file) counts as unlimited.

@@ -20,11 +20,7 @@ public enum CrossEntropy: LossKind {
         var total: Float = 0
         for n in 0..<rows {
             let z = logits + n * classes, d = dz + n * classes, y = label(n)
-            var largest = z[0]
-            for c in 1..<classes { largest = max(largest, z[c]) }
-            var sum: Float = 0
-            for c in 0..<classes { sum += exp(z[c] - largest) }
-            let logSumExp = log(sum)
+            let (largest, logSumExp) = shiftedLogSumExp(z, classes: classes)
             var meanLogp: Float = 0
             if smoothing != 0 {
                 for c in 0..<classes { meanLogp += (z[c] - largest) - logSumExp }
@@ -36,6 +32,16 @@ public enum CrossEntropy: LossKind {
             }
         }
         return total / Float(rows)
+    }
+
+    /// For the row `z`: its maximum and `log Σ exp(z − max)`, so `log_softmax(z)[c] = (z[c] − max) − logSumExp`
+    /// exactly as `Reference.logSoftmaxForward` computes it. The native backend's evaluation uses it too.
+    static func shiftedLogSumExp(_ z: UnsafePointer<Float>, classes: Int) -> (largest: Float, logSumExp: Float) {
+        var largest = z[0]
+        for c in 1..<classes { largest = max(largest, z[c]) }
+        var sum: Float = 0
+        for c in 0..<classes { sum += exp(z[c] - largest) }
+        return (largest, log(sum))
     }
 }
 

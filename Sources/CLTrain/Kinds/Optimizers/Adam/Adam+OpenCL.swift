@@ -13,7 +13,7 @@ extension Adam {
     static func launch(_ library: KernelLibrary, count: Int, parameters: Buffer<Float>, gradients: Buffer<Float>,
                        state: [Buffer<Float>], factors: Factors, settings: OptimizerConfig) throws -> Event? {
         try library.launch(kernel, global: library.linear(count), Int32(count), parameters, gradients, state[0], state[1],
-                               factors.stepSize, factors.rootCorrection2, settings.beta1, settings.beta2, settings.epsilon,
-                               factors.gradientDecay, factors.decayFactor)
+                           factors.stepSize, factors.rootCorrection2, settings.beta1, settings.beta2, settings.epsilon,
+                           factors.gradientDecay, factors.decayFactor)
     }
 }
