@@ -9,7 +9,7 @@ public enum HostThreads {
     /// directly; none is loaded for it, since only `--cpu` needs one.
     public static func set(_ count: Int) {
         setenv("OPENBLAS_NUM_THREADS", "\(count)", 1)
-        if OpenBLAS.isLoaded { OpenBLAS.setThreads(count) }
+        OpenBLAS.setThreads(count)
         // PoCL 3.x (Debian 12) takes its compute units from POCL_MAX_PTHREAD_COUNT (measured: `devices` reports 1
         // with it, 2 with POCL_CPU_MAX_CU_NUM or POCL_CPU_MAX_CU_COUNT); later versions read POCL_CPU_MAX_CU_COUNT.
         setenv("POCL_CPU_MAX_CU_COUNT", "\(count)", 1)

@@ -11,11 +11,12 @@ enum OpenBLAS {
         return "OpenBLAS \(String(cString: dl_openblas_get_corename())), \(threads) thread\(threads == 1 ? "" : "s")"
     }
 
-    /// OpenBLAS's thread count; it must be loaded.
-    static var threads: Int { Int(dl_openblas_get_num_threads()) }
+    /// OpenBLAS's thread count; nil while it is not loaded (its entry points are then null, since it is opened at
+    /// run time, and a native layer may run without it: the max-pool checks do).
+    static var threads: Int? { isLoaded ? Int(dl_openblas_get_num_threads()) : nil }
 
-    /// Sets OpenBLAS's thread count; it must be loaded.
-    static func setThreads(_ count: Int) { dl_openblas_set_num_threads(Int32(count)) }
+    /// Sets OpenBLAS's thread count where it is loaded; nothing to set otherwise.
+    static func setThreads(_ count: Int) { if isLoaded { dl_openblas_set_num_threads(Int32(count)) } }
 
     /// Whether an earlier `load()` succeeded; nothing is opened to answer.
     static var isLoaded: Bool { dl_openblas_loaded() != 0 }

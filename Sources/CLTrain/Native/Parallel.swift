@@ -11,8 +11,8 @@ func inParallel(batch: Int, workers: Int, _ body: (Int, Range<Int>) -> Void) {
     let threads = OpenBLAS.threads
     OpenBLAS.setThreads(1)
     DispatchQueue.concurrentPerform(iterations: parts) { body($0, samples($0)) }
-    OpenBLAS.setThreads(threads)
+    if let threads { OpenBLAS.setThreads(threads) }
 }
 
-/// Workers for those layers: as many as OpenBLAS has threads, which `--threads` sets.
-var hostWorkers: Int { max(1, OpenBLAS.threads) }
+/// Workers for those layers: as many as OpenBLAS has threads, which `--threads` sets (one while it is not loaded).
+var hostWorkers: Int { max(1, OpenBLAS.threads ?? 1) }
