@@ -166,6 +166,7 @@ struct TrainCommand: ParsableCommand {
         } else {
             plan.model = try modelOptions.build(for: loaded, batchSize: plan.batchSize)
         }
+        if let problem = plan.batchProblem(count: loaded.train.count) { throw CommandError(problem) }
         try checkOutputs([("--metrics", metrics), ("--plot", plot), ("--save", saveTo)], notAmong: loaded.files)
         let compute = try device.open()
         say("Device:    \(compute)")

@@ -55,7 +55,7 @@ import Testing
         let x = randomFloats(rows * model.input.count, using: &generator)
         let labels = randomLabels(rows, classes: model.classes, using: &generator)
         let pass = Pass.training(seed: 3, step: 1)  // dropout draws the same mask on every side
-        let (loss, gradients) = Reference.lossAndGradients(parameters: parameters, x: x, labels: labels, pass: pass)
+        let (loss, gradients, _) = Reference.lossAndGradients(parameters: parameters, x: x, labels: labels, pass: pass)
         let epsilon: Float = 5e-3
         func shifted(_ index: Int, _ shift: Float) -> Double {
             var moved = parameters
@@ -132,7 +132,18 @@ func expectBackendsStepAsTheReference(_ plan: TrainingPlan, rows: Int, columns: 
         // Short dot products summed in other orders, then two updates: see TrainerTests' tolerances.
         expectClose(try backend.losses(count: 2), expected, absolute: 1e-5, relative: 1e-4, "\(name) \(model.spec): losses",
                     sourceLocation: sourceLocation)
-        expectClose(try backend.snapshot().0.values, parameters.values, absolute: 1e-5, relative: 1e-4,
+        let snapshot = try backend.snapshot().0
+        expectClose(snapshot.values, parameters.values, absolute: 1e-5, relative: 1e-4,
                     "\(name) \(model.spec): parameters", sourceLocation: sourceLocation)
+        expectClose(snapshot.buffers, parameters.buffers, absolute: 1e-5, relative: 1e-4,
+                    "\(name) \(model.spec): buffers", sourceLocation: sourceLocation)
+        // Evaluation reads the buffers the steps left (a batch norm's running statistics).
+        let x = Reference.gatherNormalize(images: test.images, order: (0..<Int32(test.count)).map { $0 }, offset: 0, rows: test.count,
+                                          features: model.input.count, normalization: plan.normalization)
+        let logProbabilities = Reference.forward(parameters: parameters, x: x, rows: test.count)
+        let testLoss = (0..<test.count).map { -Double(logProbabilities[$0 * model.classes + Int(test.labels[$0])]) }
+            .reduce(0, +) / Double(test.count)
+        expectClose([Float(try backend.evaluate().loss)], [Float(testLoss)], absolute: 1e-5, relative: 1e-4,
+                    "\(name) \(model.spec): test loss", sourceLocation: sourceLocation)
     }
 }

@@ -136,7 +136,7 @@ private let gradientRelative = 1e-4
     let x = randomFloats(rows * model.input.count, using: &generator)
     let labels = randomLabels(rows, classes: model.classes, using: &generator)
 
-    let (loss, gradients) = Reference.lossAndGradients(parameters: parameters, x: x, labels: labels, pass: .evaluation)
+    let (loss, gradients, _) = Reference.lossAndGradients(parameters: parameters, x: x, labels: labels, pass: .evaluation)
     let exact = Exact.modelLoss(parameters.values.map(Double.init), sizes: sizes, x: x, labels: labels)
     expectClose([loss], [exact.loss], absolute: 1e-5, "loss")
 
@@ -230,7 +230,7 @@ func trainStepIsGradientsThenUpdate(optimizer: OptimizerConfig) {
     for step in 1...3 {
         let x = randomFloats(5 * model.input.count, using: &generator)
         let labels = randomLabels(5, classes: model.classes, using: &generator)
-        let (expectedLoss, gradients) = Reference.lossAndGradients(parameters: Parameters(model: model, values: expected),
+        let (expectedLoss, gradients, _) = Reference.lossAndGradients(parameters: Parameters(model: model, values: expected),
                                                                    x: x, labels: labels, pass: .training(seed: 0, step: step))
         var vectors = optimizer.stateNames.map { buffers[$0]! }
         applyRule(optimizer, parameters: &expected, gradients: gradients, state: &vectors, step: step)

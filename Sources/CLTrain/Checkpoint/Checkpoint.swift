@@ -6,7 +6,8 @@ import Foundation
 ///     state = load_file("model.safetensors")
 ///     model.load_state_dict({k: v for k, v in state.items() if not k.startswith("optimizer.")})
 ///
-/// Tensors carry `nn.Sequential`'s names for the model's layer list (`0.weight`, `0.bias`, `2.weight`, …) and
+/// Tensors carry `nn.Sequential`'s names for the model's layer list (`0.weight`, `0.bias`, `2.weight`, …), its
+/// buffers as PyTorch names and types them (`1.running_mean` F32, `1.num_batches_tracked` I64: the step), and
 /// the optimizer's state vectors are stored flat as `optimizer.<name>` (`optimizer.exp_avg`, …), each as long as
 /// all parameters together, in `Model.tensors` order. Everything else sits in the header's string metadata:
 /// the model as its canonical spec and input shape, so a checkpoint alone rebuilds it.
@@ -73,6 +74,8 @@ public struct Checkpoint: Equatable, Sendable {
                                                     + "\(optimizer.kind) with these settings")
         }
         let tensors = model.tensors.map { ($0.name, SafeTensors.Tensor(shape: $0.shape, values: Array(parameters.values[$0.range]))) }
+            + model.buffers.map { ($0.name, SafeTensors.Tensor(shape: $0.shape, values: Array(parameters.buffers[$0.range]))) }
+            + model.stepCounters.map { ($0, SafeTensors.Tensor(shape: [], integers: [Int64(optimizerState.step)])) }
             + optimizer.stateNames.map { (Self.optimizerPrefix + $0, SafeTensors.Tensor(shape: [count], values: buffers[$0]!)) }
         do {
             try FileBytes.replace(path, with: SafeTensors.encode(tensors, metadata: metadata))
@@ -102,13 +105,17 @@ public struct Checkpoint: Equatable, Sendable {
         optimizer.epsilon = try metadata.number("eps", Float.self)
         optimizer = try CheckpointError.checking(path) { () throws(InvalidSetting) in try optimizer.validated() }
 
-        let slots = model.tensors.map { ($0.name, $0.shape) }
-            + optimizer.stateNames.map { (optimizerPrefix + $0, [model.parameterCount]) }
+        let slots = (model.tensors + model.buffers).map { ($0.name, $0.shape, "F32") }
+            + model.stepCounters.map { ($0, [Int](), "I64") }
+            + optimizer.stateNames.map { (optimizerPrefix + $0, [model.parameterCount], "F32") }
         var found: [String: [Float]] = [:]
-        for (name, shape) in slots {
+        for (name, shape, dtype) in slots {
             guard let tensor = tensors[name] else { throw CheckpointError.missingTensor(path: path, tensor: name) }
             guard tensor.shape == shape else {
                 throw CheckpointError.wrongShape(path: path, tensor: name, found: tensor.shape, expected: shape, model: model.spec)
+            }
+            guard tensor.dtype == dtype else {
+                throw CheckpointError.wrongDtype(path: path, tensor: name, found: tensor.dtype, expected: dtype)
             }
             if let index = tensor.values.firstIndex(where: { !$0.isFinite }) {
                 throw CheckpointError.nonFinite(path: path, tensor: name, index: index, value: tensor.values[index])
@@ -161,7 +168,8 @@ public struct Checkpoint: Equatable, Sendable {
         let normalization = Normalization(mean: try metadata.number("normalization_mean", Float.self),
                                           std: try metadata.number("normalization_std", Float.self))
         return Checkpoint(
-            parameters: Parameters(model: model, values: model.tensors.flatMap { found[$0.name]! }),
+            parameters: Parameters(model: model, values: model.tensors.flatMap { found[$0.name]! },
+                                   buffers: model.buffers.flatMap { found[$0.name]! }),
             optimizer: optimizer,
             optimizerState: OptimizerState(step: step,
                                            buffers: Dictionary(uniqueKeysWithValues: optimizer.stateNames.map { ($0, found[optimizerPrefix + $0]!) })),

@@ -8,6 +8,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case headerBeyondFile(path: String, headerBytes: UInt64, fileBytes: Int)
     case malformedHeader(path: String, problem: String)
     case unsupportedDtype(path: String, tensor: String, dtype: String)
+    case wrongDtype(path: String, tensor: String, found: String, expected: String)
     case badOffsets(path: String, tensor: String, problem: String)
     /// Bytes after the last tensor that no tensor claims; safetensors' reference loader refuses these too.
     case unclaimedData(path: String, bytes: Int)
@@ -35,7 +36,9 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case let .malformedHeader(path, problem):
             return "\(path): the safetensors header \(problem)"
         case let .unsupportedDtype(path, tensor, dtype):
-            return "\(path): tensor \(tensor) has dtype \(dtype); cltrain reads only F32"
+            return "\(path): tensor \(tensor) has dtype \(dtype); cltrain reads only F32 (and I64 step counters)"
+        case let .wrongDtype(path, tensor, found, expected):
+            return "\(path): tensor \(tensor) is \(found) but must be \(expected)"
         case let .badOffsets(path, tensor, problem):
             return "\(path): tensor \(tensor): \(problem)"
         case let .unclaimedData(path, bytes):

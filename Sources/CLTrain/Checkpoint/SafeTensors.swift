@@ -1,13 +1,21 @@
 import Foundation
 
-/// The safetensors container, F32 only: an 8-byte little-endian header length N, N bytes of JSON
+/// The safetensors container, F32 and I64 (PyTorch's `num_batches_tracked`): an 8-byte little-endian header length N, N bytes of JSON
 /// `{"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, ..., "__metadata__": {...}}`,
 /// then the tensors' little-endian bytes back to back (offsets count from the end of the header).
 /// Decoding checks what the reference implementation checks, so a file accepted here loads in PyTorch.
 enum SafeTensors {
     struct Tensor: Equatable {
         var shape: [Int]
+        /// An F32 tensor's values; empty for an I64 one.
         var values: [Float]
+        /// An I64 tensor's values, or nil for an F32 one.
+        var integers: [Int64]?
+
+        init(shape: [Int], values: [Float]) { (self.shape, self.values, integers) = (shape, values, nil) }
+        init(shape: [Int], integers: [Int64]) { (self.shape, values, self.integers) = (shape, [], integers) }
+
+        var dtype: String { integers == nil ? "F32" : "I64" }
     }
 
     static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String]) -> [UInt8] {
@@ -15,8 +23,12 @@ enum SafeTensors {
         var data: [UInt8] = []
         for (name, tensor) in tensors {
             let begin = data.count
-            tensor.values.map(\.bitPattern.littleEndian).withUnsafeBytes { data.append(contentsOf: $0) }
-            header[name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [begin, data.count]] as [String: Any]
+            if let integers = tensor.integers {
+                integers.map(\.littleEndian).withUnsafeBytes { data.append(contentsOf: $0) }
+            } else {
+                tensor.values.map(\.bitPattern.littleEndian).withUnsafeBytes { data.append(contentsOf: $0) }
+            }
+            header[name] = ["dtype": tensor.dtype, "shape": tensor.shape, "data_offsets": [begin, data.count]] as [String: Any]
         }
         // Only strings, integers, arrays and dictionaries go in, which JSONSerialization always accepts.
         var json = [UInt8](try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys, .withoutEscapingSlashes]))
@@ -48,7 +60,7 @@ enum SafeTensors {
         }
 
         var metadata: [String: String]?
-        var slots: [(name: String, shape: [Int], begin: Int, end: Int)] = []
+        var slots: [(name: String, shape: [Int], dtype: String, begin: Int, end: Int)] = []
         for (name, value) in header {
             if name == "__metadata__" {
                 guard let strings = value as? [String: String] else { throw malformed("has __metadata__ that is not an object of strings") }
@@ -57,7 +69,7 @@ enum SafeTensors {
             }
             guard let entry = value as? [String: Any] else { throw malformed("has tensor \(name) that is not an object") }
             guard let dtype = entry["dtype"] as? String else { throw malformed("has tensor \(name) without a dtype") }
-            guard dtype == "F32" else { throw CheckpointError.unsupportedDtype(path: path, tensor: name, dtype: dtype) }
+            guard let width = Self.widths[dtype] else { throw CheckpointError.unsupportedDtype(path: path, tensor: name, dtype: dtype) }
             guard let shape = integers(entry["shape"]), shape.allSatisfy({ $0 >= 0 }) else {
                 throw malformed("has tensor \(name) whose shape is not a list of non-negative integers")
             }
@@ -69,12 +81,12 @@ enum SafeTensors {
                 throw CheckpointError.badOffsets(path: path, tensor: name,
                                                  problem: "data_offsets \(offsets) lie outside the \(dataCount) bytes of data")
             }
-            let needed = byteCount(shape)
+            let needed = byteCount(shape, width: width)
             guard needed == end - begin else {
                 throw CheckpointError.badOffsets(path: path, tensor: name, problem: "data_offsets \(offsets) span \(end - begin) bytes "
-                                                 + "but shape \(shape) of F32 needs \(needed.map(String.init) ?? "more than fit in memory")")
+                                                 + "but shape \(shape) of \(dtype) needs \(needed.map(String.init) ?? "more than fit in memory")")
             }
-            slots.append((name, shape, begin, end))
+            slots.append((name, shape, dtype, begin, end))
         }
 
         var position = 0
@@ -92,11 +104,10 @@ enum SafeTensors {
 
         var tensors: [String: Tensor] = [:]
         for slot in slots {
-            let words = [UInt32](unsafeUninitializedCapacity: (slot.end - slot.begin) / 4) { words, count in
-                bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(words).copyMemory(from: .init(rebasing: $0[(dataStart + slot.begin)..<(dataStart + slot.end)])) }
-                count = words.count
-            }
-            tensors[slot.name] = Tensor(shape: slot.shape, values: words.map { Float(bitPattern: UInt32(littleEndian: $0)) })
+            let data = bytes[(dataStart + slot.begin)..<(dataStart + slot.end)]
+            tensors[slot.name] = slot.dtype == "I64"
+                ? Tensor(shape: slot.shape, integers: words(data, Int64.self).map { Int64(littleEndian: $0) })
+                : Tensor(shape: slot.shape, values: words(data, UInt32.self).map { Float(bitPattern: UInt32(littleEndian: $0)) })
         }
         return (tensors, metadata)
     }
@@ -110,9 +121,20 @@ enum SafeTensors {
         return value as? [Int]
     }
 
-    /// Bytes of an F32 tensor of `shape`, or nil where a hostile header's shape would overflow.
-    private static func byteCount(_ shape: [Int]) -> Int? {
-        shape.reduce(Optional(4)) { total, dimension in
+    /// Bytes per element of each dtype read.
+    private static let widths = ["F32": 4, "I64": 8]
+
+    /// `bytes` as little-endian words of `T`, copied out (the data need not be aligned).
+    private static func words<T: FixedWidthInteger>(_ bytes: ArraySlice<UInt8>, _ type: T.Type) -> [T] {
+        [T](unsafeUninitializedCapacity: bytes.count / MemoryLayout<T>.size) { words, count in
+            bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(words).copyMemory(from: $0) }
+            count = words.count
+        }
+    }
+
+    /// Bytes of a tensor of `shape` with elements of `width` bytes, or nil where a hostile header's shape would overflow.
+    private static func byteCount(_ shape: [Int], width: Int) -> Int? {
+        shape.reduce(Optional(width)) { total, dimension in
             guard let total else { return nil }
             let (product, overflow) = total.multipliedReportingOverflow(by: dimension)
             return overflow ? nil : product

@@ -17,6 +17,11 @@ public protocol Layer: Sendable, CustomStringConvertible {
     func parameters(for input: Shape) -> [(name: String, shape: [Int])]
     /// Initial values of every parameter tensor, back to back, drawn as PyTorch's default initialization draws them.
     func initialValues(for input: Shape, using generator: inout SeededGenerator) -> [Float]
+    /// The layer's buffers: tensors it keeps that no optimizer trains (a batch norm's running statistics), after its
+    /// parameters in `state_dict` order and named as PyTorch names them.
+    func buffers(for input: Shape) -> [LayerBuffer]
+    /// Why a training batch of `rows` samples cannot pass through this layer (PyTorch's reason), or nil.
+    func trainingBatchProblem(rows: Int, input: Shape) -> String?
     /// True where a ReLU right after this layer can run inside this layer's own kernels.
     var absorbsReLU: Bool { get }
     /// True for a layer whose output is its input seen in another shape (`flatten`): backends alias its buffers.
@@ -57,11 +62,24 @@ extension Layer {
     public static var kernelChecks: [KernelCheckEntry] { [] }
     public func parameters(for input: Shape) -> [(name: String, shape: [Int])] { [] }
     public func initialValues(for input: Shape, using generator: inout SeededGenerator) -> [Float] { [] }
+    public func buffers(for input: Shape) -> [LayerBuffer] { [] }
+    public func trainingBatchProblem(rows: Int, input: Shape) -> String? { nil }
     public var absorbsReLU: Bool { false }
     public var isView: Bool { false }
     public var commutesWithReLU: Bool { false }
     public func scratchValues(for input: Shape, batch: Int, rows: Int, native: Bool) -> Int { 0 }
     public func multiplyAdds(for input: Shape) -> Int { 0 }
+}
+
+/// One buffer of a layer: its name and shape, and the value every element starts at, or nil for a step counter
+/// (`num_batches_tracked`, I64 in PyTorch), which always holds the number of training steps and so is not stored
+/// beside the others.
+public struct LayerBuffer: Sendable {
+    public let name: String
+    public let shape: [Int]
+    public let initial: Float?
+
+    public init(_ name: String, shape: [Int], initial: Float?) { (self.name, self.shape, self.initial) = (name, shape, initial) }
 }
 
 /// Whether a forward pass trains (dropout draws its masks) or evaluates (dropout is the identity).

@@ -4,33 +4,35 @@ import CLKit
 /// a backend walks `Model.stages`, hands each operation its activations, and never looks inside.
 ///
 /// Shared contract: `forward` writes the stage's output for `rows` samples of `x`, with the absorbed ReLU
-/// applied where `Stage.relu`. `backward` is given the forward's input `x`, output `y`, and the loss's gradient
+/// applied where `Stage.relu`; it reads the layer's buffers (`Stage.buffers`, e.g. running statistics) and, in a
+/// training pass, may update them. `backward` is given the forward's input `x`, output `y`, and the loss's gradient
 /// `dy` with respect to `y` (already through the absorbed ReLU: the next stage masked it); it writes the
 /// gradients of the layer's parameters and, where asked, the gradient `dx` with respect to `x`, zeroed where
 /// `Stage.maskInputGradient` and `x` is not positive.
 
 /// The specification, on plain arrays (see `Reference`).
 public protocol ReferenceOperation {
-    func forward(_ x: [Float], rows: Int, parameters: ArraySlice<Float>, pass: Pass) -> [Float]
+    func forward(_ x: [Float], rows: Int, parameters: ArraySlice<Float>, buffers: inout ArraySlice<Float>, pass: Pass) -> [Float]
     /// Returns `dx` (nil unless `Stage.needsInputGradient`) and the parameters' gradients in the layer's order.
     func backward(x: [Float], y: [Float], dy: [Float], rows: Int, parameters: ArraySlice<Float>, pass: Pass)
         -> (dx: [Float]?, gradients: [Float])
 }
 
-/// The `--cpu` path, on buffers the backend allocated up front. `parameters` and `gradients` point at the
-/// layer's own slice of the flat vectors.
+/// The `--cpu` path, on buffers the backend allocated up front. `parameters`, `buffers` and `gradients` point at
+/// the layer's own slice of the flat vectors.
 public protocol NativeOperation: AnyObject {
     func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int,
-                 parameters: UnsafePointer<Float>, pass: Pass)
+                 parameters: UnsafePointer<Float>, buffers: UnsafeMutablePointer<Float>, pass: Pass)
     func backward(x: UnsafePointer<Float>, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                   dx: UnsafeMutablePointer<Float>?, rows: Int, parameters: UnsafePointer<Float>,
                   gradients: UnsafeMutablePointer<Float>, pass: Pass)
 }
 
-/// The OpenCL path: launches on the backend's buffers, queued without waiting. `parameters` and `gradients`
-/// are views of the layer's tensors in the flat buffers, in `Stage.tensors` order.
+/// The OpenCL path: launches on the backend's buffers, queued without waiting. `parameters`, `buffers` and
+/// `gradients` are views of the layer's tensors in the flat buffers, in `Stage.tensors` (`Stage.buffers`) order.
 public protocol OpenCLOperation: AnyObject {
-    func forward(x: Buffer<Float>, y: Buffer<Float>, rows: Int, parameters: [Buffer<Float>], pass: Pass) throws
+    func forward(x: Buffer<Float>, y: Buffer<Float>, rows: Int, parameters: [Buffer<Float>], buffers: [Buffer<Float>],
+                 pass: Pass) throws
     func backward(x: Buffer<Float>, y: Buffer<Float>, dy: Buffer<Float>, dx: Buffer<Float>?, rows: Int,
                   parameters: [Buffer<Float>], gradients: [Buffer<Float>], pass: Pass) throws
 }

@@ -7,13 +7,23 @@ public struct Model: Sendable, Equatable, CustomStringConvertible {
     public let layers: [any Layer]
     /// One sample as the data holds it, e.g. 1×28×28.
     public let input: Shape
-    public let stages: [Stage]
+    let plan: StagePlan
+    public var stages: [Stage] { plan.stages }
     /// Every parameter tensor, in `state_dict` order, as a slot of the flat parameter vector.
-    public let tensors: [TensorSlot]
-    public let parameterCount: Int
+    public var tensors: [TensorSlot] { plan.tensors }
+    public var parameterCount: Int { plan.parameterCount }
+    /// Every buffer (non-trainable state such as a batch norm's running statistics), in `state_dict` order, as a
+    /// slot of the flat buffer vector that no optimizer touches.
+    public var buffers: [TensorSlot] { plan.buffers }
+    public var bufferCount: Int { plan.bufferCount }
+    /// The buffers' values before any training: PyTorch's initial running statistics.
+    public var initialBuffers: [Float] { plan.initialBuffers }
+    /// Names of the buffers that count training steps (`num_batches_tracked`, stored as I64): their value is the
+    /// optimizer's step, so they take no place in the buffer vector.
+    public var stepCounters: [String] { plan.stepCounters }
     /// Values per sample of each activation a step produces: 0 is the input batch, then one per stage that
     /// is not a view (a view's output is its input's activation).
-    public let activationSizes: [Int]
+    public var activationSizes: [Int] { plan.activationSizes }
 
     /// - Parameters:
     ///   - spec: a preset name or a layer list (`ModelSpec`).
@@ -27,77 +37,24 @@ public struct Model: Sendable, Equatable, CustomStringConvertible {
         guard !layers.isEmpty else { throw ModelSpecError("the model has no layers") }
         self.layers = layers
         self.input = input
-        var stages: [Stage] = [], tensors: [TensorSlot] = []
-        var shape = input, activation = 0, activationSizes = [input.count]
-        var reluOutputs = [false]  // by activation: whether it is the output of an absorbed ReLU
-        var offset = 0, hasParameters = false
-        // Found once rather than by searching the rest of the list at every ReLU, so building stays linear in
-        // the layer count (40,000 layers took 72 s that way).
-        let lastMasking = layers.lastIndex { !$0.isView && !$0.commutesWithReLU } ?? -1
-        for (index, layer) in layers.enumerated() {
-            // A ReLU right after a layer that can run it inside its own kernels becomes part of that stage, as
-            // long as a later stage can apply its mask to the gradient (views and max-pool pass it on; the loss
-            // would not apply it).
-            if layer is ReLU, let previous = stages.last, previous.layer.absorbsReLU, !previous.relu,
-               previous.index == index - 1, lastMasking > index {
-                stages[stages.count - 1].relu = true
-                reluOutputs[previous.outputActivation] = true
-                continue
-            }
-            // The lesson's `images.view(N, -1)`: a model that starts with a linear layer reads images flattened.
-            let stageInput = index == 0 && layer is Linear ? shape.flattened : shape
-            let output: Shape
-            do { output = try layer.outputShape(for: stageInput) } catch let error as LayerShapeError {
-                throw ModelSpecError("\(layer) (layer \(index)) \(error.reason)")
-            }
-            guard output.count < Int(Int32.max) else {
-                throw ModelSpecError("\(layer) (layer \(index)) makes \(output.count) values per sample; the limit is \(Int32.max)")
-            }
-            var slots: [TensorSlot] = []
-            for (name, tensorShape) in layer.parameters(for: stageInput) {
-                let slot = TensorSlot(name: "\(index).\(name)", shape: tensorShape, offset: offset)
-                offset += slot.count
-                guard offset < Int(Int32.max) else {
-                    throw ModelSpecError("\(layer) (layer \(index)) brings the parameters past \(Int32.max)")
-                }
-                slots.append(slot)
-            }
-            let outputActivation: Int
-            if layer.isView {
-                outputActivation = activation
-            } else {
-                outputActivation = activationSizes.count
-                activationSizes.append(output.count)
-                // After a layer that commutes with ReLU the mask passes on: the next stage masks by this output.
-                reluOutputs.append(layer.commutesWithReLU && reluOutputs[activation])
-            }
-            stages.append(Stage(
-                index: index, layer: layer, input: stageInput, output: output, relu: false,
-                maskInputGradient: reluOutputs[activation] && !layer.commutesWithReLU,
-                needsInputGradient: hasParameters,
-                tensors: slots, inputActivation: activation, outputActivation: outputActivation))
-            tensors += slots
-            hasParameters = hasParameters || !slots.isEmpty
-            shape = output
-            activation = outputActivation
+        plan = try StagePlan(layers: layers, input: input)
+        guard plan.output.isFlat else {
+            throw ModelSpecError("the last layer gives \(plan.output) values per sample; end the model with flatten and linear(classes)")
         }
-        guard shape.isFlat else {
-            throw ModelSpecError("the last layer gives \(shape) values per sample; end the model with flatten and linear(classes)")
-        }
-        if let classes, shape.count != classes {
-            throw ModelSpecError("the last layer gives \(shape) outputs but the data has \(classes) classes; "
+        if let classes, plan.output.count != classes {
+            throw ModelSpecError("the last layer gives \(plan.output) outputs but the data has \(classes) classes; "
                 + "end the model with linear(\(classes))")
         }
-        self.stages = stages
-        self.tensors = tensors
-        self.parameterCount = offset
-        self.activationSizes = activationSizes
     }
 
     /// The lesson's network for `input` and `classes`.
     public static func lesson(input: Shape = .image(channels: 1, height: 28, width: 28), classes: Int = 10) -> Model {
         try! Model("lesson", input: input, classes: classes)
     }
+
+    /// Why a training batch of `rows` samples cannot pass through the model (a batch norm given one value per
+    /// channel), naming the layer, or nil.
+    public func trainingBatchProblem(rows: Int) -> String? { plan.trainingBatchProblem(rows: rows) }
 
     /// The canonical layer list: parsing it gives this model again.
     public var spec: String { layers.map(\.description).joined(separator: ", ") }
@@ -127,13 +84,19 @@ public struct Stage: Sendable {
     public let needsInputGradient: Bool
     /// This layer's parameter tensors (empty for most kinds but linear and conv2d).
     public let tensors: [TensorSlot]
+    /// This layer's buffers (a batch norm's running statistics), slots of the flat buffer vector.
+    public let buffers: [TensorSlot]
     /// Indices into `Model.activationSizes`.
     public let inputActivation: Int
     public let outputActivation: Int
 
     /// Where the layer's parameters sit in the flat parameter vector.
-    public var parameterRange: Range<Int> {
-        (tensors.first?.offset ?? 0)..<(tensors.last.map { $0.offset + $0.count } ?? 0)
+    public var parameterRange: Range<Int> { Self.span(tensors) }
+    /// Where the layer's buffers sit in the flat buffer vector.
+    public var bufferRange: Range<Int> { Self.span(buffers) }
+
+    private static func span(_ slots: [TensorSlot]) -> Range<Int> {
+        (slots.first?.offset ?? 0)..<(slots.last.map { $0.offset + $0.count } ?? 0)
     }
 }
 

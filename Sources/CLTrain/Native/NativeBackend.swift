@@ -26,15 +26,17 @@ public final class NativeBackend: TrainingBackend {
     /// Flat vectors in `Parameters.values` layout, so one update loop serves every tensor.
     private let parameters: UnsafeMutableBufferPointer<Float>
     private let gradients: UnsafeMutableBufferPointer<Float>
+    /// The layers' buffers (running statistics) in `Model.buffers` layout.
+    private let buffers: UnsafeMutableBufferPointer<Float>
     /// The optimizer's state vectors in `optimizer.stateNames` order.
     private let optimizerBuffers: [UnsafeMutableBufferPointer<Float>]
     private var step = 0
 
-    private let operations: [NativeOperation]
-    /// `activations[a]`: activation `a` of the model (`Stage.inputActivation`), (rows, values); 0 is the gathered batch.
-    private let activations: [UnsafeMutableBufferPointer<Float>]
-    /// `deltas[a]`: the loss's gradient with respect to activation `a`, (batch, values).
-    private let deltas: [UnsafeMutableBufferPointer<Float>]
+    private let stages: NativeStages
+    /// The gathered batch, (batch, input values).
+    private let batchInput: UnsafeMutableBufferPointer<Float>
+    /// The loss's gradient with respect to the logits, (batch, classes).
+    private let logitsDelta: UnsafeMutableBufferPointer<Float>
     /// The mean loss of each batch of the current epoch.
     private let batchLosses: UnsafeMutableBufferPointer<Float>
 
@@ -56,21 +58,23 @@ public final class NativeBackend: TrainingBackend {
         let count = model.parameterCount
         parameters = .allocateZeroed(count)
         gradients = .allocateZeroed(count)
+        buffers = .allocateZeroed(model.bufferCount)
+        _ = buffers.update(fromContentsOf: model.initialBuffers)
         optimizerBuffers = plan.optimizer.stateNames.map { _ in .allocateZeroed(count) }
         // Looked up and laid out once: a step allocates nothing.
         (optimizerRule, lossRule) = (plan.optimizer.rule, plan.loss.rule)
         updateVectors = UpdateVectors(count: count, parameters: parameters.baseAddress!, gradients: UnsafePointer(gradients.baseAddress!),
                                       state: optimizerBuffers.map { $0.baseAddress! })
         let rows = passRows(batchSize: batchSize, testCount: test.count, native: true)
-        operations = model.stages.map { $0.layer.nativeOperation($0, batch: plan.batchSize, rows: rows) }
-        activations = model.activationSizes.map { .allocateZeroed(rows * $0) }
-        deltas = model.activationSizes.map { .allocateZeroed(plan.batchSize * $0) }
+        stages = NativeStages(model.plan, batch: plan.batchSize, rows: rows)
+        batchInput = .allocateZeroed(plan.batchSize * model.input.count)
+        logitsDelta = .allocateZeroed(plan.batchSize * model.classes)
         // An epoch has at most one batch per sample.
         batchLosses = .allocateZeroed(max(train.count, 1))
     }
 
     deinit {
-        for buffer in [train.x, test.x, parameters, gradients, batchLosses] + optimizerBuffers + activations + deltas {
+        for buffer in [train.x, test.x, parameters, gradients, buffers, batchLosses, batchInput, logitsDelta] + optimizerBuffers {
             buffer.deallocate()
         }
     }
@@ -93,13 +97,15 @@ public final class NativeBackend: TrainingBackend {
             return values
         }
         _ = self.parameters.update(fromContentsOf: parameters.values)
+        _ = buffers.update(fromContentsOf: parameters.buffers)
         for (buffer, values) in zip(optimizerBuffers, sources) { _ = buffer.update(fromContentsOf: values) }
         step = state.step
     }
 
     public func snapshot() throws -> (Parameters, OptimizerState) {
         let buffers = Dictionary(uniqueKeysWithValues: zip(optimizer.stateNames, optimizerBuffers.map(Array.init)))
-        return (Parameters(model: model, values: Array(parameters)), OptimizerState(step: step, buffers: buffers))
+        return (Parameters(model: model, values: Array(parameters), buffers: Array(self.buffers.prefix(model.bufferCount))),
+                OptimizerState(step: step, buffers: buffers))
     }
 
     // MARK: Training
@@ -117,16 +123,19 @@ public final class NativeBackend: TrainingBackend {
     public func trainStep(batch: Int, start: Int, count rows: Int, learningRate: Float) throws {
         precondition(1...batchSize ~= rows && start >= 0 && start + rows <= order.count && batch < batchLosses.count,
                      "batch \(batch) of \(rows) samples from \(start) does not fit the epoch or the batch size")
-        let inputs = model.input.count, x = activations[0].baseAddress!
+        let inputs = model.input.count, x = batchInput.baseAddress!
         for r in 0..<rows {
             (x + r * inputs).update(from: train.x.baseAddress! + Int(order[start + r]) * inputs, count: inputs)
         }
         step += 1
         let pass = Pass.training(seed: seed, step: step)
-        forward(x, rows: rows, pass: pass)
-        batchLosses[batch] = lossForwardBackward(rows: rows, labels: train.labels, from: order, at: start)
-        backward(rows: rows, pass: pass)
-        update(learningRate: learningRate)
+        let logits = forward(x, rows: rows, pass: pass)
+        batchLosses[batch] = lossRule.forwardBackward(logits: logits, rows: rows, classes: model.classes,
+                                                      label: { Int(self.train.labels[Int(self.order[start + $0])]) }, settings: loss,
+                                                      dz: logitsDelta.baseAddress!)
+        stages.backward(input: x, dy: logitsDelta.baseAddress!, dx: nil, rows: rows, parameters: parameters.baseAddress!,
+                        gradients: gradients.baseAddress!, pass: pass)
+        optimizerRule.update(updateVectors, step: step, learningRate: learningRate, settings: optimizer)
     }
 
     /// The host computes each step before `trainStep` returns, so the losses are ready when asked for.
@@ -141,14 +150,13 @@ public final class NativeBackend: TrainingBackend {
 
     public func evaluate() throws -> Evaluation {
         let classes = model.classes
-        let logits = activations[model.stages.last!.outputActivation]
         var totalLoss = 0.0
         var predictions = [UInt8](repeating: 0, count: test.count)
         for start in stride(from: 0, to: test.count, by: Self.evaluationRows) {
             let rows = min(Self.evaluationRows, test.count - start)
-            forward(test.x.baseAddress! + start * model.input.count, rows: rows, pass: .evaluation)
+            let logits = forward(test.x.baseAddress! + start * model.input.count, rows: rows, pass: .evaluation)
             for n in 0..<rows {
-                let z = logits.baseAddress! + n * classes
+                let z = logits + n * classes
                 let (largest, logSumExp) = CrossEntropy.shiftedLogSumExp(z, classes: classes)
                 totalLoss += Double(logSumExp - (z[Int(test.labels[start + n])] - largest))
                 var best = 0
@@ -159,43 +167,9 @@ public final class NativeBackend: TrainingBackend {
         return Evaluation(loss: totalLoss / Double(max(test.count, 1)), predictions: predictions)
     }
 
-    // MARK: Passes
-
-    /// Every stage's output for `rows` samples of `input` (rows, input values).
-    private func forward(_ input: UnsafeMutablePointer<Float>, rows: Int, pass: Pass) {
-        for (stage, operation) in zip(model.stages, operations) {
-            let x = stage.inputActivation == 0 ? input : activations[stage.inputActivation].baseAddress!
-            let y = stage.outputActivation == 0 ? input : activations[stage.outputActivation].baseAddress!
-            operation.forward(x: x, y: y, rows: rows, parameters: parameters.baseAddress! + stage.parameterRange.lowerBound,
-                              pass: pass)
-        }
-    }
-
-    /// The batch's training loss, and its gradient with respect to the logits into their delta, in one pass.
-    private func lossForwardBackward(rows: Int, labels: [UInt8], from order: [Int32], at start: Int) -> Float {
-        let last = model.stages.last!.outputActivation
-        return lossRule.forwardBackward(logits: activations[last].baseAddress!, rows: rows, classes: model.classes,
-                                         label: { Int(labels[Int(order[start + $0])]) }, settings: loss,
-                                         dz: deltas[last].baseAddress!)
-    }
-
-    /// Gradients of every parameter into `gradients`, stage by stage from the logits back.
-    private func backward(rows: Int, pass: Pass) {
-        for (stage, operation) in zip(model.stages, operations).reversed()
-        where !stage.tensors.isEmpty || stage.needsInputGradient {
-            let range = stage.parameterRange
-            operation.backward(
-                x: activations[stage.inputActivation].baseAddress!, y: activations[stage.outputActivation].baseAddress!,
-                dy: deltas[stage.outputActivation].baseAddress!,
-                dx: stage.needsInputGradient ? deltas[stage.inputActivation].baseAddress! : nil, rows: rows,
-                parameters: parameters.baseAddress! + range.lowerBound, gradients: gradients.baseAddress! + range.lowerBound,
-                pass: pass)
-        }
-    }
-
-    /// One pass of the optimizer's rule over the flat parameter vector.
-    private func update(learningRate: Float) {
-        optimizerRule.update(updateVectors, step: step, learningRate: learningRate, settings: optimizer)
+    /// Every stage's output for `rows` samples of `input`; returns the logits.
+    private func forward(_ input: UnsafePointer<Float>, rows: Int, pass: Pass) -> UnsafePointer<Float> {
+        stages.forward(input, rows: rows, parameters: parameters.baseAddress!, buffers: buffers.baseAddress!, pass: pass)
     }
 }
 
@@ -235,15 +209,5 @@ public enum NativeBackendError: Error, CustomStringConvertible {
         case .sampleOutOfRange(let index, let count):
             return "epoch order names sample \(index), but the training set has \(count) samples"
         }
-    }
-}
-
-// MARK: - Helpers
-
-private extension UnsafeMutableBufferPointer where Element == Float {
-    static func allocateZeroed(_ count: Int) -> Self {
-        let buffer = allocate(capacity: Swift.max(count, 1))
-        buffer.initialize(repeating: 0)
-        return buffer
     }
 }

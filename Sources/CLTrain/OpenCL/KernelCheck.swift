@@ -24,9 +24,13 @@ struct GuardedOutput<Element: GuardedElement> {
     let count: Int
 
     init(context: Context, count: Int) throws {
-        self.count = count
-        buffer = try Buffer(context: context, values: [Element](repeating: .poison, count: count)
-            + [Element](repeating: .canary, count: Self.canaryCount))
+        try self.init(context: context, initial: [Element](repeating: .poison, count: count))
+    }
+
+    /// A buffer the kernel reads and updates in place (running statistics): `initial`, then the canary.
+    init(context: Context, initial: [Element]) throws {
+        count = initial.count
+        buffer = try Buffer(context: context, values: initial + [Element](repeating: .canary, count: Self.canaryCount))
     }
 
     /// Reads the output back; returns the elements and a description of canary damage, if any.

@@ -21,20 +21,21 @@ public final class OpenCLBackend: TrainingBackend {
     private var context: Context { library.context }
     private let train: DeviceDataset
     private let test: DeviceDataset
-    private let layout: DeviceLayout
+    private let layout: DeviceLayout, bufferLayout: DeviceLayout
     private let parameters: Buffer<Float>
+    /// The layers' buffers (running statistics), one flat vector laid out by `bufferLayout`.
+    private let buffers: Buffer<Float>
     private let gradients: Buffer<Float>
     /// Optimizer state vectors by name (see `OptimizerConfig.stateNames`), laid out as `parameters`.
     private let state: [String: Buffer<Float>]
     private var step = 0
-    private let operations: [OpenCLOperation]
-    /// Each stage's parameter and gradient tensors, as views into the flat buffers the update sweeps.
-    private let stageParameters: [[Buffer<Float>]], stageGradients: [[Buffer<Float>]]
-    /// `activations[a]`: the model's activation `a` (`Stage.inputActivation`) for up to `evaluationRows` rows;
-    /// 0 is the gathered input batch. Training and evaluation share them: the queue runs one at a time.
-    private let activations: [Buffer<Float>]
-    /// `deltas[a]`: the loss's gradient with respect to activation `a`, for one batch.
-    private let deltas: [Buffer<Float>]
+    /// The model's stages, their activations (for up to `evaluationRows` rows: training and evaluation share them,
+    /// the queue runs one at a time) and deltas.
+    private let stages: OpenCLStages
+    /// The parameter, gradient and buffer tensors, as views into the flat buffers the update sweeps.
+    private let parameterViews: [Buffer<Float>], gradientViews: [Buffer<Float>], bufferViews: [Buffer<Float>]
+    /// The gathered input batch.
+    private let batchInput: Buffer<Float>
     /// The mean loss of each batch of the current epoch, in batch order.
     private let losses: Buffer<Float>
     /// Host memory the losses are copied into while the device goes on with later steps.
@@ -75,34 +76,29 @@ public final class OpenCLBackend: TrainingBackend {
         self.train = try DeviceDataset(context: context, dataset: train)
         self.test = try DeviceDataset(context: context, dataset: test)
 
-        let layout = DeviceLayout(model: model, alignmentBytes: context.device.baseAddressAlignmentBytes)
+        let alignment = context.device.baseAddressAlignmentBytes
+        let layout = DeviceLayout(slots: model.tensors, hostCount: model.parameterCount, alignmentBytes: alignment)
         self.layout = layout
+        bufferLayout = DeviceLayout(slots: model.buffers, hostCount: model.bufferCount, alignmentBytes: alignment)
         let parameters = try Buffer<Float>(context: context, count: layout.count)
         let gradients = try Buffer<Float>(context: context, count: layout.count)
         try parameters.fill(0)
         try gradients.fill(0)  // the padding between tensors stays zero, so updating it is harmless
         self.parameters = parameters
         self.gradients = gradients
+        let buffers = try Buffer<Float>(context: context, values: bufferLayout.pad(model.initialBuffers))
+        self.buffers = buffers
         var state: [String: Buffer<Float>] = [:]
         for name in optimizer.stateNames { state[name] = try Buffer(context: context, count: layout.count) }
         self.state = state
         stateBuffers = optimizer.stateNames.map { state[$0]! }
         (optimizerRule, lossRule) = (plan.optimizer.rule, plan.loss.rule)
         // Every tensor is a view into the one parameter (or gradient) buffer that the update kernel sweeps.
-        var tensor = 0
-        var stageParameters: [[Buffer<Float>]] = [], stageGradients: [[Buffer<Float>]] = []
-        for stage in model.stages {
-            let indices = tensor..<(tensor + stage.tensors.count)
-            tensor += stage.tensors.count
-            stageParameters.append(try indices.map { try Buffer(parameters, offset: layout.offsets[$0], count: model.tensors[$0].count) })
-            stageGradients.append(try indices.map { try Buffer(gradients, offset: layout.offsets[$0], count: model.tensors[$0].count) })
-        }
-        self.stageParameters = stageParameters
-        self.stageGradients = stageGradients
-        operations = try model.stages.map { try $0.layer.openCLOperation($0, library: library, rows: rows) }
-
-        activations = try model.activationSizes.map { try Buffer(context: context, count: rows * $0) }
-        deltas = try model.activationSizes.map { try Buffer(context: context, count: batchSize * $0) }
+        parameterViews = try layout.views(parameters, model.tensors.indices)
+        gradientViews = try layout.views(gradients, model.tensors.indices)
+        bufferViews = try bufferLayout.views(buffers, model.buffers.indices)
+        stages = try OpenCLStages(model.plan, library: library, batch: batchSize, rows: rows, outputDelta: true)
+        batchInput = try Buffer(context: context, count: rows * model.input.count)
         let batches = (train.count + batchSize - 1) / batchSize
         losses = try Buffer(context: context, count: max(batches, 1))
         stagedLosses = .allocate(capacity: max(batches, 1))
@@ -130,6 +126,7 @@ public final class OpenCLBackend: TrainingBackend {
     public func load(_ parameters: Parameters, _ state: OptimizerState) throws {
         precondition(parameters.model == model, "parameters of another model")
         try self.parameters.write(layout.pad(parameters.values))
+        try buffers.write(bufferLayout.pad(parameters.buffers))
         for (name, buffer) in self.state {
             try buffer.write(layout.pad(state.buffers[name] ?? [Float](repeating: 0, count: model.parameterCount)))
         }
@@ -140,7 +137,8 @@ public final class OpenCLBackend: TrainingBackend {
         let values = layout.unpad(try parameters.read())
         var buffers: [String: [Float]] = [:]
         for (name, buffer) in state { buffers[name] = layout.unpad(try buffer.read()) }
-        return (Parameters(model: model, values: values), OptimizerState(step: step, buffers: buffers))
+        return (Parameters(model: model, values: values, buffers: bufferLayout.unpad(try self.buffers.read())),
+                OptimizerState(step: step, buffers: buffers))
     }
 
     public func beginEpoch(order: [Int32]) throws {
@@ -155,37 +153,21 @@ public final class OpenCLBackend: TrainingBackend {
         let pass = Pass.training(seed: seed, step: step)
         library.annotate("\(count)×\(model.input.count)", bytes: Double(count * model.input.count * 5))
         try library.gatherNormalize(images: train.images, order: train.order, offset: start, rows: count,
-                                    features: model.input.count, normalization: normalization, x: activations[0])
-        try forward(rows: count, pass: pass)
-        let logits = model.stages.last!.outputActivation
+                                    features: model.input.count, normalization: normalization, x: batchInput)
+        let logits = try forward(rows: count, pass: pass), dz = stages.outputDelta!
         library.annotate("\(count)×\(model.classes)", bytes: Double(count * model.classes * 8))
-        try lossRule.launch(library, rows: count, classes: model.classes, z: activations[logits], labels: train.labels,
-                             order: train.order, offset: start, losses: losses, slot: batch, dz: deltas[logits], settings: loss)
-        for (s, stage) in model.stages.enumerated().reversed() where !stage.tensors.isEmpty || stage.needsInputGradient {
-            annotate(stage, rows: count, backward: true)
-            try operations[s].backward(
-                x: activations[stage.inputActivation], y: activations[stage.outputActivation], dy: deltas[stage.outputActivation],
-                dx: stage.needsInputGradient ? deltas[stage.inputActivation] : nil, rows: count,
-                parameters: stageParameters[s], gradients: stageGradients[s], pass: pass)
-        }
+        try lossRule.launch(library, rows: count, classes: model.classes, z: logits, labels: train.labels,
+                             order: train.order, offset: start, losses: losses, slot: batch, dz: dz, settings: loss)
+        try stages.backward(input: batchInput, dy: dz, dx: nil, rows: count, parameters: parameterViews, gradients: gradientViews,
+                            pass: pass)
         library.annotate("\(layout.count)", bytes: Double(layout.count * 4 * (2 + 2 * optimizer.stateNames.count)))
         try optimizerRule.launch(library, count: layout.count, parameters: parameters, gradients: gradients,
                                  state: stateBuffers, step: step, learningRate: learningRate, settings: optimizer)
     }
 
-    private func forward(rows: Int, pass: Pass) throws {
-        for (s, stage) in model.stages.enumerated() {
-            annotate(stage, rows: rows, backward: false)
-            try operations[s].forward(x: activations[stage.inputActivation], y: activations[stage.outputActivation],
-                                      rows: rows, parameters: stageParameters[s], pass: pass)
-        }
-    }
-
-    /// Describes a stage's launches for `KernelBenchmark`, e.g. "64×784→128 linear(128)+relu".
-    private func annotate(_ stage: Stage, rows: Int, backward: Bool) {
-        library.annotate("\(rows)×\(backward ? stage.output : stage.input)→\(backward ? stage.input : stage.output) "
-                         + "\(stage.layer)\(stage.relu ? "+relu" : "")",
-                         flops: Double(2 * rows * stage.layer.multiplyAdds(for: stage.input)).nonZero)
+    /// Queues the forward pass over the gathered batch; returns the logits' buffer.
+    private func forward(rows: Int, pass: Pass) throws -> Buffer<Float> {
+        try stages.forward(batchInput, rows: rows, parameters: parameterViews, buffers: bufferViews, pass: pass)
     }
 
     public func requestLosses(count: Int) throws {
@@ -202,14 +184,14 @@ public final class OpenCLBackend: TrainingBackend {
     }
 
     public func evaluate() throws -> Evaluation {
-        let classes = model.classes, logits = activations[model.stages.last!.outputActivation]
+        let classes = model.classes
         var chunkRows: [Int] = []
         for (chunk, output) in predictionChunks.enumerated() {
             let start = chunk * evaluationRows, rows = output.count
             chunkRows.append(rows)
             try library.gatherNormalize(images: test.images, order: test.order, offset: start, rows: rows,
-                                        features: model.input.count, normalization: normalization, x: activations[0])
-            try forward(rows: rows, pass: .evaluation)
+                                        features: model.input.count, normalization: normalization, x: batchInput)
+            let logits = try forward(rows: rows, pass: .evaluation)
             try library.logSoftmaxForward(rows: rows, classes: classes, z: logits, logp: evaluationLogProbabilities)
             try library.nllLoss(rows: rows, classes: classes, logp: evaluationLogProbabilities, labels: test.labels,
                                 order: test.order, offset: start, losses: evaluationLosses, slot: chunk)
@@ -220,10 +202,6 @@ public final class OpenCLBackend: TrainingBackend {
         let total = zip(chunkLosses, chunkRows).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
         return Evaluation(loss: total / Double(max(test.count, 1)), predictions: predicted.map { UInt8($0) })
     }
-}
-
-private extension Double {
-    var nonZero: Double? { self == 0 ? nil : self }
 }
 
 /// One dataset resident on the device: images and labels as uint8, and the order in which to visit them.
@@ -242,18 +220,20 @@ private struct DeviceDataset {
     }
 }
 
-/// Where each tensor sits in the device's parameter buffer: `Model.tensors` order, each start
-/// rounded up to the device's sub-buffer alignment so every tensor can be a view of one buffer.
+/// Where each tensor sits in one of the device's flat buffers (parameters, or the layers' buffers): `slots` order,
+/// each start rounded up to the device's sub-buffer alignment so every tensor can be a view of one buffer.
 struct DeviceLayout {
-    let model: Model
+    let slots: [TensorSlot]
+    /// Values of the host's vector, the tensors back to back.
+    let hostCount: Int
     let offsets: [Int]
     let count: Int
 
-    init(model: Model, alignmentBytes: Int) {
-        self.model = model
+    init(slots: [TensorSlot], hostCount: Int, alignmentBytes: Int) {
+        (self.slots, self.hostCount) = (slots, hostCount)
         let alignment = max(alignmentBytes / MemoryLayout<Float>.stride, 1)
         var offsets: [Int] = [], next = 0
-        for tensor in model.tensors {
+        for tensor in slots {
             offsets.append(next)
             next = (next + tensor.count + alignment - 1) / alignment * alignment
         }
@@ -262,19 +242,24 @@ struct DeviceLayout {
     }
 
     func pad(_ values: [Float]) -> [Float] {
-        var padded = [Float](repeating: 0, count: count)
-        for (tensor, offset) in zip(model.tensors, offsets) {
+        var padded = [Float](repeating: 0, count: max(count, 1))
+        for (tensor, offset) in zip(slots, offsets) {
             padded[offset..<(offset + tensor.count)] = values[tensor.range]
         }
         return padded
     }
 
     func unpad(_ padded: [Float]) -> [Float] {
-        var values = [Float](repeating: 0, count: model.parameterCount)
-        for (tensor, offset) in zip(model.tensors, offsets) {
+        var values = [Float](repeating: 0, count: hostCount)
+        for (tensor, offset) in zip(slots, offsets) {
             values[tensor.range] = padded[offset..<(offset + tensor.count)]
         }
         return values
+    }
+
+    /// Views of the tensors `range` (indices into `slots`) in `buffer`, laid out by this layout.
+    func views(_ buffer: Buffer<Float>, _ range: Range<Int>) throws -> [Buffer<Float>] {
+        try range.map { try Buffer(buffer, offset: offsets[$0], count: slots[$0].count) }
     }
 }
 

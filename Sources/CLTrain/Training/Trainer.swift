@@ -16,6 +16,20 @@ public struct TrainingPlan: Sendable {
     /// Updates in one epoch over `count` samples: the last batch may be short.
     public func stepsPerEpoch(count: Int) -> Int { (count + batchSize - 1) / batchSize }
 
+    /// Why some batch of an epoch over `count` samples cannot train the model (a batch norm cannot normalize one
+    /// value per channel, so neither a batch size of 1 nor a last batch of 1 sample can), or nil.
+    public func batchProblem(count: Int) -> String? {
+        let last = count % batchSize
+        for rows in [batchSize] + (last == 0 ? [] : [last]) {
+            if let problem = model.trainingBatchProblem(rows: rows) {
+                return rows == batchSize ? "--batch-size \(batchSize): \(problem)"
+                    : "the last batch of an epoch holds \(rows) of the \(count) training samples with --batch-size \(batchSize): \(problem); "
+                        + "choose another batch size"
+            }
+        }
+        return nil
+    }
+
     /// The learning rate of batch `batch` (0-based) of epoch `epoch` (1-based), on the schedule over the whole run.
     public func learningRate(epoch: Int, batch: Int, count: Int) -> Float {
         let perEpoch = stepsPerEpoch(count: count)

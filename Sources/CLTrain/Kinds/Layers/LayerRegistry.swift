@@ -9,5 +9,7 @@ public enum LayerRegistry {
         MaxPool2d.self,
         AvgPool2d.self,
         AdaptiveAvgPool2d.self,
+        BatchNorm2d.self,
+        BatchNorm1d.self,
     ]
 }

@@ -10,7 +10,8 @@ private final class NativeAveragePooling: NativeOperation {
 
     init(stage: Stage, shape: @escaping (Int) -> AvgPool2dShape) { (self.stage, self.shape) = (stage, shape) }
 
-    func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, parameters: UnsafePointer<Float>, pass: Pass) {
+    func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, parameters: UnsafePointer<Float>,
+                 buffers: UnsafeMutablePointer<Float>, pass: Pass) {
         let s = shape(rows), scale = 1 / Float(s.windowSize)
         for plane in 0..<s.planes {
             for oh in 0..<s.outHeight {

@@ -13,7 +13,8 @@ private final class OpenCLAveragePooling: OpenCLOperation {
         (self.stage, self.library, self.shape) = (stage, library, shape)
     }
 
-    func forward(x: Buffer<Float>, y: Buffer<Float>, rows: Int, parameters: [Buffer<Float>], pass: Pass) throws {
+    func forward(x: Buffer<Float>, y: Buffer<Float>, rows: Int, parameters: [Buffer<Float>], buffers: [Buffer<Float>],
+                 pass: Pass) throws {
         try library.avgPool2dForward(shape: shape(rows), x: x, y: y)
     }
 

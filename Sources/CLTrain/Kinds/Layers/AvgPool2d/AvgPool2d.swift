@@ -55,7 +55,7 @@ extension AveragePooling {
 private struct ReferenceAveragePooling: ReferenceOperation {
     let stage: Stage, shape: (Int) -> AvgPool2dShape
 
-    func forward(_ x: [Float], rows: Int, parameters: ArraySlice<Float>, pass: Pass) -> [Float] {
+    func forward(_ x: [Float], rows: Int, parameters: ArraySlice<Float>, buffers: inout ArraySlice<Float>, pass: Pass) -> [Float] {
         Reference.avgPool2dForward(x: x, shape: shape(rows))
     }
 

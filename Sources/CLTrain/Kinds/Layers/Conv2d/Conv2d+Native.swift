@@ -36,7 +36,8 @@ private final class NativeConv2d: NativeOperation {
         unusedBiasGradient.deallocate()
     }
 
-    func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, parameters: UnsafePointer<Float>, pass: Pass) {
+    func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, parameters: UnsafePointer<Float>,
+                 buffers: UnsafeMutablePointer<Float>, pass: Pass) {
         let shape = layer.shape(stage.input, batch: rows)
         Conv2dNative.forward(shape: shape, x: x, weight: parameters, bias: layer.bias ? parameters + shape.weightCount : UnsafePointer(zeroBias.baseAddress!),
                              scratch: scratch.baseAddress!, workers: workers,

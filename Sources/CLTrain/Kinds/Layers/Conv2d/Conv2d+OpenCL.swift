@@ -18,7 +18,8 @@ private final class OpenCLConv2d: OpenCLOperation {
         unusedBiasGradient = layer.bias ? nil : try Buffer(context: library.context, values: zeros)
     }
 
-    func forward(x: Buffer<Float>, y: Buffer<Float>, rows: Int, parameters: [Buffer<Float>], pass: Pass) throws {
+    func forward(x: Buffer<Float>, y: Buffer<Float>, rows: Int, parameters: [Buffer<Float>], buffers: [Buffer<Float>],
+                 pass: Pass) throws {
         try library.conv2dForward(shape: layer.shape(stage.input, batch: rows), x: x, weight: parameters[0], bias: zeroBias ?? parameters[1],
                                   y: y, relu: stage.relu)
     }

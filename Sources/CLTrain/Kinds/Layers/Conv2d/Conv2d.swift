@@ -78,7 +78,7 @@ public struct Conv2d: Layer {
 private struct ReferenceConv2d: ReferenceOperation {
     let stage: Stage, layer: Conv2d
 
-    func forward(_ x: [Float], rows: Int, parameters: ArraySlice<Float>, pass: Pass) -> [Float] {
+    func forward(_ x: [Float], rows: Int, parameters: ArraySlice<Float>, buffers: inout ArraySlice<Float>, pass: Pass) -> [Float] {
         let shape = layer.shape(stage.input, batch: rows)
         return Reference.conv2dForward(x: x, weight: Array(parameters.prefix(shape.weightCount)),
                                        bias: layer.biasValues(parameters, shape), shape: shape, relu: stage.relu)

@@ -7,7 +7,8 @@ private final class NativeDropout: NativeOperation {
 
     init(stage: Stage, layer: Dropout) { (self.stage, self.layer) = (stage, layer) }
 
-    func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, parameters: UnsafePointer<Float>, pass: Pass) {
+    func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, parameters: UnsafePointer<Float>,
+                 buffers: UnsafeMutablePointer<Float>, pass: Pass) {
         let count = rows * stage.input.count
         guard let mask = layer.mask(stage, pass) else { return y.update(from: x, count: count) }
         for e in 0..<count { y[e] = mask.keeps(e) ? x[e] * mask.scale : 0 }

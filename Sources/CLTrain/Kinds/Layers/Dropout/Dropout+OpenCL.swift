@@ -11,7 +11,8 @@ private final class OpenCLDropout: OpenCLOperation {
 
     init(stage: Stage, layer: Dropout, library: KernelLibrary) { (self.stage, self.layer, self.library) = (stage, layer, library) }
 
-    func forward(x: Buffer<Float>, y: Buffer<Float>, rows: Int, parameters: [Buffer<Float>], pass: Pass) throws {
+    func forward(x: Buffer<Float>, y: Buffer<Float>, rows: Int, parameters: [Buffer<Float>], buffers: [Buffer<Float>],
+                 pass: Pass) throws {
         let count = rows * stage.input.count
         guard let mask = layer.mask(stage, pass) else { return try y.copy(from: x, count: count) }
         try library.dropoutForward(count: count, x: x, y: y, mask: mask)

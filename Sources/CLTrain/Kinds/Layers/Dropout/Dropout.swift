@@ -32,7 +32,7 @@ public struct Dropout: Layer {
 private struct ReferenceDropout: ReferenceOperation {
     let stage: Stage, layer: Dropout
 
-    func forward(_ x: [Float], rows: Int, parameters: ArraySlice<Float>, pass: Pass) -> [Float] {
+    func forward(_ x: [Float], rows: Int, parameters: ArraySlice<Float>, buffers: inout ArraySlice<Float>, pass: Pass) -> [Float] {
         guard let mask = layer.mask(stage, pass) else { return x }
         return Reference.dropoutForward(x, mask: mask)
     }

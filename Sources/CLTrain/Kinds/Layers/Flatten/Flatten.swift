@@ -23,13 +23,15 @@ public struct Flatten: Layer {
 
 /// The operation of a view in every backend: the backend already aliased its output to its input.
 private final class View: ReferenceOperation, NativeOperation, OpenCLOperation {
-    func forward(_ x: [Float], rows: Int, parameters: ArraySlice<Float>, pass: Pass) -> [Float] { x }
+    func forward(_ x: [Float], rows: Int, parameters: ArraySlice<Float>, buffers: inout ArraySlice<Float>, pass: Pass) -> [Float] { x }
     func backward(x: [Float], y: [Float], dy: [Float], rows: Int, parameters: ArraySlice<Float>, pass: Pass)
         -> (dx: [Float]?, gradients: [Float]) { (dy, []) }
-    func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, parameters: UnsafePointer<Float>, pass: Pass) {}
+    func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, parameters: UnsafePointer<Float>,
+                 buffers: UnsafeMutablePointer<Float>, pass: Pass) {}
     func backward(x: UnsafePointer<Float>, y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
                   rows: Int, parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>, pass: Pass) {}
-    func forward(x: Buffer<Float>, y: Buffer<Float>, rows: Int, parameters: [Buffer<Float>], pass: Pass) throws {}
+    func forward(x: Buffer<Float>, y: Buffer<Float>, rows: Int, parameters: [Buffer<Float>], buffers: [Buffer<Float>],
+                 pass: Pass) throws {}
     func backward(x: Buffer<Float>, y: Buffer<Float>, dy: Buffer<Float>, dx: Buffer<Float>?, rows: Int,
                   parameters: [Buffer<Float>], gradients: [Buffer<Float>], pass: Pass) throws {}
 }

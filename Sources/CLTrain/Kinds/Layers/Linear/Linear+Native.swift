@@ -13,7 +13,8 @@ private final class NativeLinear: NativeOperation {
         (inputs, outputs) = (stage.input.count, stage.output.count)
     }
 
-    func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, parameters: UnsafePointer<Float>, pass: Pass) {
+    func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, parameters: UnsafePointer<Float>,
+                 buffers: UnsafeMutablePointer<Float>, pass: Pass) {
         // Y = X · Wᵀ
         gemm(x, parameters, transposeB: true, into: y, m: rows, n: outputs, k: inputs)
         let bias = parameters + outputs * inputs

@@ -15,7 +15,8 @@ private final class OpenCLLinear: OpenCLOperation {
         (inputs, outputs) = (stage.input.count, stage.output.count)
     }
 
-    func forward(x: Buffer<Float>, y: Buffer<Float>, rows: Int, parameters: [Buffer<Float>], pass: Pass) throws {
+    func forward(x: Buffer<Float>, y: Buffer<Float>, rows: Int, parameters: [Buffer<Float>], buffers: [Buffer<Float>],
+                 pass: Pass) throws {
         try library.matmulForward(rows: rows, inputs: inputs, outputs: outputs, x: x, weight: parameters[0],
                                   bias: parameters[1], y: y, relu: stage.relu)
     }

@@ -44,7 +44,7 @@ private struct ReferenceLinear: ReferenceOperation {
     var inputs: Int { stage.input.count }
     var outputs: Int { stage.output.count }
 
-    func forward(_ x: [Float], rows: Int, parameters: ArraySlice<Float>, pass: Pass) -> [Float] {
+    func forward(_ x: [Float], rows: Int, parameters: ArraySlice<Float>, buffers: inout ArraySlice<Float>, pass: Pass) -> [Float] {
         Reference.matmulForward(x: x, weight: Array(parameters.prefix(outputs * inputs)), bias: Array(parameters.suffix(outputs)),
                                 rows: rows, inputs: inputs, outputs: outputs, relu: stage.relu)
     }

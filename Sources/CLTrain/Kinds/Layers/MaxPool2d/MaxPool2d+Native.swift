@@ -15,7 +15,8 @@ private final class NativeMaxPool2d: NativeOperation {
 
     deinit { indices.deallocate() }
 
-    func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, parameters: UnsafePointer<Float>, pass: Pass) {
+    func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, parameters: UnsafePointer<Float>,
+                 buffers: UnsafeMutablePointer<Float>, pass: Pass) {
         MaxPool2dNative.forward(shape: layer.shape(stage.input, batch: rows), x: x, y: y, indices: indices.baseAddress!,
                                 workers: workers)
     }

@@ -16,7 +16,8 @@ private final class OpenCLMaxPool2d: OpenCLOperation {
         indices = try Buffer(context: library.context, count: layer.shape(stage.input, batch: rows).outputCount)
     }
 
-    func forward(x: Buffer<Float>, y: Buffer<Float>, rows: Int, parameters: [Buffer<Float>], pass: Pass) throws {
+    func forward(x: Buffer<Float>, y: Buffer<Float>, rows: Int, parameters: [Buffer<Float>], buffers: [Buffer<Float>],
+                 pass: Pass) throws {
         try library.maxPool2dForward(shape: layer.shape(stage.input, batch: rows), x: x, y: y, indices: indices)
     }
 

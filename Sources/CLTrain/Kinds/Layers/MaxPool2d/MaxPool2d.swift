@@ -41,7 +41,7 @@ public struct MaxPool2d: Layer {
 private struct ReferenceMaxPool2d: ReferenceOperation {
     let stage: Stage, layer: MaxPool2d
 
-    func forward(_ x: [Float], rows: Int, parameters: ArraySlice<Float>, pass: Pass) -> [Float] {
+    func forward(_ x: [Float], rows: Int, parameters: ArraySlice<Float>, buffers: inout ArraySlice<Float>, pass: Pass) -> [Float] {
         Reference.maxPool2dForward(x: x, shape: layer.shape(stage.input, batch: rows)).y
     }
 

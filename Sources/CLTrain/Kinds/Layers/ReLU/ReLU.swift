@@ -26,7 +26,7 @@ public struct ReLU: Layer {
 private struct ReferenceReLU: ReferenceOperation {
     let stage: Stage
 
-    func forward(_ x: [Float], rows: Int, parameters: ArraySlice<Float>, pass: Pass) -> [Float] { Reference.reluForward(x) }
+    func forward(_ x: [Float], rows: Int, parameters: ArraySlice<Float>, buffers: inout ArraySlice<Float>, pass: Pass) -> [Float] { Reference.reluForward(x) }
 
     func backward(x: [Float], y: [Float], dy: [Float], rows: Int, parameters: ArraySlice<Float>, pass: Pass)
         -> (dx: [Float]?, gradients: [Float]) {
@@ -38,7 +38,8 @@ private final class NativeReLU: NativeOperation {
     let stage: Stage
     init(stage: Stage) { self.stage = stage }
 
-    func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, parameters: UnsafePointer<Float>, pass: Pass) {
+    func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, parameters: UnsafePointer<Float>,
+                 buffers: UnsafeMutablePointer<Float>, pass: Pass) {
         for e in 0..<(rows * stage.input.count) { y[e] = x[e] < 0 ? 0 : x[e] }
     }
 
@@ -53,7 +54,8 @@ private final class OpenCLReLU: OpenCLOperation {
     let stage: Stage, library: KernelLibrary
     init(stage: Stage, library: KernelLibrary) { (self.stage, self.library) = (stage, library) }
 
-    func forward(x: Buffer<Float>, y: Buffer<Float>, rows: Int, parameters: [Buffer<Float>], pass: Pass) throws {
+    func forward(x: Buffer<Float>, y: Buffer<Float>, rows: Int, parameters: [Buffer<Float>], buffers: [Buffer<Float>],
+                 pass: Pass) throws {
         try library.reluForward(x: x, y: y, count: rows * stage.input.count)
     }
 
