@@ -33,6 +33,10 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         var plan = TrainingPlan()
+        // A preset is timed with its recipe (resnet8: batch 128, SGD with Nesterov momentum), as `train` runs it.
+        if let recipe = modelOptions.model.flatMap(ModelSpec.recipe) {
+            (plan.optimizer, plan.batchSize, plan.schedule) = (recipe.optimizer, recipe.batchSize, recipe.schedule)
+        }
         let loaded = try data.request.load()
         plan.model = try modelOptions.build(for: loaded, batchSize: plan.batchSize)
         // Training runs as `train` runs it, without profiling; the kernel timings get a profiling queue of their own.

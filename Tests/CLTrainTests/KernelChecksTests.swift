@@ -85,6 +85,18 @@ import Testing
          "y[i] = sum / (float)(kernel_height * kernel_width + 1);"),
         ("avgpool2d_backward", "avgpool2d", 0, "min(out_height - 1, ih / stride_height)", "min(out_height - 2, ih / stride_height)"),
         ("avgpool2d_backward", "avgpool2d", 0, "dx[i] = mask ? (x[i] > 0.0f ? g : 0.0f) : g;", "dx[i] = g;"),
+        // batch norm: normalizing by the unbiased variance; the running statistics never updated, or the running
+        // variance moved toward the biased one; the mean's term of the input gradient dropped; the mask ignored
+        ("batchnorm_forward", "batchnorm2d", 0, "const float variance = channel_sum(squares, scratch) / count;",
+         "const float variance = channel_sum(squares, scratch) / (count - 1);"),
+        ("batchnorm_forward", "batchnorm2d", 0, "running_mean[c] = (1.0f - momentum) * running_mean[c] + momentum * mean;", ""),
+        ("batchnorm_forward", "batchnorm2d", 0, "momentum * variance * count / (count - 1)", "momentum * variance"),
+        ("batchnorm_backward", "batchnorm2d", 0, "(dy[i] - mean_dy - (x[i] - mean) * slope)", "(dy[i] - (x[i] - mean) * slope)"),
+        ("batchnorm_backward", "batchnorm2d", 0, "dx[i] = mask && !(x[i] > 0.0f) ? 0.0f : value;", "dx[i] = value;"),
+        // the residual addition: the shortcut left out, or the ReLU after the block; the shortcut's gradient dropped
+        ("residual_forward", "residual", 0, "const float value = a[i] + b[i];", "const float value = a[i];"),
+        ("residual_forward", "residual", 0, "y[i] = relu ? max(value, 0.0f) : value;", "y[i] = value;"),
+        ("residual_backward", "residual", 0, "0.0f : a[i] + b[i];", "0.0f : a[i];"),
     ])
     func brokenKernelIsCaught(kernel: String, file: String, configuration: Int, correct: String, broken: String) throws {
         var sources = Kernels.sources

@@ -17,8 +17,15 @@ import Testing
         "flatten, linear(12), #, linear(10)",
     ]
 
+    /// A ResNet in miniature besides: blocks with and without a projection, batch norms with absorbed ReLUs, and a
+    /// ReLU after each block, which its addition runs.
+    static let miniResNet = try! Model("conv2d(3, 3, padding=1, bias=false), batchnorm2d, relu, "
+        + "residual(conv2d(3, 3, padding=1, bias=false), batchnorm2d, relu, conv2d(3, 3, padding=1, bias=false), batchnorm2d), relu, "
+        + "residual(conv2d(5, 3, stride=2, padding=1, bias=false), batchnorm2d), relu, adaptiveavgpool2d(1), flatten, linear(10)",
+        input: input, classes: 10)
+
     /// Each example in every template it fits.
-    static let samples: [(kind: String, model: Model)] = LayerRegistry.kinds.flatMap { kind in
+    static let samples: [(kind: String, model: Model)] = [(Residual.name, miniResNet)] + LayerRegistry.kinds.flatMap { kind in
         kind.examples.flatMap { example in
             templates.compactMap { template in
                 (try? Model(template.replacingOccurrences(of: "#", with: example), input: input, classes: 10)).map { (kind.name, $0) }

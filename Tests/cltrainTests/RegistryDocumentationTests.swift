@@ -8,16 +8,18 @@ import Testing
     func text(_ path: String) throws -> String { try String(contentsOf: Self.root.appendingPathComponent(path), encoding: .utf8) }
 
     @Test func helpListsEveryLayerKindAndOptimizer() throws {
+        // Help wraps at the terminal's width: compared with its runs of white space (line breaks and indents) as one space.
+        func unwrapped(_ text: String) -> String { text.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
         for command in [["train", "--help"], ["bench", "--help"], ["tune", "--help"], ["help", "layers"], ["layers"]] {
-            let help = try Run(command).stdout
+            let help = unwrapped(try Run(command).stdout)
             for kind in LayerRegistry.kinds {
                 #expect(help.contains(kind.syntax) && help.contains(kind.summary), "\(command) lacks \(kind.syntax)")
             }
         }
-        let train = try Run(["train", "--help"]).stdout
+        let train = unwrapped(try Run(["train", "--help"]).stdout)
         #expect(train.contains(OptimizerRegistry.names), "train --help lacks \(OptimizerRegistry.names)")
         #expect(train.contains(Schedule.syntax))
-        let layers = try Run(["layers"]).stdout
+        let layers = unwrapped(try Run(["layers"]).stdout)
         for kind in OptimizerRegistry.kinds { #expect(layers.contains(kind.summary), "cltrain layers lacks \(kind.name)") }
         for kind in LossRegistry.kinds { #expect(layers.contains(kind.summary), "cltrain layers lacks \(kind.name)") }
         for preset in ModelSpec.presets {
@@ -48,10 +50,11 @@ import Testing
         }
     }
 
-    @Test func numpyEvalKnowsEveryLayerKind() throws {
-        let script = try text("scripts/numpy-eval")
+    @Test(arguments: ["scripts/numpy-eval", "scripts/torch-load"])
+    func scriptKnowsEveryLayerKind(_ path: String) throws {
+        let script = try text(path)
         for kind in LayerRegistry.kinds {
-            #expect(script.contains("name == \"\(kind.name)\""), "scripts/numpy-eval cannot rebuild \(kind.name)")
+            #expect(script.contains("name == \"\(kind.name)\""), "\(path) cannot rebuild \(kind.name)")
         }
     }
 }

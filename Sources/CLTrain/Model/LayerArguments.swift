@@ -37,6 +37,18 @@ public struct LayerArguments: Sendable {
         return parsed
     }
 
+    /// Every positional argument left, each parsed as a layer: a block's body, `residual(conv2d(8, 3), relu)`.
+    public mutating func takeLayers() throws -> [any Layer] {
+        let texts = positional[position...]
+        position = positional.count
+        guard !texts.isEmpty else { throw ModelSpecError("\(layer) needs at least one layer inside its parentheses") }
+        return try texts.map { text in
+            do { return try ModelSpec.layer(text) } catch let error as ModelSpecError {
+                throw ModelSpecError("in \(layer)(…): \(error)")
+            }
+        }
+    }
+
     /// Refuses arguments no `take` asked for.
     public func finish() throws {
         if position < positional.count {

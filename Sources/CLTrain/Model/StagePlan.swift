@@ -11,6 +11,8 @@ struct StagePlan: Sendable {
     let initialBuffers: [Float]
     /// The names of the buffers that count training steps (`num_batches_tracked`): their value is the step.
     let stepCounters: [String]
+    /// Every buffer as the layers declare them, step counters included, named `index.name`.
+    let layerBuffers: [LayerBuffer]
     /// Values per sample of each activation: 0 is the input, then one per stage that is not a view.
     let activationSizes: [Int]
     let output: Shape
@@ -23,7 +25,7 @@ struct StagePlan: Sendable {
     init(layers: [any Layer], input: Shape, inputNeedsGradient: Bool = false,
          position: (Int) -> String = { "layer \($0)" }) throws {
         var stages: [Stage] = [], tensors: [TensorSlot] = [], buffers: [TensorSlot] = []
-        var initialBuffers: [Float] = [], stepCounters: [String] = []
+        var initialBuffers: [Float] = [], stepCounters: [String] = [], layerBuffers: [LayerBuffer] = []
         var shape = input, activation = 0, activationSizes = [input.count]
         var reluOutputs = [false]  // by activation: whether it is the output of an absorbed ReLU
         var offset = 0, bufferOffset = 0, hasParameters = inputNeedsGradient
@@ -59,6 +61,7 @@ struct StagePlan: Sendable {
                 slots.append(slot)
             }
             for buffer in layer.buffers(for: stageInput) {
+                layerBuffers.append(LayerBuffer("\(index).\(buffer.name)", shape: buffer.shape, initial: buffer.initial))
                 guard let initial = buffer.initial else {
                     stepCounters.append("\(index).\(buffer.name)")
                     continue
@@ -93,6 +96,7 @@ struct StagePlan: Sendable {
         self.buffers = buffers
         self.initialBuffers = initialBuffers
         self.stepCounters = stepCounters
+        self.layerBuffers = layerBuffers
         self.activationSizes = activationSizes
         self.output = shape
     }

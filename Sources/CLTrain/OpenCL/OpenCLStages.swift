@@ -68,7 +68,7 @@ final class OpenCLStages {
 
 /// A flat list of tensor views cut into each stage's, kept while the caller passes the same views (it always does:
 /// the backend makes them once), so a step allocates no arrays.
-private struct StageViews {
+struct StageViews {
     private var source: [Buffer<Float>] = []
     private var split: [[Buffer<Float>]] = []
 

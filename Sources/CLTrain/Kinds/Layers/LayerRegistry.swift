@@ -11,5 +11,6 @@ public enum LayerRegistry {
         AdaptiveAvgPool2d.self,
         BatchNorm2d.self,
         BatchNorm1d.self,
+        Residual.self,
     ]
 }

@@ -1,0 +1,44 @@
+extension Residual {
+    public func nativeOperation(_ stage: Stage, batch: Int, rows: Int) -> NativeOperation {
+        let (body, shortcut) = plans(stage)
+        return NativeResidual(stage: stage, body: NativeStages(body, batch: batch, rows: rows),
+                              shortcut: shortcut.map { NativeStages($0, batch: batch, rows: rows) }, batch: batch)
+    }
+}
+
+/// The body and the shortcut each run as a plan of their own, with their own activations; the addition and its
+/// backward pass as `Kernels/residual.cl` computes them.
+private final class NativeResidual: NativeOperation {
+    let stage: Stage, body: NativeStages, shortcut: NativeStages?
+    /// The input gradients through the body and through the shortcut, added into the block's.
+    let bodyDx: UnsafeMutableBufferPointer<Float>, shortcutDx: UnsafeMutableBufferPointer<Float>
+
+    init(stage: Stage, body: NativeStages, shortcut: NativeStages?, batch: Int) {
+        (self.stage, self.body, self.shortcut) = (stage, body, shortcut)
+        let count = stage.needsInputGradient ? batch * stage.input.count : 0
+        (bodyDx, shortcutDx) = (.allocateZeroed(count), .allocateZeroed(shortcut == nil ? 0 : count))
+    }
+
+    deinit { for buffer in [bodyDx, shortcutDx] { buffer.deallocate() } }
+
+    func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, parameters: UnsafePointer<Float>,
+                 buffers: UnsafeMutablePointer<Float>, pass: Pass) {
+        let a = body.forward(x, rows: rows, parameters: parameters, buffers: buffers, pass: pass)
+        let b = shortcut?.forward(x, rows: rows, parameters: parameters + body.plan.parameterCount,
+                                  buffers: buffers + body.plan.bufferCount, pass: pass) ?? x
+        let relu = stage.relu
+        for i in 0..<(rows * stage.output.count) { y[i] = relu ? max(a[i] + b[i], 0) : a[i] + b[i] }
+    }
+
+    func backward(x: UnsafePointer<Float>, y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
+                  rows: Int, parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>, pass: Pass) {
+        body.backward(input: x, dy: dy, dx: dx == nil ? nil : bodyDx.baseAddress!, rows: rows, parameters: parameters,
+                      gradients: gradients, pass: pass)
+        let start = body.plan.parameterCount
+        shortcut?.backward(input: x, dy: dy, dx: dx == nil ? nil : shortcutDx.baseAddress!, rows: rows, parameters: parameters + start,
+                           gradients: gradients + start, pass: pass)
+        guard let dx else { return }
+        let (a, b, mask) = (bodyDx.baseAddress!, shortcut == nil ? dy : UnsafePointer(shortcutDx.baseAddress!), stage.maskInputGradient)
+        for i in 0..<(rows * stage.input.count) { dx[i] = mask && !(x[i] > 0) ? 0 : a[i] + b[i] }
+    }
+}
