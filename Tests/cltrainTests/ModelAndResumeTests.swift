@@ -83,11 +83,17 @@ import Testing
     /// A run stopped after epoch 2 of 3 and resumed with nothing but `--resume` prints the losses of the straight
     /// run: the schedule's position and horizon, the warm-up, Nesterov, the batch size and the data order all come
     /// back from the checkpoint.
-    @Test(arguments: [["--cpu"], []])
-    func resumedScheduleContinuesTheStraightRun(_ device: [String]) throws {
+    /// With a small ResNet too, whose batch norms' running statistics (used by each epoch's evaluation) must come
+    /// back from the checkpoint as well.
+    @Test(arguments: [(["--cpu"], "lesson"), ([], "lesson"),
+                      (["--cpu"], "conv2d(3, 3, padding=1, bias=false), batchnorm2d, relu, maxpool2d(2), residual(conv2d(4, 3, "
+                        + "stride=2, padding=1, bias=false), batchnorm2d), relu, flatten, batchnorm1d, linear(10)"),
+                      ([], "conv2d(3, 3, padding=1, bias=false), batchnorm2d, relu, maxpool2d(2), residual(conv2d(4, 3, "
+                        + "stride=2, padding=1, bias=false), batchnorm2d), relu, flatten, batchnorm1d, linear(10)")])
+    func resumedScheduleContinuesTheStraightRun(_ device: [String], _ model: String) throws {
         let data = try SmallData()
         let recipe = ["train", "--data", data.path, "--epochs", "3", "--batch-size", "24", "--lr", "0.05", "--momentum", "0.9",
-                      "--nesterov", "--weight-decay", "5e-4", "--schedule", "cosine", "--warmup", "5", "-q"] + device
+                      "--nesterov", "--weight-decay", "5e-4", "--schedule", "cosine", "--warmup", "5", "-q", "--model", model] + device
         let straight = try Run(recipe + ["--metrics", data.file("straight.jsonl")])
         #expect(straight.status == 0, "\(straight.stderr)")
         let model = data.file("m.safetensors")

@@ -21,7 +21,8 @@ public struct MemoryEstimate: Sendable {
         // In Double: a checkpoint may list millions of layers, whose bytes would overflow Int and trap.
         let model = plan.model, rows = Double(passRows(batchSize: plan.batchSize, testCount: test.count, native: native))
         let values = Double(model.parameterCount), states = Double(plan.optimizer.stateNames.count), batch = Double(plan.batchSize)
-        parameterBytes = clamped(4 * values * (2 + states))
+        // Parameters, gradients and optimizer state, and the buffers (running statistics) beside them.
+        parameterBytes = clamped(4 * values * (2 + states) + 4 * Double(model.bufferCount))
         let activations = model.activationSizes.reduce(0.0) { $0 + Double($1) }
         let scratch = model.stages.reduce(0.0) {
             $0 + Double($1.layer.scratchValues(for: $1.input, batch: plan.batchSize, rows: Int(rows), native: native))
