@@ -119,8 +119,9 @@ __kernel void conv2d_backward_input(const int batch, const int channels, const i
             const int oh = th / stride;
             for (int kw = 0; kw < ksize; kw++) {
                 const int16 tw = iw + padding - kw;
-                // Stride 1 needs no vector division, which has no SIMD instruction (5× slower).
-                const int16 ow = stride == 1 ? tw : tw / stride;
+                // Strides 1 and 2 need no vector division, which has no SIMD instruction (5× slower); a negative tw
+                // shifts to a wrong ow, but is masked by tw >= 0 below.
+                const int16 ow = stride == 1 ? tw : stride == 2 ? tw >> 1 : tw / stride;
                 const int16 ok = live & (tw >= 0) & (ow < out_width) & (stride == 1 ? (int16)(-1) : ow * stride == tw);
                 const float16 v = load16(dy, count, plane + oh * out_width + ow, ok, stride == 1);
                 __global const float *tap = w + (o * channels * ksize + kh) * ksize + kw;
