@@ -14,12 +14,15 @@
 // mean, not E[x²] − mean², which cancels), one to write. No atomics, and the result does not depend on timing.
 // CPU twins: Reference.batchNormForward / batchNormBackward (Sources/CLTrain/Kinds/Layers/BatchNorm2d).
 
-// Visits this work-item's share of channel c's values, value number lid, lid + LOSS_GROUP, … of the channel, with i
-// its index in x. The (sample, position) pair advances by LOSS_GROUP values without a division per value.
+// Visits this work-item's share of channel c's values: a contiguous run of the channel's n values (the runs of the
+// group's work-items back to back), with i its index in x; the (sample, position) pair advances without a division
+// per value. Contiguous runs, not values lid, lid + LOSS_GROUP, …: PoCL runs each work-item's loop to the end before
+// the next one's, so interleaved work-items each touched every cache line of the channel, and at ResNet-8's
+// 128×16×28×28 (400 KB per channel) every pass went to memory again (28 ms per forward pass against 3.5 ms).
 #define CHANNEL_VALUES(i) \
-    for (int j_ = lid, n_ = lid / spatial, p_ = lid % spatial, i = (n_ * channels + c) * spatial + p_; j_ < count; \
-         j_ += LOSS_GROUP, p_ += LOSS_GROUP % spatial, n_ += LOSS_GROUP / spatial + (p_ >= spatial), \
-         p_ -= p_ >= spatial ? spatial : 0, i = (n_ * channels + c) * spatial + p_)
+    for (int j_ = lid * ((count + LOSS_GROUP - 1) / LOSS_GROUP), end_ = min(count, j_ + (count + LOSS_GROUP - 1) / LOSS_GROUP), \
+         n_ = j_ / spatial, p_ = j_ % spatial, i = (n_ * channels + c) * spatial + p_; j_ < end_; \
+         j_++, p_++, i += p_ == spatial ? (channels - 1) * spatial + 1 : 1, p_ = p_ == spatial ? 0 : p_)
 
 // group_sum, and a barrier so that the scratch can be written again by the next sum.
 inline float channel_sum(const float value, __local float *scratch) {
