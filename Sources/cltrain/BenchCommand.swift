@@ -35,6 +35,7 @@ struct BenchCommand: ParsableCommand {
         var plan = TrainingPlan()
         let loaded = try data.request.load()
         plan.model = try modelOptions.build(for: loaded, batchSize: plan.batchSize)
+        if modelOptions.printSummary(plan.model) { return }
         // Training runs as `train` runs it, without profiling; the kernel timings get a profiling queue of their own.
         let compute = try device.open()
         // The kernel timings build a backend of their own before the epochs' one: both are checked here first.

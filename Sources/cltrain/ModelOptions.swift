@@ -11,6 +11,9 @@ struct ModelOptions: ParsableArguments {
                                + "(128,64 is the lesson).", valueName: "widths"))
     var hidden: String?
 
+    @Flag(help: "Print the model's layers with their output shapes and parameter counts, then stop.")
+    var summary = false
+
     /// The layer kinds and presets, from the registries the parser uses.
     static let syntax: String = {
         // Two lines a kind, so neither reaches the 80 columns at which the help is wrapped without its indent.
@@ -22,6 +25,12 @@ struct ModelOptions: ParsableArguments {
     }()
 
     var isSet: Bool { model != nil || hidden != nil }
+
+    /// Prints `model`'s summary where `--summary` asks for it; true then, and the command stops.
+    func printSummary(_ model: Model) -> Bool {
+        if summary { print(ModelSummary.lines(model).joined(separator: "\n")) }
+        return summary
+    }
 
     func validate() throws {
         if model != nil && hidden != nil { throw ValidationError("--model and --hidden both name the model; pass one") }
@@ -56,6 +65,7 @@ struct ModelOptions: ParsableArguments {
             throw CommandError("--batch-size \(batchSize) with this \(option) makes activations of more than 2^31 values; "
                 + "use smaller ones")
         }
+        built.cautions.forEach { warn("\(option): \($0)") }
         return built
     }
 }

@@ -166,6 +166,7 @@ struct TrainCommand: ParsableCommand {
         } else {
             plan.model = try modelOptions.build(for: loaded, batchSize: plan.batchSize)
         }
+        if modelOptions.printSummary(plan.model) { return }
         try checkOutputs([("--metrics", metrics), ("--plot", plot), ("--save", saveTo)], notAmong: loaded.files)
         let compute = try device.open()
         say("Device:    \(compute)")
@@ -173,6 +174,7 @@ struct TrainCommand: ParsableCommand {
         if let runTuning { say("Tuning:    \(runTuning.summary)") }
         say("Model:     \(plan.model.spec), log-softmax + NLL\(plan.loss.labelSmoothing == 0 ? "" : " with label smoothing \(plan.loss.labelSmoothing)") (\(plan.model.input) → \(plan.model.classes), "
             + "\(plan.model.parameterCount) parameters)")
+        ModelSummary.lines(plan.model).forEach { say("           " + $0) }
         say("Data:      \(loaded.train.count) training and \(loaded.test.count) test images from \(loaded.source)")
         let settings = ModelSpec.Recipe(optimizer: plan.optimizer, batchSize: plan.batchSize, schedule: plan.schedule)
         // "(preset)" where the run trains exactly as the named preset's recipe says.

@@ -40,6 +40,17 @@ import Testing
         }
     }
 
+    /// `--summary` prints the table and stops before the device; a layer after the last one with parameters is warned of.
+    @Test func summaryPrintsTheLayersAndStopsAndTrailingLayersAreWarnedOf() throws {
+        let data = try SmallData()
+        let run = try Run(["train", "--data", data.path, "--model", "nn.Flatten(), nn.Linear(784, 10), nn.ReLU()", "--summary"])
+        #expect(run.status == 0 && !run.stdout.contains("Device:"), "\(run.stderr)")
+        #expect(run.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+                == [["#", "Layer", "Output", "shape", "Parameters"], ["0", "flatten", "784", "0"], ["1", "linear(10)", "10", "7850"],
+                    ["2", "relu", "10", "0"], ["Total", "(input", "1×28×28)", "10", "classes", "7850"]], "\(run.stdout)")
+        #expect(run.stderr.hasPrefix("warning: --model: relu (layer 2) comes after the last layer with parameters"), "\(run.stderr)")
+    }
+
     /// A checkpoint alone rebuilds its model (dropout and convolutions included), and evaluation is deterministic.
     @Test(arguments: ["flatten, linear(20), relu, dropout(0.3), linear(10)",
                       "conv2d(3, 5, padding=2), relu, maxpool2d(2), dropout(0.1), flatten, linear(10)"])

@@ -3,12 +3,15 @@
 /// which refuses anything left over, so every spelling PyTorch accepts works and a typo is named.
 public struct LayerArguments: Sendable {
     public let layer: String
+    /// Everything between the parentheses as written, for a kind whose argument is itself a layer list.
+    public let source: String
     private var positional: [String]
     private var named: [(name: String, value: String)]
     private var position = 0
 
-    init(layer: String, positional: [String], named: [(name: String, value: String)]) {
+    init(layer: String, positional: [String], named: [(name: String, value: String)], source: String = "") {
         self.layer = layer
+        self.source = source
         self.positional = positional
         self.named = named
     }
