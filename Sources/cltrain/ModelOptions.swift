@@ -51,9 +51,10 @@ struct ModelOptions: ParsableArguments {
 
     /// The model the options name, fitted to the data; refused before anything is allocated if it does not fit,
     /// or if a batch of its activations would overflow the kernels' 32-bit indices.
-    func build(for data: LoadedData, batchSize: Int) throws -> Model {
-        let option = hidden != nil ? "--hidden" : "--model"
-        let spec = try hiddenWidths().map { ModelSpec.mlp(hidden: $0, classes: data.train.classes) } ?? model ?? "lesson"
+    /// `fallback` is the model when neither option names one (`--init`'s checkpoint's), with the words that name it.
+    func build(for data: LoadedData, batchSize: Int, fallback: (spec: String, source: String)? = nil) throws -> Model {
+        let option = hidden != nil ? "--hidden" : model != nil ? "--model" : fallback?.source ?? "--model"
+        let spec = try hiddenWidths().map { ModelSpec.mlp(hidden: $0, classes: data.train.classes) } ?? model ?? fallback?.spec ?? "lesson"
         let built: Model
         do {
             built = try Model(spec, input: data.train.shape, classes: data.train.classes)

@@ -53,6 +53,13 @@ struct TrainCommand: ParsableCommand {
                                valueName: "file"))
     var resume: String?
 
+    @Option(name: .customLong("init"), help: ArgumentHelp("Start a new run from these weights: a cltrain checkpoint (of any "
+        + "dataset; its model unless --model) or a PyTorch state_dict saved with safetensors, matched by name and shape.", valueName: "file"))
+    var initial: String?
+
+    @Flag(help: "With --init: draw the last layer with parameters afresh, for data of other classes (transfer learning).")
+    var reinitLast = false
+
     @Option(help: ArgumentHelp("Write one JSON object per epoch to this file.", valueName: "file"))
     var metrics: String?
 
@@ -92,11 +99,15 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--resume continues the checkpoint's model; --model and --hidden would change its shape, "
                 + "so leave them out or start a new run without --resume")
         }
+        if initial != nil && resume != nil {
+            throw ValidationError("--init starts a new run from weights and --resume continues one; pass one")
+        }
+        if reinitLast && initial == nil { throw ValidationError("--reinit-last re-initializes the last layer of --init's weights; pass --init FILE") }
         if let targetAccuracy, !(0...1).contains(targetAccuracy) {
             throw ValidationError("--target-accuracy must be a fraction between 0 and 1, got \(targetAccuracy)")
         }
         try checkOutputs([("--metrics", metrics), ("--plot", plot), ("--save", save)],
-                         inputs: [("--resume", resume), ("--train", data.train), ("--test", data.test)])
+                         inputs: [("--resume", resume), ("--init", initial), ("--train", data.train), ("--test", data.test)])
     }
 
 
@@ -124,6 +135,7 @@ struct TrainCommand: ParsableCommand {
         plan.schedule = try Schedule(parsing: schedule ?? recipe.schedule.description, warmup: warmup ?? recipe.schedule.warmup)
         plan.loss = LossConfig(labelSmoothing: labelSmoothing ?? 0)
 
+        let initialWeights = try initial.map { try InitialWeights(path: $0) }
         let saveTo = save ?? resume
         var resumed: Checkpoint?
         if let resume {
@@ -164,9 +176,14 @@ struct TrainCommand: ParsableCommand {
             try resumed.checkFits(loaded, path: resume!)
             plan.model = resumed.model
         } else {
-            plan.model = try modelOptions.build(for: loaded, batchSize: plan.batchSize)
+            plan.model = try modelOptions.build(for: loaded, batchSize: plan.batchSize,
+                                                fallback: initialWeights?.spec.map { ($0, "--init \(initial!)'s model") })
         }
         if modelOptions.printSummary(plan.model) { return }
+        // A new run's weights, drawn or read here, so a file that does not fit is refused before the device opens.
+        var generator = SeededGenerator(seed: plan.seed)
+        var parameters = Parameters(initializing: plan.model, using: &generator)
+        if let initialWeights { parameters = try initialWeights.parameters(replacing: parameters, reinitializeLast: reinitLast) }
         try checkOutputs([("--metrics", metrics), ("--plot", plot), ("--save", saveTo)], notAmong: loaded.files)
         let compute = try device.open()
         say("Device:    \(compute)")
@@ -176,6 +193,7 @@ struct TrainCommand: ParsableCommand {
             + "\(plan.model.parameterCount) parameters)")
         ModelSummary.lines(plan.model).forEach { say("           " + $0) }
         say("Data:      \(loaded.train.count) training and \(loaded.test.count) test images from \(loaded.source)")
+        if let initial { say("Init:      \(initial)" + (reinitLast ? ", the last layer with parameters drawn afresh" : "")) }
         let settings = ModelSpec.Recipe(optimizer: plan.optimizer, batchSize: plan.batchSize, schedule: plan.schedule)
         // "(preset)" where the run trains exactly as the named preset's recipe says.
         let fromPreset = resumed == nil && modelOptions.model.flatMap(ModelSpec.recipe) == settings
@@ -184,9 +202,8 @@ struct TrainCommand: ParsableCommand {
         let backend = try compute.backend(plan: plan, train: loaded.train, test: loaded.test,
                                           tuning: runTuning?.tuning ?? Tuning())
 
-        var generator = SeededGenerator(seed: plan.seed)
         let start = resumed ?? Checkpoint(
-            parameters: Parameters(initializing: plan.model, using: &generator), optimizer: plan.optimizer,
+            parameters: parameters, optimizer: plan.optimizer,
             optimizerState: OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount),
             normalization: plan.normalization, epoch: 0, seed: plan.seed, dataset: loaded.train.name, datasetKind: loaded.kind,
             schedule: plan.schedule, loss: plan.loss, batchSize: plan.batchSize, plannedEpochs: plan.epochs)

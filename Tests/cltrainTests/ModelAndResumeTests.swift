@@ -51,6 +51,32 @@ import Testing
         #expect(run.stderr.hasPrefix("warning: --model: relu (layer 2) comes after the last layer with parameters"), "\(run.stderr)")
     }
 
+    /// `--init` starts a new run from a checkpoint's weights (its model unless --model); a torch.save file gets the line
+    /// that says how to save safetensors; --init with --resume, or --reinit-last alone, are refused.
+    @Test func initStartsFromWeightsAndRefusesTorchSaveFiles() throws {
+        let data = try SmallData()
+        let first = try Run(["train", "--cpu", "--data", data.path, "--epochs", "1", "--no-preview", "-q", "--model",
+                             "flatten, linear(8), relu, linear(10)", "--save", data.file("a.safetensors")])
+        #expect(first.status == 0, "\(first.stderr)")
+        let transfer = try Run(["train", "--cpu", "--data", data.path, "--epochs", "1", "--no-preview", "--init", data.file("a.safetensors"),
+                                "--reinit-last"])
+        #expect(transfer.status == 0 && transfer.stdout.contains("Model:     flatten, linear(8), relu, linear(10),")
+                && transfer.stdout.contains("Init:      \(data.file("a.safetensors")), the last layer with parameters drawn afresh"),
+                "\(transfer.stdout)\(transfer.stderr)")
+        let misfit = try Run(["train", "--cpu", "--data", data.path, "--init", data.file("a.safetensors"), "--model", "flatten, linear(10)"])
+        #expect(misfit.status != 0 && misfit.error == "Error: \(data.file("a.safetensors")): the tensors do not fit the model flatten, linear(10): "
+                + "1.weight is F32 [8, 784], the model's is F32 [10, 784]; 1.bias is F32 [8], the model's is F32 [10]; "
+                + "3.bias is not in the model; 3.weight is not in the model", "\(misfit.stderr)")
+        try data.write("model.pt", Array("PK\u{3}\u{4}".utf8) + [UInt8](repeating: 0, count: 100))
+        let pickle = try Run(["train", "--cpu", "--data", data.path, "--init", data.file("model.pt")])
+        #expect(pickle.status == 1 && pickle.error.hasSuffix("save_file(model.state_dict(), \"model.safetensors\")") && !pickle.error.contains("\n"),
+                "\(pickle.stderr)")
+        let both = try Run(["train", "--cpu", "--data", data.path, "--init", data.file("a.safetensors"), "--resume", data.file("a.safetensors")])
+        #expect(both.status != 0 && both.stderr.contains("--init starts a new run from weights and --resume continues one"))
+        let alone = try Run(["train", "--cpu", "--data", data.path, "--reinit-last"])
+        #expect(alone.status != 0 && alone.stderr.contains("--reinit-last re-initializes"))
+    }
+
     /// A checkpoint alone rebuilds its model (dropout and convolutions included), and evaluation is deterministic.
     @Test(arguments: ["flatten, linear(20), relu, dropout(0.3), linear(10)",
                       "conv2d(3, 5, padding=2), relu, maxpool2d(2), dropout(0.1), flatten, linear(10)"])

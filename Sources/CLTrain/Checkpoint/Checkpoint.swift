@@ -56,9 +56,9 @@ public struct Checkpoint: Equatable, Sendable {
     public var model: Model { parameters.model }
 
     static let formatKey = "cltrain.format"
+    static let optimizerPrefix = "optimizer."
     /// 1: an MLP as `inputs`/`hidden`/`classes`; 2: any layer list as `model` and `input_shape`.
     static let formatVersion = "2"
-    private static let optimizerPrefix = "optimizer."
 
     /// Writes the checkpoint atomically: `path` is replaced whole or, on any error, left as it was.
     public func save(to path: String) throws {
@@ -72,7 +72,7 @@ public struct Checkpoint: Equatable, Sendable {
             throw CheckpointError.inconsistentState(path: path, problem: "optimizer state \"\(extra)\" is not used by "
                                                     + "\(optimizer.kind) with these settings")
         }
-        let tensors = model.tensors.map { ($0.name, SafeTensors.Tensor(shape: $0.shape, values: Array(parameters.values[$0.range]))) }
+        let tensors = model.tensors.map { ($0.name, SafeTensors.Tensor(shape: $0.shape, values: Array(parameters.values[$0.range]), type: $0.type)) }
             + optimizer.stateNames.map { (Self.optimizerPrefix + $0, SafeTensors.Tensor(shape: [count], values: buffers[$0]!)) }
         do {
             try FileBytes.replace(path, with: SafeTensors.encode(tensors, metadata: metadata))
@@ -102,11 +102,12 @@ public struct Checkpoint: Equatable, Sendable {
         optimizer.epsilon = try metadata.number("eps", Float.self)
         optimizer = try CheckpointError.checking(path) { () throws(InvalidSetting) in try optimizer.validated() }
 
-        let slots = model.tensors.map { ($0.name, $0.shape) }
-            + optimizer.stateNames.map { (optimizerPrefix + $0, [model.parameterCount]) }
+        let slots = model.tensors.map { ($0.name, $0.shape, $0.type) }
+            + optimizer.stateNames.map { (optimizerPrefix + $0, [model.parameterCount], ElementType.f32) }
         var found: [String: [Float]] = [:]
-        for (name, shape) in slots {
+        for (name, shape, type) in slots {
             guard let tensor = tensors[name] else { throw CheckpointError.missingTensor(path: path, tensor: name) }
+            guard tensor.type == type else { throw CheckpointError.unsupportedDtype(path: path, tensor: name, dtype: tensor.type.rawValue) }
             guard tensor.shape == shape else {
                 throw CheckpointError.wrongShape(path: path, tensor: name, found: tensor.shape, expected: shape, model: model.spec)
             }

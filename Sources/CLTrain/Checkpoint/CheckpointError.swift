@@ -8,6 +8,10 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case headerBeyondFile(path: String, headerBytes: UInt64, fileBytes: Int)
     case malformedHeader(path: String, problem: String)
     case unsupportedDtype(path: String, tensor: String, dtype: String)
+    /// A `torch.save` file (zip or pickle): unpickling runs code, and cltrain reads safetensors only.
+    case pytorchPickle(path: String)
+    /// Tensors that do not fit the model `--init` starts: every mismatch, each a few words.
+    case mismatchedTensors(path: String, model: String, problems: [String])
     case badOffsets(path: String, tensor: String, problem: String)
     /// Bytes after the last tensor that no tensor claims; safetensors' reference loader refuses these too.
     case unclaimedData(path: String, bytes: Int)
@@ -35,7 +39,12 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case let .malformedHeader(path, problem):
             return "\(path): the safetensors header \(problem)"
         case let .unsupportedDtype(path, tensor, dtype):
-            return "\(path): tensor \(tensor) has dtype \(dtype); cltrain reads only F32"
+            return "\(path): tensor \(tensor) has dtype \(dtype); cltrain reads F32 (and I64 counters)"
+        case let .pytorchPickle(path):
+            return "\(path): a torch.save file (pickle), which cltrain does not read; save the weights as safetensors in PyTorch: "
+                + "from safetensors.torch import save_file; save_file(model.state_dict(), \"model.safetensors\")"
+        case let .mismatchedTensors(path, model, problems):
+            return "\(path): the tensors do not fit the model \(model): " + problems.joined(separator: "; ")
         case let .badOffsets(path, tensor, problem):
             return "\(path): tensor \(tensor): \(problem)"
         case let .unclaimedData(path, bytes):

@@ -1,6 +1,14 @@
 import Foundation
 
-/// The safetensors container, F32 only: an 8-byte little-endian header length N, N bytes of JSON
+/// The element types cltrain reads: F32 for parameters, I64 for the counters PyTorch keeps beside them (a batch
+/// norm's `num_batches_tracked`), read into Float values as the flat vectors hold them.
+public enum ElementType: String, Sendable {
+    case f32 = "F32", i64 = "I64"
+
+    var bytes: Int { self == .f32 ? 4 : 8 }
+}
+
+/// The safetensors container, F32 and I64: an 8-byte little-endian header length N, N bytes of JSON
 /// `{"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, ..., "__metadata__": {...}}`,
 /// then the tensors' little-endian bytes back to back (offsets count from the end of the header).
 /// Decoding checks what the reference implementation checks, so a file accepted here loads in PyTorch.
@@ -8,6 +16,7 @@ enum SafeTensors {
     struct Tensor: Equatable {
         var shape: [Int]
         var values: [Float]
+        var type: ElementType = .f32
     }
 
     static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String]) -> [UInt8] {
@@ -15,8 +24,11 @@ enum SafeTensors {
         var data: [UInt8] = []
         for (name, tensor) in tensors {
             let begin = data.count
-            tensor.values.map(\.bitPattern.littleEndian).withUnsafeBytes { data.append(contentsOf: $0) }
-            header[name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [begin, data.count]] as [String: Any]
+            switch tensor.type {
+            case .f32: tensor.values.map(\.bitPattern.littleEndian).withUnsafeBytes { data.append(contentsOf: $0) }
+            case .i64: tensor.values.map { Int64($0).littleEndian }.withUnsafeBytes { data.append(contentsOf: $0) }
+            }
+            header[name] = ["dtype": tensor.type.rawValue, "shape": tensor.shape, "data_offsets": [begin, data.count]] as [String: Any]
         }
         // Only strings, integers, arrays and dictionaries go in, which JSONSerialization always accepts.
         var json = [UInt8](try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys, .withoutEscapingSlashes]))
@@ -30,6 +42,10 @@ enum SafeTensors {
 
     /// Returns the tensors by name and the metadata, or nil where the header has no `__metadata__`.
     static func decode(_ bytes: [UInt8], path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]?) {
+        // `torch.save` writes a zip archive (a pickle inside) or, before PyTorch 1.6, a bare pickle (protocol 2 to 5).
+        if bytes.starts(with: Array("PK\u{3}\u{4}".utf8)) || (bytes.count > 1 && bytes[0] == 0x80 && (2...5).contains(bytes[1])) {
+            throw CheckpointError.pytorchPickle(path: path)
+        }
         guard bytes.count >= 8 else { throw CheckpointError.tooShort(path: path, bytes: bytes.count) }
         let headerLength = bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         guard headerLength <= UInt64(bytes.count - 8) else {
@@ -48,7 +64,7 @@ enum SafeTensors {
         }
 
         var metadata: [String: String]?
-        var slots: [(name: String, shape: [Int], begin: Int, end: Int)] = []
+        var slots: [(name: String, shape: [Int], type: ElementType, begin: Int, end: Int)] = []
         for (name, value) in header {
             if name == "__metadata__" {
                 guard let strings = value as? [String: String] else { throw malformed("has __metadata__ that is not an object of strings") }
@@ -57,7 +73,7 @@ enum SafeTensors {
             }
             guard let entry = value as? [String: Any] else { throw malformed("has tensor \(name) that is not an object") }
             guard let dtype = entry["dtype"] as? String else { throw malformed("has tensor \(name) without a dtype") }
-            guard dtype == "F32" else { throw CheckpointError.unsupportedDtype(path: path, tensor: name, dtype: dtype) }
+            guard let type = ElementType(rawValue: dtype) else { throw CheckpointError.unsupportedDtype(path: path, tensor: name, dtype: dtype) }
             guard let shape = integers(entry["shape"]), shape.allSatisfy({ $0 >= 0 }) else {
                 throw malformed("has tensor \(name) whose shape is not a list of non-negative integers")
             }
@@ -69,12 +85,12 @@ enum SafeTensors {
                 throw CheckpointError.badOffsets(path: path, tensor: name,
                                                  problem: "data_offsets \(offsets) lie outside the \(dataCount) bytes of data")
             }
-            let needed = byteCount(shape)
+            let needed = byteCount(shape, type)
             guard needed == end - begin else {
                 throw CheckpointError.badOffsets(path: path, tensor: name, problem: "data_offsets \(offsets) span \(end - begin) bytes "
-                                                 + "but shape \(shape) of F32 needs \(needed.map(String.init) ?? "more than fit in memory")")
+                                                 + "but shape \(shape) of \(dtype) needs \(needed.map(String.init) ?? "more than fit in memory")")
             }
-            slots.append((name, shape, begin, end))
+            slots.append((name, shape, type, begin, end))
         }
 
         var position = 0
@@ -92,11 +108,13 @@ enum SafeTensors {
 
         var tensors: [String: Tensor] = [:]
         for slot in slots {
-            let words = [UInt32](unsafeUninitializedCapacity: (slot.end - slot.begin) / 4) { words, count in
-                bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(words).copyMemory(from: .init(rebasing: $0[(dataStart + slot.begin)..<(dataStart + slot.end)])) }
-                count = words.count
+            let data = bytes[(dataStart + slot.begin)..<(dataStart + slot.end)]
+            let values: [Float]
+            switch slot.type {
+            case .f32: values = words(data, UInt32.self).map { Float(bitPattern: UInt32(littleEndian: $0)) }
+            case .i64: values = words(data, UInt64.self).map { Float(Int64(bitPattern: UInt64(littleEndian: $0))) }
             }
-            tensors[slot.name] = Tensor(shape: slot.shape, values: words.map { Float(bitPattern: UInt32(littleEndian: $0)) })
+            tensors[slot.name] = Tensor(shape: slot.shape, values: values, type: slot.type)
         }
         return (tensors, metadata)
     }
@@ -110,9 +128,17 @@ enum SafeTensors {
         return value as? [Int]
     }
 
-    /// Bytes of an F32 tensor of `shape`, or nil where a hostile header's shape would overflow.
-    private static func byteCount(_ shape: [Int]) -> Int? {
-        shape.reduce(Optional(4)) { total, dimension in
+    /// `data` as little-endian words of `type`, copied out (the data need not be aligned).
+    private static func words<Word: FixedWidthInteger>(_ data: ArraySlice<UInt8>, _ type: Word.Type) -> [Word] {
+        [Word](unsafeUninitializedCapacity: data.count / MemoryLayout<Word>.size) { words, count in
+            data.withUnsafeBytes { UnsafeMutableRawBufferPointer(words).copyMemory(from: $0) }
+            count = words.count
+        }
+    }
+
+    /// Bytes of a tensor of `shape` and `type`, or nil where a hostile header's shape would overflow.
+    private static func byteCount(_ shape: [Int], _ type: ElementType) -> Int? {
+        shape.reduce(Optional(type.bytes)) { total, dimension in
             guard let total else { return nil }
             let (product, overflow) = total.multipliedReportingOverflow(by: dimension)
             return overflow ? nil : product

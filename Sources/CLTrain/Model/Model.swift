@@ -144,6 +144,8 @@ public struct TensorSlot: Equatable, Sendable {
     public let name: String
     public let shape: [Int]
     public let offset: Int
+    /// How a file stores it: F32, or I64 for a counter kept beside the parameters.
+    public var type: ElementType = .f32
     public var count: Int { shape.reduce(1, *) }
     public var range: Range<Int> { offset..<(offset + count) }
 }

@@ -1,0 +1,57 @@
+/// The weights a new run starts from (`train --init FILE`): a cltrain checkpoint, of this dataset or another (transfer
+/// learning), or a plain PyTorch `state_dict` saved with safetensors, which carries no metadata at all. The file's
+/// tensors are matched to the model's (`Model.tensors`, whatever kinds they come from) by name, as `nn.Sequential` names
+/// them, by shape and by element type, and every mismatch is listed at once, so one edit fixes them all.
+public struct InitialWeights {
+    public let path: String
+    /// The model of a cltrain checkpoint, as its canonical spec; nil for a PyTorch state dict.
+    public let spec: String?
+    let tensors: [String: SafeTensors.Tensor]
+
+    public init(path: String) throws {
+        let bytes: [UInt8]
+        do { bytes = try FileBytes.contents(of: path) } catch { throw CheckpointError.unreadable(path: path, reason: error.reason) }
+        let (tensors, metadata) = try SafeTensors.decode(bytes, path: path)
+        let isCheckpoint = metadata?[Checkpoint.formatKey] != nil
+        self.path = path
+        spec = isCheckpoint ? metadata?["model"] : nil
+        // A checkpoint's optimizer state belongs to its own run; a new run starts its optimizer afresh.
+        self.tensors = tensors.filter { !(isCheckpoint && $0.key.hasPrefix(Checkpoint.optimizerPrefix)) }
+    }
+
+    /// `fresh` with every tensor replaced by the file's, except those of the last layer with parameters where
+    /// `reinitializeLast` (its shape may then differ: another dataset's classes), which keep their fresh values.
+    public func parameters(replacing fresh: Parameters, reinitializeLast: Bool = false) throws -> Parameters {
+        let model = fresh.model
+        let last = reinitializeLast ? model.stages.last { !$0.tensors.isEmpty } : nil
+        let kept = Set(last?.tensors.map(\.name) ?? [])
+        var values = fresh.values, problems: [String] = []
+        for slot in model.tensors where !kept.contains(slot.name) {
+            guard let tensor = tensors[slot.name] else {
+                problems.append("\(slot.name) \(slot.shape) is missing")
+                continue
+            }
+            if tensor.shape != slot.shape || tensor.type != slot.type {
+                problems.append("\(slot.name) is \(tensor.type.rawValue) \(tensor.shape), the model's is \(slot.type.rawValue) \(slot.shape)")
+            } else if let index = tensor.values.firstIndex(where: { !$0.isFinite }) {
+                throw CheckpointError.nonFinite(path: path, tensor: slot.name, index: index, value: tensor.values[index])
+            } else {
+                values.replaceSubrange(slot.range, with: tensor.values)
+            }
+        }
+        // The file's tensors of a re-initialized layer are the ones being replaced, not extras.
+        let lastPrefix = last.map { "\($0.index)." }
+        let names = Set(model.tensors.map(\.name))
+        for name in tensors.keys.sorted() where !names.contains(name) && !(lastPrefix.map(name.hasPrefix) ?? false) {
+            problems.append("\(name) is not in the model")
+        }
+        guard problems.isEmpty else {
+            // A state dict of a module with named attributes (`conv1.weight`) shares no name with nn.Sequential's.
+            if !tensors.keys.contains(where: names.contains) {
+                problems.append("the model's tensors are named as nn.Sequential names them (\(model.tensors.prefix(2).map(\.name).joined(separator: ", ")), …)")
+            }
+            throw CheckpointError.mismatchedTensors(path: path, model: model.spec, problems: problems)
+        }
+        return Parameters(model: model, values: values)
+    }
+}
