@@ -9,7 +9,7 @@ struct CLTrainCommand: ParsableCommand {
         subcommands: [
             TrainCommand.self, EvalCommand.self, PredictCommand.self, BenchCommand.self,
             DevicesCommand.self, SelftestCommand.self, TuneCommand.self, DataCommand.self, FetchCommand.self,
-            LayersCommand.self,
+            LayersCommand.self, StepCommand.self,
         ]
     )
 }

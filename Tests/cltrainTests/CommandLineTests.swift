@@ -85,7 +85,7 @@ final class SmallData {
     @Test func helpListsEveryCommand() throws {
         let run = try Run(["--help"])
         #expect(run.status == 0)
-        for command in ["train", "eval", "predict", "devices", "selftest", "bench", "fetch", "data"] {
+        for command in ["train", "eval", "predict", "devices", "selftest", "bench", "fetch", "data", "layers", "step"] {
             #expect(run.stdout.contains("  \(command)"), "--help does not list \(command)")
         }
     }
@@ -108,6 +108,8 @@ final class SmallData {
         (["train", "--device", "1:"], "--device"),
         (["train", "--train", "a.csv"], "--train"),
         (["predict", "--model", "m.safetensors"], "--index"),
+        (["step", "--lr", "0"], "--lr"),
+        (["step", "--batch-size", "0"], "--batch-size"),
         (["eval", "a.safetensors", "--model", "b.safetensors"], "--model"),
         (["selftest", "--cpu"], "--cpu"),
     ])

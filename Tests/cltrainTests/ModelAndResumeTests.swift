@@ -77,6 +77,20 @@ import Testing
         #expect(alone.status != 0 && alone.stderr.contains("--reinit-last re-initializes"))
     }
 
+    /// `cltrain step` shows the corner and checks the SGD update on both backends; another optimizer's step is not checked.
+    @Test(arguments: [[], ["--cpu"]])
+    func stepShowsTheCornerAndChecksTheUpdate(_ device: [String]) throws {
+        let data = try SmallData()
+        let run = try Run(["step", "--data", data.path, "--model", "conv2d(2, 3), relu, maxpool2d(2), flatten, linear(10)"] + device)
+        #expect(run.status == 0, "\(run.stderr)")
+        for text in ["0.weight [2, 1, 3, 3], rows 0–1, columns", "Initial weights:", "Gradient (after the backward pass", "Updated weights",
+                     "Check:     W_new = W − lr·∇W holds for all 3410 parameters, lr 0.003"] {
+            #expect(run.stdout.contains(text), "\(text): \(run.stdout)")
+        }
+        let adam = try Run(["step", "--data", data.path, "--model", "dropout", "--batch-size", "8"] + device)
+        #expect(adam.status == 0 && adam.stdout.contains("Check:     skipped: W_new = W − lr·∇W is plain SGD's rule; adam lr 0.003"), "\(adam.stdout)")
+    }
+
     /// A checkpoint alone rebuilds its model (dropout and convolutions included), and evaluation is deterministic.
     @Test(arguments: ["flatten, linear(20), relu, dropout(0.3), linear(10)",
                       "conv2d(3, 5, padding=2), relu, maxpool2d(2), dropout(0.1), flatten, linear(10)"])
