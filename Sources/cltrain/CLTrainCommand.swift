@@ -4,7 +4,7 @@ import ArgumentParser
 struct CLTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cltrain",
-        abstract: "Train a small neural network on MNIST on any OpenCL device, or on the host with --cpu.",
+        abstract: "Train a small neural network on MNIST or images of your own on any OpenCL device, or on the host with --cpu.",
         version: "cltrain 0.1.0",
         subcommands: [
             TrainCommand.self, EvalCommand.self, PredictCommand.self, BenchCommand.self,

@@ -59,7 +59,7 @@ struct ModelOptions: ParsableArguments {
         do {
             built = try Model(spec, input: data.train.shape, classes: data.train.classes)
         } catch let error as ModelSpecError {
-            throw CommandError("\(option) does not fit \(data.kind.displayName) (\(data.train.shape) images, "
+            throw CommandError("\(option) does not fit \(data.name) (\(data.train.shape) images, "
                 + "\(data.train.classes) classes): \(error)")
         }
         guard batchSize * built.activationSizes.max()! < Int(Int32.max) else {

@@ -205,7 +205,7 @@ struct TrainCommand: ParsableCommand {
         let start = resumed ?? Checkpoint(
             parameters: parameters, optimizer: plan.optimizer,
             optimizerState: OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount),
-            normalization: plan.normalization, epoch: 0, seed: plan.seed, dataset: loaded.train.name, datasetKind: loaded.kind,
+            normalization: plan.normalization, epoch: 0, seed: plan.seed, dataset: "\(loaded.name) train", datasetKind: loaded.kind,
             schedule: plan.schedule, loss: plan.loss, batchSize: plan.batchSize, plannedEpochs: plan.epochs)
         try backend.load(start.parameters, start.optimizerState)
 
@@ -224,7 +224,7 @@ struct TrainCommand: ParsableCommand {
                     checkpoint.optimizerState = state
                     checkpoint.epoch = epochMetrics.epoch
                     checkpoint.history = history
-                    (checkpoint.dataset, checkpoint.datasetKind) = (loaded.train.name, loaded.kind)
+                    (checkpoint.dataset, checkpoint.datasetKind) = ("\(loaded.name) train", loaded.kind)
                     try checkpoint.save(to: saveTo)
                     savedEpoch = epochMetrics.epoch
                 }
@@ -236,7 +236,7 @@ struct TrainCommand: ParsableCommand {
                                                                     savedEpoch: savedEpoch) + "\n").utf8))
             Foundation.exit(128 + signal)
         }
-        if let saveTo { say("Saved:     \(saveTo)") }
+        for path in [saveTo, metrics, plot].compactMap({ $0 }) { say("Saved:     \(path)") }
 
         if preview && !quiet {
             let (parameters, _) = try backend.snapshot()

@@ -91,6 +91,43 @@ import Testing
         #expect(adam.status == 0 && adam.stdout.contains("Check:     skipped: W_new = W − lr·∇W is plain SGD's rule; adam lr 0.003"), "\(adam.stdout)")
     }
 
+    /// `predict --images` predicts every picture of a folder and named files in one run, as lines, JSON or CSV; messages
+    /// about data of one's own name the data, not MNIST; `train` says what it saved.
+    @Test func predictManyImagesAndNameTheData() throws {
+        let data = try SmallData()
+        let train = try Run(["train", "--cpu", "--data", data.path, "--epochs", "1", "--no-preview", "--save", data.file("m.safetensors"),
+                             "--metrics", data.file("m.jsonl"), "--plot", data.file("m.svg")])
+        for file in ["m.safetensors", "m.jsonl", "m.svg"] {
+            #expect(train.stdout.contains("Saved:     \(data.file(file))"), "\(file): \(train.stdout)")
+        }
+        try FileManager.default.createDirectory(atPath: data.file("pictures"), withIntermediateDirectories: false)
+        let pgm = Array("P5 40 40 255\n".utf8) + (0..<1600).map { $0 % 40 > 30 && $0 / 40 < 12 ? 255 : 0 }
+        for name in ["pictures/b.pgm", "pictures/a.pgm", "c.pgm"] { try data.write(name, pgm) }
+        try data.write("pictures/notes.txt", Array("not a picture".utf8))
+        let lines = try Run(["predict", data.file("m.safetensors"), "--images", data.file("pictures"), data.file("c.pgm")])
+        #expect(lines.status == 0 && lines.stdout.split(separator: "\n").map { $0.split(separator: ":").first.map(String.init) }
+                == [data.file("pictures/a.pgm"), data.file("pictures/b.pgm"), data.file("c.pgm")], "\(lines.stdout)\(lines.stderr)")
+        let json = try Run(["predict", data.file("m.safetensors"), "--images", data.file("c.pgm"), "--json"])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect((report["predictions"] as? [[String: Any]])?.first?["image"] as? String == data.file("c.pgm"))
+        let csv = try Run(["predict", data.file("m.safetensors"), "--images", data.file("pictures"), "--csv"])
+        #expect(csv.stdout.hasPrefix("image,predicted,predicted_name,p_0,p_1,") && csv.stdout.split(separator: "\n").count == 3, "\(csv.stdout)")
+        let one = try Run(["predict", data.file("m.safetensors"), "--image", data.file("c.pgm")])
+        #expect(one.stdout.contains("(40×40, its ink scaled into 20×20 and centred by its centre of mass, as MNIST's digits)"), "\(one.stdout)")
+        let plain = try Run(["predict", data.file("m.safetensors"), "--image", data.file("c.pgm"), "--no-center"])
+        #expect(plain.stdout.contains("(40×40, resized to 28×28)"), "\(plain.stdout)")
+        try FileManager.default.createDirectory(atPath: data.file("empty"), withIntermediateDirectories: false)
+        let empty = try Run(["predict", data.file("m.safetensors"), "--images", data.file("empty")])
+        #expect(empty.status == 1 && empty.error == "Error: --images \(data.file("empty")): the folder has no .png or .pgm files", "\(empty.stderr)")
+
+        let misfit = try Run(["train", "--cpu", "--data", data.path, "--model", "flatten, linear(5)"])
+        let folder = URL(fileURLWithPath: data.path).lastPathComponent
+        #expect(misfit.error.hasPrefix("Error: --model does not fit \(folder) (1×28×28 images, 10 classes)") && !misfit.error.contains("MNIST"),
+                "\(misfit.stderr)")
+        let summary = try Run(["data", "--data", data.path])
+        #expect(summary.stdout.hasPrefix("\(folder) from "), "\(summary.stdout)")
+    }
+
     /// A checkpoint alone rebuilds its model (dropout and convolutions included), and evaluation is deterministic.
     @Test(arguments: ["flatten, linear(20), relu, dropout(0.3), linear(10)",
                       "conv2d(3, 5, padding=2), relu, maxpool2d(2), dropout(0.1), flatten, linear(10)"])
