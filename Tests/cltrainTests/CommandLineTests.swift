@@ -206,6 +206,23 @@ final class SmallData {
         #expect(cpu.status == 0 && cpu.stdout.contains("seconds per epoch") && !cpu.stdout.contains("launches"))
     }
 
+    /// `bench --compare`: one epoch on the OpenCL device and one on the host, and the faster one named.
+    @Test func benchComparesTheOpenCLDeviceWithCPU() throws {
+        let data = try SmallData()
+        let run = try Run(["bench", "--compare", "--data", data.path, "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let devices = try #require(report["devices"] as? [[String: Any]])
+        #expect(devices.count == 2 && (devices[0]["device"] as? String)?.hasPrefix("OpenCL") == true
+                && (devices[1]["device"] as? String)?.hasPrefix("native CPU") == true, "\(run.stdout)")
+        let seconds = devices.map { $0["seconds"] as? Double ?? 0 }
+        #expect(report["faster"] as? String == (seconds[1] < seconds[0] ? "cpu" : "opencl") && (report["ratio"] as? Double ?? 0) >= 1)
+        let text = try Run(["bench", "--compare", "--data", data.path])
+        #expect(text.stdout.contains(" is faster here"), "\(text.stdout)")
+        let cpu = try Run(["bench", "--compare", "--cpu", "--data", data.path])
+        #expect(cpu.status != 0 && cpu.stderr.contains("--compare times the OpenCL device against --cpu itself; leave out --cpu"))
+    }
+
     @Test func targetAccuracyFailsTheRun() throws {
         let data = try SmallData()
         let run = try Run(["train", "--cpu", "--data", data.path, "--epochs", "1", "--target-accuracy", "1"])
