@@ -16,12 +16,11 @@ struct ModelOptions: ParsableArguments {
 
     /// The layer kinds and presets, from the registries the parser uses.
     static let syntax: String = {
-        // Two lines a kind, so neither reaches the 80 columns at which the help is wrapped without its indent.
         let layers = LayerRegistry.kinds.map { "  \($0.syntax)\n      \($0.summary)" }
         let presets = ModelSpec.presets.map { "  \($0.name) (\($0.recipe.description))\n      \($0.spec)" }
-        return (["--model takes a preset or a comma-separated layer list in PyTorch's terms; input sizes are inferred "
+        return helpText((["--model takes a preset or a comma-separated layer list in PyTorch's terms; input sizes are inferred "
                  + "from the data and log-softmax + NLL follows the last layer. Layers:"] + layers + ["Presets, each trained with its recipe unless an option says otherwise:"] + presets
-                + ["Example: --model \"flatten, linear(256), relu, dropout(0.2), linear(10)\""]).joined(separator: "\n")
+                + ["Example: --model \"flatten, linear(256), relu, dropout(0.2), linear(10)\""]).joined(separator: "\n"))
     }()
 
     var isSet: Bool { model != nil || hidden != nil }
