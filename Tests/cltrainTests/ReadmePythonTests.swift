@@ -49,6 +49,11 @@ import Testing
         #expect(toPyTorch.count == 1 && fromPyTorch.count == 1)
         #expect(Self.readme.contains("pip install torch safetensors"))
         #expect(toPyTorch.first?.contains("normalization_mean") == true && fromPyTorch.first?.contains("transforms.Normalize((0.5,), (0.5,))") == true)
+        // Without torch the blocks are still parsed, so a typo in them fails here too.
+        for block in toPyTorch + fromPyTorch {
+            let parsed = try Self.python("/usr/bin/env", ["python3", "-c", "import ast, sys; ast.parse(sys.argv[1])", block])
+            #expect(parsed.status == 0, "\(parsed.output)")
+        }
         // The shell line's --model is the Python block's nn.Sequential body, and it fits MNIST.
         let spec = try #require(Self.initSpec)
         #expect(fromPyTorch.first?.contains("nn.Sequential(\(spec))") == true, "\(spec)")
