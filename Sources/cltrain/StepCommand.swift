@@ -80,9 +80,9 @@ struct StepCommand: ParsableCommand {
         }
         // A first SGD step with momentum is plain SGD: the velocity starts as the gradient itself.
         let check = StepCheck(before: before, after: after, gradients: gradients, learningRate: optimizer.learningRate)
-        let worst = check.worst, name = plan.model.tensors.first { $0.range.contains(worst.index) }!.name
-        let figures = "worst at \(name)[\(worst.index - plan.model.tensors.first { $0.name == name }!.offset)]: \(worst.found) against "
-            + "\(worst.expected), tolerance \(worst.tolerance)"
+        let worst = check.worst, tensor = plan.model.tensors.first { $0.range.contains(worst.index) }!
+        let figures = "worst at \(tensor.name)[\(worst.index - tensor.offset)]: \(worst.found) against \(worst.expected), "
+            + "tolerance \(worst.tolerance)"
         guard check.holds else {
             throw CommandError("W_new = W − lr·∇W fails (\(figures)): the backend's step does not match the reference gradient")
         }

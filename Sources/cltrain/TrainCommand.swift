@@ -180,10 +180,8 @@ struct TrainCommand: ParsableCommand {
                                                 fallback: initialWeights?.spec.map { ($0, "--init \(initial!)'s model") })
         }
         if modelOptions.printSummary(plan.model) { return }
-        // A new run's weights, drawn or read here, so a file that does not fit is refused before the device opens.
-        var generator = SeededGenerator(seed: plan.seed)
-        var parameters = Parameters(initializing: plan.model, using: &generator)
-        if let initialWeights { parameters = try initialWeights.parameters(replacing: parameters, reinitializeLast: reinitLast) }
+        // Before the device opens: the weights themselves are drawn once the backend has checked that the run fits.
+        try initialWeights?.check(plan.model, reinitializeLast: reinitLast)
         try checkOutputs([("--metrics", metrics), ("--plot", plot), ("--save", saveTo)], notAmong: loaded.files)
         let compute = try device.open()
         say("Device:    \(compute)")
@@ -202,8 +200,8 @@ struct TrainCommand: ParsableCommand {
         let backend = try compute.backend(plan: plan, train: loaded.train, test: loaded.test,
                                           tuning: runTuning?.tuning ?? Tuning())
 
-        let start = resumed ?? Checkpoint(
-            parameters: parameters, optimizer: plan.optimizer,
+        let start = try resumed ?? Checkpoint(
+            parameters: startingWeights(plan, initialWeights), optimizer: plan.optimizer,
             optimizerState: OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount),
             normalization: plan.normalization, epoch: 0, seed: plan.seed, dataset: "\(loaded.name) train", datasetKind: loaded.kind,
             schedule: plan.schedule, loss: plan.loss, batchSize: plan.batchSize, plannedEpochs: plan.epochs)
@@ -271,6 +269,13 @@ struct TrainCommand: ParsableCommand {
             throw CommandError("\(error.option) must be \(error.expected) when resuming \(path), got \(error.value)")
         }
         return (config, seed ?? checkpoint.seed)
+    }
+
+    /// PyTorch's default initialization of the plan's model, drawn from its seed, with `--init`'s tensors laid over it.
+    private func startingWeights(_ plan: TrainingPlan, _ initialWeights: InitialWeights?) throws -> Parameters {
+        var generator = SeededGenerator(seed: plan.seed)
+        let drawn = Parameters(initializing: plan.model, using: &generator)
+        return try initialWeights?.parameters(replacing: drawn, reinitializeLast: reinitLast) ?? drawn
     }
 
     /// The one line an interrupted run ends with: what the checkpoint holds and the command that continues it.

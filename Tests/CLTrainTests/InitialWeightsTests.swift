@@ -71,6 +71,17 @@ import Testing
         #expect(decoded["w"] == tensors[0].1 && decoded["n"] == tensors[1].1)
     }
 
+    /// A safetensors header of 640 bytes has a length that starts 0x80 0x02, as a pickle does: its JSON tells them apart.
+    @Test func aHeaderLengthThatLooksLikeAPickleIsStillSafetensors() throws {
+        let tensors: [(String, SafeTensors.Tensor)] = [("w", .init(shape: [1], values: [1]))]
+        var metadata = ["pad": ""]
+        var bytes = SafeTensors.encode(tensors, metadata: metadata)
+        metadata["pad"] = String(repeating: "x", count: 640 - (bytes.count - 12))
+        bytes = SafeTensors.encode(tensors, metadata: metadata)
+        #expect(Array(bytes.prefix(2)) == [0x80, 0x02])
+        #expect(try SafeTensors.decode(bytes, path: "x").tensors["w"] == tensors[0].1)
+    }
+
     /// `torch.save` writes a zip (PyTorch 1.6 on) or a bare pickle: one line that says how to save safetensors.
     @Test(arguments: [Array("PK\u{3}\u{4}".utf8) + [UInt8](repeating: 0, count: 60), [0x80, 0x02, 0x8a, 0x0a] + [UInt8](repeating: 0, count: 60)])
     func torchSaveFilesAreRefusedWithTheWayToSafetensors(_ bytes: [UInt8]) throws {

@@ -19,29 +19,25 @@ public struct InitialWeights {
         self.tensors = tensors.filter { !(isCheckpoint && $0.key.hasPrefix(Checkpoint.optimizerPrefix)) }
     }
 
-    /// `fresh` with every tensor replaced by the file's, except those of the last layer with parameters where
-    /// `reinitializeLast` (its shape may then differ: another dataset's classes), which keep their fresh values.
-    public func parameters(replacing fresh: Parameters, reinitializeLast: Bool = false) throws -> Parameters {
-        let model = fresh.model
+    /// Refuses the file where its tensors do not fit `model`, listing every mismatch; checked before anything the size
+    /// of the model is allocated.
+    public func check(_ model: Model, reinitializeLast: Bool = false) throws {
+        // The last layer with parameters, drawn afresh: its tensors are neither needed nor extras (its shape may differ:
+        // another dataset's classes).
         let last = reinitializeLast ? model.stages.last { !$0.tensors.isEmpty } : nil
-        let kept = Set(last?.tensors.map(\.name) ?? [])
-        var values = fresh.values, problems: [String] = []
-        for slot in model.tensors where !kept.contains(slot.name) {
-            guard let tensor = tensors[slot.name] else {
-                problems.append("\(slot.name) \(slot.shape) is missing")
-                continue
-            }
-            if tensor.shape != slot.shape || tensor.type != slot.type {
-                problems.append("\(slot.name) is \(tensor.type.rawValue) \(tensor.shape), the model's is \(slot.type.rawValue) \(slot.shape)")
-            } else if let index = tensor.values.firstIndex(where: { !$0.isFinite }) {
-                throw CheckpointError.nonFinite(path: path, tensor: slot.name, index: index, value: tensor.values[index])
+        let names = Set(model.tensors.map(\.name)), lastPrefix = last.map { "\($0.index)." }
+        var problems: [String] = []
+        for slot in model.tensors where last?.tensors.contains(slot) != true {
+            if let tensor = tensors[slot.name] {
+                if tensor.shape != slot.shape || tensor.type != slot.type {
+                    problems.append("\(slot.name) is \(tensor.type.rawValue) \(tensor.shape), the model's is \(slot.type.rawValue) \(slot.shape)")
+                } else if let index = tensor.values.firstIndex(where: { !$0.isFinite }) {
+                    throw CheckpointError.nonFinite(path: path, tensor: slot.name, index: index, value: tensor.values[index])
+                }
             } else {
-                values.replaceSubrange(slot.range, with: tensor.values)
+                problems.append("\(slot.name) \(slot.shape) is missing")
             }
         }
-        // The file's tensors of a re-initialized layer are the ones being replaced, not extras.
-        let lastPrefix = last.map { "\($0.index)." }
-        let names = Set(model.tensors.map(\.name))
         for name in tensors.keys.sorted() where !names.contains(name) && !(lastPrefix.map(name.hasPrefix) ?? false) {
             problems.append("\(name) is not in the model")
         }
@@ -52,6 +48,16 @@ public struct InitialWeights {
             }
             throw CheckpointError.mismatchedTensors(path: path, model: model.spec, problems: problems)
         }
-        return Parameters(model: model, values: values)
+    }
+
+    /// `fresh` with every tensor replaced by the file's, except those of the last layer with parameters where
+    /// `reinitializeLast`, which keep their fresh values.
+    public func parameters(replacing fresh: Parameters, reinitializeLast: Bool = false) throws -> Parameters {
+        try check(fresh.model, reinitializeLast: reinitializeLast)
+        let kept = reinitializeLast ? fresh.model.stages.last { !$0.tensors.isEmpty }?.tensors ?? [] : []
+        var values = fresh.values
+        // `check` found every other tensor, of the model's shape.
+        for slot in fresh.model.tensors where !kept.contains(slot) { values.replaceSubrange(slot.range, with: tensors[slot.name]!.values) }
+        return Parameters(model: fresh.model, values: values)
     }
 }

@@ -42,12 +42,14 @@ enum SafeTensors {
 
     /// Returns the tensors by name and the metadata, or nil where the header has no `__metadata__`.
     static func decode(_ bytes: [UInt8], path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]?) {
-        // `torch.save` writes a zip archive (a pickle inside) or, before PyTorch 1.6, a bare pickle (protocol 2 to 5).
-        if bytes.starts(with: Array("PK\u{3}\u{4}".utf8)) || (bytes.count > 1 && bytes[0] == 0x80 && (2...5).contains(bytes[1])) {
-            throw CheckpointError.pytorchPickle(path: path)
-        }
         guard bytes.count >= 8 else { throw CheckpointError.tooShort(path: path, bytes: bytes.count) }
         let headerLength = bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        // `torch.save` writes a zip archive (a pickle inside) or, before PyTorch 1.6, a bare pickle (protocol 2 to 5).
+        // Their first bytes are also a header length (0x80 0x02 is 640), so they count only where no JSON header follows.
+        let torchSave = bytes.starts(with: Array("PK\u{3}\u{4}".utf8)) || (bytes[0] == 0x80 && (2...5).contains(bytes[1]))
+        if torchSave && (headerLength > UInt64(bytes.count - 8) || bytes.count == 8 || bytes[8] != UInt8(ascii: "{")) {
+            throw CheckpointError.pytorchPickle(path: path)
+        }
         guard headerLength <= UInt64(bytes.count - 8) else {
             throw CheckpointError.headerBeyondFile(path: path, headerBytes: headerLength, fileBytes: bytes.count)
         }
