@@ -46,6 +46,9 @@ struct StepCommand: ParsableCommand {
         plan.batchSize = min(batchSize ?? recipe.batchSize, loaded.train.count)
         plan.model = try modelOptions.build(for: loaded, batchSize: plan.batchSize)
         if modelOptions.printSummary(plan.model) { return }
+        guard let slot = plan.model.tensors.first else {
+            throw CommandError("--model \(plan.model.spec) has no parameters, so a step changes nothing; add a linear or conv2d layer")
+        }
         let compute = try device.open()
         let backend = try compute.backend(plan: plan, train: loaded.train, test: loaded.test)
         print("Device:    \(compute)")
@@ -65,7 +68,6 @@ struct StepCommand: ParsableCommand {
                                                    pass: .training(seed: plan.seed, step: 1), loss: plan.loss).gradients
         print("Batch:     the first \(plan.batchSize) training images, loss \(String(format: "%.4f", loss))")
 
-        let slot = plan.model.tensors[0]
         let corner = Corner(slot: slot, gradients: gradients)
         print("\n\(slot.name) \(slot.shape), rows \(corner.rows.lowerBound)–\(corner.rows.upperBound - 1), "
             + "columns \(corner.columns.lowerBound)–\(corner.columns.upperBound - 1) (where row 0's gradient is largest):")
