@@ -20,7 +20,10 @@ struct ModelOptions: ParsableArguments {
         let presets = ModelSpec.presets.map { "  \($0.name) (\($0.recipe.description))\n      \($0.spec)" }
         return helpText((["--model takes a preset or a comma-separated layer list in PyTorch's terms; input sizes are inferred "
                  + "from the data and log-softmax + NLL follows the last layer. Layers:"] + layers + ["Presets, each trained with its recipe unless an option says otherwise:"] + presets
-                + ["Example: --model \"flatten, linear(256), relu, dropout(0.2), linear(10)\""]).joined(separator: "\n"))
+                + ["Example: --model \"flatten, linear(256), relu, dropout(0.2), linear(10)\"",
+                   "PyTorch's spellings work as pasted, with the input sizes checked: nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), "
+                   + "nn.Flatten(), nn.Linear(4704, 10); and without them, as its lazy layers: Conv2d(6, 5, padding=2), Linear(10)."])
+            .joined(separator: "\n"))
     }()
 
     var isSet: Bool { model != nil || hidden != nil }
