@@ -102,6 +102,9 @@ struct TrainCommand: ParsableCommand {
         if initial != nil && resume != nil {
             throw ValidationError("--init starts a new run from weights and --resume continues one; pass one")
         }
+        for (option, path) in [("--init", initial), ("--resume", resume)] where path?.isEmpty == true {
+            throw ValidationError("\(option): the path is empty; name a safetensors file")
+        }
         if reinitLast && initial == nil { throw ValidationError("--reinit-last re-initializes the last layer of --init's weights; pass --init FILE") }
         if let targetAccuracy, !(0...1).contains(targetAccuracy) {
             throw ValidationError("--target-accuracy must be a fraction between 0 and 1, got \(targetAccuracy)")

@@ -110,6 +110,12 @@ final class SmallData {
         (["predict", "--model", "m.safetensors"], "--index"),
         (["step", "--lr", "0"], "--lr"),
         (["step", "--batch-size", "0"], "--batch-size"),
+        (["predict", "m.safetensors", "--images", "a.png", "--json", "--csv"], "--csv"),
+        (["predict", "m.safetensors", "--images", "a.png", "--svg", "a.svg"], "--svg"),
+        (["predict", "m.safetensors", "--image", "a.png", "--images", "b.png"], "--images"),
+        (["train", "--reinit-last"], "--reinit-last"),
+        (["train", "--init", ""], "--init: the path is empty"),
+        (["train", "--resume", ""], "--resume: the path is empty"),
         (["eval", "a.safetensors", "--model", "b.safetensors"], "--model"),
         (["selftest", "--cpu"], "--cpu"),
     ])
