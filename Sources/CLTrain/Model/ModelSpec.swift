@@ -65,7 +65,9 @@ public enum ModelSpec {
     /// input size, a trailing comma, line breaks, even the `nn.Sequential(...)` around it). A kind's PyTorch class
     /// name is its name in any case, so the registry alone decides what parses.
     public static func parse(_ text: String) throws -> [Item] {
-        var trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Pasted code breaks lines anywhere; as spaces they also keep every message on one line.
+        var trimmed = text.components(separatedBy: .newlines).joined(separator: " ").replacingOccurrences(of: "\t", with: " ")
+            .trimmingCharacters(in: .whitespaces)
         if let preset = presets.first(where: { $0.name == trimmed }) { return try parse(preset.spec) }
         guard !trimmed.isEmpty else { throw ModelSpecError("the model is empty; name a preset (\(presetNames)) or list layers") }
         for wrapper in ["torch.nn.Sequential(", "nn.Sequential("] where trimmed.hasPrefix(wrapper) && trimmed.hasSuffix(")") {
