@@ -42,8 +42,8 @@ public struct InitialWeights {
             problems.append("\(name) is not in the model")
         }
         guard problems.isEmpty else {
-            // A state dict of a module with named attributes (`conv1.weight`) shares no name with nn.Sequential's.
-            if !tensors.keys.contains(where: names.contains) {
+            // A state dict of a module with named attributes (`conv1.weight`) has no name that starts with an index.
+            if !tensors.keys.contains(where: { $0.first?.isNumber == true }) {
                 problems.append("the model's tensors are named as nn.Sequential names them (\(model.tensors.prefix(2).map(\.name).joined(separator: ", ")), …)")
             }
             throw CheckpointError.mismatchedTensors(path: path, model: model.spec, problems: problems)
