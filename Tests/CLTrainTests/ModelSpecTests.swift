@@ -33,6 +33,8 @@ import Testing
         #expect(error("nn.Flatten(), nn.Linear(10)") == "linear needs out_features (a width from 1 to 1048576) "
                 + "(nn.Linear states in_features first, as PyTorch does; without `nn.` it is inferred: Linear(...))")
         #expect(error("nn.Flatten(), nn.Linear()").hasPrefix("nn.Linear needs in_features first"))
+        #expect(error("Flatten(), Linear(784, 10)") == "linear takes 1 argument, got '10' too "
+                + "(Linear(...) is the lazy form, without in_features; PyTorch's full spelling is nn.Linear(784, 10))")
         #expect(error("nn.Flatten(), nn.Linear(x, 10)") == "nn.Linear: in_features must be a positive size, got 'x'")
     }
 

@@ -143,6 +143,10 @@ public enum ModelSpec {
             // `nn.Linear(10)` lost its only number to in_features: say where it went.
             throw ModelSpecError("\(error) (nn.\(name) states \(statedInput!.argument) first, as PyTorch does; "
                 + "without `nn.` it is inferred: \(name)(...))")
+        } catch let error as ModelSpecError where pytorch == nil && name != kind.name && kind.inputArgument != nil {
+            // `Linear(1176, 10)`: PyTorch's class name, and perhaps its full arguments without the `nn.` that marks them.
+            throw ModelSpecError("\(error) (\(name)(...) is the lazy form, without \(kind.inputArgument!); "
+                + "PyTorch's full spelling is nn.\(name)(\(inside ?? "")))")
         }
     }
 
