@@ -22,6 +22,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Time the kernels of a step only, not epochs: for a slow device.")
     var kernelsOnly = false
 
+    @Flag(help: "Time one epoch on the chosen OpenCL device and one with --cpu, and say which is faster here.")
+    var compare = false
+
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var device: DeviceOptions
     @OptionGroup var data: DataOptions
@@ -29,6 +32,9 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         guard (1...100).contains(epochs) else { throw ValidationError("--epochs must be between 1 and 100, got \(epochs)") }
+        if compare && (device.cpu || kernelsOnly) {
+            throw ValidationError("--compare times the OpenCL device against --cpu itself; leave out \(device.cpu ? "--cpu" : "--kernels-only")")
+        }
     }
 
     func run() throws {
@@ -39,6 +45,11 @@ struct BenchCommand: ParsableCommand {
         }
         let loaded = try data.request.load()
         plan.model = try modelOptions.build(for: loaded, batchSize: plan.batchSize)
+        if modelOptions.printSummary(plan.model) { return }
+        if compare {
+            try compareDevices(plan: plan, data: loaded)
+            return
+        }
         // Training runs as `train` runs it, without profiling; the kernel timings get a profiling queue of their own.
         let compute = try device.open()
         // The kernel timings build a backend of their own before the epochs' one: both are checked here first.
@@ -80,6 +91,26 @@ struct BenchCommand: ParsableCommand {
         let report = BenchReport(device: backend.description, data: loaded.source, kernels: kernels,
                                  launchesPerStep: launchesPerStep, hostSecondsPerStep: hostSecondsPerStep,
                                  epochs: Array(history.dropFirst()), tuning: runTuning?.summary)
+        print(json ? try report.reportJSON() : report.text())
+    }
+
+    /// `--compare`: one epoch on the OpenCL device, then one on the host, from the same weights, and the verdict.
+    private func compareDevices(plan: TrainingPlan, data: LoadedData) throws {
+        var timings: [(device: String, epoch: EpochMetrics)] = []
+        for compute in [try device.open(), try ComputeDevice.host()] {
+            let backend = try compute.backend(plan: plan, train: data.train, test: data.test,
+                                              tuning: tuning.load(for: compute)?.tuning ?? Tuning())
+            var generator = SeededGenerator(seed: plan.seed)
+            try backend.load(Parameters(initializing: plan.model, using: &generator),
+                             OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount))
+            var onePass = plan
+            onePass.epochs = 1
+            let history = try Trainer(backend: backend, plan: onePass, trainCount: data.train.count, testLabels: data.test.labels,
+                                      reporter: ProgressReporter(isTerminal: false, write: { _ in })).run { _ in }
+            timings.append((compute.description, history[0]))
+        }
+        let report = DeviceComparison(data: data.source, model: plan.model.spec,
+                                      devices: timings.map { .init(device: $0.device, seconds: $0.epoch.seconds, samplesPerSecond: $0.epoch.samplesPerSecond) })
         print(json ? try report.reportJSON() : report.text())
     }
 }

@@ -12,9 +12,9 @@ struct LayersCommand: ParsableCommand {
     static var text: String {
         let optimizers = OptimizerRegistry.kinds.map { "  \($0.name)\n      \($0.summary)" }
         let losses = LossRegistry.kinds.map { "  \($0.name)\n      \($0.summary)" }
-        return ([ModelOptions.syntax, "Optimizers (--optimizer):"] + optimizers
+        return ModelOptions.syntax + "\n" + helpText((["Optimizers (--optimizer):"] + optimizers
                 + ["Schedules (--schedule, with --warmup STEPS): \(Schedule.syntax)", "Losses:"] + losses)
-            .joined(separator: "\n")
+            .joined(separator: "\n"))
     }
 
     func run() {

@@ -53,6 +53,13 @@ struct TrainCommand: ParsableCommand {
                                valueName: "file"))
     var resume: String?
 
+    @Option(name: .customLong("init"), help: ArgumentHelp("Start a new run from these weights: a cltrain checkpoint (of any "
+        + "dataset; its model unless --model) or a PyTorch state_dict saved with safetensors, matched by name and shape.", valueName: "file"))
+    var initial: String?
+
+    @Flag(help: "With --init: draw the last layer with parameters afresh, for data of other classes (transfer learning).")
+    var reinitLast = false
+
     @Option(help: ArgumentHelp("Write one JSON object per epoch to this file.", valueName: "file"))
     var metrics: String?
 
@@ -92,11 +99,18 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--resume continues the checkpoint's model; --model and --hidden would change its shape, "
                 + "so leave them out or start a new run without --resume")
         }
+        if initial != nil && resume != nil {
+            throw ValidationError("--init starts a new run from weights and --resume continues one; pass one")
+        }
+        for (option, path) in [("--init", initial), ("--resume", resume)] where path?.isEmpty == true {
+            throw ValidationError("\(option): the path is empty; name a safetensors file")
+        }
+        if reinitLast && initial == nil { throw ValidationError("--reinit-last re-initializes the last layer of --init's weights; pass --init FILE") }
         if let targetAccuracy, !(0...1).contains(targetAccuracy) {
             throw ValidationError("--target-accuracy must be a fraction between 0 and 1, got \(targetAccuracy)")
         }
         try checkOutputs([("--metrics", metrics), ("--plot", plot), ("--save", save)],
-                         inputs: [("--resume", resume), ("--train", data.train), ("--test", data.test)])
+                         inputs: [("--resume", resume), ("--init", initial), ("--train", data.train), ("--test", data.test)])
     }
 
 
@@ -124,6 +138,7 @@ struct TrainCommand: ParsableCommand {
         plan.schedule = try Schedule(parsing: schedule ?? recipe.schedule.description, warmup: warmup ?? recipe.schedule.warmup)
         plan.loss = LossConfig(labelSmoothing: labelSmoothing ?? 0)
 
+        let initialWeights = try initial.map { try InitialWeights(path: $0) }
         let saveTo = save ?? resume
         var resumed: Checkpoint?
         if let resume {
@@ -164,9 +179,13 @@ struct TrainCommand: ParsableCommand {
             try resumed.checkFits(loaded, path: resume!)
             plan.model = resumed.model
         } else {
-            plan.model = try modelOptions.build(for: loaded, batchSize: plan.batchSize)
+            plan.model = try modelOptions.build(for: loaded, batchSize: plan.batchSize,
+                                                fallback: initialWeights?.spec.map { ($0, "--init \(initial!)'s model") })
         }
+        if modelOptions.printSummary(plan.model) { return }
         if let problem = plan.batchProblem(count: loaded.train.count) { throw CommandError(problem) }
+        // Before the device opens: the weights themselves are drawn once the backend has checked that the run fits.
+        try initialWeights?.check(plan.model, reinitializeLast: reinitLast)
         try checkOutputs([("--metrics", metrics), ("--plot", plot), ("--save", saveTo)], notAmong: loaded.files)
         let compute = try device.open()
         say("Device:    \(compute)")
@@ -174,7 +193,9 @@ struct TrainCommand: ParsableCommand {
         if let runTuning { say("Tuning:    \(runTuning.summary)") }
         say("Model:     \(plan.model.spec), log-softmax + NLL\(plan.loss.labelSmoothing == 0 ? "" : " with label smoothing \(plan.loss.labelSmoothing)") (\(plan.model.input) → \(plan.model.classes), "
             + "\(plan.model.parameterCount) parameters)")
+        ModelSummary.lines(plan.model).forEach { say("           " + $0) }
         say("Data:      \(loaded.train.count) training and \(loaded.test.count) test images from \(loaded.source)")
+        if let initial { say("Init:      \(initial)" + (reinitLast ? ", the last layer with parameters drawn afresh" : "")) }
         let settings = ModelSpec.Recipe(optimizer: plan.optimizer, batchSize: plan.batchSize, schedule: plan.schedule)
         // "(preset)" where the run trains exactly as the named preset's recipe says.
         let fromPreset = resumed == nil && modelOptions.model.flatMap(ModelSpec.recipe) == settings
@@ -183,11 +204,10 @@ struct TrainCommand: ParsableCommand {
         let backend = try compute.backend(plan: plan, train: loaded.train, test: loaded.test,
                                           tuning: runTuning?.tuning ?? Tuning())
 
-        var generator = SeededGenerator(seed: plan.seed)
-        let start = resumed ?? Checkpoint(
-            parameters: Parameters(initializing: plan.model, using: &generator), optimizer: plan.optimizer,
+        let start = try resumed ?? Checkpoint(
+            parameters: startingWeights(plan, initialWeights), optimizer: plan.optimizer,
             optimizerState: OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount),
-            normalization: plan.normalization, epoch: 0, seed: plan.seed, dataset: loaded.train.name, datasetKind: loaded.kind,
+            normalization: plan.normalization, epoch: 0, seed: plan.seed, dataset: "\(loaded.name) train", datasetKind: loaded.kind,
             schedule: plan.schedule, loss: plan.loss, batchSize: plan.batchSize, plannedEpochs: plan.epochs)
         try backend.load(start.parameters, start.optimizerState)
 
@@ -206,7 +226,7 @@ struct TrainCommand: ParsableCommand {
                     checkpoint.optimizerState = state
                     checkpoint.epoch = epochMetrics.epoch
                     checkpoint.history = history
-                    (checkpoint.dataset, checkpoint.datasetKind) = (loaded.train.name, loaded.kind)
+                    (checkpoint.dataset, checkpoint.datasetKind) = ("\(loaded.name) train", loaded.kind)
                     try checkpoint.save(to: saveTo)
                     savedEpoch = epochMetrics.epoch
                 }
@@ -218,7 +238,7 @@ struct TrainCommand: ParsableCommand {
                                                                     savedEpoch: savedEpoch) + "\n").utf8))
             Foundation.exit(128 + signal)
         }
-        if let saveTo { say("Saved:     \(saveTo)") }
+        for path in [saveTo, metrics, plot].compactMap({ $0 }) { say("Saved:     \(path)") }
 
         if preview && !quiet {
             let (parameters, _) = try backend.snapshot()
@@ -253,6 +273,13 @@ struct TrainCommand: ParsableCommand {
             throw CommandError("\(error.option) must be \(error.expected) when resuming \(path), got \(error.value)")
         }
         return (config, seed ?? checkpoint.seed)
+    }
+
+    /// PyTorch's default initialization of the plan's model, drawn from its seed, with `--init`'s tensors laid over it.
+    private func startingWeights(_ plan: TrainingPlan, _ initialWeights: InitialWeights?) throws -> Parameters {
+        var generator = SeededGenerator(seed: plan.seed)
+        let drawn = Parameters(initializing: plan.model, using: &generator)
+        return try initialWeights?.parameters(replacing: drawn, reinitializeLast: reinitLast) ?? drawn
     }
 
     /// The one line an interrupted run ends with: what the checkpoint holds and the command that continues it.

@@ -31,6 +31,7 @@ struct TuneCommand: ParsableCommand {
         var plan = TrainingPlan()
         let loaded = try data.request.load()
         plan.model = try modelOptions.build(for: loaded, batchSize: plan.batchSize)
+        if modelOptions.printSummary(plan.model) { return }
         let context = try Context(device: try device.resolve(), profiling: true, programCache: .user())
         // The tuner trains real steps on a backend for the plan: it is held to the estimate as `train` is.
         try ComputeDevice.openCL(context).checkMemory(plan: plan, train: loaded.train, test: loaded.test)

@@ -26,6 +26,10 @@ import Testing
         let pgm = Array("P5 28 28 255\n".utf8) + train.image(0)
         let checkpoint = folder.file("seed.safetensors")
         try sampleCheckpoint(mnistMLP([3]), kind: SGD.name, seed: seed).save(to: checkpoint)
+        let checkpointed = try Checkpoint.load(from: checkpoint)
+        let stateDict = SafeTensors.encode(checkpointed.model.tensors.map {
+            ($0.name, SafeTensors.Tensor(shape: $0.shape, values: Array(checkpointed.parameters.values[$0.range])))
+        } + [("4.num_batches_tracked", SafeTensors.Tensor(shape: [], values: [12], type: .i64))], metadata: [:])
         func data(_ path: String) throws { _ = try DataRequest(trainFile: path, testFile: path).load() }
         let idxFields = [(4, 4, true), (8, 4, true), (12, 4, true)]
         let formats = [
@@ -36,6 +40,9 @@ import Testing
             Format(name: "train.csv", seed: Array(csv(train, header: true).utf8), fields: [], read: data),
             Format(name: "model.safetensors", seed: try FileBytes.contents(of: checkpoint), fields: [(0, 8, false)],
                    read: { _ = try Checkpoint.load(from: $0) }),
+            // A PyTorch state dict (`train --init`): no metadata, and an I64 counter as batch norms keep.
+            Format(name: "state_dict.safetensors", seed: stateDict, fields: [(0, 8, false)],
+                   read: { _ = try InitialWeights(path: $0).parameters(replacing: checkpointed.parameters) }),
             Format(name: "digit.pgm", seed: pgm, fields: [], read: { _ = try PGM.read(path: $0) }),
         ]
         // Each format gets a folder holding the partner an IDX file passed alone needs, and a bystander: both

@@ -13,9 +13,12 @@ import Testing
     @Test func layerListsGetOneLineErrors() throws {
         let seed = freshSeed("layer lists")
         var generator = SeededGenerator(seed: seed)
-        let names = ["linear", "relu", "dropout", "flatten", "conv2d", "maxpool2d", "lenet5", "", "linear "]
+        // PyTorch's spellings too (issue 23): `nn.` with the input size, the lazy class names, line breaks, nested calls.
+        let names = ["linear", "relu", "dropout", "flatten", "conv2d", "maxpool2d", "lenet5", "", "linear ", "nn.Linear", "Conv2d",
+                     "nn.Conv2d", "nn.ReLU", "torch.nn.", "nn.Sequential", "lenet", "\n nn.Flatten"]
         let arguments = ["", " ", "10", "0", "-1", "1048577", "0.5", "1e3", "x", "=", "=5", "padding=", "padding=1", "stride=2",
-                         "out_features=10", "kernel_size=3", "p=0.2", "p=1", "(", ")", ",", "9223372036854775808"]
+                         "out_features=10", "kernel_size=3", "p=0.2", "p=1", "(", ")", ",", "9223372036854775808",
+                         "in_features=784", "in_channels=1", "inplace=True", "f(1, 2)", "\n", "a=(b=c)"]
         for _ in 0..<Self.cases {
             let layers = (0..<Int.random(in: 1...6, using: &generator)).map { _ -> String in
                 let name = names.randomElement(using: &generator)!
@@ -23,7 +26,7 @@ import Testing
                 let inside = (0..<Int.random(in: 0...4, using: &generator)).map { _ in arguments.randomElement(using: &generator)! }
                 return name + "(" + inside.joined(separator: Bool.random(using: &generator) ? ", " : ",") + ")"
             }
-            let spec = layers.joined(separator: [", ", ",", ",,", " , "].randomElement(using: &generator)!)
+            let spec = layers.joined(separator: [", ", ",", ",,", " , ", ",\n    "].randomElement(using: &generator)!)
             do {
                 _ = try Model(spec, input: image, classes: 10)
             } catch let error as ModelSpecError {

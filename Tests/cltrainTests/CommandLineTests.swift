@@ -85,7 +85,7 @@ final class SmallData {
     @Test func helpListsEveryCommand() throws {
         let run = try Run(["--help"])
         #expect(run.status == 0)
-        for command in ["train", "eval", "predict", "devices", "selftest", "bench", "fetch", "data"] {
+        for command in ["train", "eval", "predict", "devices", "selftest", "bench", "fetch", "data", "layers", "step"] {
             #expect(run.stdout.contains("  \(command)"), "--help does not list \(command)")
         }
     }
@@ -108,6 +108,14 @@ final class SmallData {
         (["train", "--device", "1:"], "--device"),
         (["train", "--train", "a.csv"], "--train"),
         (["predict", "--model", "m.safetensors"], "--index"),
+        (["step", "--lr", "0"], "--lr"),
+        (["step", "--batch-size", "0"], "--batch-size"),
+        (["predict", "m.safetensors", "--images", "a.png", "--json", "--csv"], "--csv"),
+        (["predict", "m.safetensors", "--images", "a.png", "--svg", "a.svg"], "--svg"),
+        (["predict", "m.safetensors", "--image", "a.png", "--images", "b.png"], "--images"),
+        (["train", "--reinit-last"], "--reinit-last"),
+        (["train", "--init", ""], "--init: the path is empty"),
+        (["train", "--resume", ""], "--resume: the path is empty"),
         (["eval", "a.safetensors", "--model", "b.safetensors"], "--model"),
         (["selftest", "--cpu"], "--cpu"),
     ])
@@ -202,6 +210,23 @@ final class SmallData {
         #expect((report["seconds_per_epoch"] as? Double ?? 0) > 0)
         let cpu = try Run(["bench", "--cpu", "--data", data.path, "--epochs", "1"])
         #expect(cpu.status == 0 && cpu.stdout.contains("seconds per epoch") && !cpu.stdout.contains("launches"))
+    }
+
+    /// `bench --compare`: one epoch on the OpenCL device and one on the host, and the faster one named.
+    @Test func benchComparesTheOpenCLDeviceWithCPU() throws {
+        let data = try SmallData()
+        let run = try Run(["bench", "--compare", "--data", data.path, "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let devices = try #require(report["devices"] as? [[String: Any]])
+        #expect(devices.count == 2 && (devices[0]["device"] as? String)?.hasPrefix("OpenCL") == true
+                && (devices[1]["device"] as? String)?.hasPrefix("native CPU") == true, "\(run.stdout)")
+        let seconds = devices.map { $0["seconds"] as? Double ?? 0 }
+        #expect(report["faster"] as? String == (seconds[1] < seconds[0] ? "cpu" : "opencl") && (report["ratio"] as? Double ?? 0) >= 1)
+        let text = try Run(["bench", "--compare", "--data", data.path])
+        #expect(text.stdout.contains(" is faster here"), "\(text.stdout)")
+        let cpu = try Run(["bench", "--compare", "--cpu", "--data", data.path])
+        #expect(cpu.status != 0 && cpu.stderr.contains("--compare times the OpenCL device against --cpu itself; leave out --cpu"))
     }
 
     @Test func targetAccuracyFailsTheRun() throws {

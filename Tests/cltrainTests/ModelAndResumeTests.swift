@@ -40,6 +40,94 @@ import Testing
         }
     }
 
+    /// `--summary` prints the table and stops before the device; a layer after the last one with parameters is warned of.
+    @Test func summaryPrintsTheLayersAndStopsAndTrailingLayersAreWarnedOf() throws {
+        let data = try SmallData()
+        let run = try Run(["train", "--data", data.path, "--model", "nn.Flatten(), nn.Linear(784, 10), nn.ReLU()", "--summary"])
+        #expect(run.status == 0 && !run.stdout.contains("Device:"), "\(run.stderr)")
+        #expect(run.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+                == [["#", "Layer", "Output", "shape", "Parameters"], ["0", "flatten", "784", "0"], ["1", "linear(10)", "10", "7850"],
+                    ["2", "relu", "10", "0"], ["Total", "(input", "1×28×28)", "10", "classes", "7850"]], "\(run.stdout)")
+        #expect(run.stderr.hasPrefix("warning: --model: relu (layer 2) comes after the last layer with parameters"), "\(run.stderr)")
+    }
+
+    /// `--init` starts a new run from a checkpoint's weights (its model unless --model); a torch.save file gets the line
+    /// that says how to save safetensors; --init with --resume, or --reinit-last alone, are refused.
+    @Test func initStartsFromWeightsAndRefusesTorchSaveFiles() throws {
+        let data = try SmallData()
+        let first = try Run(["train", "--cpu", "--data", data.path, "--epochs", "1", "--no-preview", "-q", "--model",
+                             "flatten, linear(8), relu, linear(10)", "--save", data.file("a.safetensors")])
+        #expect(first.status == 0, "\(first.stderr)")
+        let transfer = try Run(["train", "--cpu", "--data", data.path, "--epochs", "1", "--no-preview", "--init", data.file("a.safetensors"),
+                                "--reinit-last"])
+        #expect(transfer.status == 0 && transfer.stdout.contains("Model:     flatten, linear(8), relu, linear(10),")
+                && transfer.stdout.contains("Init:      \(data.file("a.safetensors")), the last layer with parameters drawn afresh"),
+                "\(transfer.stdout)\(transfer.stderr)")
+        let misfit = try Run(["train", "--cpu", "--data", data.path, "--init", data.file("a.safetensors"), "--model", "flatten, linear(10)"])
+        #expect(misfit.status != 0 && misfit.error == "Error: \(data.file("a.safetensors")): the tensors do not fit the model flatten, linear(10): "
+                + "1.weight is F32 [8, 784], the model's is F32 [10, 784]; 1.bias is F32 [8], the model's is F32 [10]; "
+                + "3.bias is not in the model; 3.weight is not in the model", "\(misfit.stderr)")
+        try data.write("model.pt", Array("PK\u{3}\u{4}".utf8) + [UInt8](repeating: 0, count: 100))
+        let pickle = try Run(["train", "--cpu", "--data", data.path, "--init", data.file("model.pt")])
+        #expect(pickle.status == 1 && pickle.error.hasSuffix("save_file(model.state_dict(), \"model.safetensors\")") && !pickle.error.contains("\n"),
+                "\(pickle.stderr)")
+        let both = try Run(["train", "--cpu", "--data", data.path, "--init", data.file("a.safetensors"), "--resume", data.file("a.safetensors")])
+        #expect(both.status != 0 && both.stderr.contains("--init starts a new run from weights and --resume continues one"))
+        let alone = try Run(["train", "--cpu", "--data", data.path, "--reinit-last"])
+        #expect(alone.status != 0 && alone.stderr.contains("--reinit-last re-initializes"))
+    }
+
+    /// `cltrain step` shows the corner and checks the SGD update on both backends; another optimizer's step is not checked.
+    @Test(arguments: [[], ["--cpu"]])
+    func stepShowsTheCornerAndChecksTheUpdate(_ device: [String]) throws {
+        let data = try SmallData()
+        let run = try Run(["step", "--data", data.path, "--model", "conv2d(2, 3), relu, maxpool2d(2), flatten, linear(10)"] + device)
+        #expect(run.status == 0, "\(run.stderr)")
+        for text in ["0.weight [2, 1, 3, 3], rows 0–1, columns", "Initial weights:", "Gradient (after the backward pass", "Updated weights",
+                     "Check:     W_new = W − lr·∇W holds for all 3410 parameters, lr 0.003"] {
+            #expect(run.stdout.contains(text), "\(text): \(run.stdout)")
+        }
+        let adam = try Run(["step", "--data", data.path, "--model", "dropout", "--batch-size", "8"] + device)
+        #expect(adam.status == 0 && adam.stdout.contains("Check:     skipped: W_new = W − lr·∇W is plain SGD's rule; adam lr 0.003"), "\(adam.stdout)")
+    }
+
+    /// `predict --images` predicts every picture of a folder and named files in one run, as lines, JSON or CSV; messages
+    /// about data of one's own name the data, not MNIST; `train` says what it saved.
+    @Test func predictManyImagesAndNameTheData() throws {
+        let data = try SmallData()
+        let train = try Run(["train", "--cpu", "--data", data.path, "--epochs", "1", "--no-preview", "--save", data.file("m.safetensors"),
+                             "--metrics", data.file("m.jsonl"), "--plot", data.file("m.svg")])
+        for file in ["m.safetensors", "m.jsonl", "m.svg"] {
+            #expect(train.stdout.contains("Saved:     \(data.file(file))"), "\(file): \(train.stdout)")
+        }
+        try FileManager.default.createDirectory(atPath: data.file("pictures"), withIntermediateDirectories: false)
+        let pgm = Array("P5 40 40 255\n".utf8) + (0..<1600).map { $0 % 40 > 30 && $0 / 40 < 12 ? 255 : 0 }
+        for name in ["pictures/b.pgm", "pictures/a.pgm", "c.pgm"] { try data.write(name, pgm) }
+        try data.write("pictures/notes.txt", Array("not a picture".utf8))
+        let lines = try Run(["predict", data.file("m.safetensors"), "--images", data.file("pictures"), data.file("c.pgm")])
+        #expect(lines.status == 0 && lines.stdout.split(separator: "\n").map { $0.split(separator: ":").first.map(String.init) }
+                == [data.file("pictures/a.pgm"), data.file("pictures/b.pgm"), data.file("c.pgm")], "\(lines.stdout)\(lines.stderr)")
+        let json = try Run(["predict", data.file("m.safetensors"), "--images", data.file("c.pgm"), "--json"])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect((report["predictions"] as? [[String: Any]])?.first?["image"] as? String == data.file("c.pgm"))
+        let csv = try Run(["predict", data.file("m.safetensors"), "--images", data.file("pictures"), "--csv"])
+        #expect(csv.stdout.hasPrefix("image,predicted,predicted_name,p_0,p_1,") && csv.stdout.split(separator: "\n").count == 3, "\(csv.stdout)")
+        let one = try Run(["predict", data.file("m.safetensors"), "--image", data.file("c.pgm")])
+        #expect(one.stdout.contains("(40×40, its ink scaled into 20×20 and centred by its centre of mass, as MNIST's digits)"), "\(one.stdout)")
+        let plain = try Run(["predict", data.file("m.safetensors"), "--image", data.file("c.pgm"), "--no-center"])
+        #expect(plain.stdout.contains("(40×40, resized to 28×28)"), "\(plain.stdout)")
+        try FileManager.default.createDirectory(atPath: data.file("empty"), withIntermediateDirectories: false)
+        let empty = try Run(["predict", data.file("m.safetensors"), "--images", data.file("empty")])
+        #expect(empty.status == 1 && empty.error == "Error: --images \(data.file("empty")): the folder has no .png or .pgm files", "\(empty.stderr)")
+
+        let misfit = try Run(["train", "--cpu", "--data", data.path, "--model", "flatten, linear(5)"])
+        let folder = URL(fileURLWithPath: data.path).lastPathComponent
+        #expect(misfit.error.hasPrefix("Error: --model does not fit \(folder) (1×28×28 images, 10 classes)") && !misfit.error.contains("MNIST"),
+                "\(misfit.stderr)")
+        let summary = try Run(["data", "--data", data.path])
+        #expect(summary.stdout.hasPrefix("\(folder) from "), "\(summary.stdout)")
+    }
+
     /// A checkpoint alone rebuilds its model (dropout and convolutions included), and evaluation is deterministic.
     @Test(arguments: ["flatten, linear(20), relu, dropout(0.3), linear(10)",
                       "conv2d(3, 5, padding=2), relu, maxpool2d(2), dropout(0.1), flatten, linear(10)"])

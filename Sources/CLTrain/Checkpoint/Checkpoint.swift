@@ -57,9 +57,9 @@ public struct Checkpoint: Equatable, Sendable {
     public var model: Model { parameters.model }
 
     static let formatKey = "cltrain.format"
+    static let optimizerPrefix = "optimizer."
     /// 1: an MLP as `inputs`/`hidden`/`classes`; 2: any layer list as `model` and `input_shape`.
     static let formatVersion = "2"
-    private static let optimizerPrefix = "optimizer."
 
     /// Writes the checkpoint atomically: `path` is replaced whole or, on any error, left as it was.
     public func save(to path: String) throws {
@@ -75,7 +75,8 @@ public struct Checkpoint: Equatable, Sendable {
         }
         let tensors = model.tensors.map { ($0.name, SafeTensors.Tensor(shape: $0.shape, values: Array(parameters.values[$0.range]))) }
             + model.buffers.map { ($0.name, SafeTensors.Tensor(shape: $0.shape, values: Array(parameters.buffers[$0.range]))) }
-            + model.stepCounters.map { ($0, SafeTensors.Tensor(shape: [], integers: [Int64(optimizerState.step)])) }
+            // num_batches_tracked: the step, exact as an I64 up to 2^24 steps (a Float holds the values in between).
+            + model.stepCounters.map { ($0, SafeTensors.Tensor(shape: [], values: [Float(optimizerState.step)], type: .i64)) }
             + optimizer.stateNames.map { (Self.optimizerPrefix + $0, SafeTensors.Tensor(shape: [count], values: buffers[$0]!)) }
         do {
             try FileBytes.replace(path, with: SafeTensors.encode(tensors, metadata: metadata))
@@ -105,17 +106,17 @@ public struct Checkpoint: Equatable, Sendable {
         optimizer.epsilon = try metadata.number("eps", Float.self)
         optimizer = try CheckpointError.checking(path) { () throws(InvalidSetting) in try optimizer.validated() }
 
-        let slots = (model.tensors + model.buffers).map { ($0.name, $0.shape, "F32") }
-            + model.stepCounters.map { ($0, [Int](), "I64") }
-            + optimizer.stateNames.map { (optimizerPrefix + $0, [model.parameterCount], "F32") }
+        let slots = (model.tensors + model.buffers).map { ($0.name, $0.shape, ElementType.f32) }
+            + model.stepCounters.map { ($0, [Int](), ElementType.i64) }
+            + optimizer.stateNames.map { (optimizerPrefix + $0, [model.parameterCount], ElementType.f32) }
         var found: [String: [Float]] = [:]
-        for (name, shape, dtype) in slots {
+        for (name, shape, type) in slots {
             guard let tensor = tensors[name] else { throw CheckpointError.missingTensor(path: path, tensor: name) }
             guard tensor.shape == shape else {
                 throw CheckpointError.wrongShape(path: path, tensor: name, found: tensor.shape, expected: shape, model: model.spec)
             }
-            guard tensor.dtype == dtype else {
-                throw CheckpointError.wrongDtype(path: path, tensor: name, found: tensor.dtype, expected: dtype)
+            guard tensor.type == type else {
+                throw CheckpointError.wrongDtype(path: path, tensor: name, found: tensor.type.rawValue, expected: type.rawValue)
             }
             if let index = tensor.values.firstIndex(where: { !$0.isFinite }) {
                 throw CheckpointError.nonFinite(path: path, tensor: name, index: index, value: tensor.values[index])

@@ -9,6 +9,10 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case malformedHeader(path: String, problem: String)
     case unsupportedDtype(path: String, tensor: String, dtype: String)
     case wrongDtype(path: String, tensor: String, found: String, expected: String)
+    /// A `torch.save` file (zip or pickle): unpickling runs code, and cltrain reads safetensors only.
+    case pytorchPickle(path: String)
+    /// Tensors that do not fit the model `--init` starts: every mismatch, each a few words.
+    case mismatchedTensors(path: String, model: String, problems: [String])
     case badOffsets(path: String, tensor: String, problem: String)
     /// Bytes after the last tensor that no tensor claims; safetensors' reference loader refuses these too.
     case unclaimedData(path: String, bytes: Int)
@@ -36,9 +40,14 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case let .malformedHeader(path, problem):
             return "\(path): the safetensors header \(problem)"
         case let .unsupportedDtype(path, tensor, dtype):
-            return "\(path): tensor \(tensor) has dtype \(dtype); cltrain reads only F32 (and I64 step counters)"
+            return "\(path): tensor \(tensor) has dtype \(dtype); cltrain reads F32 (and I64 counters)"
         case let .wrongDtype(path, tensor, found, expected):
             return "\(path): tensor \(tensor) is \(found) but must be \(expected)"
+        case let .pytorchPickle(path):
+            return "\(path): a torch.save file (pickle), which cltrain does not read; save the weights as safetensors in PyTorch: "
+                + "from safetensors.torch import save_file; save_file(model.state_dict(), \"model.safetensors\")"
+        case let .mismatchedTensors(path, model, problems):
+            return "\(path): the tensors do not fit the model \(model): " + problems.joined(separator: "; ")
         case let .badOffsets(path, tensor, problem):
             return "\(path): tensor \(tensor): \(problem)"
         case let .unclaimedData(path, bytes):

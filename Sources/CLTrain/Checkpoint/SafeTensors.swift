@@ -1,21 +1,22 @@
 import Foundation
 
-/// The safetensors container, F32 and I64 (PyTorch's `num_batches_tracked`): an 8-byte little-endian header length N, N bytes of JSON
+/// The element types cltrain reads: F32 for parameters, I64 for the counters PyTorch keeps beside them (a batch
+/// norm's `num_batches_tracked`), read into Float values as the flat vectors hold them.
+public enum ElementType: String, Sendable {
+    case f32 = "F32", i64 = "I64"
+
+    var bytes: Int { self == .f32 ? 4 : 8 }
+}
+
+/// The safetensors container, F32 and I64: an 8-byte little-endian header length N, N bytes of JSON
 /// `{"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, ..., "__metadata__": {...}}`,
 /// then the tensors' little-endian bytes back to back (offsets count from the end of the header).
 /// Decoding checks what the reference implementation checks, so a file accepted here loads in PyTorch.
 enum SafeTensors {
     struct Tensor: Equatable {
         var shape: [Int]
-        /// An F32 tensor's values; empty for an I64 one.
         var values: [Float]
-        /// An I64 tensor's values, or nil for an F32 one.
-        var integers: [Int64]?
-
-        init(shape: [Int], values: [Float]) { (self.shape, self.values, integers) = (shape, values, nil) }
-        init(shape: [Int], integers: [Int64]) { (self.shape, values, self.integers) = (shape, [], integers) }
-
-        var dtype: String { integers == nil ? "F32" : "I64" }
+        var type: ElementType = .f32
     }
 
     static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String]) -> [UInt8] {
@@ -23,12 +24,11 @@ enum SafeTensors {
         var data: [UInt8] = []
         for (name, tensor) in tensors {
             let begin = data.count
-            if let integers = tensor.integers {
-                integers.map(\.littleEndian).withUnsafeBytes { data.append(contentsOf: $0) }
-            } else {
-                tensor.values.map(\.bitPattern.littleEndian).withUnsafeBytes { data.append(contentsOf: $0) }
+            switch tensor.type {
+            case .f32: tensor.values.map(\.bitPattern.littleEndian).withUnsafeBytes { data.append(contentsOf: $0) }
+            case .i64: tensor.values.map { Int64($0).littleEndian }.withUnsafeBytes { data.append(contentsOf: $0) }
             }
-            header[name] = ["dtype": tensor.dtype, "shape": tensor.shape, "data_offsets": [begin, data.count]] as [String: Any]
+            header[name] = ["dtype": tensor.type.rawValue, "shape": tensor.shape, "data_offsets": [begin, data.count]] as [String: Any]
         }
         // Only strings, integers, arrays and dictionaries go in, which JSONSerialization always accepts.
         var json = [UInt8](try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys, .withoutEscapingSlashes]))
@@ -44,6 +44,12 @@ enum SafeTensors {
     static func decode(_ bytes: [UInt8], path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]?) {
         guard bytes.count >= 8 else { throw CheckpointError.tooShort(path: path, bytes: bytes.count) }
         let headerLength = bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        // `torch.save` writes a zip archive (a pickle inside) or, before PyTorch 1.6, a bare pickle (protocol 2 to 5).
+        // Their first bytes are also a header length (0x80 0x02 is 640), so they count only where no JSON header follows.
+        let torchSave = bytes.starts(with: Array("PK\u{3}\u{4}".utf8)) || (bytes[0] == 0x80 && (2...5).contains(bytes[1]))
+        if torchSave && (headerLength > UInt64(bytes.count - 8) || bytes.count == 8 || bytes[8] != UInt8(ascii: "{")) {
+            throw CheckpointError.pytorchPickle(path: path)
+        }
         guard headerLength <= UInt64(bytes.count - 8) else {
             throw CheckpointError.headerBeyondFile(path: path, headerBytes: headerLength, fileBytes: bytes.count)
         }
@@ -60,7 +66,7 @@ enum SafeTensors {
         }
 
         var metadata: [String: String]?
-        var slots: [(name: String, shape: [Int], dtype: String, begin: Int, end: Int)] = []
+        var slots: [(name: String, shape: [Int], type: ElementType, begin: Int, end: Int)] = []
         for (name, value) in header {
             if name == "__metadata__" {
                 guard let strings = value as? [String: String] else { throw malformed("has __metadata__ that is not an object of strings") }
@@ -69,7 +75,7 @@ enum SafeTensors {
             }
             guard let entry = value as? [String: Any] else { throw malformed("has tensor \(name) that is not an object") }
             guard let dtype = entry["dtype"] as? String else { throw malformed("has tensor \(name) without a dtype") }
-            guard let width = Self.widths[dtype] else { throw CheckpointError.unsupportedDtype(path: path, tensor: name, dtype: dtype) }
+            guard let type = ElementType(rawValue: dtype) else { throw CheckpointError.unsupportedDtype(path: path, tensor: name, dtype: dtype) }
             guard let shape = integers(entry["shape"]), shape.allSatisfy({ $0 >= 0 }) else {
                 throw malformed("has tensor \(name) whose shape is not a list of non-negative integers")
             }
@@ -81,12 +87,12 @@ enum SafeTensors {
                 throw CheckpointError.badOffsets(path: path, tensor: name,
                                                  problem: "data_offsets \(offsets) lie outside the \(dataCount) bytes of data")
             }
-            let needed = byteCount(shape, width: width)
+            let needed = byteCount(shape, type)
             guard needed == end - begin else {
                 throw CheckpointError.badOffsets(path: path, tensor: name, problem: "data_offsets \(offsets) span \(end - begin) bytes "
                                                  + "but shape \(shape) of \(dtype) needs \(needed.map(String.init) ?? "more than fit in memory")")
             }
-            slots.append((name, shape, dtype, begin, end))
+            slots.append((name, shape, type, begin, end))
         }
 
         var position = 0
@@ -105,9 +111,12 @@ enum SafeTensors {
         var tensors: [String: Tensor] = [:]
         for slot in slots {
             let data = bytes[(dataStart + slot.begin)..<(dataStart + slot.end)]
-            tensors[slot.name] = slot.dtype == "I64"
-                ? Tensor(shape: slot.shape, integers: words(data, Int64.self).map { Int64(littleEndian: $0) })
-                : Tensor(shape: slot.shape, values: words(data, UInt32.self).map { Float(bitPattern: UInt32(littleEndian: $0)) })
+            let values: [Float]
+            switch slot.type {
+            case .f32: values = words(data, UInt32.self).map { Float(bitPattern: UInt32(littleEndian: $0)) }
+            case .i64: values = words(data, UInt64.self).map { Float(Int64(bitPattern: UInt64(littleEndian: $0))) }
+            }
+            tensors[slot.name] = Tensor(shape: slot.shape, values: values, type: slot.type)
         }
         return (tensors, metadata)
     }
@@ -121,20 +130,17 @@ enum SafeTensors {
         return value as? [Int]
     }
 
-    /// Bytes per element of each dtype read.
-    private static let widths = ["F32": 4, "I64": 8]
-
-    /// `bytes` as little-endian words of `T`, copied out (the data need not be aligned).
-    private static func words<T: FixedWidthInteger>(_ bytes: ArraySlice<UInt8>, _ type: T.Type) -> [T] {
-        [T](unsafeUninitializedCapacity: bytes.count / MemoryLayout<T>.size) { words, count in
-            bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(words).copyMemory(from: $0) }
+    /// `data` as little-endian words of `type`, copied out (the data need not be aligned).
+    private static func words<Word: FixedWidthInteger>(_ data: ArraySlice<UInt8>, _ type: Word.Type) -> [Word] {
+        [Word](unsafeUninitializedCapacity: data.count / MemoryLayout<Word>.size) { words, count in
+            data.withUnsafeBytes { UnsafeMutableRawBufferPointer(words).copyMemory(from: $0) }
             count = words.count
         }
     }
 
-    /// Bytes of a tensor of `shape` with elements of `width` bytes, or nil where a hostile header's shape would overflow.
-    private static func byteCount(_ shape: [Int], width: Int) -> Int? {
-        shape.reduce(Optional(width)) { total, dimension in
+    /// Bytes of a tensor of `shape` and `type`, or nil where a hostile header's shape would overflow.
+    private static func byteCount(_ shape: [Int], _ type: ElementType) -> Int? {
+        shape.reduce(Optional(type.bytes)) { total, dimension in
             guard let total else { return nil }
             let (product, overflow) = total.multipliedReportingOverflow(by: dimension)
             return overflow ? nil : product

@@ -18,7 +18,7 @@ extension LoadedData {
 
     /// What `cltrain data` prints: source, files, sizes, label histograms and the checksum verdict.
     public func report() -> String {
-        var lines = ["\(kind.displayName) from \(source)", "files:"]
+        var lines = ["\(name) from \(source)", "files:"]
         lines += files.map { "  " + abbreviated($0) }
         lines.append("split  samples  image  label counts 0–\(train.classes - 1)")
         for split in [train, test] {

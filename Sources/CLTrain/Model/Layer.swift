@@ -5,6 +5,10 @@ import CLKit
 public protocol Layer: Sendable, CustomStringConvertible {
     /// The kind's name in a model spec, e.g. "linear".
     static var name: String { get }
+    /// The argument that PyTorch's full spelling states first and cltrain infers, e.g. "in_features" for
+    /// `nn.Linear(in_features, out_features)`; nil where PyTorch has none. A spec may paste `nn.Linear(1176, 10)`:
+    /// the parser takes that size off and `Model` checks it against the input's first dimension.
+    static var inputArgument: String? { get }
     /// Parses `name(arguments)` from a spec.
     init(_ arguments: LayerArguments) throws
     /// The layer in canonical spec form, e.g. "linear(128)"; parsing it gives the same layer.
@@ -59,6 +63,7 @@ public protocol Layer: Sendable, CustomStringConvertible {
 }
 
 extension Layer {
+    public static var inputArgument: String? { nil }
     public static var kernelChecks: [KernelCheckEntry] { [] }
     public func parameters(for input: Shape) -> [(name: String, shape: [Int])] { [] }
     public func initialValues(for input: Shape, using generator: inout SeededGenerator) -> [Float] { [] }

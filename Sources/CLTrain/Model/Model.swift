@@ -30,7 +30,9 @@ public struct Model: Sendable, Equatable, CustomStringConvertible {
     ///   - input: the shape of one sample of the data.
     ///   - classes: the data's number of classes, which the last layer must produce; nil to take the model's.
     public init(_ spec: String, input: Shape, classes: Int? = nil) throws {
-        try self.init(layers: ModelSpec.layers(spec), input: input, classes: classes)
+        let items = try ModelSpec.parse(spec)
+        try self.init(layers: items.map(\.layer), input: input, classes: classes)
+        try ModelSpec.checkStatedInputs(items, in: self)
     }
 
     public init(layers: [any Layer], input: Shape, classes: Int? = nil) throws {

@@ -6,6 +6,8 @@ public struct BatchNorm2d: BatchNormalization {
     public static let syntax = "batchnorm2d(eps=1e-5, momentum=0.1)"
     public static let summary = "nn.BatchNorm2d over each channel of an image; running statistics as buffers"
     public static let examples = ["batchnorm2d", "batchnorm2d(eps=0.001, momentum=0.3)"]
+    /// `nn.BatchNorm…(16)` states the channels, which are checked against the input's.
+    public static let inputArgument: String? = "num_features"
     public let settings: BatchNormSettings
 
     public init(eps: Float = 1e-5, momentum: Float = 0.1) { settings = BatchNormSettings(eps: eps, momentum: momentum) }

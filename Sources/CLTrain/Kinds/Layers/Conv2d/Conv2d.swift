@@ -5,6 +5,7 @@ public struct Conv2d: Layer {
     public static let name = "conv2d"
     public static let syntax = "conv2d(out_channels, kernel_size, stride=1, padding=0, bias=true)"
     public static let summary = "nn.Conv2d with square kernels; weight [out, in, kH, kW]"
+    public static let inputArgument: String? = "in_channels"
     public static let examples = ["conv2d(4, 3, stride=2, padding=1)", "conv2d(2, 2)", "conv2d(3, 1, bias=false)"]
     public let outChannels: Int, kernel: Int, stride: Int, padding: Int, bias: Bool
 

@@ -5,6 +5,7 @@ public struct Linear: Layer {
     public static let name = "linear"
     public static let syntax = "linear(out_features)"
     public static let summary = "nn.Linear; a model that starts with one reads images flattened"
+    public static let inputArgument: String? = "in_features"
     public static let examples = ["linear(6)"]
     public let outputs: Int
 
