@@ -6,19 +6,9 @@ public struct BatchNorm2d: BatchNormalization {
     public static let syntax = "batchnorm2d(eps=1e-5, momentum=0.1)"
     public static let summary = "nn.BatchNorm2d over each channel of an image; running statistics as buffers"
     public static let examples = ["batchnorm2d", "batchnorm2d(eps=0.001, momentum=0.3)"]
-    /// `nn.BatchNorm…(16)` states the channels, which are checked against the input's.
-    public static let inputArgument: String? = "num_features"
     public let settings: BatchNormSettings
 
-    public init(eps: Float = 1e-5, momentum: Float = 0.1) { settings = BatchNormSettings(eps: eps, momentum: momentum) }
-
-    public init(_ arguments: LayerArguments) throws {
-        var arguments = arguments
-        settings = try BatchNormSettings(&arguments)
-        try arguments.finish()
-    }
-
-    public var description: String { settings.spec(Self.name) }
+    public init(settings: BatchNormSettings = .pytorch) { self.settings = settings }
 
     public func channels(of input: Shape) throws -> (channels: Int, spatial: Int) {
         guard let (channels, height, width) = input.image else {
@@ -33,6 +23,9 @@ public struct BatchNormSettings: Equatable, Sendable {
     public let eps: Float, momentum: Float
 
     public init(eps: Float, momentum: Float) { (self.eps, self.momentum) = (eps, momentum) }
+
+    /// `nn.BatchNorm2d`'s defaults.
+    public static let pytorch = BatchNormSettings(eps: 1e-5, momentum: 0.1)
 
     init(_ arguments: inout LayerArguments) throws {
         eps = try arguments.take("eps", default: 1e-5, where: { $0 > 0 && $0 <= 1 }, "a number in (0, 1]")
@@ -50,11 +43,23 @@ public struct BatchNormSettings: Equatable, Sendable {
 /// code and the kernels of `Kernels/batchnorm2d.cl`, and differ only in what they call a channel.
 public protocol BatchNormalization: Layer {
     var settings: BatchNormSettings { get }
+    init(settings: BatchNormSettings)
     /// The channels of `input` and the values each holds per sample, or why it cannot be normalized.
     func channels(of input: Shape) throws -> (channels: Int, spatial: Int)
 }
 
 extension BatchNormalization {
+    public init(_ arguments: LayerArguments) throws {
+        var arguments = arguments
+        let settings = try BatchNormSettings(&arguments)
+        try arguments.finish()
+        self.init(settings: settings)
+    }
+
+    public var description: String { settings.spec(Self.name) }
+    /// `nn.BatchNorm…(16)` states the channels, which are checked against the input's.
+    public static var inputArgument: String? { "num_features" }
+
     public func outputShape(for input: Shape) throws -> Shape {
         _ = try channels(of: input)
         return input
