@@ -71,6 +71,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var device: DeviceOptions
     @OptionGroup var data: DataOptions
+    @OptionGroup var input: InputOptions
     @OptionGroup var tuning: TuningOptions
 
     func validate() throws {
@@ -91,6 +92,9 @@ struct TrainCommand: ParsableCommand {
         if resume != nil && modelOptions.isSet {
             throw ValidationError("--resume continues the checkpoint's model; --model and --hidden would change its shape, "
                 + "so leave them out or start a new run without --resume")
+        }
+        if resume != nil && input.isSet {
+            throw ValidationError("--resume continues with the checkpoint's normalization; leave --normalize out")
         }
         if let targetAccuracy, !(0...1).contains(targetAccuracy) {
             throw ValidationError("--target-accuracy must be a fraction between 0 and 1, got \(targetAccuracy)")
@@ -165,6 +169,7 @@ struct TrainCommand: ParsableCommand {
             plan.model = resumed.model
         } else {
             plan.model = try modelOptions.build(for: loaded, batchSize: plan.batchSize)
+            plan.normalization = try input.normalization(for: loaded.train)
         }
         try checkOutputs([("--metrics", metrics), ("--plot", plot), ("--save", saveTo)], notAmong: loaded.files)
         let compute = try device.open()
@@ -174,6 +179,7 @@ struct TrainCommand: ParsableCommand {
         say("Model:     \(plan.model.spec), log-softmax + NLL\(plan.loss.labelSmoothing == 0 ? "" : " with label smoothing \(plan.loss.labelSmoothing)") (\(plan.model.input) → \(plan.model.classes), "
             + "\(plan.model.parameterCount) parameters)")
         say("Data:      \(loaded.train.count) training and \(loaded.test.count) test images from \(loaded.source)")
+        if plan.normalization != .lesson { say("Normalize: \(plan.normalization)") }
         let settings = ModelSpec.Recipe(optimizer: plan.optimizer, batchSize: plan.batchSize, schedule: plan.schedule)
         // "(preset)" where the run trains exactly as the named preset's recipe says.
         let fromPreset = resumed == nil && modelOptions.model.flatMap(ModelSpec.recipe) == settings

@@ -158,8 +158,14 @@ public struct Checkpoint: Equatable, Sendable {
             throw CheckpointError.badMetadata(path: path, key: "epochs", value: String(plannedEpochs),
                                               expected: "the run's planned epochs, from \(epoch) to 1000000")
         }
-        let normalization = Normalization(mean: try metadata.number("normalization_mean", Float.self),
-                                          std: try metadata.number("normalization_std", Float.self))
+        // One value for every channel, or one per channel (written since per-channel normalization).
+        let means = try metadata.list("normalization_mean", Float.self), stds = try metadata.list("normalization_std", Float.self)
+        let channels = model.input.image?.channels ?? 1
+        guard !means.isEmpty, means.count == stds.count, means.count == 1 || means.count == channels else {
+            throw CheckpointError.badMetadata(path: path, key: "normalization_mean", value: metadata.values["normalization_mean"] ?? "",
+                                              expected: "one value, or one per channel (\(channels)), as many as normalization_std")
+        }
+        let normalization = Normalization(mean: means, std: stds)
         return Checkpoint(
             parameters: Parameters(model: model, values: model.tensors.flatMap { found[$0.name]! }),
             optimizer: optimizer,
@@ -179,12 +185,14 @@ public struct Checkpoint: Equatable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         func json<T: Encodable>(_ value: T) -> String { String(decoding: (try? encoder.encode(value)) ?? Data("[]".utf8), as: UTF8.self) }
+        let means: String = normalization.mean.map { String($0) }.joined(separator: ",")
+        let stds: String = normalization.std.map { String($0) }.joined(separator: ",")
         return [
             Self.formatKey: Self.formatVersion,
             "model": model.spec,
             "input_shape": model.input.dimensions.map(String.init).joined(separator: ","),
-            "normalization_mean": String(normalization.mean),
-            "normalization_std": String(normalization.std),
+            "normalization_mean": means,
+            "normalization_std": stds,
             "epoch": String(epoch),
             "optimizer": optimizer.kind,
             "nesterov": String(optimizer.nesterov),

@@ -206,10 +206,11 @@ private struct NormalizedSplit {
     var count: Int { labels.count }
 
     init(_ dataset: Dataset, normalization: Normalization) {
-        // A table of the 256 possible values keeps every pixel bit-identical to `Normalization.apply`.
-        let table = (0...255).map { normalization.apply(UInt8($0)) }
+        // A table of the 256 possible values per channel keeps every pixel bit-identical to `Normalization.apply`.
+        let tables = (0..<dataset.channels).map { c in (0...255).map { normalization.apply(UInt8($0), channel: c) } }
+        let plane = dataset.rows * dataset.columns
         x = .allocate(capacity: max(dataset.images.count, 1))
-        for (j, pixel) in dataset.images.enumerated() { x[j] = table[Int(pixel)] }
+        for (j, pixel) in dataset.images.enumerated() { x[j] = tables[j / plane % dataset.channels][Int(pixel)] }
         labels = dataset.labels
     }
 }

@@ -51,7 +51,7 @@ public struct KernelChecks {
     /// Runs the checks of one kernel at all of its sizes.
     public mutating func run(_ kernel: String) throws -> [KernelCheckResult] {
         switch kernel {
-        case "gather_normalize": return try sized([(1, 1), (7, 33), (65, 784), (100, 1000)], { $0 * $1 }).map { try gatherNormalize($0, $1) }
+        case "gather_normalize": return try sized([(1, 1), (7, 33), (65, 784), (9, 3 * 37), (100, 1000)], { $0 * $1 }).map { try gatherNormalize($0, $1) }
         case "matmul_forward": return try matmulShapes.enumerated().map { try matmulForward($1, relu: $0 % 2 == 0) }
         case "matmul_backward_input":
             return try matmulShapes.enumerated().map { try matmulBackwardInput($1, masked: $0 % 2 == 0) }
@@ -137,19 +137,23 @@ public struct KernelChecks {
 
     // MARK: Checks
 
+    /// Three channels of `features / 3` pixels (odd planes put channel boundaries inside a 16-pixel vector), each
+    /// with its own mean and std, so a kernel that read one channel's values for another's pixels fails.
     private mutating func gatherNormalize(_ rows: Int, _ features: Int) throws -> KernelCheckResult {
-        let samples = 2 * rows + 3
+        let samples = 2 * rows + 3, channels = features % 3 == 0 ? 3 : 1
         let images = bytes(samples * features), order = order(samples)
         let offset = samples - rows  // read the end of the order, so offset arithmetic is exercised
-        let normalization = Normalization(mean: 0.1307, std: 0.3081)
+        let normalization = Normalization(mean: [0.4914, 0.4822, 0.4465].prefix(channels).map { $0 },
+                                          std: [0.2470, 0.2435, 0.2616].prefix(channels).map { $0 })
         let out = try GuardedOutput<Float>(context: context, count: rows * features)
         let seconds = try timed {
             try library.gatherNormalize(images: input(images), order: input(order), offset: offset, rows: rows,
-                                        features: features, normalization: normalization, x: out.buffer)
+                                        features: features, channels: channels,
+                                        normalization: input(normalization.table(channels: channels)), x: out.buffer)
         }
         let expected = Reference.gatherNormalize(images: images, order: order, offset: offset, rows: rows,
-                                                 features: features, normalization: normalization)
-        // One division and one subtraction per element: a few ulps of values up to ~3.
+                                                 features: features, channels: channels, normalization: normalization)
+        // One division and one subtraction per element: a few ulps of values up to ~4.
         return try compare(kernel: "gather_normalize", sizes: "\(rows)×\(features)", output: out, expected: expected,
                            absolute: 1e-6, relative: 1e-6, seconds: seconds)
     }

@@ -13,6 +13,9 @@ public final class OpenCLBackend: TrainingBackend {
     /// The optimizer's state buffers in `stateNames` order, as its launcher takes them.
     private let stateBuffers: [Buffer<Float>]
     public let normalization: Normalization
+    /// `normalization.table(channels:)` on the device, for the gather.
+    private let normalizationTable: Buffer<Float>
+    private let channels: Int
     public let batchSize: Int
     public let seed: UInt64
     public var description: String { Self.description(context.device) }
@@ -72,6 +75,8 @@ public final class OpenCLBackend: TrainingBackend {
         guard UInt64(largest) <= limit else {
             throw OpenCLBackendError.bufferTooLarge(bytes: largest, limit: limit, device: context.device)
         }
+        channels = model.input.image?.channels ?? 1
+        normalizationTable = try Buffer(context: context, values: plan.normalization.table(channels: channels))
         self.train = try DeviceDataset(context: context, dataset: train)
         self.test = try DeviceDataset(context: context, dataset: test)
 
@@ -155,7 +160,8 @@ public final class OpenCLBackend: TrainingBackend {
         let pass = Pass.training(seed: seed, step: step)
         library.annotate("\(count)×\(model.input.count)", bytes: Double(count * model.input.count * 5))
         try library.gatherNormalize(images: train.images, order: train.order, offset: start, rows: count,
-                                    features: model.input.count, normalization: normalization, x: activations[0])
+                                    features: model.input.count, channels: channels, normalization: normalizationTable,
+                                    x: activations[0])
         try forward(rows: count, pass: pass)
         let logits = model.stages.last!.outputActivation
         library.annotate("\(count)×\(model.classes)", bytes: Double(count * model.classes * 8))
@@ -208,7 +214,8 @@ public final class OpenCLBackend: TrainingBackend {
             let start = chunk * evaluationRows, rows = output.count
             chunkRows.append(rows)
             try library.gatherNormalize(images: test.images, order: test.order, offset: start, rows: rows,
-                                        features: model.input.count, normalization: normalization, x: activations[0])
+                                        features: model.input.count, channels: channels, normalization: normalizationTable,
+                                        x: activations[0])
             try forward(rows: rows, pass: .evaluation)
             try library.logSoftmaxForward(rows: rows, classes: classes, z: logits, logp: evaluationLogProbabilities)
             try library.nllLoss(rows: rows, classes: classes, logp: evaluationLogProbabilities, labels: test.labels,

@@ -9,16 +9,18 @@ public enum Reference {}
 // MARK: - Input
 
 extension Reference {
-    /// Twin of `gather_normalize`: gathers `rows` images in shuffled order and normalizes their pixels.
-    /// `X[r, f] = (images[order[offset + r] · features + f] / 255 − mean) / std`, shape (rows, features).
+    /// Twin of `gather_normalize`: gathers `rows` images of `channels` planes in shuffled order and normalizes
+    /// their pixels: `X[r, f] = (images[order[offset + r] · features + f] / 255 − mean[c]) / std[c]` where
+    /// `c = f / (features / channels)`, shape (rows, features).
     public static func gatherNormalize(
-        images: [UInt8], order: [Int32], offset: Int, rows: Int, features: Int, normalization: Normalization
+        images: [UInt8], order: [Int32], offset: Int, rows: Int, features: Int, channels: Int = 1, normalization: Normalization
     ) -> [Float] {
         var x = [Float](repeating: 0, count: rows * features)
+        let plane = features / channels
         for r in 0..<rows {
             let image = Int(order[offset + r])
             for f in 0..<features {
-                x[r * features + f] = normalization.apply(images[image * features + f])
+                x[r * features + f] = normalization.apply(images[image * features + f], channel: f / plane)
             }
         }
         return x

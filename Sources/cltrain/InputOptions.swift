@@ -1,0 +1,27 @@
+import ArgumentParser
+import CLTrain
+
+/// How a new run prepares its inputs: `--normalize`. A resumed run keeps the checkpoint's.
+struct InputOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Per-channel normalization, (x/255 − mean)/std: \(NormalizationChoice.syntax); auto measures "
+                               + "the training set. Stored in the checkpoint. (default: 0.5,0.5)", valueName: "values"))
+    var normalize: String?
+
+    func validate() throws {
+        if let normalize {
+            do { _ = try NormalizationChoice(parsing: normalize) } catch {
+                throw ValidationError("\(error.option) must be \(error.expected), got \(error.value)")
+            }
+        }
+    }
+
+    var isSet: Bool { normalize != nil }
+
+    /// The normalization a new run on `train` uses.
+    func normalization(for train: Dataset) throws -> Normalization {
+        guard let normalize else { return .lesson }
+        do { return try NormalizationChoice(parsing: normalize).resolved(for: train) } catch {
+            throw CommandError("\(error.option) \(normalize): expected \(error.expected), got \(error.value)")
+        }
+    }
+}
