@@ -76,6 +76,7 @@ public enum PictureError: Error, Equatable, CustomStringConvertible {
     case unknownFormat(path: String, start: [UInt8])
     case tooLarge(path: String, width: Int, height: Int)
     case png(path: String, message: String)
+    case jpeg(path: String, message: String)
 
     public var description: String {
         switch self {
@@ -87,6 +88,8 @@ public enum PictureError: Error, Equatable, CustomStringConvertible {
             return "\(path): the image is \(width)×\(height); images up to \(Picture.maxSide)×\(Picture.maxSide) are read"
         case let .png(path, message):
             return "\(path): not a readable PNG: \(message)"
+        case let .jpeg(path, message):
+            return "\(path): not a readable JPEG: \(message)"
         }
     }
 }
