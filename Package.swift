@@ -45,9 +45,11 @@ let package = Package(
         .plugin(name: "EmbedKernels", capability: .buildTool(), dependencies: ["EmbedKernelsTool"]),
 
         // MARK: Tests
+        // PNG and JPEG writers for the image tests of both test targets
+        .target(name: "TestImageFiles", dependencies: ["CJPEG", "CZlib"], path: "Tests/TestImageFiles"),
         .testTarget(name: "CLKitTests", dependencies: ["CLKit"]),
-        .testTarget(name: "CLTrainTests", dependencies: ["CLTrain"]),
-        .testTarget(name: "cltrainTests", dependencies: ["cltrain"]),
+        .testTarget(name: "CLTrainTests", dependencies: ["CLTrain", "TestImageFiles"]),
+        .testTarget(name: "cltrainTests", dependencies: ["cltrain", "TestImageFiles"]),
     ],
     swiftLanguageModes: [.v5]
 )

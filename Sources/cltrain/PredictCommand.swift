@@ -42,10 +42,11 @@ struct PredictCommand: ParsableCommand {
         try MemoryEstimate(predicting: checkpoint.model).check(limit: limits.host, place: limits.hostPlace,
                                                               advice: "\(model.path)'s model (input \(input)) is too large to run here")
         let request = data.request(for: checkpoint, path: model.path)
-        let names = request.kind.classNames(count: checkpoint.model.classes)
-        // A picture is drawn (and read) as one grey plane of the model's input.
-        guard let (channels, height, width) = input.image, channels == 1 else {
-            throw CommandError("\(model.path): the model reads \(input) values, not one grey image")
+        let names = checkpoint.classNames ?? request.kind.classNames(count: checkpoint.model.classes)
+        // A picture is drawn as one grey plane; a file (--image) is read as one, so only for a grey model.
+        guard let (channels, height, width) = input.image, channels == 1 || image == nil else {
+            throw CommandError("\(model.path): the model reads \(input) values, not one grey image"
+                + (input.image == nil ? "" : "; --index shows its test images"))
         }
         let pixels: [UInt8]
         var caption: String, label: Int?, inverted = false
@@ -76,9 +77,10 @@ struct PredictCommand: ParsableCommand {
             caption = "test image \(index), labelled \(names[label!])"
         }
         let prediction = Prediction(parameters: checkpoint.parameters, normalization: checkpoint.normalization, pixels: pixels)
+        let grey = DigitView.grey(pixels, channels: channels)
         try checkFiniteOutputs(prediction.probabilities.map(Double.init), checkpoint: model.path, on: image ?? "test image \(index!)")
         if let svg {
-            try writeAtomically(DigitView.svg(pixels: pixels, width: width, probabilities: prediction.probabilities,
+            try writeAtomically(DigitView.svg(pixels: grey, width: width, probabilities: prediction.probabilities,
                                               classNames: names, label: label),
                                 to: svg, option: "--svg")
         }
@@ -90,6 +92,6 @@ struct PredictCommand: ParsableCommand {
         caption += ": predicted \(names[prediction.predictedClass])"
         if let label, label != prediction.predictedClass { caption += " (wrong)" }
         print(caption)
-        print(DigitView.terminal(pixels: pixels, width: width, probabilities: prediction.probabilities, classNames: names))
+        print(DigitView.terminal(pixels: grey, width: width, probabilities: prediction.probabilities, classNames: names))
     }
 }

@@ -154,7 +154,12 @@ struct TrainCommand: ParsableCommand {
             resumed = checkpoint
         }
 
-        let request = resumed.map { data.request(defaultKind: $0.datasetKind) } ?? data.request
+        let request = resumed.map { data.request(defaultKind: $0.datasetKind, split: $0.validationSplit) }
+            ?? data.request(defaultKind: .mnist, splitSeed: plan.seed)
+        if let resumed, let fraction = data.validationSplit, fraction != resumed.validationSplit?.fraction {
+            throw CommandError("--validation-split \(fraction): \(resume!) holds out "
+                + (resumed.validationSplit.map { "\($0.fraction)" } ?? "no split") + "; resuming on another test set would mix two runs, so leave it out")
+        }
         if let resumed, let kind = data.dataset, kind != resumed.datasetKind {
             throw CommandError("--dataset \(kind.rawValue): \(resume!) was trained on \(resumed.datasetKind.displayName); "
                 + "resuming it on other data would mix two datasets in one run, so leave --dataset out")
@@ -179,6 +184,7 @@ struct TrainCommand: ParsableCommand {
         say("Model:     \(plan.model.spec), log-softmax + NLL\(plan.loss.labelSmoothing == 0 ? "" : " with label smoothing \(plan.loss.labelSmoothing)") (\(plan.model.input) → \(plan.model.classes), "
             + "\(plan.model.parameterCount) parameters)")
         say("Data:      \(loaded.train.count) training and \(loaded.test.count) test images from \(loaded.source)")
+        for note in loaded.notes { say("           \(note)") }
         if plan.normalization != .lesson { say("Normalize: \(plan.normalization)") }
         let settings = ModelSpec.Recipe(optimizer: plan.optimizer, batchSize: plan.batchSize, schedule: plan.schedule)
         // "(preset)" where the run trains exactly as the named preset's recipe says.
@@ -193,7 +199,9 @@ struct TrainCommand: ParsableCommand {
             parameters: Parameters(initializing: plan.model, using: &generator), optimizer: plan.optimizer,
             optimizerState: OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount),
             normalization: plan.normalization, epoch: 0, seed: plan.seed, dataset: loaded.train.name, datasetKind: loaded.kind,
-            schedule: plan.schedule, loss: plan.loss, batchSize: plan.batchSize, plannedEpochs: plan.epochs)
+            schedule: plan.schedule, loss: plan.loss, batchSize: plan.batchSize, plannedEpochs: plan.epochs,
+            classNames: loaded.classNames.count == plan.model.classes ? loaded.classNames : nil,
+            validationSplit: request.images.validationSplit.map { ValidationSplit(fraction: $0, seed: request.images.splitSeed) })
         try backend.load(start.parameters, start.optimizerState)
 
         var history = start.history
@@ -229,9 +237,9 @@ struct TrainCommand: ParsableCommand {
             let (parameters, _) = try backend.snapshot()
             let prediction = Prediction(parameters: parameters, normalization: plan.normalization,
                                         pixels: Array(loaded.test.image(0)))
-            let names = loaded.kind.classNames(count: plan.model.classes)
+            let names = start.classNames ?? loaded.kind.classNames(count: plan.model.classes)
             print("\nTest image 0 (labelled \(names[Int(loaded.test.labels[0])])):")
-            print(DigitView.terminal(pixels: Array(prediction.pixels.prefix(loaded.test.rows * loaded.test.columns)),
+            print(DigitView.terminal(pixels: DigitView.grey(prediction.pixels, channels: loaded.test.channels),
                                      width: loaded.test.columns, probabilities: prediction.probabilities, classNames: names))
         }
 

@@ -1,3 +1,4 @@
+import TestImageFiles
 import Testing
 @testable import CLTrain
 

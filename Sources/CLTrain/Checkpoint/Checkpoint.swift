@@ -32,11 +32,17 @@ public struct Checkpoint: Equatable, Sendable {
     public var loss: LossConfig
     public var batchSize: Int?
     public var plannedEpochs: Int?
+    /// What each class is called, as the training data named them (an image folder's class folders); nil where a
+    /// checkpoint from before they were kept lacks them, and the dataset kind's names apply.
+    public var classNames: [String]?
+    /// The image folder's held-out test set, where `--validation-split` made one.
+    public var validationSplit: ValidationSplit?
 
     public init(parameters: Parameters, optimizer: OptimizerConfig, optimizerState: OptimizerState,
                 normalization: Normalization, epoch: Int, seed: UInt64, dataset: String,
                 datasetKind: DatasetKind = .mnist, history: [EpochMetrics] = [], changes: [String] = [],
-                schedule: Schedule = .constant, loss: LossConfig = .lesson, batchSize: Int? = nil, plannedEpochs: Int? = nil) {
+                schedule: Schedule = .constant, loss: LossConfig = .lesson, batchSize: Int? = nil, plannedEpochs: Int? = nil,
+                classNames: [String]? = nil, validationSplit: ValidationSplit? = nil) {
         self.parameters = parameters
         self.optimizer = optimizer
         self.optimizerState = optimizerState
@@ -51,6 +57,8 @@ public struct Checkpoint: Equatable, Sendable {
         self.loss = loss
         self.batchSize = batchSize
         self.plannedEpochs = plannedEpochs
+        self.classNames = classNames
+        self.validationSplit = validationSplit
     }
 
     public var model: Model { parameters.model }
@@ -166,6 +174,16 @@ public struct Checkpoint: Equatable, Sendable {
                                               expected: "one value, or one per channel (\(channels)), as many as normalization_std")
         }
         let normalization = Normalization(mean: means, std: stds)
+        let classNames = try metadata.json("class_names", [String].self)
+        if let classNames, classNames.count != model.classes {
+            throw CheckpointError.badMetadata(path: path, key: "class_names", value: "\(classNames.count) names",
+                                              expected: "one name for each of the model's \(model.classes) classes")
+        }
+        let fraction = try metadata.optional("validation_split", Double.self)
+        if let fraction, !(fraction > 0 && fraction < 1) {
+            throw CheckpointError.badMetadata(path: path, key: "validation_split", value: String(fraction), expected: "a fraction between 0 and 1")
+        }
+        let validationSplit = try fraction.map { ValidationSplit(fraction: $0, seed: try metadata.number("validation_seed", UInt64.self)) }
         return Checkpoint(
             parameters: Parameters(model: model, values: model.tensors.flatMap { found[$0.name]! }),
             optimizer: optimizer,
@@ -176,7 +194,8 @@ public struct Checkpoint: Equatable, Sendable {
             seed: try metadata.number("seed", UInt64.self),
             dataset: dataset, datasetKind: datasetKind, history: history,
             changes: try metadata.json("changes", [String].self) ?? [],
-            schedule: schedule, loss: loss, batchSize: batchSize, plannedEpochs: plannedEpochs)
+            schedule: schedule, loss: loss, batchSize: batchSize, plannedEpochs: plannedEpochs,
+            classNames: classNames, validationSplit: validationSplit)
     }
 
     /// Numbers are written in Swift's shortest form that reads back to the same value, so a resumed run
@@ -211,7 +230,9 @@ public struct Checkpoint: Equatable, Sendable {
             "warmup": String(schedule.warmup),
             "loss": loss.kind,
             "label_smoothing": String(loss.labelSmoothing),
-        ].merging([("batch_size", batchSize.map(String.init)), ("epochs", plannedEpochs.map(String.init))]
+        ].merging([("batch_size", batchSize.map(String.init)), ("epochs", plannedEpochs.map(String.init)),
+                   ("class_names", classNames.map(json)), ("validation_split", validationSplit.map { String($0.fraction) }),
+                   ("validation_seed", validationSplit.map { String($0.seed) })]
             .compactMap { key, value in value.map { (key, $0) } }) { $1 }
     }
 }

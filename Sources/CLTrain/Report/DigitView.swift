@@ -5,6 +5,14 @@ import Foundation
 /// Pixels are drawn as given: a high value is ink. MNIST is a white digit on black, so its images look
 /// right; a black-on-white drawing shows inverted, which is also how the model sees it.
 public enum DigitView {
+    /// One grey plane to draw from an image of `channels` planes: the mean of its planes (a grey image as it is).
+    public static func grey(_ pixels: [UInt8], channels: Int) -> [UInt8] {
+        let plane = pixels.count / max(channels, 1)
+        return channels <= 1 ? pixels : (0..<plane).map { i in
+            UInt8((0..<channels).reduce(0) { $0 + Int(pixels[$1 * plane + i]) } / channels)
+        }
+    }
+
     /// The image in half-blocks (each character is two pixel rows, so 28 × 14 characters keep the digit's
     /// proportions) beside one bar per class; the most probable class is marked with ◀.
     /// - Parameters:

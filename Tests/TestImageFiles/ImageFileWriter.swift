@@ -1,17 +1,16 @@
 import CJPEG
 import CZlib
 import Foundation
-@testable import CLTrain
 
-/// Writers of small PNG and JPEG files for the image-folder tests, independent of the decoders they test: PNG
-/// chunk by chunk by hand (zlib for the data, CRC-32 per chunk), JPEG through libturbojpeg's compressor.
-enum ImageFileWriter {
+/// Writers of small PNG and JPEG files for the image tests of both test targets, independent of the decoders they
+/// test: PNG chunk by chunk by hand (zlib for the data, CRC-32 per chunk), JPEG through libturbojpeg's compressor.
+public enum ImageFileWriter {
     /// PNG colour types as the specification numbers them.
-    enum PNGKind: UInt8 { case grey = 0, rgb = 2, palette = 3, greyAlpha = 4, rgba = 6 }
+    public enum PNGKind: UInt8 { case grey = 0, rgb = 2, palette = 3, greyAlpha = 4, rgba = 6 }
 
     /// A PNG of `samples` (one byte per sample, interleaved, `kind`'s channels; palette: indices into `palette`);
     /// with `sixteenBit` each sample is written as two equal bytes, so it decodes to the same 8-bit value.
-    static func png(width: Int, height: Int, kind: PNGKind, samples: [UInt8], palette: [UInt8] = [], sixteenBit: Bool = false) -> [UInt8] {
+    public static func png(width: Int, height: Int, kind: PNGKind, samples: [UInt8], palette: [UInt8] = [], sixteenBit: Bool = false) -> [UInt8] {
         let channels = [PNGKind.grey: 1, .rgb: 3, .palette: 1, .greyAlpha: 2, .rgba: 4][kind]!
         precondition(samples.count == width * height * channels)
         var raw: [UInt8] = []
@@ -25,7 +24,7 @@ enum ImageFileWriter {
         var length = UInt(compressed.count)
         precondition(compress2(&compressed, &length, raw, UInt(raw.count), 9) == Z_OK)
         let header = bigEndian(width) + bigEndian(height) + [sixteenBit ? 16 : 8, kind.rawValue, 0, 0, 0]
-        return PNG.signature + chunk("IHDR", header) + (kind == .palette ? chunk("PLTE", palette) : [])
+        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", header) + (kind == .palette ? chunk("PLTE", palette) : [])
             + chunk("IDAT", Array(compressed[..<Int(length)])) + chunk("IEND", [])
     }
 
@@ -37,7 +36,7 @@ enum ImageFileWriter {
     private static func bigEndian(_ value: Int) -> [UInt8] { (0..<4).reversed().map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
 
     /// A JPEG of interleaved grey (1) or RGB (3) samples at the highest quality, 4:4:4, baseline or progressive.
-    static func jpeg(width: Int, height: Int, channels: Int, samples: [UInt8], progressive: Bool = false) -> [UInt8] {
+    public static func jpeg(width: Int, height: Int, channels: Int, samples: [UInt8], progressive: Bool = false) -> [UInt8] {
         let library = dlopen("libturbojpeg.so.0", RTLD_NOW)!
         defer { dlclose(library) }
         typealias Initialize = @convention(c) () -> tjhandle?
