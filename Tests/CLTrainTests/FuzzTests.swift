@@ -1,4 +1,5 @@
 import Foundation
+import TestImageFiles
 import Testing
 @testable import CLTrain
 
@@ -27,6 +28,7 @@ import Testing
         let checkpoint = folder.file("seed.safetensors")
         try sampleCheckpoint(mnistMLP([3]), kind: SGD.name, seed: seed).save(to: checkpoint)
         func data(_ path: String) throws { _ = try DataRequest(trainFile: path, testFile: path).load() }
+        func decodeImage(_ path: String) throws { _ = try PlanarImage.decode(FileBytes.contents(of: path), path: path) }
         let idxFields = [(4, 4, true), (8, 4, true), (12, 4, true)]
         let formats = [
             Format(name: "train-images-idx3-ubyte", seed: IDX.encodeImages(train), fields: idxFields, read: data),
@@ -37,6 +39,11 @@ import Testing
             Format(name: "model.safetensors", seed: try FileBytes.contents(of: checkpoint), fields: [(0, 8, false)],
                    read: { _ = try Checkpoint.load(from: $0) }),
             Format(name: "digit.pgm", seed: pgm, fields: [], read: { _ = try PGM.read(path: $0) }),
+            // Image folders' decoders: a colour PNG (its IHDR width and height as fields) and a progressive JPEG.
+            Format(name: "image.png", seed: ImageFileWriter.png(width: 5, height: 4, kind: .rgb, samples: Array(train.image(0).prefix(60))),
+                   fields: [(16, 4, true), (20, 4, true)], read: decodeImage),
+            Format(name: "photo.jpg", seed: ImageFileWriter.jpeg(width: 8, height: 8, channels: 3, samples: Array(train.image(0).prefix(192)),
+                                                                 progressive: true), fields: [], read: decodeImage),
         ]
         // Each format gets a folder holding the partner an IDX file passed alone needs, and a bystander: both
         // must stay byte-identical.
