@@ -45,11 +45,11 @@ let package = Package(
         .plugin(name: "EmbedKernels", capability: .buildTool(), dependencies: ["EmbedKernelsTool"]),
 
         // MARK: Tests
-        // PNG and JPEG writers for the image tests of both test targets
-        .target(name: "TestImageFiles", dependencies: ["CJPEG", "CZlib"], path: "Tests/TestImageFiles"),
+        // What tests of both test targets build on: PNG and JPEG writers, a local HTTP server
+        .target(name: "TestFixtures", dependencies: ["CJPEG", "CZlib"], path: "Tests/TestFixtures"),
         .testTarget(name: "CLKitTests", dependencies: ["CLKit"]),
-        .testTarget(name: "CLTrainTests", dependencies: ["CLTrain", "TestImageFiles"]),
-        .testTarget(name: "cltrainTests", dependencies: ["cltrain", "TestImageFiles"]),
+        .testTarget(name: "CLTrainTests", dependencies: ["CLTrain", "TestFixtures"]),
+        .testTarget(name: "cltrainTests", dependencies: ["cltrain", "TestFixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,5 +1,5 @@
 import Foundation
-import TestImageFiles
+import TestFixtures
 import Testing
 @testable import CLTrain
 
@@ -44,6 +44,13 @@ import Testing
                    fields: [(16, 4, true), (20, 4, true)], read: decodeImage),
             Format(name: "photo.jpg", seed: ImageFileWriter.jpeg(width: 8, height: 8, channels: 3, samples: Array(train.image(0).prefix(192)),
                                                                  progressive: true), fields: [], read: decodeImage),
+            // CIFAR: a batch of two records, and the fetched archive (gzip, then tar) as it is unpacked.
+            Format(name: "data_batch_1.bin", seed: cifarBatch(images: (0..<(2 * 3072)).map { train.images[$0 % train.images.count] },
+                                                              labels: [3, 9]),
+                   fields: [], read: { _ = try CIFAR.records($0, kind: .cifar10) }),
+            Format(name: "cifar-10-binary.tar.gz", seed: try gzipped(tarArchive([("cifar-10-batches-bin", nil, nil),
+                                                                                 ("cifar-10-batches-bin/batches.meta.txt", Array("cat\ndog\n".utf8), nil)])),
+                   fields: [], read: { path in _ = try Tar.entries(Gzip.decompress(FileBytes.contents(of: path), path: path), source: path) }),
         ]
         // Each format gets a folder holding the partner an IDX file passed alone needs, and a bystander: both
         // must stay byte-identical.

@@ -1,5 +1,5 @@
 import Foundation
-import TestImageFiles
+import TestFixtures
 import Testing
 @testable import CLTrain
 

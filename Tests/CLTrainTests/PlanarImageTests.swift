@@ -1,4 +1,4 @@
-import TestImageFiles
+import TestFixtures
 import Testing
 @testable import CLTrain
 

@@ -1,6 +1,6 @@
 import CLTrain
 import Foundation
-import TestImageFiles
+import TestFixtures
 import Testing
 
 /// An image folder of two classes of 6×5 colour images, reddish `circle` and bluish `square`, in train/ and val/,

@@ -1,24 +1,27 @@
 import Foundation
 
 /// Which dataset: a published one (MNIST and Fashion-MNIST share MNIST's format: 28×28 uint8 images, labels 0–9,
-/// 60,000 + 10,000), or `folder`, the user's own image folder, which only `--data DIR` names.
+/// 60,000 + 10,000; CIFAR-10 and CIFAR-100 their binary version: 3×32×32, 50,000 + 10,000), or `folder`, the
+/// user's own image folder, which only `--data DIR` names.
 public enum DatasetKind: String, CaseIterable, Sendable {
-    case mnist, fashion, folder
+    case mnist, fashion, cifar10, cifar100, folder
 
     public var displayName: String {
         switch self {
         case .mnist: return "MNIST"
         case .fashion: return "Fashion-MNIST"
+        case .cifar10: return "CIFAR-10"
+        case .cifar100: return "CIFAR-100"
         case .folder: return "image folder"
         }
     }
 
-    /// What each label means, as the datasets' authors name the classes; a folder's come from its data.
+    /// What each label means, as the datasets' authors name the classes; CIFAR's and a folder's come from the data.
     public var classNames: [String] {
         switch self {
         case .mnist: return (0...9).map(String.init)
         case .fashion: return ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
-        case .folder: return []
+        case .cifar10, .cifar100, .folder: return []
         }
     }
 
@@ -30,7 +33,7 @@ public enum DatasetKind: String, CaseIterable, Sendable {
     /// Debian's `dataset-fashion-mnist` installs the four gzip files here; MNIST has no such package.
     public var systemDirectory: String? {
         switch self {
-        case .mnist, .folder: return nil
+        case .mnist, .cifar10, .cifar100, .folder: return nil
         case .fashion: return "/usr/share/datasets/fashion-mnist"
         }
     }
@@ -40,7 +43,7 @@ public enum DatasetKind: String, CaseIterable, Sendable {
         cacheFolder(environment: environment) + "/" + rawValue
     }
 
-    public var fetchCommand: String { self == .mnist ? "cltrain fetch" : "cltrain fetch --dataset fashion" }
+    public var fetchCommand: String { self == .mnist ? "cltrain fetch" : "cltrain fetch --dataset \(rawValue)" }
 
     /// MD5 of each uncompressed IDX file as published (nil for data that is not published as IDX). Checked on the
     /// uncompressed bytes because mirrors and distributions recompress the `.gz` files (Debian's Fashion-MNIST
@@ -55,7 +58,7 @@ public enum DatasetKind: String, CaseIterable, Sendable {
         case (.fashion, .trainLabels): return "9018921c3c673c538a1fc5bad174d6f9"
         case (.fashion, .testImages): return "8181f5470baa50b63fa0f6fddb340f0a"
         case (.fashion, .testLabels): return "15d484375f8d13e6eb1aabb0c3f46965"
-        case (.folder, _): return nil
+        case (.cifar10, _), (.cifar100, _), (.folder, _): return nil
         }
     }
 }
@@ -145,6 +148,10 @@ extension DataRequest {
             let format = trainFormat == testFormat ? trainFormat : "\(trainFormat) + \(testFormat)"
             return LoadedData(train: trainSet, test: testSet, source: "\(abbreviated(train)) + \(abbreviated(test)) (\(format))",
                               kind: idxKind, files: trainFiles + testFiles)
+        case .directory(let directory, _) where CIFAR.Layout(in: directory) != nil:
+            return try CIFAR.Layout(in: directory)!.load()
+        case .directory(let directory, let hint) where kind == .cifar10 || kind == .cifar100:
+            throw DataError.missingFile(directory + "/" + (kind == .cifar10 ? "data_batch_1.bin" : "train.bin"), hint: hint)
         case .directory(let directory, _) where IDXFile.allCases.allSatisfy({ $0.locate(in: directory) == nil })
                                                   && ImageFolder.looksLike(directory):
             return try ImageFolder(directory: directory, options: images).load(environment: environment)
@@ -169,8 +176,8 @@ extension DataRequest {
         return !defaultDirectories(environment: environment).contains(where: isComplete)
     }
 
-    /// IDX and CSV files hold MNIST or Fashion-MNIST; `--dataset` says which (a folder's checkpoint means MNIST's format).
-    private var idxKind: DatasetKind { kind == .folder ? .mnist : kind }
+    /// IDX and CSV files hold MNIST or Fashion-MNIST; `--dataset` says which (any other kind means MNIST's format).
+    private var idxKind: DatasetKind { kind == .fashion ? .fashion : .mnist }
 
     private enum Location {
         case files(train: String, test: String)
@@ -187,7 +194,8 @@ extension DataRequest {
             if trainFile != nil || testFile != nil {
                 throw DataError.invalidRequest("--data excludes --train and --test; name a folder or two files")
             }
-            return .directory(directory, hint: "--data needs the four IDX files there (.gz or not); \(fill)")
+            return .directory(directory, hint: "--data needs the four IDX files there (.gz or not), CIFAR's binary batches or "
+                + "class folders of images; \(fill)")
         }
         switch (trainFile, testFile) {
         case let (train?, test?): return .files(train: train, test: test)
@@ -210,7 +218,8 @@ extension DataRequest {
     }
 
     private func isComplete(_ directory: String) -> Bool {
-        IDXFile.allCases.allSatisfy { $0.locate(in: directory) != nil }
+        kind == .cifar10 || kind == .cifar100 ? CIFAR.Layout(in: directory) != nil
+            : IDXFile.allCases.allSatisfy { $0.locate(in: directory) != nil }
     }
 
     private func loadIDX(images: String, labels: String, split: String) throws -> Dataset {
