@@ -94,7 +94,7 @@ struct TrainCommand: ParsableCommand {
                 + "so leave them out or start a new run without --resume")
         }
         if resume != nil && input.isSet {
-            throw ValidationError("--resume continues with the checkpoint's normalization; leave --normalize out")
+            throw ValidationError("--resume continues with the checkpoint's normalization and augmentation; leave --normalize and --augment out")
         }
         if let targetAccuracy, !(0...1).contains(targetAccuracy) {
             throw ValidationError("--target-accuracy must be a fraction between 0 and 1, got \(targetAccuracy)")
@@ -140,6 +140,7 @@ struct TrainCommand: ParsableCommand {
                 throw CommandError("--stop-after \(stopAfter): \(resume) already holds \(checkpoint.epoch) epochs")
             }
             plan.normalization = checkpoint.normalization
+            plan.augmentation = checkpoint.augmentation
             plan.batchSize = batchSize ?? checkpoint.batchSize ?? plan.batchSize
             (plan.optimizer, plan.seed) = try fineTuned(checkpoint, path: resume)
             plan.schedule = try Schedule(parsing: schedule ?? checkpoint.schedule.description, warmup: warmup ?? checkpoint.schedule.warmup)
@@ -175,6 +176,10 @@ struct TrainCommand: ParsableCommand {
         } else {
             plan.model = try modelOptions.build(for: loaded, batchSize: plan.batchSize)
             plan.normalization = try input.normalization(for: loaded.train)
+            plan.augmentation = input.augmentation
+            if !plan.augmentation.isNone && plan.model.input.image == nil {
+                throw CommandError("--augment crops and flips images, but the model reads \(plan.model.input) values")
+            }
         }
         try checkOutputs([("--metrics", metrics), ("--plot", plot), ("--save", saveTo)], notAmong: loaded.files)
         let compute = try device.open()
@@ -186,6 +191,7 @@ struct TrainCommand: ParsableCommand {
         say("Data:      \(loaded.train.count) training and \(loaded.test.count) test images from \(loaded.source)")
         for note in loaded.notes { say("           \(note)") }
         if plan.normalization != .lesson { say("Normalize: \(plan.normalization)") }
+        if !plan.augmentation.isNone { say("Augment:   \(plan.augmentation) (training batches only)") }
         let settings = ModelSpec.Recipe(optimizer: plan.optimizer, batchSize: plan.batchSize, schedule: plan.schedule)
         // "(preset)" where the run trains exactly as the named preset's recipe says.
         let fromPreset = resumed == nil && modelOptions.model.flatMap(ModelSpec.recipe) == settings
@@ -201,7 +207,8 @@ struct TrainCommand: ParsableCommand {
             normalization: plan.normalization, epoch: 0, seed: plan.seed, dataset: loaded.train.name, datasetKind: loaded.kind,
             schedule: plan.schedule, loss: plan.loss, batchSize: plan.batchSize, plannedEpochs: plan.epochs,
             classNames: loaded.classNames.count == plan.model.classes ? loaded.classNames : nil,
-            validationSplit: request.images.validationSplit.map { ValidationSplit(fraction: $0, seed: request.images.splitSeed) })
+            validationSplit: request.images.validationSplit.map { ValidationSplit(fraction: $0, seed: request.images.splitSeed) },
+            augmentation: plan.augmentation)
         try backend.load(start.parameters, start.optimizerState)
 
         var history = start.history

@@ -37,12 +37,14 @@ public struct Checkpoint: Equatable, Sendable {
     public var classNames: [String]?
     /// The image folder's held-out test set, where `--validation-split` made one.
     public var validationSplit: ValidationSplit?
+    /// The training batches' random crops and flips, which a resumed run continues.
+    public var augmentation: Augmentation
 
     public init(parameters: Parameters, optimizer: OptimizerConfig, optimizerState: OptimizerState,
                 normalization: Normalization, epoch: Int, seed: UInt64, dataset: String,
                 datasetKind: DatasetKind = .mnist, history: [EpochMetrics] = [], changes: [String] = [],
                 schedule: Schedule = .constant, loss: LossConfig = .lesson, batchSize: Int? = nil, plannedEpochs: Int? = nil,
-                classNames: [String]? = nil, validationSplit: ValidationSplit? = nil) {
+                classNames: [String]? = nil, validationSplit: ValidationSplit? = nil, augmentation: Augmentation = .none) {
         self.parameters = parameters
         self.optimizer = optimizer
         self.optimizerState = optimizerState
@@ -59,6 +61,7 @@ public struct Checkpoint: Equatable, Sendable {
         self.plannedEpochs = plannedEpochs
         self.classNames = classNames
         self.validationSplit = validationSplit
+        self.augmentation = augmentation
     }
 
     public var model: Model { parameters.model }
@@ -184,6 +187,9 @@ public struct Checkpoint: Equatable, Sendable {
             throw CheckpointError.badMetadata(path: path, key: "validation_split", value: String(fraction), expected: "a fraction between 0 and 1")
         }
         let validationSplit = try fraction.map { ValidationSplit(fraction: $0, seed: try metadata.number("validation_seed", UInt64.self)) }
+        let augmentation = try CheckpointError.checking(path) { () throws(InvalidSetting) in
+            try Augmentation(parsing: metadata.values["augment"] ?? "none")
+        }
         return Checkpoint(
             parameters: Parameters(model: model, values: model.tensors.flatMap { found[$0.name]! }),
             optimizer: optimizer,
@@ -195,7 +201,7 @@ public struct Checkpoint: Equatable, Sendable {
             dataset: dataset, datasetKind: datasetKind, history: history,
             changes: try metadata.json("changes", [String].self) ?? [],
             schedule: schedule, loss: loss, batchSize: batchSize, plannedEpochs: plannedEpochs,
-            classNames: classNames, validationSplit: validationSplit)
+            classNames: classNames, validationSplit: validationSplit, augmentation: augmentation)
     }
 
     /// Numbers are written in Swift's shortest form that reads back to the same value, so a resumed run
@@ -230,6 +236,7 @@ public struct Checkpoint: Equatable, Sendable {
             "warmup": String(schedule.warmup),
             "loss": loss.kind,
             "label_smoothing": String(loss.labelSmoothing),
+            "augment": augmentation.description,
         ].merging([("batch_size", batchSize.map(String.init)), ("epochs", plannedEpochs.map(String.init)),
                    ("class_names", classNames.map(json)), ("validation_split", validationSplit.map { String($0.fraction) }),
                    ("validation_seed", validationSplit.map { String($0.seed) })]

@@ -16,6 +16,9 @@ public final class OpenCLBackend: TrainingBackend {
     /// `normalization.table(channels:)` on the device, for the gather.
     private let normalizationTable: Buffer<Float>
     private let channels: Int
+    public let augmentation: Augmentation
+    /// The current epoch, which keys the augmentation's draws.
+    private var epoch = 0
     public let batchSize: Int
     public let seed: UInt64
     public var description: String { Self.description(context.device) }
@@ -62,6 +65,7 @@ public final class OpenCLBackend: TrainingBackend {
         optimizer = plan.optimizer
         loss = plan.loss
         normalization = plan.normalization
+        augmentation = plan.augmentation
         self.batchSize = batchSize
         seed = plan.seed
         let context = library.context
@@ -148,8 +152,9 @@ public final class OpenCLBackend: TrainingBackend {
         return (Parameters(model: model, values: values), OptimizerState(step: step, buffers: buffers))
     }
 
-    public func beginEpoch(order: [Int32]) throws {
+    public func beginEpoch(_ epoch: Int, order: [Int32]) throws {
         precondition(order.count == train.count, "an epoch's order must cover the training set")
+        self.epoch = epoch
         // Blocking: the host's array may change as soon as this returns, and it is one upload per epoch.
         try train.order.write(order)
     }
@@ -159,9 +164,15 @@ public final class OpenCLBackend: TrainingBackend {
         step += 1
         let pass = Pass.training(seed: seed, step: step)
         library.annotate("\(count)×\(model.input.count)", bytes: Double(count * model.input.count * 5))
-        try library.gatherNormalize(images: train.images, order: train.order, offset: start, rows: count,
-                                    features: model.input.count, channels: channels, normalization: normalizationTable,
-                                    x: activations[0])
+        if let shape = model.input.image, !augmentation.isNone {
+            try library.gatherAugment(images: train.images, order: train.order, offset: start, rows: count, shape: shape,
+                                      normalization: normalizationTable, augmentation: augmentation, seed: seed, epoch: epoch,
+                                      x: activations[0])
+        } else {
+            try library.gatherNormalize(images: train.images, order: train.order, offset: start, rows: count,
+                                        features: model.input.count, channels: channels, normalization: normalizationTable,
+                                        x: activations[0])
+        }
         try forward(rows: count, pass: pass)
         let logits = model.stages.last!.outputActivation
         library.annotate("\(count)×\(model.classes)", bytes: Double(count * model.classes * 8))
