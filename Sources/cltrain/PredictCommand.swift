@@ -6,9 +6,9 @@ struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
         abstract: "Show a checkpoint's prediction for one image beside its class probabilities.",
-        discussion: "The image is a test-set image (--index) or a PNG or PGM file (--image) of any size: it is "
-            + "resized to the model's input, and a dark digit on a light background is inverted to look like MNIST's "
-            + "light digits on black (the output says so)."
+        discussion: "The image is a test-set image (--index) or a PNG, JPEG or PGM file (--image) of any size: it is "
+            + "resized to the model's input; for a grey model a dark digit on a light background is inverted to look like "
+            + "MNIST's light digits on black (the output says so)."
     )
 
     @OptionGroup var model: CheckpointArgument
@@ -16,7 +16,8 @@ struct PredictCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Index of a test-set image.", valueName: "n"))
     var index: Int?
 
-    @Option(help: ArgumentHelp("A PNG (grey, RGB, palette, alpha, 16-bit) or PGM (P2, P5) image of any size.", valueName: "file"))
+    @Option(help: ArgumentHelp("A PNG (grey, RGB, palette, alpha, 16-bit), JPEG or PGM (P2, P5) image of any size; colour for a colour model.",
+                               valueName: "file"))
     var image: String?
 
     @Option(help: ArgumentHelp("Also draw the picture into this SVG file.", valueName: "file"))
@@ -43,14 +44,21 @@ struct PredictCommand: ParsableCommand {
                                                               advice: "\(model.path)'s model (input \(input)) is too large to run here")
         let request = data.request(for: checkpoint, path: model.path)
         let names = checkpoint.classNames ?? request.kind.classNames(count: checkpoint.model.classes)
-        // A picture is drawn as one grey plane; a file (--image) is read as one, so only for a grey model.
-        guard let (channels, height, width) = input.image, channels == 1 || image == nil else {
-            throw CommandError("\(model.path): the model reads \(input) values, not one grey image"
-                + (input.image == nil ? "" : "; --index shows its test images"))
+        guard let (channels, height, width) = input.image, channels == 1 || channels == 3 else {
+            throw CommandError("\(model.path): the model reads \(input) values, not a grey or colour image")
         }
         let pixels: [UInt8]
         var caption: String, label: Int?, inverted = false
-        if let image {
+        if let image, channels == 3 {
+            // A colour model sees the file as its data would hold it: three planes (grey repeated), resized by area.
+            var picture = try PlanarImage.read(path: image).rgb()
+            caption = image
+            if picture.width != width || picture.height != height {
+                caption += " (\(picture.width)×\(picture.height), resized to \(width)×\(height))"
+                picture = picture.resized(width: width, height: height)
+            }
+            pixels = picture.pixels
+        } else if let image {
             var picture = try Picture.read(path: image)
             caption = image
             if picture.width != width || picture.height != height {

@@ -44,6 +44,9 @@ import Testing
                    fields: [(16, 4, true), (20, 4, true)], read: decodeImage),
             Format(name: "photo.jpg", seed: ImageFileWriter.jpeg(width: 8, height: 8, channels: 3, samples: Array(train.image(0).prefix(192)),
                                                                  progressive: true), fields: [], read: decodeImage),
+            // An image folder's decode cache: read back whole or not at all (nil), never trusted further.
+            Format(name: "images.bin", seed: try imageCacheFile(in: folder), fields: [(22, 8, false)],
+                   read: { _ = ImageCache.contents(at: $0, classes: 2) }),
             // CIFAR: a batch of two records, and the fetched archive (gzip, then tar) as it is unpacked.
             Format(name: "data_batch_1.bin", seed: cifarBatch(images: (0..<(2 * 3072)).map { train.images[$0 % train.images.count] },
                                                               labels: [3, 9]),
@@ -93,6 +96,16 @@ import Testing
         let seconds = Date().timeIntervalSince(started)
         print("fuzz: \(cases) cases (\(accepted) accepted, \(cases - accepted) refused) in \(String(format: "%.1f", seconds)) s, seed \(seed)")
         #expect(cases >= 1000)
+    }
+
+    /// The decode cache of a three-image folder of two classes, as `ImageFolder` writes it.
+    func imageCacheFile(in folder: TemporaryFolder) throws -> [UInt8] {
+        try folder.write("cache-seed/train/a/x.png", ImageFileWriter.png(width: 3, height: 2, kind: .rgb, samples: Array(0..<18)))
+        try folder.write("cache-seed/train/b/y.png", ImageFileWriter.png(width: 3, height: 2, kind: .rgb, samples: Array(18..<36)))
+        try folder.write("cache-seed/test/b/z.png", ImageFileWriter.png(width: 3, height: 2, kind: .rgb, samples: Array(36..<54)))
+        _ = try DataRequest(directory: folder.file("cache-seed")).load(environment: ["XDG_CACHE_HOME": folder.file("cache-seed/cache")])
+        let directory = folder.file("cache-seed/cache/cltrain/images")
+        return try FileBytes.contents(of: directory + "/" + FileManager.default.contentsOfDirectory(atPath: directory)[0])
     }
 
     /// One mutation of `format.seed`, described for the failure message.

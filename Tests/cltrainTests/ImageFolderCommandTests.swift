@@ -81,6 +81,12 @@ final class TemporaryCommandFolder {
         let predict = try Run(["predict", model, "--data", folder.path, "--index", "5"], environment: folder.environment)
         #expect(predict.status == 0 && predict.stdout.hasPrefix("test image 5, labelled square: predicted ")
                 && predict.stdout.contains(" circle [") && predict.stdout.contains(" square ["), "\(predict.stdout) \(predict.stderr)")
+        // A colour file of another size goes through a colour model as its data would: three planes, resized.
+        let photo = folder.root.file("photo.jpg")
+        try folder.root.write("photo.jpg", ImageFileWriter.jpeg(width: 12, height: 10, channels: 3,
+                                                                samples: (0..<120).flatMap { _ in [220, 20, 40] as [UInt8] }))
+        let file = try Run(["predict", model, "--image", photo], environment: folder.environment)
+        #expect(file.status == 0 && file.stdout.hasPrefix("\(photo) (12×10, resized to 6×5): predicted "), "\(file.stdout) \(file.stderr)")
         let data = try Run(["data", "--data", folder.path], environment: folder.environment)
         #expect(data.stdout.contains("classes: circle, square") && data.stdout.contains("ignored 1 file that is not a PNG or JPEG image")
                 && data.stdout.contains("decoded images read from the cache"), "\(data.stdout)")

@@ -46,11 +46,14 @@ struct ImageCache {
     }
 
     /// The cached contents, or nil where there is no usable file.
-    func read() -> Contents? {
-        guard let bytes = try? FileBytes.contents(of: path), bytes.starts(with: Self.magic), bytes.count >= Self.magic.count + 8 else {
+    func read() -> Contents? { Self.contents(at: path, classes: classes) }
+
+    /// The contents of the cache file at `path` for data of `classes` classes, or nil where it does not parse whole.
+    static func contents(at path: String, classes: Int) -> Contents? {
+        guard let bytes = try? FileBytes.contents(of: path), bytes.starts(with: magic), bytes.count >= magic.count + 8 else {
             return nil
         }
-        let lengthAt = Self.magic.count
+        let lengthAt = magic.count
         let length = bytes[lengthAt..<(lengthAt + 8)].reversed().reduce(0) { $0 << 8 | Int($1) }
         guard length >= 0, length <= bytes.count - lengthAt - 8,
               let header = try? JSONDecoder().decode(Header.self, from: Data(bytes[(lengthAt + 8)..<(lengthAt + 8 + length)])),

@@ -30,11 +30,18 @@ public struct PlanarImage: Equatable, Sendable {
         bytes.starts(with: PNG.signature) || bytes.starts(with: jpegSignature)
     }
 
+    /// Reads a PNG or JPEG file: `predict --image` for a colour model.
+    public static func read(path: String) throws -> PlanarImage {
+        let bytes: [UInt8]
+        do { bytes = try FileBytes.contents(of: path) } catch { throw PictureError.unreadable(path: path, reason: error.reason) }
+        return try decode(bytes, path: path)
+    }
+
     /// Decodes a PNG or JPEG file's bytes; `path` names the file in errors.
     static func decode(_ bytes: [UInt8], path: String) throws -> PlanarImage {
         if bytes.starts(with: PNG.signature) { return try PNG.decodePlanar(bytes, path: path) }
         if bytes.starts(with: jpegSignature) { return try JPEG.decode(bytes, path: path) }
-        throw PictureError.unknownFormat(path: path, start: Array(bytes.prefix(4)))
+        throw PictureError.unknownFormat(path: path, start: Array(bytes.prefix(4)), formats: "PNG or JPEG")
     }
 
     /// The same image in three planes: a grey one repeated, as PIL's `convert("RGB")` does.
