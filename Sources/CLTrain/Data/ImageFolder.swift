@@ -37,7 +37,7 @@ struct ImageFolder {
         }
         let cache = ImageCache(directory: cacheFolder(environment: environment) + "/images", splits: splits, options: options,
                                classNames: classNames)
-        var decoded: ImageCache.Contents
+        let decoded: ImageCache.Contents
         var notes: [String]
         if let cached = cache.read() {
             decoded = cached
