@@ -88,7 +88,8 @@ struct PredictCommand: ParsableCommand {
         let grey = DigitView.grey(pixels, channels: channels)
         try checkFiniteOutputs(prediction.probabilities.map(Double.init), checkpoint: model.path, on: image ?? "test image \(index!)")
         if let svg {
-            try writeAtomically(DigitView.svg(pixels: grey, width: width, probabilities: prediction.probabilities,
+            try writeAtomically(DigitView.svg(pixels: channels == 3 ? pixels : grey, width: width, channels: channels == 3 ? 3 : 1,
+                                              probabilities: prediction.probabilities,
                                               classNames: names, label: label),
                                 to: svg, option: "--svg")
         }

@@ -38,6 +38,17 @@ enum DigitFixture {
         #expect(rects.contains { $0["fill"] == "rgb(120,120,120)" })
         #expect(DigitFixture.names.allSatisfy(svg.texts.contains) && svg.texts.contains("93.0%"))
     }
+
+    /// Three planes draw one square per pixel in its colour: red, green and blue from the planes, not the mean.
+    @Test func svgDrawsAColourImageInColour() {
+        let (red, green, blue): ([UInt8], [UInt8], [UInt8]) = ([200, 0, 0, 9], [10, 0, 0, 9], [30, 0, 40, 9])
+        let svg = SVGElements(DigitView.svg(pixels: red + green + blue, width: 2, channels: 3, probabilities: [0.3, 0.7],
+                                            classNames: ["cat", "dog"]))
+        let fills = svg.named("rect").compactMap { $0["fill"] }
+        #expect(svg.isValid && fills.contains("rgb(200,10,30)") && fills.contains("rgb(0,0,40)") && fills.contains("rgb(9,9,9)"))
+        // White page, black background, three inked pixels (the black one is the background), two bars.
+        #expect(fills.count == 2 + 3 + 2, "\(fills)")
+    }
 }
 
 @Suite struct ReportPGMTests {

@@ -85,8 +85,13 @@ final class TemporaryCommandFolder {
         let photo = folder.root.file("photo.jpg")
         try folder.root.write("photo.jpg", ImageFileWriter.jpeg(width: 12, height: 10, channels: 3,
                                                                 samples: (0..<120).flatMap { _ in [220, 20, 40] as [UInt8] }))
-        let file = try Run(["predict", model, "--image", photo], environment: folder.environment)
+        let picture = folder.root.file("photo.svg")
+        let file = try Run(["predict", model, "--image", photo, "--svg", picture], environment: folder.environment)
         #expect(file.status == 0 && file.stdout.hasPrefix("\(photo) (12×10, resized to 6×5): predicted "), "\(file.stdout) \(file.stderr)")
+        // The SVG draws the red photo in colour: every pixel's fill has far more red than green.
+        let fills = try String(contentsOfFile: picture, encoding: .utf8).components(separatedBy: "fill=\"rgb(").dropFirst()
+            .map { $0.prefix { $0 != ")" }.split(separator: ",").compactMap { Int($0) } }
+        #expect(fills.count == 30 && fills.allSatisfy { $0.count == 3 && $0[0] > $0[1] + 150 }, "\(fills)")
         let data = try Run(["data", "--data", folder.path], environment: folder.environment)
         #expect(data.stdout.contains("classes: circle, square") && data.stdout.contains("ignored 1 file that is not a PNG or JPEG image")
                 && data.stdout.contains("decoded images read from the cache"), "\(data.stdout)")

@@ -51,15 +51,18 @@ public enum DigitView {
         }.joined(separator: "\n") + "\n"
     }
 
-    /// The same picture as SVG: the image as grey squares on the left, a horizontal bar chart of the
-    /// class probabilities on the right.
-    /// - Parameter label: the true class where known; a wrong prediction is then drawn in red and named.
-    public static func svg(pixels: [UInt8], width: Int = 28, probabilities: [Float], classNames: [String],
+    /// The same picture as SVG: the image as grey (or, with three channels, coloured) squares on the left, a
+    /// horizontal bar chart of the class probabilities on the right.
+    /// - Parameters:
+    ///   - pixels: `channels` planes (1 grey, 3 red, green, blue) of an image `width` pixels wide, row-major.
+    ///   - label: the true class where known; a wrong prediction is then drawn in red and named.
+    public static func svg(pixels: [UInt8], width: Int = 28, channels: Int = 1, probabilities: [Float], classNames: [String],
                            label: Int? = nil) -> String {
-        check(pixels, width, probabilities, classNames)
+        check(pixels, width * channels, probabilities, classNames)
+        let plane = pixels.count / channels
         // The image fills a 280-unit square's width whatever its size, as a 28-pixel digit at 10 units a pixel.
         let cell = 280.0 / Double(width), margin = 20.0, top = 50.0
-        let image = Double(pixels.count / width) * cell
+        let image = Double(plane / width) * cell
         let chartLeft = margin + 280 + 70, chartWidth = 260.0
         let rowHeight = image / Double(classNames.count)
         let best = mostProbable(probabilities)
@@ -72,9 +75,12 @@ public enum DigitView {
             SVG.rect(x: margin, y: top, width: 280, height: image, fill: "black"),
             "<g shape-rendering=\"crispEdges\">",
         ]
-        for (index, value) in pixels.enumerated() where value > 0 {
+        for index in 0..<plane {
+            let (red, green, blue) = channels == 3 ? (pixels[index], pixels[plane + index], pixels[2 * plane + index])
+                : (pixels[index], pixels[index], pixels[index])
+            guard red > 0 || green > 0 || blue > 0 else { continue }
             body.append(SVG.rect(x: margin + Double(index % width) * cell, y: top + Double(index / width) * cell,
-                                 width: cell, height: cell, fill: "rgb(\(value),\(value),\(value))"))
+                                 width: cell, height: cell, fill: "rgb(\(red),\(green),\(blue))"))
         }
         body.append("</g>")
         for tick in stride(from: 0.0, through: 1.0, by: 0.25) {
