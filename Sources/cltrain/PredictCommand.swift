@@ -101,6 +101,9 @@ struct PredictCommand: ParsableCommand {
         caption += ": predicted \(names[prediction.predictedClass])"
         if let label, label != prediction.predictedClass { caption += " (wrong)" }
         print(caption)
-        print(DigitView.terminal(pixels: grey, width: width, probabilities: prediction.probabilities, classNames: names))
+        // A colour image in its colours where the terminal says it has 24-bit colour (COLORTERM, as most set it).
+        let trueColour = isatty(STDOUT_FILENO) == 1 && ["truecolor", "24bit"].contains(ProcessInfo.processInfo.environment["COLORTERM"] ?? "")
+        print(DigitView.terminal(pixels: channels == 3 ? pixels : grey, width: width, channels: channels == 3 ? 3 : 1,
+                                 trueColour: trueColour, probabilities: prediction.probabilities, classNames: names))
     }
 }

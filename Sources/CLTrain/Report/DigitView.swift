@@ -16,23 +16,32 @@ public enum DigitView {
     /// The image in half-blocks (each character is two pixel rows, so 28 × 14 characters keep the digit's
     /// proportions) beside one bar per class; the most probable class is marked with ◀.
     /// - Parameters:
-    ///   - pixels: grey levels of an image `width` pixels wide, row-major.
+    ///   - pixels: `channels` planes (1 grey, 3 red, green, blue) of an image `width` pixels wide, row-major.
+    ///   - trueColour: draw a colour image in its colours with 24-bit escape codes (for a terminal that has them);
+    ///     otherwise the mean of its planes is drawn in two levels.
     ///   - probabilities: one per class, e.g. `exp` of the model's log-softmax output.
     ///   - classNames: one per class, e.g. "0" … "9".
-    public static func terminal(pixels: [UInt8], width: Int = 28, probabilities: [Float], classNames: [String]) -> String {
-        check(pixels, width, probabilities, classNames)
-        let height = pixels.count / width
+    public static func terminal(pixels: [UInt8], width: Int = 28, channels: Int = 1, trueColour: Bool = false,
+                                probabilities: [Float], classNames: [String]) -> String {
+        check(pixels, width * channels, probabilities, classNames)
+        let plane = pixels.count / channels, height = plane / width, levels = grey(pixels, channels: channels)
         // Two levels per half-block; 96 keeps MNIST's anti-aliased edges, which start faint, from vanishing.
-        func ink(_ row: Int, _ column: Int) -> Bool { row < height && pixels[row * width + column] >= 96 }
+        func ink(_ row: Int, _ column: Int) -> Bool { row < height && levels[row * width + column] >= 96 }
+        // "▀" in the upper pixel's colour on the lower one's (black below the last row).
+        func colour(_ row: Int, _ column: Int) -> String {
+            (0..<3).map { c in row < height ? String(pixels[c * plane + row * width + column]) : "0" }.joined(separator: ";")
+        }
         let image = (0..<((height + 1) / 2)).map { line in
-            String((0..<width).map { column in
-                switch (ink(2 * line, column), ink(2 * line + 1, column)) {
-                case (true, true): return "█"
-                case (true, false): return "▀"
-                case (false, true): return "▄"
-                case (false, false): return " "
-                }
-            })
+            trueColour && channels == 3
+                ? (0..<width).map { "\u{1B}[38;2;\(colour(2 * line, $0))m\u{1B}[48;2;\(colour(2 * line + 1, $0))m▀" }.joined() + "\u{1B}[0m"
+                : String((0..<width).map { column in
+                    switch (ink(2 * line, column), ink(2 * line + 1, column)) {
+                    case (true, true): return "█"
+                    case (true, false): return "▀"
+                    case (false, true): return "▄"
+                    case (false, false): return " "
+                    }
+                })
         }
         let best = mostProbable(probabilities)
         let labelWidth = classNames.map(\.count).max() ?? 0
