@@ -97,6 +97,22 @@ final class TemporaryCommandFolder {
                 && data.stdout.contains("decoded images read from the cache"), "\(data.stdout)")
     }
 
+    /// A folder of class folders split by --validation-split: the checkpoint keeps the split and its seed, so eval
+    /// tests on the same held-out images without being told, and a resume may not change it.
+    @Test func validationSplitIsKeptForEvalAndResume() throws {
+        let folder = try ColourFolder()
+        let classes = folder.root.file("images/train")  // circle/ and square/, 12 images each, plus a README
+        let model = folder.root.file("split.safetensors")
+        let train = try Run(["train", "--cpu", "--data", classes, "--validation-split", "0.25", "--seed", "4", "--model", "flatten, linear(2)",
+                             "--epochs", "1", "--save", model, "-q"], environment: folder.environment)
+        #expect(train.status == 0, "\(train.stderr)")
+        let eval = try Run(["eval", model, "--data", classes, "--cpu"], environment: folder.environment)
+        #expect(eval.status == 0 && eval.stdout.contains("Data:     6 test images from "), "\(eval.stdout) \(eval.stderr)")
+        let resume = try Run(["train", "--cpu", "--data", classes, "--resume", model, "--epochs", "2", "--validation-split", "0.5"],
+                             environment: folder.environment)
+        #expect(resume.status != 0 && resume.error.contains("--validation-split 0.5: \(model) holds out 0.25"), "\(resume.stderr)")
+    }
+
     @Test(arguments: [
         (["--normalize", "1,2,3"], "--normalize must be"),
         (["--normalize", "0.1,0.2,0.3/0.5,0.5,0.5"], "--normalize 0.1,0.2,0.3/0.5,0.5,0.5: expected one value or 1"),
