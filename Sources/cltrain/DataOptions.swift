@@ -50,19 +50,20 @@ struct DataOptions: ParsableArguments {
     var request: DataRequest { request(defaultKind: .mnist) }
 
     /// The data named, with `defaultKind` (e.g. a checkpoint's dataset) where `--dataset` is not given, and an image
-    /// folder's split drawn by `splitSeed` (the run's seed) unless `split` (a checkpoint's) fixes it.
-    func request(defaultKind: DatasetKind, splitSeed: UInt64 = 0, split: ValidationSplit? = nil) -> DataRequest {
-        let images = ImageFolderOptions(resize: resize.flatMap(ImageSize.init(parsing:)), skipBad: skipBad,
+    /// folder's split drawn by `splitSeed` (the run's seed) unless `split` (a checkpoint's) fixes it, resized to `size`
+    /// (a checkpoint's) unless `--resize` says otherwise.
+    func request(defaultKind: DatasetKind, splitSeed: UInt64 = 0, split: ValidationSplit? = nil, size: ImageSize? = nil) -> DataRequest {
+        let images = ImageFolderOptions(resize: resize.flatMap(ImageSize.init(parsing:)) ?? size, skipBad: skipBad,
                                         validationSplit: validationSplit ?? split?.fraction, splitSeed: split?.seed ?? splitSeed)
         return DataRequest(kind: dataset ?? defaultKind, directory: data, trainFile: train, testFile: test, images: images)
     }
 
-    /// The data a checkpoint is evaluated on: its own dataset (and validation split) unless `--dataset` names another,
+    /// The data a checkpoint is evaluated on: its own dataset (validation split, resize) unless `--dataset` names another,
     /// which is allowed (a model may be tried on other data) but said on stderr, since its figures mean something else.
     func request(for checkpoint: Checkpoint, path: String) -> DataRequest {
         if let dataset, dataset != checkpoint.datasetKind {
             warn("\(path) was trained on \(checkpoint.datasetKind.displayName); using \(dataset.displayName) as --dataset asks")
         }
-        return request(defaultKind: checkpoint.datasetKind, split: checkpoint.validationSplit)
+        return request(defaultKind: checkpoint.datasetKind, split: checkpoint.validationSplit, size: checkpoint.resize)
     }
 }

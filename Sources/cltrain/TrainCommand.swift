@@ -155,7 +155,7 @@ struct TrainCommand: ParsableCommand {
             resumed = checkpoint
         }
 
-        let request = resumed.map { data.request(defaultKind: $0.datasetKind, split: $0.validationSplit) }
+        let request = resumed.map { data.request(defaultKind: $0.datasetKind, split: $0.validationSplit, size: $0.resize) }
             ?? data.request(defaultKind: .mnist, splitSeed: plan.seed)
         if let resumed, let fraction = data.validationSplit, fraction != resumed.validationSplit?.fraction {
             throw CommandError("--validation-split \(fraction): \(resume!) holds out "
@@ -208,6 +208,7 @@ struct TrainCommand: ParsableCommand {
             schedule: plan.schedule, loss: plan.loss, batchSize: plan.batchSize, plannedEpochs: plan.epochs,
             classNames: loaded.classNames.count == plan.model.classes ? loaded.classNames : nil,
             validationSplit: request.images.validationSplit.map { ValidationSplit(fraction: $0, seed: request.images.splitSeed) },
+            resize: loaded.kind == .folder ? request.images.resize : nil,
             augmentation: plan.augmentation)
         try backend.load(start.parameters, start.optimizerState)
 

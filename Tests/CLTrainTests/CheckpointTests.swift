@@ -23,7 +23,8 @@ func sampleCheckpoint(_ model: Model = .lesson(), kind: String = Adam.name, seed
                       optimizerState: OptimizerState(step: 1234, buffers: buffers),
                       normalization: sampleNormalization(channels: model.input.image?.channels ?? 1), epoch: 3, seed: seed,
                       dataset: "MNIST train", classNames: (0..<model.classes).map { "class \($0)" },
-                      validationSplit: ValidationSplit(fraction: 0.2, seed: seed), augmentation: Augmentation(padding: 2, flip: true))
+                      validationSplit: ValidationSplit(fraction: 0.2, seed: seed), resize: ImageSize(height: 24, width: 20),
+                      augmentation: Augmentation(padding: 2, flip: true))
 }
 
 /// MNIST's one mean and std, or per-channel values where the model reads several channels.

@@ -97,14 +97,14 @@ final class TemporaryCommandFolder {
                 && data.stdout.contains("decoded images read from the cache"), "\(data.stdout)")
     }
 
-    /// A folder of class folders split by --validation-split: the checkpoint keeps the split and its seed, so eval
-    /// tests on the same held-out images without being told, and a resume may not change it.
+    /// A folder of class folders split by --validation-split and resized: the checkpoint keeps the split, its seed and
+    /// the size, so eval tests on the same held-out images without being told, and a resume may not change the split.
     @Test func validationSplitIsKeptForEvalAndResume() throws {
         let folder = try ColourFolder()
         let classes = folder.root.file("images/train")  // circle/ and square/, 12 images each, plus a README
         let model = folder.root.file("split.safetensors")
         let train = try Run(["train", "--cpu", "--data", classes, "--validation-split", "0.25", "--seed", "4", "--model", "flatten, linear(2)",
-                             "--epochs", "1", "--save", model, "-q"], environment: folder.environment)
+                             "--resize", "4,3", "--epochs", "1", "--save", model, "-q"], environment: folder.environment)
         #expect(train.status == 0, "\(train.stderr)")
         let eval = try Run(["eval", model, "--data", classes, "--cpu"], environment: folder.environment)
         #expect(eval.status == 0 && eval.stdout.contains("Data:     6 test images from "), "\(eval.stdout) \(eval.stderr)")

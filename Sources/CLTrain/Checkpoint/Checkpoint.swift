@@ -37,6 +37,8 @@ public struct Checkpoint: Equatable, Sendable {
     public var classNames: [String]?
     /// The image folder's held-out test set, where `--validation-split` made one.
     public var validationSplit: ValidationSplit?
+    /// The size an image folder's images were resampled to (`--resize`), which `eval` and `predict` apply too.
+    public var resize: ImageSize?
     /// The training batches' random crops and flips, which a resumed run continues.
     public var augmentation: Augmentation
 
@@ -44,7 +46,8 @@ public struct Checkpoint: Equatable, Sendable {
                 normalization: Normalization, epoch: Int, seed: UInt64, dataset: String,
                 datasetKind: DatasetKind = .mnist, history: [EpochMetrics] = [], changes: [String] = [],
                 schedule: Schedule = .constant, loss: LossConfig = .lesson, batchSize: Int? = nil, plannedEpochs: Int? = nil,
-                classNames: [String]? = nil, validationSplit: ValidationSplit? = nil, augmentation: Augmentation = .none) {
+                classNames: [String]? = nil, validationSplit: ValidationSplit? = nil, resize: ImageSize? = nil,
+                augmentation: Augmentation = .none) {
         self.parameters = parameters
         self.optimizer = optimizer
         self.optimizerState = optimizerState
@@ -61,6 +64,7 @@ public struct Checkpoint: Equatable, Sendable {
         self.plannedEpochs = plannedEpochs
         self.classNames = classNames
         self.validationSplit = validationSplit
+        self.resize = resize
         self.augmentation = augmentation
     }
 
@@ -187,6 +191,12 @@ public struct Checkpoint: Equatable, Sendable {
             throw CheckpointError.badMetadata(path: path, key: "validation_split", value: String(fraction), expected: "a fraction between 0 and 1")
         }
         let validationSplit = try fraction.map { ValidationSplit(fraction: $0, seed: try metadata.number("validation_seed", UInt64.self)) }
+        let resize = try metadata.values["resize"].map { text in
+            guard let size = ImageSize(parsing: text) else {
+                throw CheckpointError.badMetadata(path: path, key: "resize", value: text, expected: "H,W with sides from 1 to \(IDX.maximumSide)")
+            }
+            return size
+        }
         let augmentation = try CheckpointError.checking(path) { () throws(InvalidSetting) in
             try Augmentation(parsing: metadata.values["augment"] ?? "none")
         }
@@ -201,7 +211,7 @@ public struct Checkpoint: Equatable, Sendable {
             dataset: dataset, datasetKind: datasetKind, history: history,
             changes: try metadata.json("changes", [String].self) ?? [],
             schedule: schedule, loss: loss, batchSize: batchSize, plannedEpochs: plannedEpochs,
-            classNames: classNames, validationSplit: validationSplit, augmentation: augmentation)
+            classNames: classNames, validationSplit: validationSplit, resize: resize, augmentation: augmentation)
     }
 
     /// Numbers are written in Swift's shortest form that reads back to the same value, so a resumed run
@@ -239,7 +249,7 @@ public struct Checkpoint: Equatable, Sendable {
             "augment": augmentation.description,
         ].merging([("batch_size", batchSize.map(String.init)), ("epochs", plannedEpochs.map(String.init)),
                    ("class_names", classNames.map(json)), ("validation_split", validationSplit.map { String($0.fraction) }),
-                   ("validation_seed", validationSplit.map { String($0.seed) })]
+                   ("validation_seed", validationSplit.map { String($0.seed) }), ("resize", resize.map { "\($0.height),\($0.width)" })]
             .compactMap { key, value in value.map { (key, $0) } }) { $1 }
     }
 }
