@@ -11,13 +11,14 @@ let package = Package(
     ],
     targets: [
         // MARK: C bridges
-        // OpenCL, OpenBLAS (--cpu) and libpng (PNG images) are loaded with dlopen at run time, so the binary starts
+        // OpenCL, OpenBLAS (--cpu), libpng (PNG images) and libturbojpeg (JPEG images) are loaded with dlopen at run time, so the binary starts
         // where none is installed and says what to install when a command needs one. zlib is linked: every
         // system has it.
         .target(name: "COpenCL", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CSystemLibrary", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CBLAS", dependencies: ["CSystemLibrary"]),
         .target(name: "CPNG", dependencies: ["CSystemLibrary"]),
+        .target(name: "CJPEG", dependencies: ["CSystemLibrary"]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
         // MARK: OpenCL layer: the only Swift code that calls cl* functions
@@ -26,7 +27,7 @@ let package = Package(
         // MARK: Model, data, kernels, backends, training loop
         .target(
             name: "CLTrain",
-            dependencies: ["CLKit", "CBLAS", "CZlib", "CPNG"],
+            dependencies: ["CLKit", "CBLAS", "CZlib", "CPNG", "CJPEG"],
             plugins: ["EmbedKernels"]
         ),
 
@@ -44,9 +45,11 @@ let package = Package(
         .plugin(name: "EmbedKernels", capability: .buildTool(), dependencies: ["EmbedKernelsTool"]),
 
         // MARK: Tests
+        // What tests of both test targets build on: PNG and JPEG writers, a local HTTP server
+        .target(name: "TestFixtures", dependencies: ["CJPEG", "CZlib"], path: "Tests/TestFixtures"),
         .testTarget(name: "CLKitTests", dependencies: ["CLKit"]),
-        .testTarget(name: "CLTrainTests", dependencies: ["CLTrain"]),
-        .testTarget(name: "cltrainTests", dependencies: ["cltrain"]),
+        .testTarget(name: "CLTrainTests", dependencies: ["CLTrain", "TestFixtures"]),
+        .testTarget(name: "cltrainTests", dependencies: ["cltrain", "TestFixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,5 +1,5 @@
 /// A system library cltrain opens at run time (dlopen) for one path only, so the binary starts without it:
-/// OpenBLAS for `--cpu`, libpng for PNG images. OpenCL's loader is the third, in COpenCL.
+/// OpenBLAS for `--cpu`, libpng for PNG images, libturbojpeg for JPEG images. OpenCL's loader is the fourth, in COpenCL.
 public struct SystemLibrary: Sendable, Equatable {
     /// The file name dlopen looks for, e.g. "libopenblas.so.0".
     public let file: String
@@ -14,8 +14,10 @@ public struct SystemLibrary: Sendable, Equatable {
                                                package: "libopenblas0", override: "CLTRAIN_OPENBLAS_LIBRARY")
     public static let png = SystemLibrary(file: "libpng16.so.16", neededBy: "a PNG image",
                                           package: "libpng16-16", override: "CLTRAIN_PNG_LIBRARY")
+    public static let jpeg = SystemLibrary(file: "libturbojpeg.so.0", neededBy: "a JPEG image",
+                                           package: "libturbojpeg0", override: "CLTRAIN_JPEG_LIBRARY")
 
-    /// Runs a bridge's loader (`dl_load_openblas`, `dl_load_png`) and turns its failure into `SystemLibraryError`.
+    /// Runs a bridge's loader (`dl_load_openblas`, `dl_load_png`, `dl_load_jpeg`) and turns its failure into `SystemLibraryError`.
     func load(_ loader: (UnsafePointer<CChar>?, UnsafeMutablePointer<CChar>, Int) -> Int32) throws(SystemLibraryError) {
         var reason = [CChar](repeating: 0, count: 512)
         guard loader(nil, &reason, reason.count) != 0 else { return }

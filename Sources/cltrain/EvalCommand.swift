@@ -31,10 +31,11 @@ struct EvalCommand: ParsableCommand {
         let evaluation = try backend.evaluate()
         try checkFiniteOutputs([evaluation.loss], checkpoint: model.path, on: "the test set of \(loaded.source)")
         let labels = loaded.test.labels
+        let names = checkpoint.classNames ?? loaded.kind.classNames(count: plan.model.classes)
         if json {
             print(try EvalReport(checkpoint: model.path, model: plan.model.spec, epoch: checkpoint.epoch,
                                  device: "\(backend)", data: loaded.source, evaluation: evaluation, labels: labels,
-                                 classNames: loaded.kind.classNames(count: plan.model.classes)).reportJSON())
+                                 classNames: names).reportJSON())
             return
         }
         print("Model:    \(model.path) (\(plan.model.spec), epoch \(checkpoint.epoch))")
@@ -44,6 +45,6 @@ struct EvalCommand: ParsableCommand {
         print(String(format: "Accuracy: %.4f (%d of %d)", evaluation.accuracy(labels: labels),
                      zip(evaluation.predictions, labels).filter { $0 == $1 }.count, labels.count))
         print("\nConfusion matrix (rows: true class, columns: predicted):")
-        print(ConfusionTable.text(evaluation.confusion(labels: labels, classes: plan.model.classes)))
+        print(ConfusionTable.text(evaluation.confusion(labels: labels, classes: plan.model.classes), classNames: names))
     }
 }

@@ -6,11 +6,11 @@ struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
         abstract: "Show a checkpoint's prediction for an image beside its class probabilities, or for many images.",
-        discussion: "The image is a test-set image (--index) or a PNG or PGM file (--image) of any size; --images "
-            + "predicts every PNG and PGM file of folders and files named, in one run. A drawing on a light background "
-            + "is inverted to the light-on-black of the training data, its ink is scaled into 20×20 and centred by its "
-            + "centre of mass in 28×28 as MNIST's digits were (--no-center skips this and only resizes), and the output "
-            + "says what was done."
+        discussion: "The image is a test-set image (--index) or a PNG, JPEG or PGM file (--image) of any size; --images "
+            + "predicts every PNG and PGM file of folders and files named, in one run. For a grey model a drawing on a light "
+            + "background is inverted to the light-on-black of the training data, its ink is scaled into 20×20 and centred "
+            + "by its centre of mass in 28×28 as MNIST's digits were (--no-center skips this and only resizes); a colour "
+            + "model's image is resized. The output says what was done."
     )
 
     @OptionGroup var model: CheckpointArgument
@@ -18,7 +18,8 @@ struct PredictCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Index of a test-set image.", valueName: "n"))
     var index: Int?
 
-    @Option(help: ArgumentHelp("A PNG (grey, RGB, palette, alpha, 16-bit) or PGM (P2, P5) image of any size.", valueName: "file"))
+    @Option(help: ArgumentHelp("A PNG (grey, RGB, palette, alpha, 16-bit), JPEG or PGM (P2, P5) image of any size; colour for a colour model.",
+                               valueName: "file"))
     var image: String?
 
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Predict every PNG and PGM file in these folders and files.", valueName: "dir|file"))
@@ -58,18 +59,27 @@ struct PredictCommand: ParsableCommand {
         try MemoryEstimate(predicting: checkpoint.model).check(limit: limits.host, place: limits.hostPlace,
                                                               advice: "\(model.path)'s model (input \(input)) is too large to run here")
         let request = data.request(for: checkpoint, path: model.path)
-        let names = request.kind.classNames(count: checkpoint.model.classes)
-        // A picture is drawn (and read) as one grey plane of the model's input.
-        guard let (channels, height, width) = input.image, channels == 1 else {
-            throw CommandError("\(model.path): the model reads \(input) values, not one grey image")
+        let names = checkpoint.classNames ?? request.kind.classNames(count: checkpoint.model.classes)
+        guard let (channels, height, width) = input.image, channels == 1 || channels == 3 else {
+            throw CommandError("\(model.path): the model reads \(input) values, not a grey or colour image")
         }
         if !images.isEmpty {
+            guard channels == 1 else { throw CommandError("--images reads grey pictures; \(model.path)'s model reads colour: pass each with --image") }
             try predictMany(checkpoint, names: names, width: width, height: height)
             return
         }
         let pixels: [UInt8]
         var caption: String, label: Int?, inverted = false
-        if let image {
+        if let image, channels == 3 {
+            // A colour model sees the file as its data would hold it: three planes (grey repeated), resized by area.
+            var picture = try PlanarImage.read(path: image).rgb()
+            caption = image
+            if picture.width != width || picture.height != height {
+                caption += " (\(picture.width)×\(picture.height), resized to \(width)×\(height))"
+                picture = picture.resized(width: width, height: height)
+            }
+            pixels = picture.pixels
+        } else if let image {
             let prepared = try prepare(image, width: width, height: height)
             (pixels, inverted) = (prepared.pixels, prepared.inverted)
             caption = image + prepared.notes.map { " (\($0))" }.joined()
@@ -87,9 +97,11 @@ struct PredictCommand: ParsableCommand {
             caption = "test image \(index), labelled \(names[label!])"
         }
         let prediction = Prediction(parameters: checkpoint.parameters, normalization: checkpoint.normalization, pixels: pixels)
+        let grey = DigitView.grey(pixels, channels: channels)
         try checkFiniteOutputs(prediction.probabilities.map(Double.init), checkpoint: model.path, on: image ?? "test image \(index!)")
         if let svg {
-            try writeAtomically(DigitView.svg(pixels: pixels, width: width, probabilities: prediction.probabilities,
+            try writeAtomically(DigitView.svg(pixels: channels == 3 ? pixels : grey, width: width, channels: channels == 3 ? 3 : 1,
+                                              probabilities: prediction.probabilities,
                                               classNames: names, label: label),
                                 to: svg, option: "--svg")
         }
@@ -101,7 +113,10 @@ struct PredictCommand: ParsableCommand {
         caption += ": predicted \(names[prediction.predictedClass])"
         if let label, label != prediction.predictedClass { caption += " (wrong)" }
         print(caption)
-        print(DigitView.terminal(pixels: pixels, width: width, probabilities: prediction.probabilities, classNames: names))
+        // A colour image in its colours where the terminal says it has 24-bit colour (COLORTERM, as most set it).
+        let trueColour = isatty(STDOUT_FILENO) == 1 && ["truecolor", "24bit"].contains(ProcessInfo.processInfo.environment["COLORTERM"] ?? "")
+        print(DigitView.terminal(pixels: channels == 3 ? pixels : grey, width: width, channels: channels == 3 ? 3 : 1,
+                                 trueColour: trueColour, probabilities: prediction.probabilities, classNames: names))
     }
 
     /// A picture file as the model reads it: inverted where it is dark on light, centred as MNIST's digits were (or only

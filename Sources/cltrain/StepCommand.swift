@@ -63,7 +63,10 @@ struct StepCommand: ParsableCommand {
         let loss = try backend.losses(count: 1)[0]
         let (after, _) = try backend.snapshot()
 
-        let x = loaded.train.images[..<(plan.batchSize * loaded.train.pixelsPerImage)].map(plan.normalization.apply)
+        let pixels = loaded.train.pixelsPerImage, channels = plan.model.input.image?.channels ?? 1
+        let x = (0..<plan.batchSize).flatMap {
+            plan.normalization.apply(image: loaded.train.images[($0 * pixels)..<(($0 + 1) * pixels)], channels: channels)
+        }
         let gradients = Reference.lossAndGradients(parameters: before, x: x, labels: Array(loaded.train.labels[..<plan.batchSize]),
                                                    pass: .training(seed: plan.seed, step: 1), loss: plan.loss).gradients
         print("Batch:     the first \(plan.batchSize) training images, loss \(String(format: "%.4f", loss))")

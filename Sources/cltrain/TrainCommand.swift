@@ -78,6 +78,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var device: DeviceOptions
     @OptionGroup var data: DataOptions
+    @OptionGroup var input: InputOptions
     @OptionGroup var tuning: TuningOptions
 
     func validate() throws {
@@ -106,6 +107,9 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("\(option): the path is empty; name a safetensors file")
         }
         if reinitLast && initial == nil { throw ValidationError("--reinit-last re-initializes the last layer of --init's weights; pass --init FILE") }
+        if resume != nil && input.isSet {
+            throw ValidationError("--resume continues with the checkpoint's normalization and augmentation; leave --normalize and --augment out")
+        }
         if let targetAccuracy, !(0...1).contains(targetAccuracy) {
             throw ValidationError("--target-accuracy must be a fraction between 0 and 1, got \(targetAccuracy)")
         }
@@ -151,6 +155,7 @@ struct TrainCommand: ParsableCommand {
                 throw CommandError("--stop-after \(stopAfter): \(resume) already holds \(checkpoint.epoch) epochs")
             }
             plan.normalization = checkpoint.normalization
+            plan.augmentation = checkpoint.augmentation
             plan.batchSize = batchSize ?? checkpoint.batchSize ?? plan.batchSize
             (plan.optimizer, plan.seed) = try fineTuned(checkpoint, path: resume)
             plan.schedule = try Schedule(parsing: schedule ?? checkpoint.schedule.description, warmup: warmup ?? checkpoint.schedule.warmup)
@@ -165,7 +170,12 @@ struct TrainCommand: ParsableCommand {
             resumed = checkpoint
         }
 
-        let request = resumed.map { data.request(defaultKind: $0.datasetKind) } ?? data.request
+        let request = resumed.map { data.request(defaultKind: $0.datasetKind, split: $0.validationSplit, size: $0.resize) }
+            ?? data.request(defaultKind: .mnist, splitSeed: plan.seed)
+        if let resumed, let fraction = data.validationSplit, fraction != resumed.validationSplit?.fraction {
+            throw CommandError("--validation-split \(fraction): \(resume!) holds out "
+                + (resumed.validationSplit.map { "\($0.fraction)" } ?? "no split") + "; resuming on another test set would mix two runs, so leave it out")
+        }
         if let resumed, let kind = data.dataset, kind != resumed.datasetKind {
             throw CommandError("--dataset \(kind.rawValue): \(resume!) was trained on \(resumed.datasetKind.displayName); "
                 + "resuming it on other data would mix two datasets in one run, so leave --dataset out")
@@ -181,6 +191,11 @@ struct TrainCommand: ParsableCommand {
         } else {
             plan.model = try modelOptions.build(for: loaded, batchSize: plan.batchSize,
                                                 fallback: initialWeights?.spec.map { ($0, "--init \(initial!)'s model") })
+            plan.normalization = try input.normalization(for: loaded.train)
+            plan.augmentation = input.augmentation
+            if !plan.augmentation.isNone && plan.model.input.image == nil {
+                throw CommandError("--augment crops and flips images, but the model reads \(plan.model.input) values")
+            }
         }
         if modelOptions.printSummary(plan.model) { return }
         if let problem = plan.batchProblem(count: loaded.train.count) { throw CommandError(problem) }
@@ -196,6 +211,9 @@ struct TrainCommand: ParsableCommand {
         ModelSummary.lines(plan.model).forEach { say("           " + $0) }
         say("Data:      \(loaded.train.count) training and \(loaded.test.count) test images from \(loaded.source)")
         if let initial { say("Init:      \(initial)" + (reinitLast ? ", the last layer with parameters drawn afresh" : "")) }
+        for note in loaded.notes { say("           \(note)") }
+        if plan.normalization != .lesson { say("Normalize: \(plan.normalization)") }
+        if !plan.augmentation.isNone { say("Augment:   \(plan.augmentation) (training batches only)") }
         let settings = ModelSpec.Recipe(optimizer: plan.optimizer, batchSize: plan.batchSize, schedule: plan.schedule)
         // "(preset)" where the run trains exactly as the named preset's recipe says.
         let fromPreset = resumed == nil && modelOptions.model.flatMap(ModelSpec.recipe) == settings
@@ -208,7 +226,11 @@ struct TrainCommand: ParsableCommand {
             parameters: startingWeights(plan, initialWeights), optimizer: plan.optimizer,
             optimizerState: OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount),
             normalization: plan.normalization, epoch: 0, seed: plan.seed, dataset: "\(loaded.name) train", datasetKind: loaded.kind,
-            schedule: plan.schedule, loss: plan.loss, batchSize: plan.batchSize, plannedEpochs: plan.epochs)
+            schedule: plan.schedule, loss: plan.loss, batchSize: plan.batchSize, plannedEpochs: plan.epochs,
+            classNames: loaded.classNames.count == plan.model.classes ? loaded.classNames : nil,
+            validationSplit: request.images.validationSplit.map { ValidationSplit(fraction: $0, seed: request.images.splitSeed) },
+            resize: loaded.kind == .folder ? request.images.resize : nil,
+            augmentation: plan.augmentation)
         try backend.load(start.parameters, start.optimizerState)
 
         var history = start.history
@@ -244,9 +266,9 @@ struct TrainCommand: ParsableCommand {
             let (parameters, _) = try backend.snapshot()
             let prediction = Prediction(parameters: parameters, normalization: plan.normalization,
                                         pixels: Array(loaded.test.image(0)))
-            let names = loaded.kind.classNames(count: plan.model.classes)
+            let names = start.classNames ?? loaded.kind.classNames(count: plan.model.classes)
             print("\nTest image 0 (labelled \(names[Int(loaded.test.labels[0])])):")
-            print(DigitView.terminal(pixels: Array(prediction.pixels.prefix(loaded.test.rows * loaded.test.columns)),
+            print(DigitView.terminal(pixels: DigitView.grey(prediction.pixels, channels: loaded.test.channels),
                                      width: loaded.test.columns, probabilities: prediction.probabilities, classNames: names))
         }
 

@@ -21,7 +21,16 @@ func sampleCheckpoint(_ model: Model = .lesson(), kind: String = Adam.name, seed
     })
     return Checkpoint(parameters: Parameters(initializing: model, using: &generator), optimizer: optimizer,
                       optimizerState: OptimizerState(step: 1234, buffers: buffers),
-                      normalization: Normalization(mean: 0.1307, std: 0.3081), epoch: 3, seed: seed, dataset: "MNIST train")
+                      normalization: sampleNormalization(channels: model.input.image?.channels ?? 1), epoch: 3, seed: seed,
+                      dataset: "MNIST train", classNames: (0..<model.classes).map { "class \($0)" },
+                      validationSplit: ValidationSplit(fraction: 0.2, seed: seed), resize: ImageSize(height: 24, width: 20),
+                      augmentation: Augmentation(padding: 2, flip: true))
+}
+
+/// MNIST's one mean and std, or per-channel values where the model reads several channels.
+private func sampleNormalization(channels: Int) -> Normalization {
+    channels == 1 ? Normalization(mean: 0.1307, std: 0.3081)
+        : Normalization(mean: (0..<channels).map { 0.4 + 0.05 * Float($0) }, std: (0..<channels).map { 0.25 - 0.01 * Float($0) })
 }
 
 @Suite struct CheckpointRoundTripTests {

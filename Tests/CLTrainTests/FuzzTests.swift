@@ -1,4 +1,5 @@
 import Foundation
+import TestFixtures
 import Testing
 @testable import CLTrain
 
@@ -31,6 +32,7 @@ import Testing
             ($0.name, SafeTensors.Tensor(shape: $0.shape, values: Array(checkpointed.parameters.values[$0.range])))
         } + [("4.num_batches_tracked", SafeTensors.Tensor(shape: [], values: [12], type: .i64))], metadata: [:])
         func data(_ path: String) throws { _ = try DataRequest(trainFile: path, testFile: path).load() }
+        func decodeImage(_ path: String) throws { _ = try PlanarImage.decode(FileBytes.contents(of: path), path: path) }
         let idxFields = [(4, 4, true), (8, 4, true), (12, 4, true)]
         let formats = [
             Format(name: "train-images-idx3-ubyte", seed: IDX.encodeImages(train), fields: idxFields, read: data),
@@ -44,6 +46,21 @@ import Testing
             Format(name: "state_dict.safetensors", seed: stateDict, fields: [(0, 8, false)],
                    read: { _ = try InitialWeights(path: $0).parameters(replacing: checkpointed.parameters) }),
             Format(name: "digit.pgm", seed: pgm, fields: [], read: { _ = try PGM.read(path: $0) }),
+            // Image folders' decoders: a colour PNG (its IHDR width and height as fields) and a progressive JPEG.
+            Format(name: "image.png", seed: ImageFileWriter.png(width: 5, height: 4, kind: .rgb, samples: Array(train.image(0).prefix(60))),
+                   fields: [(16, 4, true), (20, 4, true)], read: decodeImage),
+            Format(name: "photo.jpg", seed: ImageFileWriter.jpeg(width: 8, height: 8, channels: 3, samples: Array(train.image(0).prefix(192)),
+                                                                 progressive: true), fields: [], read: decodeImage),
+            // An image folder's decode cache: read back whole or not at all (nil), never trusted further.
+            Format(name: "images.bin", seed: try imageCacheFile(in: folder), fields: [(22, 8, false)],
+                   read: { _ = ImageCache.contents(at: $0, classes: 2) }),
+            // CIFAR: a batch of two records, and the fetched archive (gzip, then tar) as it is unpacked.
+            Format(name: "data_batch_1.bin", seed: cifarBatch(images: (0..<(2 * 3072)).map { train.images[$0 % train.images.count] },
+                                                              labels: [3, 9]),
+                   fields: [], read: { _ = try CIFAR.records($0, kind: .cifar10) }),
+            Format(name: "cifar-10-binary.tar.gz", seed: try gzipped(tarArchive([("cifar-10-batches-bin", nil, nil),
+                                                                                 ("cifar-10-batches-bin/batches.meta.txt", Array("cat\ndog\n".utf8), nil)])),
+                   fields: [], read: { path in _ = try Tar.entries(Gzip.decompress(FileBytes.contents(of: path), path: path), source: path) }),
         ]
         // Each format gets a folder holding the partner an IDX file passed alone needs, and a bystander: both
         // must stay byte-identical.
@@ -86,6 +103,16 @@ import Testing
         let seconds = Date().timeIntervalSince(started)
         print("fuzz: \(cases) cases (\(accepted) accepted, \(cases - accepted) refused) in \(String(format: "%.1f", seconds)) s, seed \(seed)")
         #expect(cases >= 1000)
+    }
+
+    /// The decode cache of a three-image folder of two classes, as `ImageFolder` writes it.
+    func imageCacheFile(in folder: TemporaryFolder) throws -> [UInt8] {
+        try folder.write("cache-seed/train/a/x.png", ImageFileWriter.png(width: 3, height: 2, kind: .rgb, samples: Array(0..<18)))
+        try folder.write("cache-seed/train/b/y.png", ImageFileWriter.png(width: 3, height: 2, kind: .rgb, samples: Array(18..<36)))
+        try folder.write("cache-seed/test/b/z.png", ImageFileWriter.png(width: 3, height: 2, kind: .rgb, samples: Array(36..<54)))
+        _ = try DataRequest(directory: folder.file("cache-seed")).load(environment: ["XDG_CACHE_HOME": folder.file("cache-seed/cache")])
+        let directory = folder.file("cache-seed/cache/cltrain/images")
+        return try FileBytes.contents(of: directory + "/" + FileManager.default.contentsOfDirectory(atPath: directory)[0])
     }
 
     /// One mutation of `format.seed`, described for the failure message.

@@ -62,6 +62,14 @@ import Testing
         ("cross_entropy_forward_backward", "cross_entropy", 0, " - smoothing * mean_logp;", ";"),
         ("cross_entropy_forward_backward", "cross_entropy", 0, "(c == label ? 1.0f - smoothing : 0.0f)", "(c == label ? 1.0f : 0.0f)"),
         ("gather_normalize", "gather", 0, "order[offset + r]", "order[r]"),  // ignores the batch's offset
+        // per-channel values: the vectors take the first channel's mean, or the pixels that straddle two channels
+        // take the first's
+        ("gather_normalize", "gather", 0, "const float mean = normalization[c]", "const float mean = normalization[0]"),
+        ("gather_normalize", "gather", 0, "const int ct = (f0 + t) / plane;", "const int ct = c;"),
+        // augmentation: the mirror off by one column, the crop's row offset without its padding, Philox's key swapped
+        ("gather_augment", "gather", 0, "(mirrored ? width - 1 - ox : ox)", "(mirrored ? width - ox : ox)"),
+        ("gather_augment", "gather", 0, "const int dy = (int)(draw.x % span) - padding", "const int dy = (int)(draw.x % span)"),
+        ("gather_augment", "gather", 0, "(uint2)(key0, key1));", "(uint2)(key1, key0));"),
         ("adam_update", "adam", 0, "sqrt(vi) / root_correction2", "sqrt(vi)"),  // drops a bias correction
         ("adam_update", "adam", 0, "p[i] * decay_factor", "p[i]"),  // AdamW's decoupled decay never applied
         ("bias_backward", "bias", 0, "column_sum(rows, outputs, dy, o)", "column_sum(rows - 1, outputs, dy, o)"),

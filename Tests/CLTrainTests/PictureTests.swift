@@ -70,7 +70,7 @@ func pngFile(width: Int, height: Int, bitDepth: UInt8 = 8, colorType: UInt8, sam
         #expect(try refusal(Array(valid.prefix(valid.count - 20))).contains("not a readable PNG"))
         // 100000×100000 promised by the header: refused from the header, before any pixel memory exists.
         #expect(try refusal(pngFile(width: 100_000, height: 100_000, colorType: 0, samples: [])).contains("100000×100000"))
-        #expect(try refusal(Array("GIF89a".utf8)).contains("not a PNG or PGM image"))
+        #expect(try refusal(Array("GIF89a".utf8)).contains("not a PNG, JPEG or PGM image"))
     }
 
     @Test func resizeAveragesByArea() {

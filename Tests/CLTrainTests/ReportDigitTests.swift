@@ -38,6 +38,30 @@ enum DigitFixture {
         #expect(rects.contains { $0["fill"] == "rgb(120,120,120)" })
         #expect(DigitFixture.names.allSatisfy(svg.texts.contains) && svg.texts.contains("93.0%"))
     }
+
+    /// With 24-bit colour each character is "▀" in the upper pixel's colour on the lower one's; without it, the
+    /// mean of the planes in two levels, as a grey image.
+    @Test func terminalDrawsAColourImageInColourWhenAsked() {
+        let (red, green, blue): ([UInt8], [UInt8], [UInt8]) = ([200, 0, 250, 9], [10, 0, 250, 9], [30, 40, 250, 9])
+        let pixels = red + green + blue
+        let colour = DigitView.terminal(pixels: pixels, width: 2, channels: 3, trueColour: true, probabilities: [0.3, 0.7],
+                                        classNames: ["cat", "dog"])
+        #expect(colour.hasPrefix("│\u{1B}[38;2;200;10;30m\u{1B}[48;2;250;250;250m▀\u{1B}[38;2;0;0;40m\u{1B}[48;2;9;9;9m▀\u{1B}[0m│"), "\(colour)")
+        let plain = DigitView.terminal(pixels: pixels, width: 2, channels: 3, probabilities: [0.3, 0.7], classNames: ["cat", "dog"])
+        #expect(plain == DigitView.terminal(pixels: DigitView.grey(pixels, channels: 3), width: 2, probabilities: [0.3, 0.7],
+                                            classNames: ["cat", "dog"]) && plain.hasPrefix("│▄ │"), "\(plain)")
+    }
+
+    /// Three planes draw one square per pixel in its colour: red, green and blue from the planes, not the mean.
+    @Test func svgDrawsAColourImageInColour() {
+        let (red, green, blue): ([UInt8], [UInt8], [UInt8]) = ([200, 0, 0, 9], [10, 0, 0, 9], [30, 0, 40, 9])
+        let svg = SVGElements(DigitView.svg(pixels: red + green + blue, width: 2, channels: 3, probabilities: [0.3, 0.7],
+                                            classNames: ["cat", "dog"]))
+        let fills = svg.named("rect").compactMap { $0["fill"] }
+        #expect(svg.isValid && fills.contains("rgb(200,10,30)") && fills.contains("rgb(0,0,40)") && fills.contains("rgb(9,9,9)"))
+        // White page, black background, three inked pixels (the black one is the background), two bars.
+        #expect(fills.count == 2 + 3 + 2, "\(fills)")
+    }
 }
 
 @Suite struct ReportPGMTests {

@@ -107,7 +107,7 @@ import Testing
         let trained = try Checkpoint.load(from: path)
         var overflowing = trained, tinyStd = trained
         overflowing.parameters.values = trained.parameters.values.indices.map { $0 % 2 == 0 ? 3e38 : -3e38 }
-        tinyStd.normalization.std = .leastNonzeroMagnitude  // 1e-45 rounds to it
+        tinyStd.normalization.std = [.leastNonzeroMagnitude]  // 1e-45 rounds to it
         for (name, checkpoint) in [("overflowing", overflowing), ("tiny-std", tinyStd)] {
             let file = data.file(name + ".safetensors")
             try checkpoint.save(to: file)

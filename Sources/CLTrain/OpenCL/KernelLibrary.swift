@@ -208,12 +208,25 @@ public final class KernelLibrary {
     // relu_forward, relu_backward, bias_backward, nll_log_softmax_backward and count_correct are the unfused forms: training
     // runs their fused versions, and the checks run these so every step of the lesson has a kernel of its own.
 
+    /// - Parameter normalization: `Normalization.table(channels:)`: every channel's mean, then every channel's std.
     @discardableResult
     public func gatherNormalize(images: Buffer<UInt8>, order: Buffer<Int32>, offset: Int, rows: Int, features: Int,
-                                normalization: Normalization, x: Buffer<Float>) throws -> Event? {
+                                channels: Int, normalization: Buffer<Float>, x: Buffer<Float>) throws -> Event? {
         let (global, local) = rowsOfGroups(try kernel("gather_normalize"), across: (features + 15) / 16, down: rows)
         return try launch("gather_normalize", global: global, local: local, images, order, Int32(offset), Int32(rows),
-                   Int32(features), normalization.mean, normalization.std, x)
+                   Int32(features), Int32(features / channels), normalization, x)
+    }
+
+    /// - Parameter normalization: as `gatherNormalize`'s; the draws come from `augmentation` keyed by `seed` and `epoch`.
+    @discardableResult
+    public func gatherAugment(images: Buffer<UInt8>, order: Buffer<Int32>, offset: Int, rows: Int, shape: (channels: Int, height: Int, width: Int),
+                              normalization: Buffer<Float>, augmentation: Augmentation, seed: UInt64, epoch: Int,
+                              x: Buffer<Float>) throws -> Event? {
+        let (global, local) = rowsOfGroups(try kernel("gather_augment"), across: shape.channels * shape.height, down: rows)
+        return try launch("gather_augment", global: global, local: local, images, order, Int32(offset), Int32(rows),
+                          Int32(shape.channels), Int32(shape.height), Int32(shape.width), normalization,
+                          UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32), UInt32(truncatingIfNeeded: epoch),
+                          Int32(augmentation.padding), Int32(augmentation.flip ? 1 : 0), x)
     }
 
     @discardableResult

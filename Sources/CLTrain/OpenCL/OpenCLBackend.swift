@@ -13,6 +13,12 @@ public final class OpenCLBackend: TrainingBackend {
     /// The optimizer's state buffers in `stateNames` order, as its launcher takes them.
     private let stateBuffers: [Buffer<Float>]
     public let normalization: Normalization
+    /// `normalization.table(channels:)` on the device, for the gather.
+    private let normalizationTable: Buffer<Float>
+    private let channels: Int
+    public let augmentation: Augmentation
+    /// The current epoch, which keys the augmentation's draws.
+    private var epoch = 0
     public let batchSize: Int
     public let seed: UInt64
     public var description: String { Self.description(context.device) }
@@ -60,6 +66,7 @@ public final class OpenCLBackend: TrainingBackend {
         optimizer = plan.optimizer
         loss = plan.loss
         normalization = plan.normalization
+        augmentation = plan.augmentation
         self.batchSize = batchSize
         seed = plan.seed
         let context = library.context
@@ -73,6 +80,8 @@ public final class OpenCLBackend: TrainingBackend {
         guard UInt64(largest) <= limit else {
             throw OpenCLBackendError.bufferTooLarge(bytes: largest, limit: limit, device: context.device)
         }
+        channels = model.input.image?.channels ?? 1
+        normalizationTable = try Buffer(context: context, values: plan.normalization.table(channels: channels))
         self.train = try DeviceDataset(context: context, dataset: train)
         self.test = try DeviceDataset(context: context, dataset: test)
 
@@ -141,8 +150,9 @@ public final class OpenCLBackend: TrainingBackend {
                 OptimizerState(step: step, buffers: buffers))
     }
 
-    public func beginEpoch(order: [Int32]) throws {
+    public func beginEpoch(_ epoch: Int, order: [Int32]) throws {
         precondition(order.count == train.count, "an epoch's order must cover the training set")
+        self.epoch = epoch
         // Blocking: the host's array may change as soon as this returns, and it is one upload per epoch.
         try train.order.write(order)
     }
@@ -152,8 +162,15 @@ public final class OpenCLBackend: TrainingBackend {
         step += 1
         let pass = Pass.training(seed: seed, step: step)
         library.annotate("\(count)×\(model.input.count)", bytes: Double(count * model.input.count * 5))
-        try library.gatherNormalize(images: train.images, order: train.order, offset: start, rows: count,
-                                    features: model.input.count, normalization: normalization, x: batchInput)
+        if let shape = model.input.image, !augmentation.isNone {
+            try library.gatherAugment(images: train.images, order: train.order, offset: start, rows: count, shape: shape,
+                                      normalization: normalizationTable, augmentation: augmentation, seed: seed, epoch: epoch,
+                                      x: batchInput)
+        } else {
+            try library.gatherNormalize(images: train.images, order: train.order, offset: start, rows: count,
+                                        features: model.input.count, channels: channels, normalization: normalizationTable,
+                                        x: batchInput)
+        }
         let logits = try forward(rows: count, pass: pass), dz = stages.outputDelta!
         library.annotate("\(count)×\(model.classes)", bytes: Double(count * model.classes * 8))
         try lossRule.launch(library, rows: count, classes: model.classes, z: logits, labels: train.labels,
@@ -190,7 +207,8 @@ public final class OpenCLBackend: TrainingBackend {
             let start = chunk * evaluationRows, rows = output.count
             chunkRows.append(rows)
             try library.gatherNormalize(images: test.images, order: test.order, offset: start, rows: rows,
-                                        features: model.input.count, normalization: normalization, x: batchInput)
+                                        features: model.input.count, channels: channels, normalization: normalizationTable,
+                                        x: batchInput)
             let logits = try forward(rows: rows, pass: .evaluation)
             try library.logSoftmaxForward(rows: rows, classes: classes, z: logits, logp: evaluationLogProbabilities)
             try library.nllLoss(rows: rows, classes: classes, logp: evaluationLogProbabilities, labels: test.labels,

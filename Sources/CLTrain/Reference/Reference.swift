@@ -9,16 +9,46 @@ public enum Reference {}
 // MARK: - Input
 
 extension Reference {
-    /// Twin of `gather_normalize`: gathers `rows` images in shuffled order and normalizes their pixels.
-    /// `X[r, f] = (images[order[offset + r] · features + f] / 255 − mean) / std`, shape (rows, features).
+    /// Twin of `gather_normalize`: gathers `rows` images of `channels` planes in shuffled order and normalizes
+    /// their pixels: `X[r, f] = (images[order[offset + r] · features + f] / 255 − mean[c]) / std[c]` where
+    /// `c = f / (features / channels)`, shape (rows, features).
     public static func gatherNormalize(
-        images: [UInt8], order: [Int32], offset: Int, rows: Int, features: Int, normalization: Normalization
+        images: [UInt8], order: [Int32], offset: Int, rows: Int, features: Int, channels: Int = 1, normalization: Normalization
     ) -> [Float] {
         var x = [Float](repeating: 0, count: rows * features)
+        let plane = features / channels
         for r in 0..<rows {
             let image = Int(order[offset + r])
             for f in 0..<features {
-                x[r * features + f] = normalization.apply(images[image * features + f])
+                x[r * features + f] = normalization.apply(images[image * features + f], channel: f / plane)
+            }
+        }
+        return x
+    }
+}
+
+extension Reference {
+    /// Twin of `gather_augment`: `gatherNormalize` of each sample cropped and flipped as `augmentation` draws it
+    /// for (seed, epoch, sample): `X[r, c, y, x] = normalize(image[c, y + dy, x' + dx])` with `x' = W − 1 − x` when
+    /// mirrored, else `x`, and pixel 0 outside the image (zero padding).
+    public static func gatherAugment(
+        images: [UInt8], order: [Int32], offset: Int, rows: Int, channels: Int, height: Int, width: Int,
+        normalization: Normalization, augmentation: Augmentation, seed: UInt64, epoch: Int
+    ) -> [Float] {
+        let features = channels * height * width
+        var x = [Float](repeating: 0, count: rows * features)
+        for r in 0..<rows {
+            let sample = Int(order[offset + r])
+            let (dy, dx, mirrored) = augmentation.draw(sample: sample, epoch: epoch, seed: seed)
+            for c in 0..<channels {
+                for y in 0..<height {
+                    for ox in 0..<width {
+                        let (sy, sx) = (y + dy, (mirrored ? width - 1 - ox : ox) + dx)
+                        let inside = (0..<height).contains(sy) && (0..<width).contains(sx)
+                        let pixel = inside ? images[sample * features + (c * height + sy) * width + sx] : 0
+                        x[r * features + (c * height + y) * width + ox] = normalization.apply(pixel, channel: c)
+                    }
+                }
             }
         }
         return x

@@ -5,26 +5,43 @@ import Foundation
 /// Pixels are drawn as given: a high value is ink. MNIST is a white digit on black, so its images look
 /// right; a black-on-white drawing shows inverted, which is also how the model sees it.
 public enum DigitView {
+    /// One grey plane to draw from an image of `channels` planes: the mean of its planes (a grey image as it is).
+    public static func grey(_ pixels: [UInt8], channels: Int) -> [UInt8] {
+        let plane = pixels.count / max(channels, 1)
+        return channels <= 1 ? pixels : (0..<plane).map { i in
+            UInt8((0..<channels).reduce(0) { $0 + Int(pixels[$1 * plane + i]) } / channels)
+        }
+    }
+
     /// The image in half-blocks (each character is two pixel rows, so 28 × 14 characters keep the digit's
     /// proportions) beside one bar per class; the most probable class is marked with ◀.
     /// - Parameters:
-    ///   - pixels: grey levels of an image `width` pixels wide, row-major.
+    ///   - pixels: `channels` planes (1 grey, 3 red, green, blue) of an image `width` pixels wide, row-major.
+    ///   - trueColour: draw a colour image in its colours with 24-bit escape codes (for a terminal that has them);
+    ///     otherwise the mean of its planes is drawn in two levels.
     ///   - probabilities: one per class, e.g. `exp` of the model's log-softmax output.
     ///   - classNames: one per class, e.g. "0" … "9".
-    public static func terminal(pixels: [UInt8], width: Int = 28, probabilities: [Float], classNames: [String]) -> String {
-        check(pixels, width, probabilities, classNames)
-        let height = pixels.count / width
+    public static func terminal(pixels: [UInt8], width: Int = 28, channels: Int = 1, trueColour: Bool = false,
+                                probabilities: [Float], classNames: [String]) -> String {
+        check(pixels, width * channels, probabilities, classNames)
+        let plane = pixels.count / channels, height = plane / width, levels = grey(pixels, channels: channels)
         // Two levels per half-block; 96 keeps MNIST's anti-aliased edges, which start faint, from vanishing.
-        func ink(_ row: Int, _ column: Int) -> Bool { row < height && pixels[row * width + column] >= 96 }
+        func ink(_ row: Int, _ column: Int) -> Bool { row < height && levels[row * width + column] >= 96 }
+        // "▀" in the upper pixel's colour on the lower one's (black below the last row).
+        func colour(_ row: Int, _ column: Int) -> String {
+            (0..<3).map { c in row < height ? String(pixels[c * plane + row * width + column]) : "0" }.joined(separator: ";")
+        }
         let image = (0..<((height + 1) / 2)).map { line in
-            String((0..<width).map { column in
-                switch (ink(2 * line, column), ink(2 * line + 1, column)) {
-                case (true, true): return "█"
-                case (true, false): return "▀"
-                case (false, true): return "▄"
-                case (false, false): return " "
-                }
-            })
+            trueColour && channels == 3
+                ? (0..<width).map { "\u{1B}[38;2;\(colour(2 * line, $0))m\u{1B}[48;2;\(colour(2 * line + 1, $0))m▀" }.joined() + "\u{1B}[0m"
+                : String((0..<width).map { column in
+                    switch (ink(2 * line, column), ink(2 * line + 1, column)) {
+                    case (true, true): return "█"
+                    case (true, false): return "▀"
+                    case (false, true): return "▄"
+                    case (false, false): return " "
+                    }
+                })
         }
         let best = mostProbable(probabilities)
         let labelWidth = classNames.map(\.count).max() ?? 0
@@ -43,15 +60,18 @@ public enum DigitView {
         }.joined(separator: "\n") + "\n"
     }
 
-    /// The same picture as SVG: the image as grey squares on the left, a horizontal bar chart of the
-    /// class probabilities on the right.
-    /// - Parameter label: the true class where known; a wrong prediction is then drawn in red and named.
-    public static func svg(pixels: [UInt8], width: Int = 28, probabilities: [Float], classNames: [String],
+    /// The same picture as SVG: the image as grey (or, with three channels, coloured) squares on the left, a
+    /// horizontal bar chart of the class probabilities on the right.
+    /// - Parameters:
+    ///   - pixels: `channels` planes (1 grey, 3 red, green, blue) of an image `width` pixels wide, row-major.
+    ///   - label: the true class where known; a wrong prediction is then drawn in red and named.
+    public static func svg(pixels: [UInt8], width: Int = 28, channels: Int = 1, probabilities: [Float], classNames: [String],
                            label: Int? = nil) -> String {
-        check(pixels, width, probabilities, classNames)
+        check(pixels, width * channels, probabilities, classNames)
+        let plane = pixels.count / channels
         // The image fills a 280-unit square's width whatever its size, as a 28-pixel digit at 10 units a pixel.
         let cell = 280.0 / Double(width), margin = 20.0, top = 50.0
-        let image = Double(pixels.count / width) * cell
+        let image = Double(plane / width) * cell
         let chartLeft = margin + 280 + 70, chartWidth = 260.0
         let rowHeight = image / Double(classNames.count)
         let best = mostProbable(probabilities)
@@ -64,9 +84,12 @@ public enum DigitView {
             SVG.rect(x: margin, y: top, width: 280, height: image, fill: "black"),
             "<g shape-rendering=\"crispEdges\">",
         ]
-        for (index, value) in pixels.enumerated() where value > 0 {
+        for index in 0..<plane {
+            let (red, green, blue) = channels == 3 ? (pixels[index], pixels[plane + index], pixels[2 * plane + index])
+                : (pixels[index], pixels[index], pixels[index])
+            guard red > 0 || green > 0 || blue > 0 else { continue }
             body.append(SVG.rect(x: margin + Double(index % width) * cell, y: top + Double(index / width) * cell,
-                                 width: cell, height: cell, fill: "rgb(\(value),\(value),\(value))"))
+                                 width: cell, height: cell, fill: "rgb(\(red),\(green),\(blue))"))
         }
         body.append("</g>")
         for tick in stride(from: 0.0, through: 1.0, by: 0.25) {

@@ -31,8 +31,10 @@ extension OptimizerConfig {
 extension Normalization {
     /// `self`, if `apply` gives finite values: a std of 0 would divide by zero.
     public func validated() throws(InvalidSetting) -> Normalization {
-        try require(mean.isFinite, "normalization_mean", mean, "a finite number")
-        try require(std.isFinite && std > 0, "normalization_std", std, "a positive number")
+        for (mean, std) in zip(mean, std) {
+            try require(mean.isFinite, "normalization_mean", mean, "a finite number")
+            try require(std.isFinite && std > 0, "normalization_std", std, "a positive number")
+        }
         return self
     }
 }

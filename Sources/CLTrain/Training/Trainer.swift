@@ -7,6 +7,8 @@ public struct TrainingPlan: Sendable {
     public var schedule: Schedule = .constant
     public var loss: LossConfig = .lesson
     public var normalization: Normalization = .lesson
+    /// Random crops and flips of the training batches (`--augment`); never applied in evaluation.
+    public var augmentation: Augmentation = .none
     public var epochs = 5
     public var batchSize = 64
     public var seed: UInt64 = 0
@@ -112,7 +114,7 @@ public final class Trainer {
         let batchSize = plan.batchSize
         let batches = plan.stepsPerEpoch(count: trainCount)
         let started = Date()
-        try backend.beginEpoch(order: plan.order(epoch: epoch, count: trainCount))
+        try backend.beginEpoch(epoch, order: plan.order(epoch: epoch, count: trainCount))
         reporter.begin(epoch: epoch, of: plan.epochs, batches: batches)
 
         var queued = 0, requested = 0

@@ -16,8 +16,9 @@ public protocol TrainingBackend: AnyObject, CustomStringConvertible {
     /// Waits for queued work, then returns the parameters and the optimizer's state.
     func snapshot() throws -> (Parameters, OptimizerState)
 
-    /// Starts an epoch that visits the training set in `order`, a permutation of its indices.
-    func beginEpoch(order: [Int32]) throws
+    /// Starts epoch `epoch` (1-based; it keys the plan's augmentation), which visits the training set in `order`,
+    /// a permutation of its indices.
+    func beginEpoch(_ epoch: Int, order: [Int32]) throws
 
     /// Queues one forward + backward + update step on samples `order[start ..< start + count]` and records
     /// its mean loss as batch number `batch` of this epoch, updating at `learningRate` (the schedule's rate for
@@ -70,4 +71,9 @@ public struct Evaluation: Sendable {
         for (p, t) in zip(predictions, labels) { matrix[Int(t)][Int(p)] += 1 }
         return matrix
     }
+}
+
+extension TrainingBackend {
+    /// An epoch whose number does not matter: for measurements and tests without augmentation.
+    public func beginEpoch(order: [Int32]) throws { try beginEpoch(0, order: order) }
 }
