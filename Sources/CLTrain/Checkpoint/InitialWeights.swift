@@ -25,13 +25,17 @@ public struct InitialWeights {
         (model.tensors + model.buffers).map { ($0.name, $0.shape, .f32) } + model.stepCounters.map { ($0, [], .i64) }
     }
 
+    /// Whether `name` belongs to the last layer with parameters, which `reinitializeLast` draws afresh: its tensors are
+    /// neither needed nor extras (their shape may differ: another dataset's classes).
+    private func drawnAfresh(_ model: Model, _ reinitializeLast: Bool) -> (String) -> Bool {
+        let prefix = reinitializeLast ? model.stages.last { !$0.tensors.isEmpty }.map { "\($0.index)." } : nil
+        return { name in prefix.map(name.hasPrefix) ?? false }
+    }
+
     /// Refuses the file where its tensors do not fit `model`, listing every mismatch; checked before anything the size
     /// of the model is allocated.
     public func check(_ model: Model, reinitializeLast: Bool = false) throws {
-        // The last layer with parameters, drawn afresh: its tensors are neither needed nor extras (its shape may differ:
-        // another dataset's classes).
-        let lastPrefix = reinitializeLast ? model.stages.last { !$0.tensors.isEmpty }.map { "\($0.index)." } : nil
-        let fresh = { (name: String) in lastPrefix.map(name.hasPrefix) ?? false }
+        let fresh = drawnAfresh(model, reinitializeLast)
         let slots = expected(model), names = Set(slots.map(\.name))
         var problems: [String] = []
         for slot in slots where !fresh(slot.name) {
@@ -61,12 +65,11 @@ public struct InitialWeights {
     /// `reinitializeLast`, which keep their fresh values.
     public func parameters(replacing fresh: Parameters, reinitializeLast: Bool = false) throws -> Parameters {
         try check(fresh.model, reinitializeLast: reinitializeLast)
-        let model = fresh.model
-        let lastPrefix = reinitializeLast ? model.stages.last { !$0.tensors.isEmpty }.map { "\($0.index)." } : nil
+        let model = fresh.model, kept = drawnAfresh(model, reinitializeLast)
         func replaced(_ values: [Float], _ slots: [TensorSlot]) -> [Float] {
             var values = values
             // `check` found every other tensor, of the model's shape.
-            for slot in slots where !(lastPrefix.map(slot.name.hasPrefix) ?? false) {
+            for slot in slots where !kept(slot.name) {
                 values.replaceSubrange(slot.range, with: tensors[slot.name]!.values)
             }
             return values

@@ -7,10 +7,6 @@ struct StagePlan: Sendable {
     let tensors: [TensorSlot]
     /// Every buffer (running statistics), in `state_dict` order, as a slot of the flat buffer vector.
     let buffers: [TensorSlot]
-    /// Where each buffer starts, back to back in `buffers` order: `nn.BatchNorm`'s zeros and ones.
-    let initialBuffers: [Float]
-    /// The names of the buffers that count training steps (`num_batches_tracked`): their value is the step.
-    let stepCounters: [String]
     /// Every buffer as the layers declare them, step counters included, named `index.name`.
     let layerBuffers: [LayerBuffer]
     /// Values per sample of each activation: 0 is the input, then one per stage that is not a view.
@@ -25,7 +21,7 @@ struct StagePlan: Sendable {
     init(layers: [any Layer], input: Shape, inputNeedsGradient: Bool = false,
          position: (Int) -> String = { "layer \($0)" }) throws {
         var stages: [Stage] = [], tensors: [TensorSlot] = [], buffers: [TensorSlot] = []
-        var initialBuffers: [Float] = [], stepCounters: [String] = [], layerBuffers: [LayerBuffer] = []
+        var layerBuffers: [LayerBuffer] = []
         var shape = input, activation = 0, activationSizes = [input.count]
         var reluOutputs = [false]  // by activation: whether it is the output of an absorbed ReLU
         var offset = 0, bufferOffset = 0, hasParameters = inputNeedsGradient
@@ -62,13 +58,9 @@ struct StagePlan: Sendable {
             }
             for buffer in layer.buffers(for: stageInput) {
                 layerBuffers.append(LayerBuffer("\(index).\(buffer.name)", shape: buffer.shape, initial: buffer.initial))
-                guard let initial = buffer.initial else {
-                    stepCounters.append("\(index).\(buffer.name)")
-                    continue
-                }
+                guard buffer.initial != nil else { continue }  // a step counter: no place in the vector
                 let slot = TensorSlot(name: "\(index).\(buffer.name)", shape: buffer.shape, offset: bufferOffset)
                 bufferOffset += slot.count
-                initialBuffers += [Float](repeating: initial, count: slot.count)
                 bufferSlots.append(slot)
             }
             let outputActivation: Int
@@ -94,8 +86,6 @@ struct StagePlan: Sendable {
         self.stages = stages
         self.tensors = tensors
         self.buffers = buffers
-        self.initialBuffers = initialBuffers
-        self.stepCounters = stepCounters
         self.layerBuffers = layerBuffers
         self.activationSizes = activationSizes
         self.output = shape
@@ -108,7 +98,13 @@ struct StagePlan: Sendable {
     }
 
     var parameterCount: Int { tensors.last.map { $0.offset + $0.count } ?? 0 }
-    var bufferCount: Int { initialBuffers.count }
+    var bufferCount: Int { buffers.last.map { $0.offset + $0.count } ?? 0 }
+    /// Where each buffer starts, back to back in `buffers` order: `nn.BatchNorm`'s zeros and ones.
+    var initialBuffers: [Float] {
+        layerBuffers.flatMap { buffer in buffer.initial.map { [Float](repeating: $0, count: buffer.shape.reduce(1, *)) } ?? [] }
+    }
+    /// The names of the buffers that count training steps (`num_batches_tracked`): their value is the step.
+    var stepCounters: [String] { layerBuffers.filter { $0.initial == nil }.map(\.name) }
     /// The activation the last stage writes.
     var outputActivation: Int { stages.last?.outputActivation ?? 0 }
 }
