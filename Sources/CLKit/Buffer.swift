@@ -44,13 +44,16 @@ public final class Buffer<Element>: @unchecked Sendable {
     /// Copies `values` to the start of the buffer (or at element `offset`); waits unless `blocking` is false,
     /// in which case `values` must stay alive and unchanged until the queue has finished.
     public func write(_ values: [Element], at offset: Int = 0, blocking: Bool = true) throws {
+        try values.withUnsafeBufferPointer { try write($0, at: offset, blocking: blocking) }
+    }
+
+    /// `write` from memory that is not an array's, such as a mapped file's.
+    public func write(_ values: UnsafeBufferPointer<Element>, at offset: Int = 0, blocking: Bool = true) throws {
         precondition(offset >= 0 && offset + values.count <= count, "write past the end of a \(count)-element buffer")
-        guard !values.isEmpty else { return }
-        try values.withUnsafeBytes { bytes in
-            try check("clEnqueueWriteBuffer", oclEnqueueWriteBuffer(
-                context.queue, mem, blocking ? cl_bool(CL_TRUE) : cl_bool(CL_FALSE),
-                offset * MemoryLayout<Element>.stride, bytes.count, bytes.baseAddress, 0, nil, nil))
-        }
+        guard let start = values.baseAddress, !values.isEmpty else { return }
+        try check("clEnqueueWriteBuffer", oclEnqueueWriteBuffer(
+            context.queue, mem, blocking ? cl_bool(CL_TRUE) : cl_bool(CL_FALSE),
+            offset * MemoryLayout<Element>.stride, values.count * MemoryLayout<Element>.stride, start, 0, nil, nil))
     }
 
     /// Waits for the queue to reach this read, then returns `count` elements from element `offset`.

@@ -47,8 +47,8 @@ func tarArchive(_ entries: [(path: String, contents: [UInt8]?, type: UInt8?)]) -
         let loaded = try DataRequest(directory: folder.file("data")).load()
         #expect(loaded.kind == .cifar10 && loaded.classNames == Self.names)
         #expect(loaded.train.shape == .image(channels: 3, height: 32, width: 32) && loaded.train.classes == 10)
-        #expect(loaded.train.images == train && loaded.train.labels == [0, 9, 3, 4, 4])
-        #expect(loaded.test.images == test && loaded.test.labels == [1, 8])
+        #expect(Array(loaded.train.images) == train && loaded.train.labels == [0, 9, 3, 4, 4])
+        #expect(Array(loaded.test.images) == test && loaded.test.labels == [1, 8])
         #expect(loaded.report().contains("CIFAR-10 from ") && loaded.report().contains("3×32×32"))
     }
 
@@ -57,7 +57,7 @@ func tarArchive(_ entries: [(path: String, contents: [UInt8]?, type: UInt8?)]) -
         try folder.write("train.bin", cifarBatch(images: train, labels: [99, 42], coarse: true))
         try folder.write("test.bin", cifarBatch(images: test, labels: [7], coarse: true))
         let loaded = try DataRequest(directory: folder.path).load()
-        #expect(loaded.kind == .cifar100 && loaded.train.labels == [99, 42] && loaded.train.images == train && loaded.train.classes == 100)
+        #expect(loaded.kind == .cifar100 && loaded.train.labels == [99, 42] && Array(loaded.train.images) == train && loaded.train.classes == 100)
         #expect(loaded.notes == ["\(folder.file("fine_label_names.txt")): no 100 class names there; classes are numbered"])
     }
 

@@ -44,7 +44,7 @@ import Testing
         let loaded = try load()
         #expect(loaded.kind == .folder && loaded.classNames == ["cat", "dog"])
         #expect(loaded.train.labels == [0, 0, 1] && loaded.test.labels == [0, 1])
-        #expect(loaded.train.images == [UInt8](repeating: 20, count: 12) + [UInt8](repeating: 30, count: 12) + [UInt8](repeating: 10, count: 12))
+        #expect(Array(loaded.train.images) == [UInt8](repeating: 20, count: 12) + [UInt8](repeating: 30, count: 12) + [UInt8](repeating: 10, count: 12))
         #expect(loaded.train.shape == .image(channels: 1, height: 3, width: 4))
         #expect(loaded.notes.contains("ignored 1 file that is not a PNG or JPEG image"), "\(loaded.notes)")
     }
@@ -107,7 +107,7 @@ import Testing
         #expect(again.test.images == split.test.images, "the same seed holds out the same images")
         let other = try load(ImageFolderOptions(validationSplit: 0.5, splitSeed: 2))
         #expect(other.test.images != split.test.images, "another seed holds out others")
-        #expect(Set(split.train.images + split.test.images) == Set((0..<10).map(UInt8.init) + (100..<106).map(UInt8.init)))
+        #expect(Set(Array(split.train.images) + Array(split.test.images)) == Set((0..<10).map(UInt8.init) + (100..<106).map(UInt8.init)))
     }
 
     /// The second load reads the cache; changing a file changes the key; a damaged cache file is decoded again.
@@ -120,11 +120,11 @@ import Testing
         #expect(second.notes.first?.hasPrefix("decoded images read from the cache") == true, "\(second.notes)")
         #expect(second.train == first.train && second.test == first.test)
         try folder.write("images/test/a/y.png", greyPNG(3))
-        #expect(try load().test.images == [UInt8](repeating: 3, count: 12), "\(changing) changed, so the cache must not answer")
+        #expect(Array(try load().test.images) == [UInt8](repeating: 3, count: 12), "\(changing) changed, so the cache must not answer")
         let cacheFiles = try FileManager.default.contentsOfDirectory(atPath: folder.file("cache/cltrain/images"))
         for name in cacheFiles { try folder.write("cache/cltrain/images/" + name, Array("cltrain image cache 1\n".utf8) + [9, 9, 9]) }
         let repaired = try load()
-        #expect(repaired.test.images == [UInt8](repeating: 3, count: 12))
+        #expect(Array(repaired.test.images) == [UInt8](repeating: 3, count: 12))
         #expect(repaired.notes.first?.hasPrefix("decoded 2 PNG images once") == true, "a damaged cache is decoded again")
     }
 }

@@ -130,7 +130,7 @@ func expectBackendsStepAsTheReference(_ plan: TrainingPlan, rows: Int, columns: 
         for (batch, first) in [0, 7].enumerated() {
             let count = min(7, train.count - first)
             try backend.trainStep(batch: batch, start: first, count: count)
-            let x = Reference.gatherNormalize(images: train.images, order: order, offset: first, rows: count,
+            let x = Reference.gatherNormalize(images: Array(train.images), order: order, offset: first, rows: count,
                                               features: model.input.count, normalization: plan.normalization)
             let labels = (0..<count).map { train.labels[Int(order[first + $0])] }
             expected.append(Reference.trainStep(parameters: &parameters, state: &state, optimizer: plan.optimizer,
@@ -145,7 +145,7 @@ func expectBackendsStepAsTheReference(_ plan: TrainingPlan, rows: Int, columns: 
         expectClose(snapshot.buffers, parameters.buffers, absolute: 1e-5, relative: 1e-4,
                     "\(name) \(model.spec): buffers", sourceLocation: sourceLocation)
         // Evaluation reads the buffers the steps left (a batch norm's running statistics).
-        let x = Reference.gatherNormalize(images: test.images, order: (0..<Int32(test.count)).map { $0 }, offset: 0, rows: test.count,
+        let x = Reference.gatherNormalize(images: Array(test.images), order: (0..<Int32(test.count)).map { $0 }, offset: 0, rows: test.count,
                                           features: model.input.count, normalization: plan.normalization)
         let logProbabilities = Reference.forward(parameters: parameters, x: x, rows: test.count)
         let testLoss = (0..<test.count).map { -Double(logProbabilities[$0 * model.classes + Int(test.labels[$0])]) }

@@ -39,7 +39,7 @@ func nativeTrainStepsAgreeWithReference(optimizer: OptimizerConfig, batchSize: I
         for (batch, start) in stride(from: 0, to: train.count, by: batchSize).enumerated() {
             let rows = min(batchSize, train.count - start)
             try backend.trainStep(batch: batch, start: start, count: rows)
-            let x = Reference.gatherNormalize(images: train.images, order: order, offset: start, rows: rows,
+            let x = Reference.gatherNormalize(images: Array(train.images), order: order, offset: start, rows: rows,
                                               features: model.input.count, normalization: normalization)
             let labels = (start..<(start + rows)).map { train.labels[Int(order[$0])] }
             expectedLosses.append(Reference.trainStep(parameters: &parameters, state: &state, optimizer: optimizer, seed: 5, x: x, labels: labels))
@@ -70,7 +70,7 @@ func nativeTrainStepsAgreeWithReference(optimizer: OptimizerConfig, batchSize: I
     try backend.load(parameters, OptimizerState())
     let evaluation = try backend.evaluate()
 
-    let x = Reference.gatherNormalize(images: test.images, order: (0..<Int32(test.count)).map { $0 }, offset: 0, rows: test.count,
+    let x = Reference.gatherNormalize(images: Array(test.images), order: (0..<Int32(test.count)).map { $0 }, offset: 0, rows: test.count,
                                       features: model.input.count, normalization: .lesson)
     let logp = Reference.forward(parameters: parameters, x: x, rows: test.count)
     let loss = Reference.nllLoss(logProbabilities: logp, labels: test.labels, rows: test.count, classes: model.classes)

@@ -48,14 +48,14 @@ import Testing
             : try OpenCLBackend(library: KernelLibrary(context: testContext()), plan: plan, train: test, test: test)
         try backend.load(parameters, OptimizerState())
         let evaluation = try backend.evaluate()
-        let x = Reference.gatherNormalize(images: test.images, order: (0..<21).map { $0 }, offset: 0, rows: 21, features: 45,
+        let x = Reference.gatherNormalize(images: Array(test.images), order: (0..<21).map { $0 }, offset: 0, rows: 21, features: 45,
                                           channels: 3, normalization: plan.normalization)
         let logp = Reference.forward(parameters: parameters, x: x, rows: 21)
         // A mean of 21 losses, each a dot product of 45 terms summed in another order: a few ulps.
         expectClose([evaluation.loss], [Reference.nllLoss(logProbabilities: logp, labels: test.labels, rows: 21, classes: 4)],
                     absolute: 1e-5, relative: 1e-5, "test loss")
         // One mean for every channel gives another loss, so the check above can tell the two apart.
-        let pooled = Reference.gatherNormalize(images: test.images, order: (0..<21).map { $0 }, offset: 0, rows: 21, features: 45,
+        let pooled = Reference.gatherNormalize(images: Array(test.images), order: (0..<21).map { $0 }, offset: 0, rows: 21, features: 45,
                                                normalization: Normalization(mean: 0.5, std: 0.3))
         #expect(pooled != x)
     }

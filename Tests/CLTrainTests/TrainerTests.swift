@@ -64,7 +64,7 @@ import Testing
         for (batch, start) in [0, 33].enumerated() {
             let count = min(33, train.count - start)
             try backend.trainStep(batch: batch, start: start, count: count)
-            let x = Reference.gatherNormalize(images: train.images, order: order, offset: start, rows: count,
+            let x = Reference.gatherNormalize(images: Array(train.images), order: order, offset: start, rows: count,
                                               features: 784, normalization: plan.normalization)
             let labels = (0..<count).map { train.labels[Int(order[start + $0])] }
             let loss = Reference.trainStep(parameters: &parameters, state: &state, optimizer: optimizer, seed: plan.seed,

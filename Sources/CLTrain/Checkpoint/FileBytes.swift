@@ -113,7 +113,7 @@ public enum FileBytes {
         }
     }
 
-    private static func tooLarge(_ bytes: Int, limit: Int) -> Failure {
+    static func tooLarge(_ bytes: Int, limit: Int = readLimit) -> Failure {
         Failure(step: "read", reason: "it holds more than \(limit) bytes (\(bytes) or more), the most cltrain reads")
     }
 

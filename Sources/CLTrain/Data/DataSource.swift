@@ -223,10 +223,10 @@ extension DataRequest {
     }
 
     private func loadIDX(images: String, labels: String, split: String) throws -> Dataset {
-        let (pixels, count, rows, columns) = try IDX.images(readBytes(images), path: images)
+        let (pixels, count, rows, columns) = try IDX.images(mappedBytes(images), path: images)
         // An empty split would train on nothing and report figures of nothing.
         guard count > 0 else { throw DataError.noSamples(images) }
-        let labelValues = try IDX.labels(readBytes(labels), path: labels)
+        let labelValues = try IDX.labels(mappedBytes(labels), path: labels)
         guard labelValues.count == count else {
             throw DataError.countMismatch(images: images, imageCount: count, labels: labels, labelCount: labelValues.count)
         }
@@ -235,7 +235,7 @@ extension DataRequest {
 
     /// A `--train`/`--test` file: CSV, or one IDX file of a pair whose partner sits beside it.
     private func loadFile(_ path: String, split: String) throws -> (Dataset, [String], String) {
-        let bytes = try readBytes(path)
+        let bytes = try mappedBytes(path)
         switch IDX.magic(bytes) {
         case IDX.imagesMagic?:
             let labels = try partner(of: path, swapping: [("images", "labels"), ("idx3", "idx1")])
@@ -245,10 +245,11 @@ extension DataRequest {
             return (try loadIDX(images: images, labels: path, split: split), [images, path], "IDX")
         default:
             // A damaged IDX magic must not be reported as a CSV syntax error: CSV starts with text.
-            if !CSV.startsAsText(bytes) {
+            if !CSV.startsAsText(Array(bytes.prefix(4))) {
                 throw DataError.unknownFormat(path, start: bytes.prefix(4).reduce(0) { $0 << 8 | UInt32($1) })
             }
-            let (pixels, labels) = try CSV.parse(bytes, path: path)
+            guard bytes.count <= FileBytes.readLimit else { throw DataError.unreadable(path, reason: FileBytes.tooLarge(bytes.count).reason) }
+            let (pixels, labels) = try CSV.parse(Array(bytes), path: path)
             return (Dataset(name: "\(idxKind.displayName) \(split)", images: pixels, labels: labels), [path], "CSV")
         }
     }
@@ -272,15 +273,28 @@ extension DataRequest {
 /// The file's bytes, inflated when gzip-compressed; `limit` bounds both the file and what it inflates to.
 func readBytes(_ path: String, limit: Int = FileBytes.readLimit) throws -> [UInt8] {
     let bytes: [UInt8]
-    do { bytes = try FileBytes.contents(of: path, limit: limit) } catch {
-        switch error.code {
-        case ENOENT: throw DataError.missingFile(path, hint: "check the path")
-        case EISDIR: throw DataError.unreadable(path, reason: "it is a folder; --train and --test take files, --data takes a folder")
-        default: throw DataError.unreadable(path, reason: error.reason)
-        }
-    }
+    do { bytes = try FileBytes.contents(of: path, limit: limit) } catch { throw dataError(path, error) }
     if bytes.isEmpty { throw DataError.emptyFile(path) }
     return Gzip.isCompressed(bytes) ? try Gzip.decompress(bytes, path: path, limit: limit, promised: IDX.promisedBytes) : bytes
+}
+
+/// The file's bytes as `readBytes` gives them, but a raw file is mapped rather than read (`MappedFile`): its pages
+/// come in as they are used, so data larger than the host's memory can be trained on, and a raw file has no size
+/// limit (its header must agree with its size exactly). A gzip file is inflated into memory under `limit`.
+func mappedBytes(_ path: String, limit: Int = FileBytes.readLimit) throws -> DataBytes {
+    let bytes: DataBytes
+    do { bytes = DataBytes(try MappedFile(path: path)) } catch { throw dataError(path, error) }
+    if bytes.isEmpty { throw DataError.emptyFile(path) }
+    return Gzip.isCompressed(Array(bytes.prefix(2))) ? DataBytes(try readBytes(path, limit: limit)) : bytes
+}
+
+/// What a failure to open or read a data file means to the user.
+private func dataError(_ path: String, _ failure: FileBytes.Failure) -> DataError {
+    switch failure.code {
+    case ENOENT: return .missingFile(path, hint: "check the path")
+    case EISDIR: return .unreadable(path, reason: "it is a folder; --train and --test take files, --data takes a folder")
+    default: return .unreadable(path, reason: failure.reason)
+    }
 }
 
 /// Whether anything is at `path`, a dangling or looping symbolic link included, so that reading it reports

@@ -1,10 +1,11 @@
 /// Images and labels of one split (training or test), as read from disk: pixels stay uint8
-/// (47 MB for MNIST's training set) and are normalized where they are used, on the device.
+/// (47 MB for MNIST's training set) and are normalized where they are used, on the device. Raw IDX files and an
+/// image folder's decode cache are mapped rather than read (`DataBytes`); labels are always in memory.
 public struct Dataset: Sendable, Equatable {
     /// What the user sees in reports, e.g. "MNIST train".
     public let name: String
     /// `count` images of `channels × rows × columns` pixels, row-major, one after another.
-    public let images: [UInt8]
+    public let images: DataBytes
     /// One class index per image.
     public let labels: [UInt8]
     public let channels: Int
@@ -14,6 +15,12 @@ public struct Dataset: Sendable, Equatable {
     public let classes: Int
 
     public init(name: String, images: [UInt8], labels: [UInt8], channels: Int = 1, rows: Int = 28, columns: Int = 28,
+                classes: Int? = nil) {
+        self.init(name: name, images: DataBytes(images), labels: labels, channels: channels, rows: rows, columns: columns,
+                  classes: classes)
+    }
+
+    public init(name: String, images: DataBytes, labels: [UInt8], channels: Int = 1, rows: Int = 28, columns: Int = 28,
                 classes: Int? = nil) {
         precondition(images.count == labels.count * channels * rows * columns, "images and labels disagree")
         self.name = name
@@ -43,7 +50,7 @@ public struct Dataset: Sendable, Equatable {
     }
 
     /// The pixels of image `index`.
-    public func image(_ index: Int) -> ArraySlice<UInt8> {
+    public func image(_ index: Int) -> Slice<DataBytes> {
         images[(index * pixelsPerImage)..<((index + 1) * pixelsPerImage)]
     }
 }

@@ -6,7 +6,7 @@ public enum IDX {
     /// 0x00 0x00, type 0x08 (unsigned byte), 1 dimension.
     public static let labelsMagic: UInt32 = 0x0000_0801
 
-    static func magic(_ bytes: [UInt8]) -> UInt32? {
+    static func magic<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes) -> UInt32? where Bytes.Index == Int {
         bytes.count >= 4 ? bigEndian(bytes, at: 0) : nil
     }
 
@@ -31,26 +31,27 @@ public enum IDX {
     /// enough that the header's sizes cannot overflow what they multiply into.
     public static let maximumSide = 4096
 
-    /// Pixels of `count` images of `rows × columns`, as the header declares. `path` only names the file in errors.
-    static func images(_ bytes: [UInt8], path: String) throws -> (pixels: [UInt8], count: Int, rows: Int, columns: Int) {
+    /// Pixels of `count` images of `rows × columns`, as the header declares: a range of `bytes`, not a copy (a
+    /// mapped file stays mapped). `path` only names the file in errors.
+    static func images(_ bytes: DataBytes, path: String) throws -> (pixels: DataBytes, count: Int, rows: Int, columns: Int) {
         let dimensions = try header(bytes, magic: imagesMagic, dimensions: 3, path: path)
         let (count, rows, columns) = (dimensions[0], dimensions[1], dimensions[2])
         guard (1...maximumSide).contains(rows), (1...maximumSide).contains(columns) else {
             throw DataError.imageSize(path, rows: rows, columns: columns)
         }
         let payload = try checkedPayload(bytes, headerBytes: 16, payloadBytes: count * rows * columns, path: path)
-        return (Array(bytes[payload]), count, rows, columns)
+        return (bytes.bytes(payload), count, rows, columns)
     }
 
     /// Class indices; the number of classes is the largest one plus one.
-    static func labels(_ bytes: [UInt8], path: String) throws -> [UInt8] {
+    static func labels(_ bytes: DataBytes, path: String) throws -> [UInt8] {
         let count = try header(bytes, magic: labelsMagic, dimensions: 1, path: path)[0]
         return Array(bytes[try checkedPayload(bytes, headerBytes: 8, payloadBytes: count, path: path)])
     }
 
     /// The canonical file bytes for `dataset`'s images, so converted data can be checked against published MD5s.
     public static func encodeImages(_ dataset: Dataset) -> [UInt8] {
-        encode(magic: imagesMagic, dimensions: [dataset.count, dataset.rows, dataset.columns]) + dataset.images
+        encode(magic: imagesMagic, dimensions: [dataset.count, dataset.rows, dataset.columns]) + Array(dataset.images)
     }
 
     public static func encodeLabels(_ dataset: Dataset) -> [UInt8] {
@@ -63,7 +64,7 @@ public enum IDX {
         }
     }
 
-    private static func header(_ bytes: [UInt8], magic expected: UInt32, dimensions: Int, path: String) throws -> [Int] {
+    private static func header(_ bytes: DataBytes, magic expected: UInt32, dimensions: Int, path: String) throws -> [Int] {
         if bytes.isEmpty { throw DataError.emptyFile(path) }
         let headerBytes = 4 + 4 * dimensions
         guard let found = magic(bytes) else {
@@ -76,14 +77,14 @@ public enum IDX {
         return (0..<dimensions).map { Int(bigEndian(bytes, at: 4 + 4 * $0)) }
     }
 
-    private static func checkedPayload(_ bytes: [UInt8], headerBytes: Int, payloadBytes: Int, path: String) throws -> Range<Int> {
+    private static func checkedPayload(_ bytes: DataBytes, headerBytes: Int, payloadBytes: Int, path: String) throws -> Range<Int> {
         let expected = headerBytes + payloadBytes
         if bytes.count < expected { throw DataError.truncated(path, expectedBytes: expected, actualBytes: bytes.count) }
         if bytes.count > expected { throw DataError.trailingBytes(path, expectedBytes: expected, actualBytes: bytes.count) }
         return headerBytes..<expected
     }
 
-    private static func bigEndian(_ bytes: [UInt8], at offset: Int) -> UInt32 {
+    private static func bigEndian<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes, at offset: Int) -> UInt32 where Bytes.Index == Int {
         bytes[offset..<(offset + 4)].reduce(0) { $0 << 8 | UInt32($1) }
     }
 }

@@ -6,14 +6,15 @@ import Foundation
 /// decoded again and replaced.
 ///
 /// Layout: `cltrain image cache 1\n`, an 8-byte little-endian length, that many bytes of JSON (`Header`), then
-/// each split's pixels (count × channels × rows × columns) followed by its labels.
+/// each split's pixels (count × channels × rows × columns) followed by its labels. The file is mapped, not read:
+/// the pixels are ranges of the mapping, so a run holds in memory only the pixels it is using.
 struct ImageCache {
     let path: String
     private let classes: Int
 
     struct Split {
         let name: String
-        let images: [UInt8]
+        let images: DataBytes
         let labels: [UInt8]
     }
 
@@ -50,13 +51,13 @@ struct ImageCache {
 
     /// The contents of the cache file at `path` for data of `classes` classes, or nil where it does not parse whole.
     static func contents(at path: String, classes: Int) -> Contents? {
-        guard let bytes = try? FileBytes.contents(of: path), bytes.starts(with: magic), bytes.count >= magic.count + 8 else {
-            return nil
-        }
+        guard let file = try? MappedFile(path: path) else { return nil }
+        let bytes = DataBytes(file)
+        guard bytes.starts(with: magic), bytes.count >= magic.count + 8 else { return nil }
         let lengthAt = magic.count
         let length = bytes[lengthAt..<(lengthAt + 8)].reversed().reduce(0) { $0 << 8 | Int($1) }
         guard length >= 0, length <= bytes.count - lengthAt - 8,
-              let header = try? JSONDecoder().decode(Header.self, from: Data(bytes[(lengthAt + 8)..<(lengthAt + 8 + length)])),
+              let header = try? JSONDecoder().decode(Header.self, from: Data(bytes.bytes((lengthAt + 8)..<(lengthAt + 8 + length)))),
               header.splits.count == header.counts.count, header.counts.allSatisfy({ $0 >= 0 }),
               [header.channels, header.rows, header.columns].allSatisfy({ (1...IDX.maximumSide).contains($0) }) else { return nil }
         let pixels = header.channels * header.rows * header.columns
@@ -66,7 +67,7 @@ struct ImageCache {
             guard !overflow, size <= bytes.count - offset else { return nil }
             let labels = Array(bytes[(offset + count * pixels)..<(offset + size)])
             guard labels.allSatisfy({ Int($0) < classes }) else { return nil }
-            splits.append(Split(name: name, images: Array(bytes[offset..<(offset + count * pixels)]), labels: labels))
+            splits.append(Split(name: name, images: bytes.bytes(offset..<(offset + count * pixels)), labels: labels))
             offset += size
         }
         guard offset == bytes.count else { return nil }
@@ -81,7 +82,7 @@ struct ImageCache {
                             formats: contents.formats, notes: contents.notes)
         guard let json = try? JSONEncoder().encode(header) else { return "the header did not encode" }
         var bytes = Self.magic + (0..<8).map { UInt8(truncatingIfNeeded: json.count >> (8 * $0)) } + Array(json)
-        for split in contents.splits { bytes += split.images + split.labels }
+        for split in contents.splits { bytes += Array(split.images) + split.labels }
         do {
             try Fetcher.createFolder((path as NSString).deletingLastPathComponent)
             try FileBytes.replace(path, with: bytes)

@@ -172,7 +172,8 @@ struct ImageFolder {
         return ImageCache.Contents(
             channels: colour ? 3 : 1, rows: size?.height ?? 0, columns: size?.width ?? 0,
             splits: zip(splits, zip(images, labels)).map { split, decoded in
-                ImageCache.Split(name: split.name, images: decoded.0.flatMap { colour ? $0.rgb().pixels : $0.pixels }, labels: decoded.1)
+                ImageCache.Split(name: split.name, images: DataBytes(decoded.0.flatMap { colour ? $0.rgb().pixels : $0.pixels }),
+                                 labels: decoded.1)
             },
             formats: formats, notes: notes)
     }

@@ -40,6 +40,8 @@ public struct Normalization: Codable, Equatable, Sendable {
     /// The per-channel mean and (population) std of the training images, each over every pixel of that channel,
     /// in the [0, 1] scale: what `--normalize auto` uses. A constant channel gets std 1, so it maps to zero.
     public static func measured(_ dataset: Dataset) -> Normalization {
+        // One pass over every image: a mapped file's pages need not stay afterwards.
+        defer { dataset.images.evictPages() }
         let plane = dataset.rows * dataset.columns
         var sums = [Double](repeating: 0, count: dataset.channels), squares = sums
         dataset.images.withUnsafeBufferPointer { pixels in

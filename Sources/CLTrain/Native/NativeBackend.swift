@@ -217,8 +217,13 @@ private struct NormalizedSplit {
         // A table of the 256 possible values per channel keeps every pixel bit-identical to `Normalization.apply`.
         let tables = (0..<dataset.channels).map { c in (0...255).map { normalization.apply(UInt8($0), channel: c) } }
         let plane = dataset.rows * dataset.columns
-        x = .allocate(capacity: max(dataset.images.count, 1))
-        for (j, pixel) in dataset.images.enumerated() { x[j] = tables[j / plane % dataset.channels][Int(pixel)] }
+        let x = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(dataset.images.count, 1))
+        dataset.images.withUnsafeBufferPointer { pixels in
+            for (j, pixel) in pixels.enumerated() { x[j] = tables[j / plane % dataset.channels][Int(pixel)] }
+        }
+        // The floats are what training reads; a mapped file's pages need not stay.
+        dataset.images.evictPages()
+        self.x = x
         labels = dataset.labels
     }
 }

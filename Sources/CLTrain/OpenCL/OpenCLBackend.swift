@@ -231,7 +231,11 @@ private struct DeviceDataset {
 
     init(context: Context, dataset: Dataset) throws {
         count = dataset.count
-        images = try Buffer(context: context, values: dataset.images.isEmpty ? [0] : dataset.images)
+        let images = try Buffer<UInt8>(context: context, count: max(dataset.images.count, 1))
+        try dataset.images.withUnsafeBufferPointer { try images.write($0) }
+        // The device holds its copy now; a mapped file's pages need not stay.
+        dataset.images.evictPages()
+        self.images = images
         labels = try Buffer(context: context, values: dataset.labels.isEmpty ? [0] : dataset.labels)
         // The identity until an epoch writes its shuffled order; the test set keeps it.
         order = try Buffer(context: context, values: dataset.count == 0 ? [0] : (0..<Int32(dataset.count)).map { $0 })
