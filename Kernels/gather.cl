@@ -30,9 +30,11 @@ __kernel void gather_normalize(__global const uchar *images, __global const int 
 // gather_augment: gather_normalize for training with torchvision's RandomCrop(padding) and RandomHorizontalFlip:
 //   x[r,c,y,x] = (pixel(c, y + dy, x' + dx) / 255 − mean[c]) / std[c],  x' = mirrored ? W − 1 − x : x,
 //   pixel 0 outside the image (zero padding)      x (rows, channels·height·width)
-// Sample s = order[offset + r] draws (dy, dx, mirrored) from Philox-4x32-10, key (key0, key1) = the seed, counter
-// (s, epoch, 0, 0): dy = w0 mod (2P+1) − P, dx = w1 mod (2P+1) − P, mirrored = flip && (w2 & 1). The CPU twin
-// (Reference.gatherAugment, Augmentation.draw) draws the same, so every device sees the same images.
+// Row r is image order[offset + r] of `images`; its sample index s = samples[offset + r] (the order itself where the
+// dataset is resident, the chunk's sample indices where it is streamed) draws (dy, dx, mirrored) from
+// Philox-4x32-10, key (key0, key1) = the seed, counter (s, epoch, 0, 0): dy = w0 mod (2P+1) − P,
+// dx = w1 mod (2P+1) − P, mirrored = flip && (w2 & 1). The CPU twin (Reference.gatherAugment, Augmentation.draw)
+// draws the same, so every device, and a streamed run, sees the same images.
 // Launch: 2-D, global = (channels·height, rows): a work-item writes one line of one image, so Philox runs once a
 // line, not once a pixel. CPU twin: Reference.gatherAugment.
 
@@ -46,20 +48,20 @@ inline uint4 philox4(uint4 c, uint2 k) {
     return c;
 }
 
-__kernel void gather_augment(__global const uchar *images, __global const int *order, const int offset,
-                             const int rows, const int channels, const int height, const int width,
+__kernel void gather_augment(__global const uchar *images, __global const int *order, __global const int *samples,
+                             const int offset, const int rows, const int channels, const int height, const int width,
                              __global const float *normalization, const uint key0, const uint key1, const uint epoch,
                              const int padding, const int flip, __global float *x) {
     const int line = get_global_id(0), r = get_global_id(1);
     if (line >= channels * height || r >= rows) return;
     const int c = line / height, y = line % height, features = channels * height * width;
-    const int sample = order[offset + r];
-    const uint4 draw = philox4((uint4)((uint)sample, epoch, 0u, 0u), (uint2)(key0, key1));
+    const int image = order[offset + r];
+    const uint4 draw = philox4((uint4)((uint)samples[offset + r], epoch, 0u, 0u), (uint2)(key0, key1));
     const uint span = (uint)(2 * padding + 1);
     const int dy = (int)(draw.x % span) - padding, dx = (int)(draw.y % span) - padding;
     const int mirrored = flip && (draw.z & 1u);
     const float mean = normalization[c], std = normalization[channels + c];
-    __global const uchar *plane = images + (size_t)sample * features + (size_t)c * height * width;
+    __global const uchar *plane = images + (size_t)image * features + (size_t)c * height * width;
     __global float *out = x + (size_t)r * features + (size_t)line * width;
     const int sy = y + dy;
     for (int ox = 0; ox < width; ox++) {

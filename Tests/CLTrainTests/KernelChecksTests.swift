@@ -70,6 +70,7 @@ import Testing
         ("gather_augment", "gather", 0, "(mirrored ? width - 1 - ox : ox)", "(mirrored ? width - ox : ox)"),
         ("gather_augment", "gather", 0, "const int dy = (int)(draw.x % span) - padding", "const int dy = (int)(draw.x % span)"),
         ("gather_augment", "gather", 0, "(uint2)(key0, key1));", "(uint2)(key1, key0));"),
+        ("gather_augment", "gather", 0, "(uint)samples[offset + r]", "(uint)image"),  // keys by the image a chunk holds, not the sample
         ("adam_update", "adam", 0, "sqrt(vi) / root_correction2", "sqrt(vi)"),  // drops a bias correction
         ("adam_update", "adam", 0, "p[i] * decay_factor", "p[i]"),  // AdamW's decoupled decay never applied
         ("bias_backward", "bias", 0, "column_sum(rows, outputs, dy, o)", "column_sum(rows - 1, outputs, dy, o)"),

@@ -161,10 +161,12 @@ public struct KernelChecks {
     }
 
     /// Odd image sizes, each channel with its own values, and crops up to 4 pixels (past a 1-pixel image's edge):
-    /// a wrong offset, mirror or padding value changes whole lines, far beyond the tolerance.
+    /// a wrong offset, mirror or padding value changes whole lines, far beyond the tolerance. The sample indices
+    /// that key the draws are another permutation than the order (as in a streamed chunk), so a kernel that keyed
+    /// by the image it reads fails.
     private mutating func gatherAugment(rows: Int, channels: Int, height: Int, width: Int, flip: Bool) throws -> KernelCheckResult {
         let samples = 2 * rows + 3, features = channels * height * width
-        let images = bytes(samples * features), order = order(samples)
+        let images = bytes(samples * features), order = order(samples), keys = self.order(samples)
         let offset = samples - rows
         let normalization = Normalization(mean: [0.4914, 0.4822, 0.4465].prefix(channels).map { $0 },
                                           std: [0.2470, 0.2435, 0.2616].prefix(channels).map { $0 })
@@ -172,11 +174,11 @@ public struct KernelChecks {
         let epoch = Int.random(in: 1...1000, using: &random)
         let out = try GuardedOutput<Float>(context: context, count: rows * features)
         let seconds = try timed {
-            try library.gatherAugment(images: input(images), order: input(order), offset: offset, rows: rows,
+            try library.gatherAugment(images: input(images), order: input(order), samples: input(keys), offset: offset, rows: rows,
                                       shape: (channels, height, width), normalization: input(normalization.table(channels: channels)),
                                       augmentation: augmentation, seed: seed, epoch: epoch, x: out.buffer)
         }
-        let expected = Reference.gatherAugment(images: images, order: order, offset: offset, rows: rows, channels: channels,
+        let expected = Reference.gatherAugment(images: images, order: order, samples: keys, offset: offset, rows: rows, channels: channels,
                                                height: height, width: width, normalization: normalization,
                                                augmentation: augmentation, seed: seed, epoch: epoch)
         // The same division and subtraction as gather_normalize: a few ulps.

@@ -217,13 +217,15 @@ public final class KernelLibrary {
                    Int32(features), Int32(features / channels), normalization, x)
     }
 
-    /// - Parameter normalization: as `gatherNormalize`'s; the draws come from `augmentation` keyed by `seed` and `epoch`.
+    /// - Parameters:
+    ///   - normalization: as `gatherNormalize`'s; the draws come from `augmentation` keyed by `seed`, `epoch` and the
+    ///     row's sample index, `samples[offset + r]` (pass `order` where the images are the whole dataset).
     @discardableResult
-    public func gatherAugment(images: Buffer<UInt8>, order: Buffer<Int32>, offset: Int, rows: Int, shape: (channels: Int, height: Int, width: Int),
-                              normalization: Buffer<Float>, augmentation: Augmentation, seed: UInt64, epoch: Int,
-                              x: Buffer<Float>) throws -> Event? {
+    public func gatherAugment(images: Buffer<UInt8>, order: Buffer<Int32>, samples: Buffer<Int32>, offset: Int, rows: Int,
+                              shape: (channels: Int, height: Int, width: Int), normalization: Buffer<Float>,
+                              augmentation: Augmentation, seed: UInt64, epoch: Int, x: Buffer<Float>) throws -> Event? {
         let (global, local) = rowsOfGroups(try kernel("gather_augment"), across: shape.channels * shape.height, down: rows)
-        return try launch("gather_augment", global: global, local: local, images, order, Int32(offset), Int32(rows),
+        return try launch("gather_augment", global: global, local: local, images, order, samples, Int32(offset), Int32(rows),
                           Int32(shape.channels), Int32(shape.height), Int32(shape.width), normalization,
                           UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32), UInt32(truncatingIfNeeded: epoch),
                           Int32(augmentation.padding), Int32(augmentation.flip ? 1 : 0), x)

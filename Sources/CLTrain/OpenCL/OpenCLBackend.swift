@@ -163,9 +163,9 @@ public final class OpenCLBackend: TrainingBackend {
         let pass = Pass.training(seed: seed, step: step)
         library.annotate("\(count)×\(model.input.count)", bytes: Double(count * model.input.count * 5))
         if let shape = model.input.image, !augmentation.isNone {
-            try library.gatherAugment(images: train.images, order: train.order, offset: start, rows: count, shape: shape,
-                                      normalization: normalizationTable, augmentation: augmentation, seed: seed, epoch: epoch,
-                                      x: batchInput)
+            try library.gatherAugment(images: train.images, order: train.order, samples: train.order, offset: start, rows: count,
+                                      shape: shape, normalization: normalizationTable, augmentation: augmentation, seed: seed,
+                                      epoch: epoch, x: batchInput)
         } else {
             try library.gatherNormalize(images: train.images, order: train.order, offset: start, rows: count,
                                         features: model.input.count, channels: channels, normalization: normalizationTable,

@@ -28,24 +28,25 @@ extension Reference {
 }
 
 extension Reference {
-    /// Twin of `gather_augment`: `gatherNormalize` of each sample cropped and flipped as `augmentation` draws it
-    /// for (seed, epoch, sample): `X[r, c, y, x] = normalize(image[c, y + dy, x' + dx])` with `x' = W − 1 − x` when
-    /// mirrored, else `x`, and pixel 0 outside the image (zero padding).
+    /// Twin of `gather_augment`: `gatherNormalize` of each image cropped and flipped as `augmentation` draws it
+    /// for (seed, epoch, sample), the sample being `samples[offset + r]` (the order itself where `samples` is nil):
+    /// `X[r, c, y, x] = normalize(image[c, y + dy, x' + dx])` with `x' = W − 1 − x` when mirrored, else `x`, and
+    /// pixel 0 outside the image (zero padding).
     public static func gatherAugment(
-        images: [UInt8], order: [Int32], offset: Int, rows: Int, channels: Int, height: Int, width: Int,
+        images: [UInt8], order: [Int32], samples: [Int32]? = nil, offset: Int, rows: Int, channels: Int, height: Int, width: Int,
         normalization: Normalization, augmentation: Augmentation, seed: UInt64, epoch: Int
     ) -> [Float] {
         let features = channels * height * width
         var x = [Float](repeating: 0, count: rows * features)
         for r in 0..<rows {
-            let sample = Int(order[offset + r])
+            let image = Int(order[offset + r]), sample = Int((samples ?? order)[offset + r])
             let (dy, dx, mirrored) = augmentation.draw(sample: sample, epoch: epoch, seed: seed)
             for c in 0..<channels {
                 for y in 0..<height {
                     for ox in 0..<width {
                         let (sy, sx) = (y + dy, (mirrored ? width - 1 - ox : ox) + dx)
                         let inside = (0..<height).contains(sy) && (0..<width).contains(sx)
-                        let pixel = inside ? images[sample * features + (c * height + sy) * width + sx] : 0
+                        let pixel = inside ? images[image * features + (c * height + sy) * width + sx] : 0
                         x[r * features + (c * height + y) * width + ox] = normalization.apply(pixel, channel: c)
                     }
                 }
