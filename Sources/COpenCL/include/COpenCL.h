@@ -75,6 +75,10 @@
     X(cl_int, EnqueueCopyBuffer, (cl_command_queue queue, cl_mem source, cl_mem destination, size_t source_offset, \
       size_t destination_offset, size_t size, cl_uint num_events, const cl_event *wait_list, cl_event *event), \
       (queue, source, destination, source_offset, destination_offset, size, num_events, wait_list, event)) \
+    X(cl_int, EnqueueMarkerWithWaitList, (cl_command_queue queue, cl_uint num_events, const cl_event *wait_list, \
+      cl_event *event), (queue, num_events, wait_list, event)) \
+    X(cl_int, EnqueueBarrierWithWaitList, (cl_command_queue queue, cl_uint num_events, const cl_event *wait_list, \
+      cl_event *event), (queue, num_events, wait_list, event)) \
     X(cl_int, Flush, (cl_command_queue queue), (queue)) \
     X(cl_int, Finish, (cl_command_queue queue), (queue)) \
     X(cl_int, WaitForEvents, (cl_uint num_events, const cl_event *events), (num_events, events)) \
