@@ -53,12 +53,12 @@ struct BenchCommand: ParsableCommand {
         // Training runs as `train` runs it, without profiling; the kernel timings get a profiling queue of their own.
         let compute = try device.open()
         // The kernel timings build a backend of their own before the epochs' one: both are checked here first.
-        try compute.checkMemory(plan: plan, train: loaded.train, test: loaded.test)
+        let placement = try compute.checkMemory(plan: plan, train: loaded.train, test: loaded.test)
         let runTuning = tuning.load(for: compute)
         var kernels: [KernelTiming] = []
         if case .openCL(let context) = compute {
             kernels = try KernelBenchmark.run(context: context, plan: plan, train: loaded.train, test: loaded.test,
-                                              tuning: runTuning?.tuning ?? Tuning())
+                                              tuning: runTuning?.tuning ?? Tuning(), placement: placement)
         }
         if kernelsOnly {
             let report = BenchReport(device: compute.description, data: loaded.source, kernels: kernels, launchesPerStep: nil,

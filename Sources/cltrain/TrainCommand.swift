@@ -221,6 +221,11 @@ struct TrainCommand: ParsableCommand {
             + (resumed.map { ", resuming after epoch \($0.epoch)" } ?? ""))
         let backend = try compute.backend(plan: plan, train: loaded.train, test: loaded.test,
                                           tuning: runTuning?.tuning ?? Tuning())
+        if let streams = (backend as? OpenCLBackend)?.placement.summary(train: loaded.train, test: loaded.test) {
+            let limits = try compute.memoryLimits()
+            say("Stream:    \(streams) (the run does not fit in \((limits.device ?? 0) >> 20) MiB, "
+                + "\(limits.devicePlace ?? "the device's memory"))")
+        }
 
         let start = try resumed ?? Checkpoint(
             parameters: startingWeights(plan, initialWeights), optimizer: plan.optimizer,

@@ -34,12 +34,12 @@ struct TuneCommand: ParsableCommand {
         if modelOptions.printSummary(plan.model) { return }
         let context = try Context(device: try device.resolve(), profiling: true, programCache: .user())
         // The tuner trains real steps on a backend for the plan: it is held to the estimate as `train` is.
-        try ComputeDevice.openCL(context).checkMemory(plan: plan, train: loaded.train, test: loaded.test)
+        let placement = try ComputeDevice.openCL(context).checkMemory(plan: plan, train: loaded.train, test: loaded.test)
         let seed = self.seed ?? UInt64(Date().timeIntervalSince1970 * 1000) % 1_000_000
         let library = try KernelLibrary(context: context)
         let progress = ProgressLine()
         let (tuning, outcomes) = try Tuner.run(library: library, plan: plan, train: loaded.train, test: loaded.test,
-                                               seed: seed, progress: { progress.show($0, detail: $1) })
+                                               seed: seed, placement: placement, progress: { progress.show($0, detail: $1) })
         progress.clear()
         let key = TuningCache.key(device: context.device, configuration: .choose(for: context.device), sources: Kernels.sources)
         try cache.store(tuning, tuned: outcomes.map(\.shape), forKey: key)

@@ -43,6 +43,7 @@ struct Run {
         var environment = ProcessInfo.processInfo.environment
         environment["CLTRAIN_DEVICE"] = nil
         environment["CLTRAIN_DATA"] = nil
+        environment["CLTRAIN_DEVICE_MEMORY_LIMIT"] = nil
         environment["CLTRAIN_PROGRAM_CACHE"] = "off"  // tests never write the user's cache
         environment["CLTRAIN_TUNING_CACHE"] = "off"   // nor read its tuning, which would make runs differ by machine
         for (key, value) in extra { environment[key] = value }

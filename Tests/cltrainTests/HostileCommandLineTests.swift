@@ -40,6 +40,14 @@ import Testing
         #expect(run.status != 0 && run.stderr.contains("CLTRAIN_DEVICE=no such device: no device matches"), "\(run.stderr)")
     }
 
+    /// A bad `CLTRAIN_DEVICE_MEMORY_LIMIT` stops an OpenCL run in one line naming it, before the run says anything.
+    @Test func invalidMemoryLimitVariableIsNamed() throws {
+        let data = try SmallData()
+        let run = try Run(["train", "--data", data.path, "--epochs", "1"], environment: ["CLTRAIN_DEVICE_MEMORY_LIMIT": "12 apples"])
+        #expect(run.status != 0 && run.stdout.isEmpty && !run.error.contains("\n")
+                && run.error.contains("CLTRAIN_DEVICE_MEMORY_LIMIT=12 apples: expected a number of bytes"), "\(run.stderr)")
+    }
+
     @Test func interruptedSaveLeavesNoTemporaryFile() throws {
         let data = try SmallData()
         let model = data.file("model.safetensors")

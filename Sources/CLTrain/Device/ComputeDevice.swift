@@ -1,4 +1,5 @@
 import CLKit
+import Foundation
 
 /// Where a command computes: an OpenCL device, or the host (`--cpu`).
 public enum ComputeDevice: CustomStringConvertible {
@@ -10,6 +11,8 @@ public enum ComputeDevice: CustomStringConvertible {
     public static func open(_ selection: DeviceSelection, cpu: Bool, profiling: Bool = false,
                             programCache: ProgramCache? = .user()) throws -> ComputeDevice {
         if cpu { return try host() }
+        // A bad value stops the run here, before anything is printed about it.
+        _ = try DeviceMemoryLimit.bytes()
         let device = try selection.resolve(in: OpenCL.allDevices())
         return .openCL(try Context(device: device, profiling: profiling, programCache: programCache))
     }
@@ -28,18 +31,21 @@ public enum ComputeDevice: CustomStringConvertible {
         }
     }
 
-    /// Memory limits a run must fit: the device's global memory, and what the host leaves the process
-    /// (`HostMemory.limit`) where the run computes on the host or on a CPU device (PoCL's memory is the host's),
-    /// with the words that name it. Tests inject their own.
+    /// Memory limits a run must fit: the device's global memory (or less, `CLTRAIN_DEVICE_MEMORY_LIMIT`), and what
+    /// the host leaves the process (`HostMemory.limit`) where the run computes on the host or on a CPU device
+    /// (PoCL's memory is the host's), with the words that name them. Tests inject their own.
     public struct MemoryLimits: Sendable {
         public var device: UInt64?
         public var host: UInt64
         public var hostPlace: String
+        /// Names `device` in a refusal where it is not the device's own memory.
+        public var devicePlace: String?
 
-        public init(device: UInt64?, host: UInt64, hostPlace: String = "the host's available memory") {
+        public init(device: UInt64?, host: UInt64, hostPlace: String = "the host's available memory", devicePlace: String? = nil) {
             self.device = device
             self.host = host
             self.hostPlace = hostPlace
+            self.devicePlace = devicePlace
         }
 
         /// The host's limit alone, for work that computes on the host (`predict`).
@@ -49,30 +55,42 @@ public enum ComputeDevice: CustomStringConvertible {
         }
     }
 
-    public var memoryLimits: MemoryLimits {
+    /// This device's limits: an OpenCL device's global memory, less where `CLTRAIN_DEVICE_MEMORY_LIMIT` says so
+    /// (not read with `--cpu`), and the host's.
+    public func memoryLimits(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> MemoryLimits {
         let host = HostMemory.limit()
         switch self {
         case .host: return MemoryLimits(device: nil, host: host.bytes, hostPlace: host.place)
         case .openCL(let context):
-            let device = context.device
-            return MemoryLimits(device: device.globalMemoryBytes, host: host.bytes, hostPlace: host.place)
+            var limits = MemoryLimits(device: context.device.globalMemoryBytes, host: host.bytes, hostPlace: host.place)
+            if let cap = try DeviceMemoryLimit.bytes(environment: environment), cap < context.device.globalMemoryBytes {
+                limits.device = cap
+                limits.devicePlace = "\(DeviceMemoryLimit.variable) for \(context.device.name)"
+            }
+            return limits
         }
     }
 
     /// Refuses `plan` on this device before anything is allocated where its estimate exceeds `limits` (by default
-    /// the device's and the host's own). Every command that allocates for a plan calls it first (`backend` does).
-    public func checkMemory(plan: TrainingPlan, train: Dataset, test: Dataset, limits: MemoryLimits? = nil) throws {
-        let limits = limits ?? memoryLimits
+    /// the device's and the host's own), and says how the data is held on the device: resident, or streamed where
+    /// it does not fit (`DataPlacement`). Every command that allocates for a plan calls it first (`backend` does).
+    @discardableResult
+    public func checkMemory(plan: TrainingPlan, train: Dataset, test: Dataset, limits: MemoryLimits? = nil) throws -> DataPlacement {
+        let limits = try limits ?? memoryLimits()
         switch self {
         case .host:
             let estimate = MemoryEstimate(plan: plan, train: train, test: test, native: true)
             try estimate.check(limits, device: nil, hostComputes: true)
             try estimate.reserve()
+            return .resident
         case .openCL(let context):
-            let estimate = MemoryEstimate(plan: plan, train: train, test: test, native: false)
+            let placement = DataPlacement(plan: plan, train: train, test: test, deviceBytes: limits.device,
+                                          allocationBytes: context.device.maxAllocationBytes)
+            let estimate = MemoryEstimate(plan: plan, train: train, test: test, native: false, placement: placement)
             let hostComputes = context.device.kind == .cpu
             try estimate.check(limits, device: context.device.name, hostComputes: hostComputes)
             if hostComputes { try estimate.reserve() }
+            return placement
         }
     }
 
@@ -81,12 +99,13 @@ public enum ComputeDevice: CustomStringConvertible {
     /// - Parameter tuning: the matmul configurations tuned for the device (see `RunTuning`); none by default.
     public func backend(plan: TrainingPlan, train: Dataset, test: Dataset, limits: MemoryLimits? = nil,
                         tuning: Tuning = Tuning()) throws -> TrainingBackend {
-        try checkMemory(plan: plan, train: train, test: test, limits: limits)
+        let placement = try checkMemory(plan: plan, train: train, test: test, limits: limits)
         switch self {
         case .host:
             return try NativeBackend(plan: plan, train: train, test: test)
         case .openCL(let context):
-            return try OpenCLBackend(library: KernelLibrary(context: context, tuning: tuning), plan: plan, train: train, test: test)
+            return try OpenCLBackend(library: KernelLibrary(context: context, tuning: tuning), plan: plan, train: train, test: test,
+                                     placement: placement)
         }
     }
 }

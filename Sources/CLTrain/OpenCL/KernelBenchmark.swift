@@ -47,19 +47,21 @@ public final class LaunchRecorder {
 /// Times every kernel a training step of a model launches, at the shapes the step launches it with, by running
 /// real steps of `OpenCLBackend` on a profiling queue: whatever the model, the table is its step.
 public enum KernelBenchmark {
-    /// The median time of each launch of a step over `steps` steps, after one untimed step, on `context`'s device.
+    /// The median time of each launch of a step over `steps` steps, after one untimed step, on `context`'s device;
+    /// the data held as `placement` says (`ComputeDevice.checkMemory`).
     public static func run(context: Context, plan: TrainingPlan, train: Dataset, test: Dataset,
-                           steps: Int = 50, tuning: Tuning = Tuning()) throws -> [KernelTiming] {
+                           steps: Int = 50, tuning: Tuning = Tuning(), placement: DataPlacement = .resident) throws -> [KernelTiming] {
         let profiled = try Context(device: context.device, profiling: true, programCache: context.programCache)
         let library = try KernelLibrary(context: profiled, tuning: tuning)
-        return try time(try stepper(library: library, plan: plan, train: train, test: test), library: library, steps: steps)
+        return try time(try stepper(library: library, plan: plan, train: train, test: test, placement: placement),
+                        library: library, steps: steps)
     }
 
     /// A backend on `library` with the plan's initial parameters and an epoch begun, and the rows of its steps:
     /// what `time` runs.
-    static func stepper(library: KernelLibrary, plan: TrainingPlan, train: Dataset,
-                        test: Dataset) throws -> (backend: OpenCLBackend, rows: Int) {
-        let backend = try OpenCLBackend(library: library, plan: plan, train: train, test: test)
+    static func stepper(library: KernelLibrary, plan: TrainingPlan, train: Dataset, test: Dataset,
+                        placement: DataPlacement = .resident) throws -> (backend: OpenCLBackend, rows: Int) {
+        let backend = try OpenCLBackend(library: library, plan: plan, train: train, test: test, placement: placement)
         var generator = SeededGenerator(seed: plan.seed)
         try backend.load(Parameters(initializing: plan.model, using: &generator),
                          OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount))

@@ -1,8 +1,9 @@
 import CLKit
 
-/// Trains on an OpenCL device. The datasets are uploaded once as uint8; an epoch uploads only its shuffled
-/// order; each step is a fixed sequence of kernel launches on buffers allocated here, so the host never
-/// waits for the device inside an epoch except when the training loop asks for losses.
+/// Trains on an OpenCL device. The datasets are uploaded once as uint8 and an epoch uploads only its shuffled
+/// order, or, where they do not fit, they stream in chunks (`DeviceDataset`); each step is a fixed sequence of
+/// kernel launches on buffers allocated here, so the host never waits for the device inside an epoch except when
+/// the training loop asks for losses.
 public final class OpenCLBackend: TrainingBackend {
     public let library: KernelLibrary
     public let model: Model
@@ -25,8 +26,10 @@ public final class OpenCLBackend: TrainingBackend {
     static func description(_ device: Device) -> String { "OpenCL \(device.name) (\(device.platformName))" }
 
     private var context: Context { library.context }
-    private let train: DeviceDataset
-    private let test: DeviceDataset
+    /// How the datasets are held on the device.
+    public let placement: DataPlacement
+    private let train: any DeviceDataset
+    private let test: any DeviceDataset
     private let layout: DeviceLayout, bufferLayout: DeviceLayout
     private let parameters: Buffer<Float>
     /// The layers' buffers (running statistics), one flat vector laid out by `bufferLayout`.
@@ -56,10 +59,12 @@ public final class OpenCLBackend: TrainingBackend {
     private let predictions: Buffer<Int32>
     private let predictionChunks: [Buffer<Int32>]
 
-    /// - Parameter allocationLimit: the largest buffer allowed, in bytes; the device's own limit unless a test
-    ///   injects a smaller one.
+    /// - Parameters:
+    ///   - placement: resident, or the chunks the datasets stream in (`ComputeDevice.checkMemory` chooses).
+    ///   - allocationLimit: the largest buffer allowed, in bytes; the device's own limit unless a test
+    ///     injects a smaller one.
     public init(library: KernelLibrary, plan: TrainingPlan, train: Dataset, test: Dataset,
-                allocationLimit: UInt64? = nil) throws {
+                placement: DataPlacement = .resident, allocationLimit: UInt64? = nil) throws {
         self.library = library
         let model = plan.model, batchSize = plan.batchSize
         self.model = model
@@ -74,7 +79,8 @@ public final class OpenCLBackend: TrainingBackend {
         self.evaluationRows = evaluationRows
         let rows = passRows(batchSize: batchSize, testCount: test.count, native: false)
         // Fail with the options to change rather than with CL_INVALID_BUFFER_SIZE from the first oversized buffer.
-        let largest = [train.images.count, test.images.count, 4 * model.parameterCount,
+        let largest = [DataPlacement.largestBuffer(train, chunk: placement.trainChunk),
+                       DataPlacement.largestBuffer(test, chunk: placement.testChunk), 4 * model.parameterCount,
                        4 * rows * model.activationSizes.max()!].max()!
         let limit = allocationLimit ?? context.device.maxAllocationBytes
         guard UInt64(largest) <= limit else {
@@ -82,8 +88,9 @@ public final class OpenCLBackend: TrainingBackend {
         }
         channels = model.input.image?.channels ?? 1
         normalizationTable = try Buffer(context: context, values: plan.normalization.table(channels: channels))
-        self.train = try DeviceDataset(context: context, dataset: train)
-        self.test = try DeviceDataset(context: context, dataset: test)
+        self.placement = placement
+        self.train = try deviceDataset(train, chunk: placement.trainChunk, context: context)
+        self.test = try deviceDataset(test, chunk: placement.testChunk, context: context)
 
         let alignment = context.device.baseAddressAlignmentBytes
         let layout = DeviceLayout(slots: model.tensors, hostCount: model.parameterCount, alignmentBytes: alignment)
@@ -153,28 +160,33 @@ public final class OpenCLBackend: TrainingBackend {
     public func beginEpoch(_ epoch: Int, order: [Int32]) throws {
         precondition(order.count == train.count, "an epoch's order must cover the training set")
         self.epoch = epoch
-        // Blocking: the host's array may change as soon as this returns, and it is one upload per epoch.
-        try train.order.write(order)
+        try train.beginEpoch(order: order)
+    }
+
+    /// What streaming the training set has cost so far; nil where it is resident.
+    public func streamStatistics() throws -> StreamStatistics? {
+        try (train as? StreamedDataset)?.statistics()
     }
 
     public func trainStep(batch: Int, start: Int, count: Int, learningRate: Float) throws {
         precondition(count > 0 && count <= batchSize && start + count <= train.count)
         step += 1
         let pass = Pass.training(seed: seed, step: step)
+        let data = try train.rows(start: start, count: count)
         library.annotate("\(count)×\(model.input.count)", bytes: Double(count * model.input.count * 5))
         if let shape = model.input.image, !augmentation.isNone {
-            try library.gatherAugment(images: train.images, order: train.order, samples: train.order, offset: start, rows: count,
+            try library.gatherAugment(images: data.images, order: data.order, samples: data.samples, offset: data.offset, rows: count,
                                       shape: shape, normalization: normalizationTable, augmentation: augmentation, seed: seed,
                                       epoch: epoch, x: batchInput)
         } else {
-            try library.gatherNormalize(images: train.images, order: train.order, offset: start, rows: count,
+            try library.gatherNormalize(images: data.images, order: data.order, offset: data.offset, rows: count,
                                         features: model.input.count, channels: channels, normalization: normalizationTable,
                                         x: batchInput)
         }
         let logits = try forward(rows: count, pass: pass), dz = stages.outputDelta!
         library.annotate("\(count)×\(model.classes)", bytes: Double(count * model.classes * 8))
-        try lossRule.launch(library, rows: count, classes: model.classes, z: logits, labels: train.labels,
-                             order: train.order, offset: start, losses: losses, slot: batch, dz: dz, settings: loss)
+        try lossRule.launch(library, rows: count, classes: model.classes, z: logits, labels: data.labels,
+                             order: data.order, offset: data.offset, losses: losses, slot: batch, dz: dz, settings: loss)
         try stages.backward(input: batchInput, dy: dz, dx: nil, rows: count, parameters: parameterViews, gradients: gradientViews,
                             pass: pass)
         library.annotate("\(layout.count)", bytes: Double(layout.count * 4 * (2 + 2 * optimizer.stateNames.count)))
@@ -204,41 +216,21 @@ public final class OpenCLBackend: TrainingBackend {
         let classes = model.classes
         var chunkRows: [Int] = []
         for (chunk, output) in predictionChunks.enumerated() {
-            let start = chunk * evaluationRows, rows = output.count
+            let start = chunk * evaluationRows, rows = output.count, data = try test.rows(start: start, count: rows)
             chunkRows.append(rows)
-            try library.gatherNormalize(images: test.images, order: test.order, offset: start, rows: rows,
+            try library.gatherNormalize(images: data.images, order: data.order, offset: data.offset, rows: rows,
                                         features: model.input.count, channels: channels, normalization: normalizationTable,
                                         x: batchInput)
             let logits = try forward(rows: rows, pass: .evaluation)
             try library.logSoftmaxForward(rows: rows, classes: classes, z: logits, logp: evaluationLogProbabilities)
-            try library.nllLoss(rows: rows, classes: classes, logp: evaluationLogProbabilities, labels: test.labels,
-                                order: test.order, offset: start, losses: evaluationLosses, slot: chunk)
+            try library.nllLoss(rows: rows, classes: classes, logp: evaluationLogProbabilities, labels: data.labels,
+                                order: data.order, offset: data.offset, losses: evaluationLosses, slot: chunk)
             try library.argmax(rows: rows, classes: classes, z: evaluationLogProbabilities, predictions: output)
         }
         let chunkLosses = try evaluationLosses.read(count: chunkRows.count)
         let predicted = try predictions.read(count: test.count)
         let total = zip(chunkLosses, chunkRows).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
         return Evaluation(loss: total / Double(max(test.count, 1)), predictions: predicted.map { UInt8($0) })
-    }
-}
-
-/// One dataset resident on the device: images and labels as uint8, and the order in which to visit them.
-private struct DeviceDataset {
-    let images: Buffer<UInt8>
-    let labels: Buffer<UInt8>
-    let order: Buffer<Int32>
-    let count: Int
-
-    init(context: Context, dataset: Dataset) throws {
-        count = dataset.count
-        let images = try Buffer<UInt8>(context: context, count: max(dataset.images.count, 1))
-        try dataset.images.withUnsafeBufferPointer { try images.write($0) }
-        // The device holds its copy now; a mapped file's pages need not stay.
-        dataset.images.evictPages()
-        self.images = images
-        labels = try Buffer(context: context, values: dataset.labels.isEmpty ? [0] : dataset.labels)
-        // The identity until an epoch writes its shuffled order; the test set keeps it.
-        order = try Buffer(context: context, values: dataset.count == 0 ? [0] : (0..<Int32(dataset.count)).map { $0 })
     }
 }
 

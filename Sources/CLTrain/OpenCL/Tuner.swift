@@ -72,8 +72,10 @@ public enum Tuner {
 
     /// The matmul shapes, in launch order without repeats, of one training step of `plan` (its last layer's
     /// products included), found by running that step on `library`.
-    public static func shapes(library: KernelLibrary, plan: TrainingPlan, train: Dataset, test: Dataset) throws -> [MatmulShape] {
-        try shapes(of: KernelBenchmark.stepper(library: library, plan: plan, train: train, test: test), library: library)
+    public static func shapes(library: KernelLibrary, plan: TrainingPlan, train: Dataset, test: Dataset,
+                              placement: DataPlacement = .resident) throws -> [MatmulShape] {
+        try shapes(of: KernelBenchmark.stepper(library: library, plan: plan, train: train, test: test, placement: placement),
+                   library: library)
     }
 
     /// The matmul shapes of one step of `stepper` (see `KernelBenchmark.stepper`).
@@ -92,10 +94,11 @@ public enum Tuner {
     ///   - candidates: the configurations to time; `candidates(for:default:)` unless a test narrows them.
     ///   - progress: told what is being timed, for a progress line: each shape as it starts (`detail` false), then
     ///     each configuration and check (`detail` true).
+    ///   - placement: how the steps' backend holds the data (`ComputeDevice.checkMemory`).
     ///   - stepTimes: each matmul shape's time in one training step run with a tuning (`stepTimes(library:stepper:)`
     ///     unless a test injects times).
     public static func run(library: KernelLibrary, plan: TrainingPlan, train: Dataset, test: Dataset, seed: UInt64,
-                           candidates: [MatmulChoice]? = nil,
+                           placement: DataPlacement = .resident, candidates: [MatmulChoice]? = nil,
                            stepTimes: ((Tuning) throws -> [MatmulShape: Double])? = nil,
                            progress: (_ message: String, _ detail: Bool) -> Void = { _, _ in }) throws -> (tuning: Tuning, outcomes: [Outcome]) {
         let own = MatmulChoice(library.configuration.matmul)
@@ -103,7 +106,7 @@ public enum Tuner {
         let candidates = [own] + given.filter { $0 != own }
         progress("finding the matmul shapes of one training step", false)
         // One backend serves the search for shapes and, later, the real steps.
-        let stepper = try KernelBenchmark.stepper(library: library, plan: plan, train: train, test: test)
+        let stepper = try KernelBenchmark.stepper(library: library, plan: plan, train: train, test: test, placement: placement)
         let shapes = try shapes(of: stepper, library: library)
         var checks = KernelChecks(library: library, seed: seed)
         var tuning = Tuning(), outcomes: [Outcome] = []

@@ -17,7 +17,8 @@ public struct MemoryEstimate: Sendable {
     public var backendBytes: Int { parameterBytes + activationBytes + datasetBytes }
     public var totalBytes: Int { backendBytes + hostBytes }
 
-    public init(plan: TrainingPlan, train: Dataset, test: Dataset, native: Bool) {
+    /// - Parameter placement: how the OpenCL backend holds the data (`native` is always resident).
+    public init(plan: TrainingPlan, train: Dataset, test: Dataset, native: Bool, placement: DataPlacement = .resident) {
         // In Double: a checkpoint may list millions of layers, whose bytes would overflow Int and trap.
         let model = plan.model, rows = Double(passRows(batchSize: plan.batchSize, testCount: test.count, native: native))
         let values = Double(model.parameterCount), states = Double(plan.optimizer.stateNames.count), batch = Double(plan.batchSize)
@@ -30,11 +31,16 @@ public struct MemoryEstimate: Sendable {
         // Activations for a pass's rows, their gradients for a batch, and the losses of an epoch's batches.
         activationBytes = clamped(4 * (activations * rows + activations * batch + scratch + Double(train.count)))
         let samples = train.count + test.count, pixels = train.images.count + test.images.count
-        // The native backend normalizes the images to floats once; OpenCL keeps uint8 and an int32 order per sample.
-        datasetBytes = native ? 4 * pixels + samples : pixels + 5 * samples
-        // The loaded data stays; the parameters and state are on the host at the start, in a snapshot, and up to
-        // three times more while a checkpoint is encoded (tensors, their bytes, the file's bytes).
-        hostBytes = clamped(Double(pixels + samples) + 5 * 4 * values * (1 + states) + Double(Self.runtimeBytes(native: native)))
+        let (trainChunk, testChunk) = native ? (nil, nil) : (placement.trainChunk, placement.testChunk)
+        // The native backend normalizes the images to floats once; OpenCL keeps uint8 and an int32 order per sample,
+        // or streams chunks.
+        datasetBytes = native ? 4 * pixels + samples
+            : DataPlacement.deviceBytes(train, chunk: trainChunk) + DataPlacement.deviceBytes(test, chunk: testChunk)
+        // The loaded data stays (streamed from a mapped file, only a chunk of it); the parameters and state are on the
+        // host at the start, in a snapshot, and up to three times more while a checkpoint is encoded (tensors, their
+        // bytes, the file's bytes).
+        let data = DataPlacement.hostBytes(train, chunk: trainChunk) + DataPlacement.hostBytes(test, chunk: testChunk)
+        hostBytes = clamped(Double(data) + 5 * 4 * values * (1 + states) + Double(Self.runtimeBytes(native: native)))
     }
 
     /// A prediction on the host (`Prediction`): one image resized to the model's input as bytes and as floats,
@@ -62,7 +68,7 @@ public struct MemoryEstimate: Sendable {
     /// host computes (`--cpu`, or a CPU device such as PoCL's).
     public func check(_ limits: ComputeDevice.MemoryLimits, device: String?, hostComputes: Bool) throws {
         if let bytes = limits.device, let device {
-            try check(limit: bytes, place: "the global memory of \(device)", bytes: backendBytes)
+            try check(limit: bytes, place: limits.devicePlace ?? "the global memory of \(device)", bytes: backendBytes)
         }
         try check(limit: limits.host, place: limits.hostPlace, bytes: hostComputes ? totalBytes : hostBytes)
     }
@@ -118,9 +124,13 @@ public struct MemoryEstimateError: Error, CustomStringConvertible {
     public static let smallerRun = "use a smaller --model (or --hidden) or --batch-size"
 
     public var description: String {
-        func gib(_ bytes: Int) -> String { String(format: "%.1f GiB", Double(bytes) / Double(1 << 30)) }
-        return "this run needs about \(gib(bytes)) (parameters with gradients and optimizer state "
-            + "\(gib(needed.parameterBytes)), activations \(gib(needed.activationBytes)), data \(gib(needed.datasetBytes)), "
-            + "host copies and runtime \(gib(needed.hostBytes))) but \(place) is \(gib(Int(clamping: limit))); \(advice)"
+        // In MiB below a GiB: a CLTRAIN_DEVICE_MEMORY_LIMIT of a few MiB would otherwise read "0.0 GiB".
+        func size(_ bytes: Int) -> String {
+            bytes < 1 << 30 ? String(format: "%.1f MiB", Double(bytes) / Double(1 << 20))
+                : String(format: "%.1f GiB", Double(bytes) / Double(1 << 30))
+        }
+        return "this run needs about \(size(bytes)) (parameters with gradients and optimizer state "
+            + "\(size(needed.parameterBytes)), activations \(size(needed.activationBytes)), data \(size(needed.datasetBytes)), "
+            + "host copies and runtime \(size(needed.hostBytes))) but \(place) is \(size(Int(clamping: limit))); \(advice)"
     }
 }
