@@ -90,7 +90,8 @@ struct BenchCommand: ParsableCommand {
             .run { _ in }
         let report = BenchReport(device: backend.description, data: loaded.source, kernels: kernels,
                                  launchesPerStep: launchesPerStep, hostSecondsPerStep: hostSecondsPerStep,
-                                 epochs: Array(history.dropFirst()), tuning: runTuning?.summary)
+                                 epochs: Array(history.dropFirst()), tuning: runTuning?.summary,
+                                 streaming: try (backend as? OpenCLBackend)?.streamStatistics())
         print(json ? try report.reportJSON() : report.text())
     }
 

@@ -14,10 +14,13 @@ public struct BenchReport: JSONReport {
     public let epochs: [EpochMetrics]
     /// Which matmul configurations the run used (`RunTuning.summary`); nil for `--cpu`.
     public let tuning: String?
+    /// What streaming the training set cost over every step the bench ran; nil where it is resident.
+    public let streaming: StreamStatistics?
 
     public init(device: String, data: String, kernels: [KernelTiming], launchesPerStep: Int?, hostSecondsPerStep: Double?,
-                epochs: [EpochMetrics], tuning: String? = nil) {
+                epochs: [EpochMetrics], tuning: String? = nil, streaming: StreamStatistics? = nil) {
         self.tuning = tuning
+        self.streaming = streaming
         self.hostSecondsPerStep = hostSecondsPerStep
         self.device = device
         self.data = data
@@ -38,9 +41,27 @@ public struct BenchReport: JSONReport {
         let gigaflopsPerSecond: Double?, gigabytesPerSecond: Double?
     }
 
+    /// The upload's cost per training step, split as `StreamStatistics` measures it.
+    private struct Streaming: Encodable {
+        let chunkSamples: Int, chunksPerEpoch: Int, uploadSecondsPerStep: Double, hostSecondsPerStep: Double
+        let transferSecondsPerStep: Double
+
+        init(_ statistics: StreamStatistics) {
+            let steps = Double(max(statistics.steps, 1))
+            (chunkSamples, chunksPerEpoch) = (statistics.chunkRows, statistics.chunksPerEpoch)
+            (hostSecondsPerStep, transferSecondsPerStep) = (statistics.hostSeconds / steps, statistics.transferSeconds / steps)
+            uploadSecondsPerStep = hostSecondsPerStep + transferSecondsPerStep
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case chunkSamples = "chunk_samples", chunksPerEpoch = "chunks_per_epoch", uploadSecondsPerStep = "upload_seconds_per_step"
+            case hostSecondsPerStep = "host_seconds_per_step", transferSecondsPerStep = "transfer_seconds_per_step"
+        }
+    }
+
     enum CodingKeys: String, CodingKey {
         case device, data, kernels, launchesPerStep = "launches_per_step", hostSecondsPerStep = "host_seconds_per_step", epochs
-        case secondsPerEpoch = "seconds_per_epoch", samplesPerSecond = "samples_per_second", tuning
+        case secondsPerEpoch = "seconds_per_epoch", samplesPerSecond = "samples_per_second", tuning, streaming
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -57,6 +78,7 @@ public struct BenchReport: JSONReport {
         try container.encode(secondsPerEpoch, forKey: .secondsPerEpoch)
         try container.encode(samplesPerSecond, forKey: .samplesPerSecond)
         try container.encodeIfPresent(tuning, forKey: .tuning)
+        try container.encodeIfPresent(streaming.map(Streaming.init), forKey: .streaming)
     }
 
     public func text() -> String {
@@ -85,6 +107,12 @@ public struct BenchReport: JSONReport {
         if let hostSecondsPerStep, let launchesPerStep {
             lines.append(String(format: "host time to queue a step: %.1f µs (%.1f µs a launch)", hostSecondsPerStep * 1e6,
                                 hostSecondsPerStep * 1e6 / Double(max(launchesPerStep, 1))))
+        }
+        if let streaming = streaming.map(Streaming.init) {
+            lines.append("training set streamed in chunks of \(streaming.chunkSamples) samples, \(streaming.chunksPerEpoch) an epoch")
+            lines.append(String(format: "upload per training step: %.1f µs (host %.1f µs reading the chunks' samples, device "
+                                + "%.1f µs copying them, both beside the queued steps)", streaming.uploadSecondsPerStep * 1e6,
+                                streaming.hostSecondsPerStep * 1e6, streaming.transferSecondsPerStep * 1e6))
         }
         for e in epochs {
             lines.append(String(format: "epoch %d: %.3f s (training and evaluation), %.0f samples/s", e.epoch, e.seconds, e.samplesPerSecond))
