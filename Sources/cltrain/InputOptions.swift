@@ -29,10 +29,10 @@ struct InputOptions: ParsableArguments {
     /// The augmentation a new run uses (validated above).
     var augmentation: Augmentation { (try? augment.map(Augmentation.init(parsing:))) ?? .none }
 
-    /// The normalization a new run on `train` uses.
-    func normalization(for train: Dataset) throws -> Normalization {
+    /// The normalization a new run on `data`'s training set uses.
+    func normalization(for data: LoadedData) throws -> Normalization {
         guard let normalize else { return .lesson }
-        do { return try NormalizationChoice(parsing: normalize).resolved(for: train) } catch {
+        do { return try NormalizationChoice(parsing: normalize).resolved(for: data.train, identity: data.identity) } catch {
             throw CommandError("\(error.option) \(normalize): expected \(error.expected), got \(error.value)")
         }
     }

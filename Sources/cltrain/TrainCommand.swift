@@ -191,7 +191,7 @@ struct TrainCommand: ParsableCommand {
         } else {
             plan.model = try modelOptions.build(for: loaded, batchSize: plan.batchSize,
                                                 fallback: initialWeights?.spec.map { ($0, "--init \(initial!)'s model") })
-            plan.normalization = try input.normalization(for: loaded.train)
+            plan.normalization = try input.normalization(for: loaded)
             plan.augmentation = input.augmentation
             if !plan.augmentation.isNone && plan.model.input.image == nil {
                 throw CommandError("--augment crops and flips images, but the model reads \(plan.model.input) values")

@@ -25,6 +25,26 @@ import Testing
         #expect(measured.apply(51, channel: 1) == 0)
     }
 
+    /// `auto` is measured once per training set: a second run on data of the same identity reads the cached values
+    /// (shown here by changed pixels under the same identity), another identity is measured afresh, and a damaged
+    /// cache file is measured over and replaced.
+    @Test func autoIsMeasuredOnceAndCached() throws {
+        let folder = try TemporaryFolder()
+        let environment = ["XDG_CACHE_HOME": folder.path]
+        func data(_ value: UInt8) -> Dataset { Dataset(name: "flat", images: [UInt8](repeating: value, count: 8), labels: [0, 1], rows: 2, columns: 2) }
+        func auto(_ dataset: Dataset, identity: String) throws -> Normalization {
+            try NormalizationChoice.auto.resolved(for: dataset, identity: identity, environment: environment)
+        }
+        let first = try auto(data(51), identity: "files a")
+        expectClose(first.mean, [0.2], absolute: 1e-6, "measured mean")
+        #expect(try auto(data(102), identity: "files a") == first, "the same identity reads the cache")
+        expectClose(try auto(data(102), identity: "files b").mean, [0.4], absolute: 1e-6, "another identity is measured")
+        let cached = NormalizationCache(identity: "files a", train: data(51), environment: environment).path
+        _ = try folder.write(String(cached.dropFirst(folder.path.count + 1)), "{\"mean\": [0.2], \"std\": [0]}")
+        expectClose(try auto(data(102), identity: "files a").mean, [0.4], absolute: 1e-6, "a std of 0 in the cache is measured over")
+        #expect(try auto(data(51), identity: "files a").mean == [Float(0.4)], "and replaced")
+    }
+
     @Test func refusesValuesForAnotherNumberOfChannels() throws {
         let grey = Dataset(name: "grey", images: [1, 2, 3, 4], labels: [0], channels: 1, rows: 2, columns: 2)
         let three = Normalization(mean: [0.1, 0.2, 0.3], std: [0.5, 0.5, 0.5])

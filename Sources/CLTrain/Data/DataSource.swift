@@ -115,12 +115,22 @@ public struct LoadedData: Sendable {
     public let classNames: [String]
     /// What reading did that a user should know, one line each: files ignored, images skipped or converted.
     public let notes: [String]
+    /// What the data was read from, in a form that changes whenever its images could: every file with its size and
+    /// modification time, or what the loader says instead (an image folder: its decode cache, whose name covers the
+    /// same, and the split). Keys what is measured on the data once (`NormalizationCache`).
+    public let identity: String
 
+    /// - Parameter identity: nil for every file of `files` with its size and modification time.
     public init(train: Dataset, test: Dataset, source: String, kind: DatasetKind, files: [String], classNames: [String]? = nil,
-                notes: [String] = []) {
+                notes: [String] = [], identity: String? = nil) {
         (self.train, self.test, self.source, self.kind, self.files) = (train, test, source, kind, files)
         self.classNames = classNames ?? kind.classNames(count: max(train.classes, test.classes))
         self.notes = notes
+        self.identity = identity ?? files.map { path in
+            var info = stat()
+            guard stat(path, &info) == 0 else { return path }
+            return "\(path)\t\(info.st_size)\t\(Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec))"
+        }.joined(separator: "\n")
     }
 }
 
@@ -137,7 +147,8 @@ extension DataRequest {
         let classes = max(train.classes, test.classes)
         return LoadedData(train: train.declaring(classes: classes), test: test.declaring(classes: classes),
                           source: loaded.source, kind: loaded.kind, files: loaded.files,
-                          classNames: loaded.classNames.count == classes ? loaded.classNames : nil, notes: loaded.notes)
+                          classNames: loaded.classNames.count == classes ? loaded.classNames : nil, notes: loaded.notes,
+                          identity: loaded.identity)
     }
 
     private func loadSplits(environment: [String: String]) throws -> LoadedData {

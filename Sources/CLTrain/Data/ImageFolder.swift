@@ -60,7 +60,8 @@ struct ImageFolder {
         }
         guard train.count > 0, test.count > 0 else { throw DataError.noSamples(directory + "/" + (train.count == 0 ? "train" : "test")) }
         return LoadedData(train: train, test: test, source: "\(abbreviated(directory)) (image folder)", kind: .folder,
-                          files: [directory], classNames: classNames, notes: notes)
+                          files: [directory], classNames: classNames, notes: notes,
+                          identity: cache.path + (options.validationSplit.map { "\nsplit \($0) seed \(options.splitSeed)" } ?? ""))
     }
 
     /// The class names and the files of each split, from the folder's layout.

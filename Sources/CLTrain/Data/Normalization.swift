@@ -94,11 +94,18 @@ public enum NormalizationChoice: Equatable, Sendable {
         self = .fixed(try Normalization(mean: means, std: stds).validated())
     }
 
-    /// The values a run on `train` uses; refuses per-channel values for another number of channels.
-    public func resolved(for train: Dataset) throws(InvalidSetting) -> Normalization {
+    /// The values a run on `train` uses; refuses per-channel values for another number of channels. `auto` is
+    /// measured once per training set where `identity` says what the data was read from (`LoadedData.identity`),
+    /// and read from the cache (`NormalizationCache`, under `environment`'s cache folder) after that.
+    public func resolved(for train: Dataset, identity: String? = nil,
+                         environment: [String: String] = ProcessInfo.processInfo.environment) throws(InvalidSetting) -> Normalization {
         switch self {
         case .auto:
-            return try Normalization.measured(train).validated()
+            let cache = identity.map { NormalizationCache(identity: $0, train: train, environment: environment) }
+            if let cached = cache?.read() { return cached }
+            let measured = try Normalization.measured(train).validated()
+            cache?.write(measured)
+            return measured
         case .fixed(let normalization):
             guard normalization.fits(channels: train.channels) else {
                 throw InvalidSetting(key: "normalize", value: "\(normalization.mean.count) channels",
