@@ -223,8 +223,8 @@ struct TrainCommand: ParsableCommand {
                                           tuning: runTuning?.tuning ?? Tuning())
         if let streams = (backend as? OpenCLBackend)?.placement.summary(train: loaded.train, test: loaded.test) {
             let limits = try compute.memoryLimits()
-            say("Stream:    \(streams) (the run does not fit in \((limits.device ?? 0) >> 20) MiB, "
-                + "\(limits.devicePlace ?? "the device's memory"))")
+            say("Stream:    \(streams); the run does not fit in \((limits.device ?? 0) >> 20) MiB "
+                + "(\(limits.devicePlace ?? "the device's memory"))")
         }
 
         let start = try resumed ?? Checkpoint(

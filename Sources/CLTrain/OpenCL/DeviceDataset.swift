@@ -40,10 +40,16 @@ final class ResidentDataset: DeviceDataset {
     init(_ dataset: Dataset, context: Context) throws {
         count = dataset.count
         let images = try Buffer<UInt8>(context: context, count: max(dataset.images.count, 1))
-        try dataset.images.withUnsafeBufferPointer { try images.write($0) }
+        // In pieces, handing a mapped file's pages back after each (the device holds the copy): the host's share of the
+        // file stays one piece, not all of it.
+        let piece = DataPlacement.chunkPixelLimit
+        try dataset.images.withUnsafeBufferPointer { pixels in
+            for start in stride(from: 0, to: pixels.count, by: piece) {
+                try images.write(UnsafeBufferPointer(rebasing: pixels[start..<min(start + piece, pixels.count)]), at: start)
+                dataset.images.evictPages()
+            }
+        }
         self.images = images
-        // The device holds its copy now; a mapped file's pages need not stay.
-        dataset.images.evictPages()
         labels = try Buffer(context: context, values: dataset.labels.isEmpty ? [0] : dataset.labels)
         // The identity until an epoch writes its shuffled order; the test set keeps it.
         order = try Buffer(context: context, values: dataset.count == 0 ? [0] : (0..<Int32(dataset.count)).map { $0 })

@@ -70,15 +70,15 @@ public struct DataPlacement: Equatable, Sendable {
         chunk.map { $0 * dataset.pixelsPerImage } ?? dataset.images.count
     }
 
-    /// "the training set streams in chunks of 21248 samples (3 an epoch); the test set is resident", for the run's
-    /// header; nil where both are resident.
+    /// "training set in chunks of 1344 samples (45 a pass), test set resident", for the run's header; nil where both
+    /// are resident.
     public func summary(train: Dataset, test: Dataset) -> String? {
         guard streams else { return nil }
         func describe(_ name: String, _ dataset: Dataset, _ chunk: Int?) -> String {
-            guard let chunk else { return "the \(name) set is resident" }
+            guard let chunk else { return "\(name) set resident" }
             let chunks = (dataset.count + chunk - 1) / max(chunk, 1)
-            return "the \(name) set streams in chunks of \(min(chunk, dataset.count)) samples (\(chunks) a pass)"
+            return "\(name) set in chunks of \(min(chunk, dataset.count)) samples (\(chunks) a pass)"
         }
-        return describe("training", train, trainChunk) + "; " + describe("test", test, testChunk)
+        return describe("training", train, trainChunk) + ", " + describe("test", test, testChunk)
     }
 }
