@@ -223,8 +223,9 @@ struct TrainCommand: ParsableCommand {
                                           tuning: runTuning?.tuning ?? Tuning())
         if let streams = (backend as? OpenCLBackend)?.placement.summary(train: loaded.train, test: loaded.test) {
             let limits = try compute.memoryLimits()
-            say("Stream:    \(streams); the run does not fit in \((limits.device ?? 0) >> 20) MiB "
-                + "(\(limits.devicePlace ?? "the device's memory"))")
+            say("Stream:    \(streams); the run does not fit in "
+                + String(format: "%.1f MiB", Double(limits.device ?? 0) / Double(1 << 20))
+                + " (\(limits.devicePlace ?? "the global memory of \(compute)"))")
         }
 
         let start = try resumed ?? Checkpoint(
