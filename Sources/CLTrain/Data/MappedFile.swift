@@ -8,7 +8,7 @@ import Darwin
 /// `evictPages` lets the kernel take them back from this process (they stay in the page cache, so touching them
 /// again costs a minor fault, not a disk read). Scattered small reads go through `read` instead: touching the
 /// mapping at random maps 64 KiB around each touch (the kernel's fault-around; `MADV_RANDOM` does not stop it),
-/// which for a shuffled chunk of MNIST images mapped 37 of its 47 MB. The size is taken once, before mapping, and
+/// which for a shuffled chunk of MNIST images mapped 36 of its 45 MiB. The size is taken once, before mapping, and
 /// every access stays inside it; a file truncated by another process while it is mapped would fault on the lost
 /// pages through the mapping (`read` reports it instead), so only inputs are mapped, never files cltrain writes.
 final class MappedFile: @unchecked Sendable {
