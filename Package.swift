@@ -19,6 +19,8 @@ let package = Package(
         .target(name: "CBLAS", dependencies: ["CSystemLibrary"]),
         .target(name: "CPNG", dependencies: ["CSystemLibrary"]),
         .target(name: "CJPEG", dependencies: ["CSystemLibrary"]),
+        // MPI (data-parallel training under mpirun) is loaded at run time too; the shim hides its two ABIs.
+        .target(name: "CMPI", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
         // MARK: OpenCL layer: the only Swift code that calls cl* functions
@@ -27,7 +29,7 @@ let package = Package(
         // MARK: Model, data, kernels, backends, training loop
         .target(
             name: "CLTrain",
-            dependencies: ["CLKit", "CBLAS", "CZlib", "CPNG", "CJPEG"],
+            dependencies: ["CLKit", "CBLAS", "CZlib", "CPNG", "CJPEG", "CMPI"],
             plugins: ["EmbedKernels"]
         ),
 
