@@ -49,6 +49,12 @@ public struct Dataset: Sendable, Equatable {
         Dataset(name: name, images: images, labels: labels, channels: channels, rows: rows, columns: columns, classes: classes)
     }
 
+    /// Samples `range` alone, with the classes this split declares.
+    public func samples(_ range: Range<Int>) -> Dataset {
+        Dataset(name: name, images: images.bytes((range.lowerBound * pixelsPerImage)..<(range.upperBound * pixelsPerImage)),
+                labels: Array(labels[range]), channels: channels, rows: rows, columns: columns, classes: classes)
+    }
+
     /// The pixels of image `index`.
     public func image(_ index: Int) -> Slice<DataBytes> {
         images[(index * pixelsPerImage)..<((index + 1) * pixelsPerImage)]

@@ -13,8 +13,12 @@ public enum ComputeDevice: CustomStringConvertible {
         if cpu { return try host() }
         // A bad value stops the run here, before anything is printed about it.
         _ = try DeviceMemoryLimit.bytes()
-        let device = try selection.resolve(in: OpenCL.allDevices())
-        return .openCL(try Context(device: device, profiling: profiling, programCache: programCache))
+        return try open(selection.resolve(in: OpenCL.allDevices()), profiling: profiling, programCache: programCache)
+    }
+
+    /// Opens `device`, as `open(_:cpu:profiling:programCache:)` does.
+    public static func open(_ device: Device, profiling: Bool = false, programCache: ProgramCache? = .user()) throws -> ComputeDevice {
+        .openCL(try Context(device: device, profiling: profiling, programCache: programCache))
     }
 
     /// The host, once OpenBLAS is loaded: a missing OpenBLAS stops a `--cpu` run before anything is printed.
@@ -98,7 +102,7 @@ public enum ComputeDevice: CustomStringConvertible {
     /// whole run's memory is estimated and checked against `limits`.
     /// - Parameter tuning: the matmul configurations tuned for the device (see `RunTuning`); none by default.
     public func backend(plan: TrainingPlan, train: Dataset, test: Dataset, limits: MemoryLimits? = nil,
-                        tuning: Tuning = Tuning()) throws -> TrainingBackend {
+                        tuning: Tuning = Tuning()) throws -> any ReplicaBackend {
         let placement = try checkMemory(plan: plan, train: train, test: test, limits: limits)
         switch self {
         case .host:

@@ -7,7 +7,7 @@ import Foundation
 /// front, so a step gathers its rows with plain copies and the evaluation reads the normalized test set directly.
 ///
 /// The parameters start at zero and the optimizer's state fresh; `load` them before training.
-public final class NativeBackend: TrainingBackend {
+public final class NativeBackend: ReplicaBackend {
     public let model: Model
     public let optimizer: OptimizerConfig
     /// The training loss; evaluation reports the plain cross-entropy.
@@ -128,9 +128,16 @@ public final class NativeBackend: TrainingBackend {
         self.order = order
     }
 
-    public func trainStep(batch: Int, start: Int, count rows: Int, learningRate: Float) throws {
-        precondition(1...batchSize ~= rows && start >= 0 && start + rows <= order.count && batch < batchLosses.count,
+    public func trainStep(batch: Int, start: Int, count: Int, learningRate: Float) throws {
+        try computeGradients(batch: batch, start: start, count: count)
+        try applyUpdate(learningRate: learningRate)
+    }
+
+    public func computeGradients(batch: Int, start: Int, count rows: Int) throws {
+        precondition(0...batchSize ~= rows && start >= 0 && start + rows <= order.count && batch < batchLosses.count,
                      "batch \(batch) of \(rows) samples from \(start) does not fit the epoch or the batch size")
+        step += 1
+        guard rows > 0 else { return }
         let inputs = model.input.count, x = batchInput.baseAddress!
         if let shape = model.input.image, !augmentation.isNone {
             gatherAugmented(into: x, rows: rows, start: start, shape: shape)
@@ -139,7 +146,6 @@ public final class NativeBackend: TrainingBackend {
                 (x + r * inputs).update(from: train.x.baseAddress! + Int(order[start + r]) * inputs, count: inputs)
             }
         }
-        step += 1
         let pass = Pass.training(seed: seed, step: step)
         let logits = forward(x, rows: rows, pass: pass)
         batchLosses[batch] = lossRule.forwardBackward(logits: logits, rows: rows, classes: model.classes,
@@ -147,7 +153,24 @@ public final class NativeBackend: TrainingBackend {
                                                       dz: logitsDelta.baseAddress!)
         stages.backward(input: x, dy: logitsDelta.baseAddress!, dx: nil, rows: rows, parameters: parameters.baseAddress!,
                         gradients: gradients.baseAddress!, pass: pass)
+    }
+
+    public func applyUpdate(learningRate: Float) throws {
         optimizerRule.update(updateVectors, step: step, learningRate: learningRate, settings: optimizer)
+    }
+
+    public func accumulate(into sum: UnsafeMutableBufferPointer<Float>, weight: Float, batch: Int) throws {
+        let (parameterCount, bufferCount) = (model.parameterCount, model.bufferCount)
+        for i in 0..<parameterCount { sum[i] += weight * gradients[i] }
+        for i in 0..<bufferCount { sum[parameterCount + i] += weight * buffers[i] }
+        sum[parameterCount + bufferCount] += weight * batchLosses[batch]
+    }
+
+    public func assign(from sum: UnsafeBufferPointer<Float>, batch: Int) throws {
+        let (parameterCount, bufferCount) = (model.parameterCount, model.bufferCount)
+        _ = gradients.update(fromContentsOf: sum.extracting(..<parameterCount))
+        _ = buffers.update(fromContentsOf: sum.extracting(parameterCount..<(parameterCount + bufferCount)))
+        batchLosses[batch] = sum[parameterCount + bufferCount]
     }
 
     /// `Reference.gatherAugment` on the normalized training set: each line copied from its shifted source line,

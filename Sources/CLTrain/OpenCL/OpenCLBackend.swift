@@ -4,7 +4,7 @@ import CLKit
 /// order, or, where they do not fit, they stream in chunks (`DeviceDataset`); each step is a fixed sequence of
 /// kernel launches on buffers allocated here, so the host never waits for the device inside an epoch except when
 /// the training loop asks for losses.
-public final class OpenCLBackend: TrainingBackend {
+public final class OpenCLBackend: ReplicaBackend {
     public let library: KernelLibrary
     public let model: Model
     public let optimizer: OptimizerConfig
@@ -49,6 +49,9 @@ public final class OpenCLBackend: TrainingBackend {
     private let losses: Buffer<Float>
     /// Host memory the losses are copied into while the device goes on with later steps.
     private let stagedLosses: UnsafeMutableBufferPointer<Float>
+    /// Host memory the gradients and the layers' buffers pass through when this backend is one replica of several
+    /// (`ReplicaBackend`), in the device's padded layouts: `layout.count` gradients, `bufferLayout.count` buffers, a loss.
+    private let stagedExchange: UnsafeMutableBufferPointer<Float>
     private var pendingLosses: (count: Int, event: Event)?
     /// Rows evaluated per launch sequence over the test set: `evaluationChunk`, or the whole test set if smaller.
     private let evaluationRows: Int
@@ -118,6 +121,8 @@ public final class OpenCLBackend: TrainingBackend {
         let batches = (train.count + batchSize - 1) / batchSize
         losses = try Buffer(context: context, count: max(batches, 1))
         stagedLosses = .allocate(capacity: max(batches, 1))
+        // Zeroed: the padding between tensors goes back to the device as the zeros it holds there.
+        stagedExchange = .allocateZeroed(layout.count + bufferLayout.count + 1)
 
         evaluationLogProbabilities = try Buffer(context: context, count: evaluationRows * model.classes)
         let chunks = (test.count + evaluationRows - 1) / evaluationRows
@@ -137,6 +142,7 @@ public final class OpenCLBackend: TrainingBackend {
         // A copy still in flight writes into the staging memory: let it land before freeing it.
         try? pendingLosses?.event.wait()
         stagedLosses.deallocate()
+        stagedExchange.deallocate()
     }
 
     public func load(_ parameters: Parameters, _ state: OptimizerState) throws {
@@ -169,8 +175,14 @@ public final class OpenCLBackend: TrainingBackend {
     }
 
     public func trainStep(batch: Int, start: Int, count: Int, learningRate: Float) throws {
-        precondition(count > 0 && count <= batchSize && start + count <= train.count)
+        try computeGradients(batch: batch, start: start, count: count)
+        try applyUpdate(learningRate: learningRate)
+    }
+
+    public func computeGradients(batch: Int, start: Int, count: Int) throws {
+        precondition(count >= 0 && count <= batchSize && start + count <= train.count)
         step += 1
+        guard count > 0 else { return }
         let pass = Pass.training(seed: seed, step: step)
         let data = try train.rows(start: start, count: count)
         library.annotate("\(count)×\(model.input.count)", bytes: Double(count * model.input.count * 5))
@@ -189,9 +201,43 @@ public final class OpenCLBackend: TrainingBackend {
                              order: data.order, offset: data.offset, losses: losses, slot: batch, dz: dz, settings: loss)
         try stages.backward(input: batchInput, dy: dz, dx: nil, rows: count, parameters: parameterViews, gradients: gradientViews,
                             pass: pass)
+    }
+
+    public func applyUpdate(learningRate: Float) throws {
         library.annotate("\(layout.count)", bytes: Double(layout.count * 4 * (2 + 2 * optimizer.stateNames.count)))
         try optimizerRule.launch(library, count: layout.count, parameters: parameters, gradients: gradients,
                                  state: stateBuffers, step: step, learningRate: learningRate, settings: optimizer)
+    }
+
+    public func accumulate(into sum: UnsafeMutableBufferPointer<Float>, weight: Float, batch: Int) throws {
+        let (gradientPart, bufferPart, lossPart) = exchangeParts
+        // A model without buffers (no batch norm) has none to read.
+        let events = [try gradients.readAsync(into: gradientPart, count: layout.count),
+                      try losses.readAsync(into: lossPart, count: 1, from: batch)]
+            + (bufferLayout.count == 0 ? [] : [try buffers.readAsync(into: bufferPart, count: bufferLayout.count)])
+        for event in events { try event.wait() }
+        let (sumGradients, sumBuffers) = (sum.extracting(..<model.parameterCount), sum.extracting(model.parameterCount..<(sum.count - 1)))
+        layout.accumulate(gradientPart, into: sumGradients, weight: weight)
+        bufferLayout.accumulate(bufferPart, into: sumBuffers, weight: weight)
+        sum[sum.count - 1] += weight * lossPart[0]
+    }
+
+    public func assign(from sum: UnsafeBufferPointer<Float>, batch: Int) throws {
+        let (gradientPart, bufferPart, lossPart) = exchangeParts
+        layout.place(sum.extracting(..<model.parameterCount), into: gradientPart)
+        bufferLayout.place(sum.extracting(model.parameterCount..<(sum.count - 1)), into: bufferPart)
+        lossPart[0] = sum[sum.count - 1]
+        // Blocking writes: the staging memory is read again by the next step.
+        try gradients.write(UnsafeBufferPointer(gradientPart))
+        try buffers.write(UnsafeBufferPointer(bufferPart))
+        try losses.write(UnsafeBufferPointer(lossPart), at: batch)
+    }
+
+    /// `stagedExchange` as the gradients, the buffers and one loss.
+    private var exchangeParts: (UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) {
+        let buffersEnd = layout.count + bufferLayout.count
+        return (stagedExchange.extracting(..<layout.count), stagedExchange.extracting(layout.count..<buffersEnd),
+                stagedExchange.extracting(buffersEnd...))
     }
 
     /// Queues the forward pass over the gathered batch; returns the logits' buffer.
@@ -269,6 +315,20 @@ struct DeviceLayout {
             values[tensor.range] = padded[offset..<(offset + tensor.count)]
         }
         return values
+    }
+
+    /// Adds `weight` × the padded `values` into `sum`, in the host's layout.
+    func accumulate(_ values: UnsafeMutableBufferPointer<Float>, into sum: UnsafeMutableBufferPointer<Float>, weight: Float) {
+        for (tensor, offset) in zip(slots, offsets) {
+            for i in 0..<tensor.count { sum[tensor.range.lowerBound + i] += weight * values[offset + i] }
+        }
+    }
+
+    /// Copies `values`, in the host's layout, into their places in `padded`.
+    func place(_ values: UnsafeBufferPointer<Float>, into padded: UnsafeMutableBufferPointer<Float>) {
+        for (tensor, offset) in zip(slots, offsets) {
+            for i in 0..<tensor.count { padded[offset + i] = values[tensor.range.lowerBound + i] }
+        }
     }
 
     /// Views of the tensors `range` (indices into `slots`) in `buffer`, laid out by this layout.
