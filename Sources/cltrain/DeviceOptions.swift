@@ -29,9 +29,9 @@ struct OpenCLDeviceOptions: ParsableArguments {
         return .auto
     }
 
-    /// The OpenCL device the options select.
-    func resolve() throws -> Device {
-        try namingTheVariable { try selection().resolve(in: OpenCL.allDevices()) }
+    /// The OpenCL device the options select; `auto` takes GPU number `localRank` where an MPI job's ranks share a machine.
+    func resolve(localRank: Int = 0) throws -> Device {
+        try namingTheVariable { try selection().resolve(in: OpenCL.allDevices(), localRank: localRank) }
     }
 
     private var variable: String? { ProcessInfo.processInfo.environment["CLTRAIN_DEVICE"] }
@@ -63,9 +63,9 @@ struct DeviceOptions: ParsableArguments {
 
     /// The chosen device, opened with `--threads` applied first (PoCL reads it when OpenCL starts). `--cpu`
     /// touches no OpenCL and reads no `CLTRAIN_DEVICE`.
-    func open() throws -> ComputeDevice {
+    func open(localRank: Int = 0) throws -> ComputeDevice {
         if let threads { HostThreads.set(threads) }
         if cpu { return try ComputeDevice.host() }
-        return try openCL.namingTheVariable { try ComputeDevice.open(try openCL.selection(), cpu: false) }
+        return try ComputeDevice.open(openCL.resolve(localRank: localRank))
     }
 }

@@ -77,6 +77,7 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var device: DeviceOptions
+    @OptionGroup var replicas: DevicesOption
     @OptionGroup var data: DataOptions
     @OptionGroup var input: InputOptions
     @OptionGroup var tuning: TuningOptions
@@ -115,6 +116,7 @@ struct TrainCommand: ParsableCommand {
         }
         try checkOutputs([("--metrics", metrics), ("--plot", plot), ("--save", save)],
                          inputs: [("--resume", resume), ("--init", initial), ("--train", data.train), ("--test", data.test)])
+        try replicas.validate(with: device)
     }
 
 
@@ -133,7 +135,23 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let say: (String) -> Void = quiet ? { _ in } : { print($0) }
+        // Under mpirun, MPI starts first, so that a rank failing anywhere ends the whole job instead of leaving the
+        // other ranks waiting for its gradients.
+        let job = try MPILaunch.detect().map { try MPIJob.start($0) }
+        do {
+            try train(job: job)
+        } catch {
+            if let job, job.size > 1 { job.abort("\(error)") }
+            throw error
+        }
+        job?.finish()
+    }
+
+    /// The run, as rank `job.rank` of an MPI job or alone; rank 0 alone prints, saves and writes metrics.
+    private func train(job: MPIJob?) throws {
+        let communicator: Communicator = job ?? SingleProcess()
+        let leader = communicator.rank == 0
+        let say: (String) -> Void = quiet || !leader ? { _ in } : { print($0) }
         var plan = TrainingPlan()
         plan.epochs = epochs ?? 5
         plan.batchSize = batchSize ?? recipe.batchSize
@@ -180,10 +198,12 @@ struct TrainCommand: ParsableCommand {
             throw CommandError("--dataset \(kind.rawValue): \(resume!) was trained on \(resumed.datasetKind.displayName); "
                 + "resuming it on other data would mix two datasets in one run, so leave --dataset out")
         }
-        if request.wouldFetch() {
+        // One rank per machine fetches; the others wait for it rather than write the same files at the same time.
+        if request.wouldFetch() && (job?.launch.localRank ?? 0) == 0 {
             say("No \(request.kind.rawValue) data found; fetching it first (cltrain fetch).")
             try Fetcher.fetch(request.kind, log: say)
         }
+        _ = try communicator.sum([0])
         let loaded = try request.load()
         if let resumed {
             try resumed.checkFits(loaded, path: resume!)
@@ -202,8 +222,10 @@ struct TrainCommand: ParsableCommand {
         // Before the device opens: the weights themselves are drawn once the backend has checked that the run fits.
         try initialWeights?.check(plan.model, reinitializeLast: reinitLast)
         try checkOutputs([("--metrics", metrics), ("--plot", plot), ("--save", saveTo)], notAmong: loaded.files)
-        let compute = try device.open()
-        say("Device:    \(compute)")
+        let computes = try replicas.open(device, localRank: job?.launch.localRank ?? 0)
+        let compute = computes[0]
+        say("Device:    \(computes.map(\.description).joined(separator: ", "))")
+        if let job { say("MPI:       \(job.size) rank\(job.size == 1 ? "" : "s"), \(job.version) (\(job.library))") }
         let runTuning = tuning.load(for: compute)
         if let runTuning { say("Tuning:    \(runTuning.summary)") }
         say("Model:     \(plan.model.spec), log-softmax + NLL\(plan.loss.labelSmoothing == 0 ? "" : " with label smoothing \(plan.loss.labelSmoothing)") (\(plan.model.input) → \(plan.model.classes), "
@@ -219,9 +241,14 @@ struct TrainCommand: ParsableCommand {
         let fromPreset = resumed == nil && modelOptions.model.flatMap(ModelSpec.recipe) == settings
         say("Optimizer: \(settings.settings)\(fromPreset ? " (preset)" : ""), batch \(plan.batchSize), \(plan.epochs) epoch\(plan.epochs == 1 ? "" : "s"), seed \(plan.seed)"
             + (resumed.map { ", resuming after epoch \($0.epoch)" } ?? ""))
-        let backend = try compute.backend(plan: plan, train: loaded.train, test: loaded.test,
-                                          tuning: runTuning?.tuning ?? Tuning())
-        if let streams = (backend as? OpenCLBackend)?.placement.summary(train: loaded.train, test: loaded.test) {
+        let backend = try DataParallelBackend.build(devices: computes, communicator: communicator, plan: plan, train: loaded.train,
+                                                    test: loaded.test, tuning: { tuning.load(for: $0)?.tuning ?? Tuning() })
+        if let parallel = backend as? DataParallelBackend {
+            say("Replicas:  \(parallel.replicaCount), each computing its slice of every batch of \(plan.batchSize); gradients summed every step")
+        }
+        // Every replica places the data alike: the first one speaks for them.
+        let first = (backend as? DataParallelBackend)?.replicas.first ?? backend
+        if let streams = (first as? OpenCLBackend)?.placement.summary(train: loaded.train, test: loaded.test) {
             let limits = try compute.memoryLimits()
             say("Stream:    \(streams); the run does not fit in "
                 + String(format: "%.1f MiB", Double(limits.device ?? 0) / Double(1 << 20))
@@ -241,12 +268,14 @@ struct TrainCommand: ParsableCommand {
 
         var history = start.history
         let trainer = Trainer(backend: backend, plan: plan, trainCount: loaded.train.count,
-                              testLabels: loaded.test.labels, reporter: ProgressReporter(quiet: quiet))
+                              testLabels: loaded.test.labels,
+                              reporter: leader ? ProgressReporter(quiet: quiet) : ProgressReporter(isTerminal: false, write: { _ in }))
         Interruption.install()
         var savedEpoch = resumed?.epoch
         do {
             try trainer.run(from: start.epoch + 1, through: stopAfter ?? plan.epochs) { epochMetrics in
                 history.append(epochMetrics)
+                guard leader else { return }
                 if let saveTo {
                     let (parameters, state) = try backend.snapshot()
                     var checkpoint = start
@@ -262,13 +291,13 @@ struct TrainCommand: ParsableCommand {
                 if let plot { try writeAtomically(MetricsPlot.svg(history), to: plot, option: "--plot") }
             }
         } catch TrainingError.interrupted(let epoch, let signal) {
-            FileHandle.standardError.write(Data((interruptedMessage(epoch: epoch, signal: signal, saveTo: saveTo,
-                                                                    savedEpoch: savedEpoch) + "\n").utf8))
+            if leader { FileHandle.standardError.write(Data((interruptedMessage(epoch: epoch, signal: signal, saveTo: saveTo,
+                                                                    savedEpoch: savedEpoch) + "\n").utf8)) }
             Foundation.exit(128 + signal)
         }
         for path in [saveTo, metrics, plot].compactMap({ $0 }) { say("Saved:     \(path)") }
 
-        if preview && !quiet {
+        if preview && !quiet && leader {
             let (parameters, _) = try backend.snapshot()
             let prediction = Prediction(parameters: parameters, normalization: plan.normalization,
                                         pixels: Array(loaded.test.image(0)))

@@ -45,11 +45,14 @@ public enum DeviceSelection: Equatable, CustomStringConvertible, Sendable {
         }
     }
 
-    /// The device this selection names among `devices` (all platforms' devices, in listing order).
-    public func resolve(in devices: [Device]) throws -> Device {
+    /// The device this selection names among `devices` (all platforms' devices, in listing order). `auto` takes
+    /// GPU number `localRank` (modulo their number): each rank of an MPI job on one machine takes a GPU of its own.
+    public func resolve(in devices: [Device], localRank: Int = 0) throws -> Device {
         let found: Device?
         switch self {
-        case .auto: found = devices.first { $0.kind == .gpu } ?? devices.first
+        case .auto:
+            let gpus = devices.filter { $0.kind == .gpu }
+            found = gpus.isEmpty ? devices.first : gpus[localRank % gpus.count]
         case .index(let i): found = devices.indices.contains(i) ? devices[i] : nil
         case .platformDevice(let p, let d): found = devices.first { $0.platformIndex == p && $0.index == d }
         case .name(let n): found = devices.first { $0.name.lowercased().contains(n.lowercased()) }

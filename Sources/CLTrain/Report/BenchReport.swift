@@ -16,11 +16,15 @@ public struct BenchReport: JSONReport {
     public let tuning: String?
     /// What streaming the training set cost over every step the bench ran; nil where it is resident.
     public let streaming: StreamStatistics?
+    /// What the timed epochs' steps spent computing and exchanging gradients, where several replicas trained.
+    public let exchange: ExchangeStatistics?
 
     public init(device: String, data: String, kernels: [KernelTiming], launchesPerStep: Int?, hostSecondsPerStep: Double?,
-                epochs: [EpochMetrics], tuning: String? = nil, streaming: StreamStatistics? = nil) {
+                epochs: [EpochMetrics], tuning: String? = nil, streaming: StreamStatistics? = nil,
+                exchange: ExchangeStatistics? = nil) {
         self.tuning = tuning
         self.streaming = streaming
+        self.exchange = exchange
         self.hostSecondsPerStep = hostSecondsPerStep
         self.device = device
         self.data = data
@@ -62,6 +66,8 @@ public struct BenchReport: JSONReport {
     enum CodingKeys: String, CodingKey {
         case device, data, kernels, launchesPerStep = "launches_per_step", hostSecondsPerStep = "host_seconds_per_step", epochs
         case secondsPerEpoch = "seconds_per_epoch", samplesPerSecond = "samples_per_second", tuning, streaming
+        case computeSecondsPerStep = "compute_seconds_per_step", allReduceSecondsPerStep = "all_reduce_seconds_per_step"
+        case allReduceBytes = "all_reduce_bytes_per_step"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -79,6 +85,11 @@ public struct BenchReport: JSONReport {
         try container.encode(samplesPerSecond, forKey: .samplesPerSecond)
         try container.encodeIfPresent(tuning, forKey: .tuning)
         try container.encodeIfPresent(streaming.map(Streaming.init), forKey: .streaming)
+        if let exchange {
+            try container.encode(exchange.computeSecondsPerStep, forKey: .computeSecondsPerStep)
+            try container.encode(exchange.exchangeSecondsPerStep, forKey: .allReduceSecondsPerStep)
+            try container.encode(exchange.bytesPerStep, forKey: .allReduceBytes)
+        }
     }
 
     public func text() -> String {
@@ -113,6 +124,11 @@ public struct BenchReport: JSONReport {
             lines.append(String(format: "upload per training step: %.1f µs (host %.1f µs reading the chunks' samples, device "
                                 + "%.1f µs copying them, both beside the queued steps)", streaming.uploadSecondsPerStep * 1e6,
                                 streaming.hostSecondsPerStep * 1e6, streaming.transferSecondsPerStep * 1e6))
+        }
+        if let exchange {
+            lines.append(String(format: "per step: compute %.3f ms, all-reduce %.3f ms of %d bytes per rank (%.0f%% of the step)",
+                                exchange.computeSecondsPerStep * 1e3, exchange.exchangeSecondsPerStep * 1e3, exchange.bytesPerStep,
+                                100 * exchange.exchangeSecondsPerStep / max(exchange.computeSecondsPerStep + exchange.exchangeSecondsPerStep, 1e-12)))
         }
         for e in epochs {
             lines.append(String(format: "epoch %d: %.3f s (training and evaluation), %.0f samples/s", e.epoch, e.seconds, e.samplesPerSecond))
