@@ -12,7 +12,9 @@ typedef int mpich_handle;
 static void *library;
 static cmpi_flavor flavor;
 static int rank = -1, size = -1;
-static char version[512];
+// MPI_Get_library_version writes up to MPI_MAX_LIBRARY_VERSION_STRING bytes: 256 in Open MPI, 8192 in MPICH
+// (its full configure line), so the buffer takes the larger; a smaller one lets MPICH overwrite what follows it.
+static char version[8192];
 
 static int (*mpi_init)(int *, char ***);
 static int (*mpi_finalize)(void);
