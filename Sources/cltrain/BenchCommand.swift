@@ -27,6 +27,7 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var device: DeviceOptions
+    @OptionGroup var replicas: DevicesOption
     @OptionGroup var data: DataOptions
     @OptionGroup var tuning: TuningOptions
 
@@ -35,9 +36,20 @@ struct BenchCommand: ParsableCommand {
         if compare && (device.cpu || kernelsOnly) {
             throw ValidationError("--compare times the OpenCL device against --cpu itself; leave out \(device.cpu ? "--cpu" : "--kernels-only")")
         }
+        if replicas.devices != nil && (compare || kernelsOnly) {
+            throw ValidationError("--devices times data-parallel epochs; leave out \(compare ? "--compare" : "--kernels-only")")
+        }
+        try replicas.validate(with: device)
     }
 
     func run() throws {
+        try MPIJob.run { try bench(job: $0) }
+    }
+
+    /// The bench, as rank `job.rank` of an MPI job or alone; rank 0 alone prints.
+    private func bench(job: MPIJob?) throws {
+        let communicator: Communicator = job ?? SingleProcess()
+        let show: (String) -> Void = communicator.rank == 0 ? { print($0) } : { _ in }
         var plan = TrainingPlan()
         // A preset is timed with its recipe (resnet8: batch 128, SGD with Nesterov momentum), as `train` runs it.
         if let recipe = modelOptions.model.flatMap(ModelSpec.recipe) {
@@ -48,6 +60,10 @@ struct BenchCommand: ParsableCommand {
         if modelOptions.printSummary(plan.model) { return }
         if compare {
             try compareDevices(plan: plan, data: loaded)
+            return
+        }
+        if replicas.devices != nil || communicator.size > 1 {
+            try benchReplicas(plan: plan, data: loaded, communicator: communicator, localRank: job?.launch.localRank ?? 0, show: show)
             return
         }
         // Training runs as `train` runs it, without profiling; the kernel timings get a profiling queue of their own.
@@ -80,19 +96,40 @@ struct BenchCommand: ParsableCommand {
             launchesPerStep = (context.launches - before) / max(steps, 1)
             try context.finish()
         }
+        let epochs = try timeEpochs(backend, plan: plan, data: loaded)
+        let report = BenchReport(device: backend.description, data: loaded.source, kernels: kernels,
+                                 launchesPerStep: launchesPerStep, hostSecondsPerStep: hostSecondsPerStep,
+                                 epochs: epochs, tuning: runTuning?.summary,
+                                 streaming: try (backend as? OpenCLBackend)?.streamStatistics())
+        print(json ? try report.reportJSON() : report.text())
+    }
+
+    /// Data-parallel epochs (`--devices`, or a rank of `mpirun`): what a step spends computing, all-reducing and
+    /// updating, without kernel timings, which the other replicas' work would disturb.
+    private func benchReplicas(plan: TrainingPlan, data: LoadedData, communicator: Communicator, localRank: Int,
+                               show: (String) -> Void) throws {
+        let computes = try replicas.open(device, localRank: localRank)
+        let backend = try DataParallelBackend.build(devices: computes, communicator: communicator, plan: plan, train: data.train,
+                                                    test: data.test, tuning: { tuning.load(for: $0)?.tuning ?? Tuning() })
+        let epochs = try timeEpochs(backend, plan: plan, data: data) { (backend as? DataParallelBackend)?.resetStatistics() }
+        let report = BenchReport(device: backend.description, data: data.source, kernels: [], launchesPerStep: nil,
+                                 hostSecondsPerStep: nil, epochs: epochs,
+                                 exchange: (backend as? DataParallelBackend)?.statistics)
+        show(json ? try report.reportJSON() : report.text())
+    }
+
+    /// `--epochs` epochs after a warm-up one, from freshly drawn weights; `warmedUp` runs after the warm-up.
+    private func timeEpochs(_ backend: TrainingBackend, plan: TrainingPlan, data: LoadedData,
+                            warmedUp: () -> Void = {}) throws -> [EpochMetrics] {
         var generator = SeededGenerator(seed: plan.seed)
         try backend.load(Parameters(initializing: plan.model, using: &generator),
                          OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount))
         var timedPlan = plan
         timedPlan.epochs = epochs + 1
-        let history = try Trainer(backend: backend, plan: timedPlan, trainCount: loaded.train.count,
-                                  testLabels: loaded.test.labels, reporter: ProgressReporter(isTerminal: false, write: { _ in }))
-            .run { _ in }
-        let report = BenchReport(device: backend.description, data: loaded.source, kernels: kernels,
-                                 launchesPerStep: launchesPerStep, hostSecondsPerStep: hostSecondsPerStep,
-                                 epochs: Array(history.dropFirst()), tuning: runTuning?.summary,
-                                 streaming: try (backend as? OpenCLBackend)?.streamStatistics())
-        print(json ? try report.reportJSON() : report.text())
+        let history = try Trainer(backend: backend, plan: timedPlan, trainCount: data.train.count,
+                                  testLabels: data.test.labels, reporter: ProgressReporter(isTerminal: false, write: { _ in }))
+            .run { if $0.epoch == 1 { warmedUp() } }
+        return Array(history.dropFirst())
     }
 
     /// `--compare`: one epoch on the OpenCL device, then one on the host, from the same weights, and the verdict.

@@ -135,16 +135,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        // Under mpirun, MPI starts first, so that a rank failing anywhere ends the whole job instead of leaving the
-        // other ranks waiting for its gradients.
-        let job = try MPILaunch.detect().map { try MPIJob.start($0) }
-        do {
-            try train(job: job)
-        } catch {
-            if let job, job.size > 1 { job.abort("\(error)") }
-            throw error
-        }
-        job?.finish()
+        try MPIJob.run { try train(job: $0) }
     }
 
     /// The run, as rank `job.rank` of an MPI job or alone; rank 0 alone prints, saves and writes metrics.

@@ -27,13 +27,35 @@ public struct DeviceReport: JSONReport {
         let auto: Bool
     }
 
+    /// Which MPI libraries this machine has, and this process's place in the job where `mpirun` started it.
+    public struct MPIEntry: Encodable {
+        let libraries: [Library]
+        let rank: Int?, size: Int?, local_rank: Int?
+
+        struct Library: Encodable { let flavor: String, file: String }
+
+        init(libraries: [(flavor: MPIFlavor, file: String)], launch: MPILaunch?) {
+            self.libraries = libraries.map { Library(flavor: $0.flavor.rawValue, file: $0.file) }
+            (rank, size, local_rank) = (launch?.rank, launch?.size, launch?.localRank)
+        }
+
+        var line: String {
+            let found = libraries.isEmpty ? "no MPI library found (apt-get install openmpi-bin or mpich to train over several processes)"
+                : libraries.map { "\($0.flavor) (\($0.file))" }.joined(separator: ", ") + " found"
+            guard let rank, let size else { return "MPI: \(found); not started by mpirun" }
+            return "MPI: \(found); this is rank \(rank) of \(size) (local rank \(local_rank ?? rank))"
+        }
+    }
+
     public let platforms: [PlatformEntry]
+    public let mpi: MPIEntry
 
     /// Whether there is no device to compute on at all.
     public var isEmpty: Bool { platforms.allSatisfy { $0.devices.isEmpty } }
 
     /// Reads every platform and device; throws when OpenCL itself cannot be loaded.
-    public static func current() throws -> DeviceReport {
+    /// - Parameter launch: the MPI launch that started this process: `auto` is marked as this rank would pick it.
+    public static func current(launch: MPILaunch? = MPILaunch.detect()) throws -> DeviceReport {
         try OpenCL.prepareDriver()
         // Each device is queried once: listing it and choosing `auto` read the same list.
         // A platform that fails to list its devices is reported as such; the others still are.
@@ -43,7 +65,7 @@ public struct DeviceReport: JSONReport {
             if case .failure(let error) = entry.1 { return "\(error)" }
             return nil
         }
-        let chosen = try? DeviceSelection.auto.resolve(in: platforms.flatMap(\.1))
+        let chosen = try? DeviceSelection.auto.resolve(in: platforms.flatMap(\.1), localRank: launch?.localRank ?? 0)
         var flat = 0
         return DeviceReport(platforms: zip(platforms, problems).map { entry, problem in
             let (platform, devices) = entry
@@ -58,12 +80,12 @@ public struct DeviceReport: JSONReport {
                         global_memory_bytes: device.globalMemoryBytes, max_work_group_size: device.maxWorkGroupSize,
                         auto: chosen.map { $0.platformIndex == platform.index && $0.index == device.index } ?? false)
                 }, problem: problem)
-        })
+        }, mpi: MPIEntry(libraries: MPILaunch.installedLibraries(), launch: launch))
     }
 
     public func table() -> String {
         if platforms.isEmpty {
-            return "No OpenCL platform is installed. Install one, e.g. `apt-get install pocl-opencl-icd` for the CPU or "
+            return mpi.line + "\n" + "No OpenCL platform is installed. Install one, e.g. `apt-get install pocl-opencl-icd` for the CPU or "
                 + "your GPU vendor's OpenCL driver, or train on the host with --cpu."
         }
         var lines: [String] = []
@@ -82,7 +104,8 @@ public struct DeviceReport: JSONReport {
                 lines.append("        \(d.compute_units) compute units, \(memory) global memory, work-groups up to \(d.max_work_group_size)")
             }
         }
-        lines.append("* = the device --device auto picks (first GPU, else first device)")
+        lines.append("* = the device --device auto picks (first GPU, else first device; under mpirun, the local rank's GPU)")
+        lines.append(mpi.line)
         return lines.joined(separator: "\n")
     }
 }

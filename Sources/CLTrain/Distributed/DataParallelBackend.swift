@@ -91,12 +91,13 @@ public final class DataParallelBackend: TrainingBackend {
         }
         let computed = DispatchTime.now().uptimeNanoseconds
         try communicator.sum(exchange)
+        let reduced = DispatchTime.now().uptimeNanoseconds
         for replica in replicas {
             try replica.assign(from: UnsafeBufferPointer(exchange), batch: batch)
             try replica.applyUpdate(learningRate: learningRate)
         }
-        statistics.record(computeNanoseconds: computed - started, exchangeNanoseconds: DispatchTime.now().uptimeNanoseconds - computed,
-                          bytes: exchange.count * MemoryLayout<Float>.stride)
+        statistics.record(compute: computed - started, allReduce: reduced - computed,
+                          update: DispatchTime.now().uptimeNanoseconds - reduced, bytes: exchange.count * MemoryLayout<Float>.stride)
     }
 
     /// Every replica holds every batch's summed loss (`assign`), so the first one answers.
@@ -135,24 +136,29 @@ public final class DataParallelBackend: TrainingBackend {
     }
 }
 
-/// What the exchanges of a run cost: compute is the time from queuing a step until every local replica's share is
-/// summed, exchange the all-reduce over the ranks, writing the sum back and queuing the update.
+/// What the steps of a run cost, in three phases: compute, from queuing a step until every local replica's
+/// gradients are in host memory and summed; all-reduce, the sum over the ranks (nothing where one process trains);
+/// update, writing the sum back to every replica and queuing its update. The scaling model in the README is built
+/// from these figures.
 public struct ExchangeStatistics: Sendable {
     public private(set) var steps = 0
     public private(set) var computeSeconds = 0.0
-    public private(set) var exchangeSeconds = 0.0
+    public private(set) var allReduceSeconds = 0.0
+    public private(set) var updateSeconds = 0.0
     /// Bytes each rank sends into one all-reduce.
     public private(set) var bytesPerStep = 0
 
     public var computeSecondsPerStep: Double { computeSeconds / Double(max(steps, 1)) }
-    public var exchangeSecondsPerStep: Double { exchangeSeconds / Double(max(steps, 1)) }
+    public var allReduceSecondsPerStep: Double { allReduceSeconds / Double(max(steps, 1)) }
+    public var updateSecondsPerStep: Double { updateSeconds / Double(max(steps, 1)) }
 
     public init() {}
 
-    mutating func record(computeNanoseconds: UInt64, exchangeNanoseconds: UInt64, bytes: Int) {
+    mutating func record(compute: UInt64, allReduce: UInt64, update: UInt64, bytes: Int) {
         steps += 1
-        computeSeconds += Double(computeNanoseconds) * 1e-9
-        exchangeSeconds += Double(exchangeNanoseconds) * 1e-9
+        computeSeconds += Double(compute) * 1e-9
+        allReduceSeconds += Double(allReduce) * 1e-9
+        updateSeconds += Double(update) * 1e-9
         bytesPerStep = bytes
     }
 }

@@ -32,7 +32,21 @@ public final class MPIJob: Communicator {
             throw MPIError.mismatch(launch: launch, rank: Int(cmpi_rank()), size: Int(cmpi_size()))
         }
         let version = String(cString: cmpi_library_version()).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-        return MPIJob(launch: launch, library: opened, version: version.trimmingCharacters(in: .whitespaces))
+        return MPIJob(launch: launch, library: opened, version: version.split(whereSeparator: \.isWhitespace).joined(separator: " "))
+    }
+
+    /// Runs `body` as this process's part of the MPI job that launched it, or alone (nil) where no launcher did.
+    /// MPI starts first, so that a rank failing anywhere in `body` ends the whole job instead of leaving the other
+    /// ranks waiting in a collective.
+    public static func run(_ body: (MPIJob?) throws -> Void) throws {
+        let job = try MPILaunch.detect().map { try MPIJob.start($0) }
+        do {
+            try body(job)
+        } catch {
+            if let job, job.size > 1 { job.abort("\(error)") }
+            throw error
+        }
+        job?.finish()
     }
 
     private init(launch: MPILaunch, library: String, version: String) {

@@ -139,8 +139,9 @@ public final class OpenCLBackend: ReplicaBackend {
     }
 
     deinit {
-        // A copy still in flight writes into the staging memory: let it land before freeing it.
+        // A copy still in flight reads or writes the staging memory: let the queue finish before freeing it.
         try? pendingLosses?.event.wait()
+        try? library.context.finish()
         stagedLosses.deallocate()
         stagedExchange.deallocate()
     }
@@ -227,10 +228,11 @@ public final class OpenCLBackend: ReplicaBackend {
         layout.place(sum.extracting(..<model.parameterCount), into: gradientPart)
         bufferLayout.place(sum.extracting(model.parameterCount..<(sum.count - 1)), into: bufferPart)
         lossPart[0] = sum[sum.count - 1]
-        // Blocking writes: the staging memory is read again by the next step.
-        try gradients.write(UnsafeBufferPointer(gradientPart))
-        try buffers.write(UnsafeBufferPointer(bufferPart))
-        try losses.write(UnsafeBufferPointer(lossPart), at: batch)
+        // The writes need not be waited for: the queue is in order, so they have read the staging memory before the
+        // next step's reads (queued after them) fill it again, and the host touches it only after those reads.
+        try gradients.write(UnsafeBufferPointer(gradientPart), blocking: false)
+        try buffers.write(UnsafeBufferPointer(bufferPart), blocking: false)
+        try losses.write(UnsafeBufferPointer(lossPart), at: batch, blocking: false)
     }
 
     /// `stagedExchange` as the gradients, the buffers and one loss.
