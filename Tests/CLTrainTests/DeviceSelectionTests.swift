@@ -1,3 +1,4 @@
+import Foundation
 import CLKit
 @testable import CLTrain
 import Testing
@@ -52,9 +53,25 @@ import Testing
         .init(index: 0, name: "rusticl", vendor: "Mesa", version: "OpenCL 3.0", devices: [], problem: nil),
         .init(index: 1, name: "Broken", vendor: "Vendor", version: "OpenCL 3.0", devices: [],
               problem: "clGetDeviceIDs failed with CL_OUT_OF_HOST_MEMORY"),
-    ])
+    ], mpi: .init(libraries: [], launch: nil))
     let lines = report.table().split(separator: "\n").map(String.init)
     #expect(lines[1] == "  no devices: this driver found no hardware it drives here")
     #expect(lines[3].contains("failed to list its devices (clGetDeviceIDs failed with CL_OUT_OF_HOST_MEMORY)")
             && lines[3].contains("check this driver's installation"))
+}
+
+/// `devices` says which MPI libraries the machine has and, under `mpirun`, which rank this process is.
+@Test func devicesSaysWhetherMPIIsFoundAndWhichRankThisIs() throws {
+    func line(_ mpi: DeviceReport.MPIEntry) -> String? {
+        DeviceReport(platforms: [], mpi: mpi).table().split(separator: "\n").map(String.init).first { $0.hasPrefix("MPI: ") }
+    }
+    #expect(line(.init(libraries: [], launch: nil))?.contains("no MPI library found (apt-get install openmpi-bin or mpich") == true)
+    #expect(line(.init(libraries: [(.openMPI, "libmpi.so.40")], launch: nil)) == "MPI: Open MPI (libmpi.so.40) found; not started by mpirun")
+    let launch = MPILaunch(flavor: .mpich, rank: 2, size: 3, localRank: 0)
+    #expect(line(.init(libraries: [(.mpich, "libmpich.so.12")], launch: launch))
+            == "MPI: MPICH (libmpich.so.12) found; this is rank 2 of 3 (local rank 0)")
+    let json = try DeviceReport(platforms: [], mpi: .init(libraries: [(.mpich, "libmpich.so.12")], launch: launch)).reportJSON()
+    let mpi = try #require((try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["mpi"] as? [String: Any])
+    #expect(mpi["rank"] as? Int == 2 && mpi["size"] as? Int == 3 && mpi["local_rank"] as? Int == 0)
+    #expect((mpi["libraries"] as? [[String: String]])?.first == ["flavor": "MPICH", "file": "libmpich.so.12"])
 }
