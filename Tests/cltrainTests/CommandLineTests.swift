@@ -138,6 +138,27 @@ final class SmallData {
         #expect(!platforms.isEmpty)
     }
 
+    /// Two PoCL devices in one process (`POCL_DEVICES`), found by their ids in `devices --json` rather than by
+    /// position: `--devices` trains a replica on each, with the single device's losses.
+    @Test func devicesTrainsOneReplicaOnEachDevice() throws {
+        let data = try SmallData(), pocl = ["POCL_DEVICES": "pthread pthread"]
+        let listing = try JSONSerialization.jsonObject(with: Data(try Run(["devices", "--json"], environment: pocl).stdout.utf8))
+        let platforms = try #require((listing as? [String: Any])?["platforms"] as? [[String: Any]])
+        let poclDevices = platforms.filter { ($0["name"] as? String)?.contains("Portable Computing Language") == true }
+            .flatMap { $0["devices"] as? [[String: Any]] ?? [] }.compactMap { $0["id"] as? String }
+        try #require(poclDevices.count == 2, "PoCL lists \(poclDevices) under POCL_DEVICES=\"pthread pthread\"")
+        let arguments = ["train", "--data", data.path, "--epochs", "2", "--batch-size", "25", "--no-preview"]
+        let one = try Run(arguments + ["--device", poclDevices[0]], environment: pocl)
+        let two = try Run(arguments + ["--devices", poclDevices.joined(separator: ",")], environment: pocl)
+        #expect(one.status == 0 && two.status == 0, "\(one.stderr)\(two.stderr)")
+        #expect(two.stdout.contains("Replicas:  2, each computing its slice of every batch of 25"), "\(two.stdout)")
+        func losses(_ run: Run) -> [String] {
+            run.stdout.split(separator: "\n").filter { $0.hasPrefix("epoch ") && $0.contains("train loss") }
+                .map { String($0.split(separator: " ")[4]) }
+        }
+        #expect(losses(one).count == 2 && losses(one) == losses(two), "\(one.stdout)\n\(two.stdout)")
+    }
+
     @Test func unknownDeviceListsTheDevices() throws {
         let run = try Run(["selftest", "--device", "no such device"])
         #expect(run.status != 0)

@@ -14,6 +14,9 @@ import Testing
         (["train", "--save", "same", "--metrics", "./same"], "--save same: is also --metrics ./same"),
         (["train", "--save", "/dev/null"], "it is a character device"),
         (["predict", "--model", "m.svg", "--image", "d.pgm", "--svg", "m.svg"], "--svg m.svg: is also --model m.svg"),
+        (["train", "--devices", "0,1", "--cpu"], "--devices names every device to train on; leave out --cpu"),
+        (["train", "--devices", "0,,1"], "--devices: "),
+        (["bench", "--devices", "all", "--compare"], "--devices times data-parallel epochs; leave out --compare"),
     ])
     func refusedBeforeAnyWork(_ arguments: [String], _ message: String) throws {
         let run = try Run(arguments)
@@ -46,6 +49,12 @@ import Testing
         let run = try Run(["train", "--data", data.path, "--epochs", "1"], environment: ["CLTRAIN_DEVICE_MEMORY_LIMIT": "12 apples"])
         #expect(run.status != 0 && run.stdout.isEmpty && !run.error.contains("\n")
                 && run.error.contains("CLTRAIN_DEVICE_MEMORY_LIMIT=12 apples: expected a number of bytes"), "\(run.stderr)")
+    }
+
+    @Test func deviceNamedTwiceInDevicesIsRefused() throws {
+        let data = try SmallData()
+        let run = try Run(["train", "--data", data.path, "--epochs", "1", "--devices", "0,0"])
+        #expect(run.status != 0 && run.error.contains("twice; name each device once"), "\(run.stderr)")
     }
 
     @Test func interruptedSaveLeavesNoTemporaryFile() throws {
