@@ -11,14 +11,14 @@ public enum ComputeDevice: CustomStringConvertible {
     public static func open(_ selection: DeviceSelection, cpu: Bool, profiling: Bool = false,
                             programCache: ProgramCache? = .user()) throws -> ComputeDevice {
         if cpu { return try host() }
-        // A bad value stops the run here, before anything is printed about it.
-        _ = try DeviceMemoryLimit.bytes()
         return try open(selection.resolve(in: OpenCL.allDevices()), profiling: profiling, programCache: programCache)
     }
 
     /// Opens `device`, as `open(_:cpu:profiling:programCache:)` does.
     public static func open(_ device: Device, profiling: Bool = false, programCache: ProgramCache? = .user()) throws -> ComputeDevice {
-        .openCL(try Context(device: device, profiling: profiling, programCache: programCache))
+        // A bad value stops the run here, before anything is printed about it.
+        _ = try DeviceMemoryLimit.bytes()
+        return .openCL(try Context(device: device, profiling: profiling, programCache: programCache))
     }
 
     /// The host, once OpenBLAS is loaded: a missing OpenBLAS stops a `--cpu` run before anything is printed.
