@@ -13,8 +13,8 @@ private final class NativeConv2d: NativeOperation {
     let scratch: UnsafeMutableBufferPointer<Float>
     let partials: UnsafeMutableBufferPointer<Float>
     let patches: UnsafeMutableBufferPointer<Float>
-    /// Without a bias: zeros to add, and a place for the bias gradient nobody reads.
-    let zeroBias: UnsafeMutableBufferPointer<Float>, unusedBiasGradient: UnsafeMutableBufferPointer<Float>
+    /// Without a bias: zeros to add.
+    let zeroBias: UnsafeMutableBufferPointer<Float>
 
     init(stage: Stage, layer: Conv2d, batch: Int, rows: Int) {
         (self.stage, self.layer) = (stage, layer)
@@ -25,7 +25,6 @@ private final class NativeConv2d: NativeOperation {
         patches = .allocate(capacity: Conv2dNative.patchesCount(layer.shape(stage.input, batch: batch)))
         zeroBias = .allocate(capacity: layer.bias ? 1 : layer.outChannels)
         zeroBias.initialize(repeating: 0)
-        unusedBiasGradient = .allocate(capacity: layer.bias ? 1 : layer.outChannels)
     }
 
     deinit {
@@ -33,7 +32,6 @@ private final class NativeConv2d: NativeOperation {
         partials.deallocate()
         patches.deallocate()
         zeroBias.deallocate()
-        unusedBiasGradient.deallocate()
     }
 
     func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, parameters: UnsafePointer<Float>,
@@ -49,7 +47,7 @@ private final class NativeConv2d: NativeOperation {
         let shape = layer.shape(stage.input, batch: rows)
         Conv2dNative.backward(shape: shape, dy: dy, x: x, weight: parameters, scratch: scratch.baseAddress!, workers: workers,
                               partials: partials.baseAddress!, patches: UnsafePointer(patches.baseAddress!),
-                              dw: gradients, db: layer.bias ? gradients + shape.weightCount : unusedBiasGradient.baseAddress!, dx: dx,
+                              dw: gradients, db: layer.bias ? gradients + shape.weightCount : nil, dx: dx,
                               activation: stage.maskInputGradient ? x : nil)
     }
 }

@@ -60,7 +60,8 @@ public enum Conv2dNative {
         max(workers - 1, 0) * (shape.weightCount + shape.outChannels)
     }
 
-    /// dw and db (overwritten) from dy (NCHW) and the layer's input x; when `dx` is given, the input gradient too,
+    /// dw and db (overwritten; no db for a layer without bias) from dy (NCHW) and the layer's input x; when `dx` is
+    /// given, the input gradient too,
     /// zeroed where `activation` (the layer's input, when it is a ReLU output) is ≤ 0. Each worker but the first
     /// sums its part's weight and bias gradients into its slice of `partials` (`partialCount` floats), added at the end.
     /// `patches`, when given, are the patch matrices `forward` kept for this x with as many workers; else they are
@@ -68,7 +69,7 @@ public enum Conv2dNative {
     public static func backward(shape: Conv2dShape, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
                                 weight: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, workers: Int = 1,
                                 partials: UnsafeMutablePointer<Float>? = nil, patches: UnsafePointer<Float>? = nil,
-                                dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>,
+                                dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>?,
                                 dx: UnsafeMutablePointer<Float>?, activation: UnsafePointer<Float>?) {
         let pixels = shape.outHeight * shape.outWidth, image = shape.inChannels * shape.height * shape.width
         let chunk = chunk(shape), scratchCount = scratchCount(shape), gradientCount = shape.weightCount + shape.outChannels
@@ -77,9 +78,9 @@ public enum Conv2dNative {
         inParallel(batch: shape.batch, workers: parts) { part, range in
             let scratch = scratch + part * scratchCount
             let dw = part == 0 ? dw : partials! + (part - 1) * gradientCount
-            let db = part == 0 ? db : dw + shape.weightCount
+            let db = db.map { part == 0 ? $0 : dw + shape.weightCount }
             dw.update(repeating: 0, count: shape.weightCount)
-            db.update(repeating: 0, count: shape.outChannels)
+            db?.update(repeating: 0, count: shape.outChannels)
             for first in stride(from: range.lowerBound, to: range.upperBound, by: chunk) {
                 let samples = min(chunk, range.upperBound - first), width = samples * pixels
                 // The chunk's patch matrix, kept or built in scratch; the scratch then takes its gradient.
@@ -90,6 +91,8 @@ public enum Conv2dNative {
                     for o in 0..<shape.outChannels {
                         let from = dy + ((first + sample) * shape.outChannels + o) * pixels
                         (dyChunk + o * width + sample * pixels).update(from: from, count: pixels)
+                        // One dependent chain of additions per plane: skipped where there is no bias (ResNet-8).
+                        guard let db else { continue }
                         var sum: Float = 0
                         for p in 0..<pixels { sum += from[p] }
                         db[o] += sum
@@ -104,14 +107,15 @@ public enum Conv2dNative {
                 gemm(weight, transposeA: true, dyChunk, into: scratch, m: shape.patchSize, n: width, k: shape.outChannels)
                 col2im(shape, UnsafePointer(scratch), samples: samples, into: dx + first * image)
                 if let activation {
-                    for i in (first * image)..<((first + samples) * image) where activation[i] <= 0 { dx[i] = 0 }
+                    // A select rather than a conditional store, so that the loop vectorizes.
+                    for i in (first * image)..<((first + samples) * image) { dx[i] = activation[i] <= 0 ? 0 : dx[i] }
                 }
             }
         }
         for part in 1..<parts {
             let partial = partials! + (part - 1) * gradientCount
             for j in 0..<shape.weightCount { dw[j] += partial[j] }
-            for o in 0..<shape.outChannels { db[o] += partial[shape.weightCount + o] }
+            if let db { for o in 0..<shape.outChannels { db[o] += partial[shape.weightCount + o] } }
         }
     }
 

@@ -38,7 +38,23 @@ private final class NativeResidual: NativeOperation {
         shortcut?.backward(input: x, dy: dy, dx: dx == nil ? nil : shortcutDx.baseAddress!, rows: rows, parameters: parameters + start,
                            gradients: gradients + start, pass: pass)
         guard let dx else { return }
-        let (a, b, mask) = (bodyDx.baseAddress!, shortcut == nil ? dy : UnsafePointer(shortcutDx.baseAddress!), stage.maskInputGradient)
-        for i in 0..<(rows * stage.input.count) { dx[i] = mask && !(x[i] > 0) ? 0 : a[i] + b[i] }
+        let (a, b) = (bodyDx.baseAddress!, shortcut == nil ? dy : UnsafePointer(shortcutDx.baseAddress!))
+        Self.add(a, b, into: dx, count: rows * stage.input.count, where: stage.maskInputGradient ? x : nil)
+    }
+
+    /// dx = a + b, and 0 where `positive` (the block's input, when a ReLU made it) is not > 0. Eight values at a
+    /// time by hand: the pointers may alias, so the compiler kept the plain loop scalar and branching (5% of a
+    /// ResNet-8 `--cpu` step).
+    private static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>,
+                            count: Int, where positive: UnsafePointer<Float>?) {
+        typealias Lanes = SIMD8<Float>
+        func load(_ p: UnsafePointer<Float>, _ i: Int) -> Lanes { UnsafeRawPointer(p + i).loadUnaligned(as: Lanes.self) }
+        let whole = count - count % Lanes.scalarCount
+        for i in stride(from: 0, to: whole, by: Lanes.scalarCount) {
+            var sum = load(a, i) + load(b, i)
+            if let positive { sum.replace(with: 0, where: .!(load(positive, i) .> 0)) }
+            UnsafeMutableRawPointer(dx + i).storeBytes(of: sum, as: Lanes.self)
+        }
+        for i in whole..<count { dx[i] = positive.map { $0[i] > 0 } ?? true ? a[i] + b[i] : 0 }
     }
 }
