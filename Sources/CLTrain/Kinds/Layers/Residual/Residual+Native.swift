@@ -42,19 +42,16 @@ private final class NativeResidual: NativeOperation {
         Self.add(a, b, into: dx, count: rows * stage.input.count, where: stage.maskInputGradient ? x : nil)
     }
 
-    /// dx = a + b, and 0 where `positive` (the block's input, when a ReLU made it) is not > 0. Eight values at a
-    /// time by hand: the pointers may alias, so the compiler kept the plain loop scalar and branching (5% of a
-    /// ResNet-8 `--cpu` step).
+    /// dx = a + b, and 0 where `positive` (the block's input, when a ReLU made it) is not > 0, in `Lanes` (the
+    /// scalar loop, which the compiler kept scalar and branching, was 5% of a ResNet-8 `--cpu` step).
     private static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>,
                             count: Int, where positive: UnsafePointer<Float>?) {
-        typealias Lanes = SIMD8<Float>
-        func load(_ p: UnsafePointer<Float>, _ i: Int) -> Lanes { UnsafeRawPointer(p + i).loadUnaligned(as: Lanes.self) }
-        let whole = count - count % Lanes.scalarCount
-        for i in stride(from: 0, to: whole, by: Lanes.scalarCount) {
-            var sum = load(a, i) + load(b, i)
-            if let positive { sum.replace(with: 0, where: .!(load(positive, i) .> 0)) }
-            UnsafeMutableRawPointer(dx + i).storeBytes(of: sum, as: Lanes.self)
-        }
-        for i in whole..<count { dx[i] = positive.map { $0[i] > 0 } ?? true ? a[i] + b[i] : 0 }
+        forEachLanes(in: 0..<count, whole: { i in
+            var sum = a.lanes(i) + b.lanes(i)
+            if let positive { sum.replace(with: 0, where: .!(positive.lanes(i) .> 0)) }
+            dx.store(sum, at: i)
+        }, tail: { i in
+            dx[i] = positive.map { $0[i] > 0 } ?? true ? a[i] + b[i] : 0
+        })
     }
 }
