@@ -23,6 +23,9 @@ public final class DataParallelBackend: TrainingBackend {
     /// The step's exchanged vector, laid out as `ReplicaBackend.accumulate` says.
     private let exchange: UnsafeMutableBufferPointer<Float>
     private var epoch = 0
+    /// Whether the replicas were compared after the run's first step: devices that round differently part there,
+    /// so a mix that cannot train together stops within a step instead of after an epoch.
+    private var checkedFirstStep = false
     /// What the steps since the last `resetStatistics` cost.
     public private(set) var statistics = ExchangeStatistics()
 
@@ -98,6 +101,10 @@ public final class DataParallelBackend: TrainingBackend {
         }
         statistics.record(compute: computed - started, allReduce: reduced - computed,
                           update: DispatchTime.now().uptimeNanoseconds - reduced, bytes: exchange.count * MemoryLayout<Float>.stride)
+        if !checkedFirstStep {
+            checkedFirstStep = true
+            try checkReplicas(when: "after the first step")
+        }
     }
 
     /// Every replica holds every batch's summed loss (`assign`), so the first one answers.
@@ -106,7 +113,7 @@ public final class DataParallelBackend: TrainingBackend {
 
     /// Checks that the replicas still agree, then evaluates each replica's share of the test set and gathers them.
     public func evaluate() throws -> Evaluation {
-        try checkReplicas()
+        try checkReplicas(when: "after epoch \(epoch)")
         // [loss summed over samples, then every sample's prediction], each replica filling its own range.
         var gathered = [Double](repeating: 0, count: 1 + testCount)
         for (replica, range) in zip(replicas, testRanges) where !range.isEmpty {
@@ -120,17 +127,17 @@ public final class DataParallelBackend: TrainingBackend {
 
     /// Stops training where any replica's parameters or buffers differ from the others' in any bit: the replicas
     /// apply the same update to the same sum, so a difference means a device computed something else.
-    private func checkReplicas() throws {
+    private func checkReplicas(when: String) throws {
         let local = try replicas.map { try ReplicaChecksum($0.snapshot().0) }
         if let odd = local.firstIndex(where: { $0 != local[0] }) {
-            throw DataParallelError.replicasDiffer(epoch: epoch, detail: "\(replicas[odd].description) (replica \(firstReplica + odd)) "
+            throw DataParallelError.replicasDiffer(when: when, detail: "\(replicas[odd].description) (replica \(firstReplica + odd)) "
                 + "differs from \(replicas[0].description) (replica \(firstReplica))")
         }
         // The largest checksum and the negated smallest one, in one all-reduce.
         var extremes = [local[0].value, -local[0].value]
         try extremes.withUnsafeMutableBufferPointer { try communicator.maximum($0) }
         if extremes[0] != -extremes[1] {
-            throw DataParallelError.replicasDiffer(epoch: epoch, detail: "the ranks' replicas hold different parameters "
+            throw DataParallelError.replicasDiffer(when: when, detail: "the ranks' replicas hold different parameters "
                 + "(checksums from \(-extremes[1]) to \(extremes[0]))")
         }
     }
@@ -177,13 +184,14 @@ struct ReplicaChecksum: Equatable {
 }
 
 public enum DataParallelError: Error, CustomStringConvertible {
-    case replicasDiffer(epoch: Int, detail: String)
+    /// `when`: where the replicas were compared, e.g. "after epoch 2".
+    case replicasDiffer(when: String, detail: String)
     case slicesTooSmall(String)
 
     public var description: String {
         switch self {
-        case .replicasDiffer(let epoch, let detail):
-            return "the replicas no longer agree after epoch \(epoch): \(detail); devices that round differently "
+        case .replicasDiffer(let when, let detail):
+            return "the replicas no longer agree \(when): \(detail); devices that round differently "
                 + "(another vendor's compiler) cannot train as replicas of one run, so choose devices of one kind"
         case .slicesTooSmall(let problem):
             return problem
