@@ -106,6 +106,11 @@ import Testing
         ("residual_forward", "residual", 0, "const float value = a[i] + b[i];", "const float value = a[i];"),
         ("residual_forward", "residual", 0, "y[i] = relu ? max(value, 0.0f) : value;", "y[i] = value;"),
         ("residual_backward", "residual", 0, "0.0f : a[i] + b[i];", "0.0f : a[i];"),
+        // dropout after a ReLU: the kept values read from y ignored, or the ReLU's mask
+        ("dropout_backward_after_relu", "dropout", 0, "(vload16(0, x + e0) > 0.0f) & (vload16(0, y + e0) != 0.0f)",
+         "(vload16(0, x + e0) > 0.0f)"),
+        ("dropout_backward_after_relu", "dropout", 0, "(vload16(0, x + e0) > 0.0f) & (vload16(0, y + e0) != 0.0f)",
+         "(vload16(0, y + e0) != 0.0f)"),
     ])
     func brokenKernelIsCaught(kernel: String, file: String, configuration: Int, correct: String, broken: String) throws {
         var sources = Kernels.sources

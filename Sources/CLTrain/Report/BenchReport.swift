@@ -99,11 +99,13 @@ public struct BenchReport: JSONReport {
             lines.append("")
             // The shape column is as wide as its longest entry: a stage's shape names its layer too.
             let width = max(kernels.map(\.shape.count).max() ?? 0, 5) + 2
-            lines.append("kernel                    " + "shape".padding(toLength: width, withPad: " ", startingAt: 0) + "    time        rate")
+            let nameWidth = max(kernels.map(\.kernel.count).max() ?? 0, 24) + 2
+            lines.append("kernel".padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+                         + "shape".padding(toLength: width, withPad: " ", startingAt: 0) + "    time        rate")
             for k in kernels {
                 let rate = k.gigaflopsPerSecond.map { String(format: "%7.1f GFLOP/s", $0) }
                     ?? k.gigabytesPerSecond.map { String(format: "%7.1f GB/s", $0) } ?? ""
-                lines.append(k.kernel.padding(toLength: 26, withPad: " ", startingAt: 0)
+                lines.append(k.kernel.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
                     + k.shape.padding(toLength: width, withPad: " ", startingAt: 0)
                     + String(format: "%8.1f µs  ", k.seconds * 1e6) + rate)
             }

@@ -6,6 +6,9 @@ extension Dropout {
         KernelCheckEntry("dropout_backward") { checks in
             try checks.dropoutCases.enumerated().map { try checks.dropoutBackward($1.0, $1.1, maskInput: $0 % 2 == 1) }
         },
+        KernelCheckEntry("dropout_backward_after_relu") { checks in
+            try checks.dropoutCases.map { try checks.dropoutBackwardAfterReLU($0, $1) }
+        },
     ]
 }
 
@@ -39,6 +42,21 @@ extension KernelChecks {
         }
         return try compare(kernel: "dropout_backward", sizes: "\(count) p=\(p)\(maskInput ? " +mask" : "")", output: out,
                            expected: Reference.dropoutBackward(dy: dy, mask: mask, reluOutput: maskInput ? x : nil),
+                           absolute: 0, relative: 0, seconds: seconds)
+    }
+
+    /// Exact against the twin's backward pass with the ReLU mask, on a ReLU output (about half its values 0) with
+    /// every seventh value NaN, which the mask must stop although its forward output is not 0; the forward output
+    /// is the twin's.
+    mutating func dropoutBackwardAfterReLU(_ count: Int, _ p: Float) throws -> KernelCheckResult {
+        let x = floats(count).enumerated().map { $0 % 7 == 3 ? Float.nan : max($1, 0) }, dy = floats(count), mask = dropoutMask(p)
+        let y = Reference.dropoutForward(x, mask: mask)
+        let out = try GuardedOutput<Float>(context: context, count: count)
+        let seconds = try timed {
+            try library.dropoutBackwardAfterReLU(count: count, x: input(x), y: input(y), dy: input(dy), dx: out.buffer, mask: mask)
+        }
+        return try compare(kernel: "dropout_backward_after_relu", sizes: "\(count) p=\(p)", output: out,
+                           expected: Reference.dropoutBackward(dy: dy, mask: mask, reluOutput: x),
                            absolute: 0, relative: 0, seconds: seconds)
     }
 }

@@ -21,8 +21,12 @@ private final class OpenCLDropout: OpenCLOperation {
     func backward(x: Buffer<Float>, y: Buffer<Float>, dy: Buffer<Float>, dx: Buffer<Float>?, rows: Int,
                   parameters: [Buffer<Float>], gradients: [Buffer<Float>], pass: Pass) throws {
         guard let dx, let mask = layer.mask(stage, pass) else { return }
-        try library.dropoutBackward(count: rows * stage.input.count, x: x, dy: dy, dx: dx,
-                                    maskInput: stage.maskInputGradient, mask: mask)
+        // After a ReLU, the forward output tells which values were kept: no need to draw the mask again.
+        if stage.maskInputGradient {
+            try library.dropoutBackwardAfterReLU(count: rows * stage.input.count, x: x, y: y, dy: dy, dx: dx, mask: mask)
+        } else {
+            try library.dropoutBackward(count: rows * stage.input.count, x: x, dy: dy, dx: dx, maskInput: false, mask: mask)
+        }
     }
 }
 
@@ -39,5 +43,13 @@ extension KernelLibrary {
                                 mask: DropoutMask) throws -> Event? {
         try launch("dropout_backward", global: linear((count + 15) / 16), Int32(count), x, dy, dx, Int32(maskInput ? 1 : 0),
                    mask.threshold, mask.scale, mask.key.0, mask.key.1, mask.layer, mask.step.0, mask.step.1)
+    }
+
+    /// `dropoutBackward` with the input's ReLU mask, where `x` is a ReLU output and `y` the forward pass's output,
+    /// which is non-zero exactly where a positive value was kept.
+    @discardableResult
+    public func dropoutBackwardAfterReLU(count: Int, x: Buffer<Float>, y: Buffer<Float>, dy: Buffer<Float>, dx: Buffer<Float>,
+                                         mask: DropoutMask) throws -> Event? {
+        try launch("dropout_backward_after_relu", global: linear((count + 15) / 16), Int32(count), x, y, dy, dx, mask.scale)
     }
 }

@@ -10,7 +10,8 @@ extension Reference {
     /// `reluOutput` (the forward input, when a ReLU produced it) is not positive.
     public static func dropoutBackward(dy: [Float], mask: DropoutMask, reluOutput: [Float]?) -> [Float] {
         dy.indices.map { e in
-            if let reluOutput, reluOutput[e] <= 0 { return 0 }
+            // !(> 0), not <= 0: a NaN output stops the gradient, as PyTorch's ReLU backward (and the kernels) do.
+            if let reluOutput, !(reluOutput[e] > 0) { return 0 }
             return mask.keeps(e) ? dy[e] * mask.scale : 0
         }
     }
