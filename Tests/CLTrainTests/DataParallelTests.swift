@@ -123,7 +123,7 @@ import Testing
         #expect(DataParallelBackend.sliceProblem(plan, trainCount: 21, replicas: 2)?.contains("a batch of 1 samples") == true)
     }
 
-    /// Replicas whose weights differ stop the run at the epoch's evaluation, naming the replica.
+    /// Replicas whose weights differ stop the run after its first step and at each epoch's evaluation, naming the replica.
     @Test func replicasThatDifferStopTheRun() throws {
         var generator = seededGenerator()
         let (train, test) = (Self.dataset("train", count: 12, using: &generator), Self.dataset("test", count: 6, using: &generator))
@@ -138,6 +138,14 @@ import Testing
         try backend.replicas[1].load(parameters, state)
         #expect { _ = try backend.evaluate() } throws: { error in
             "\(error)".contains("replica 1")
+        }
+        let fresh = try #require(try DataParallelBackend.build(devices: [.host(), .host()], communicator: SingleProcess(),
+                                                               plan: plan, train: train, test: test) as? DataParallelBackend)
+        try fresh.load(parameters, state)
+        try fresh.replicas[0].load(Parameters(initializing: plan.model, using: &generator), state)
+        try fresh.beginEpoch(1, order: (0..<Int32(train.count)).map { $0 })
+        #expect { try fresh.trainStep(batch: 0, start: 0, count: 4, learningRate: 0.1) } throws: { error in
+            "\(error)".contains("after the first step") && "\(error)".contains("replica 1")
         }
     }
 
