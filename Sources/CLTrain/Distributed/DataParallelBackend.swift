@@ -10,7 +10,8 @@ import Foundation
 /// The layers' buffers (batch norm's running statistics) travel in the same vector, weighted alike: each replica's
 /// running mean moves towards its slice's mean, so the weighted sum moves towards the global batch's, and the
 /// replicas stay identical. The vector ends with the batch's loss, so every rank knows every loss without another
-/// collective. After every epoch a checksum of the parameters is compared across all replicas.
+/// collective. After the run's first step and after every epoch, a checksum of the parameters and buffers is
+/// compared across all replicas.
 public final class DataParallelBackend: TrainingBackend {
     public let replicas: [ReplicaBackend]
     public let communicator: Communicator
