@@ -1,11 +1,11 @@
-// dropout_forward / dropout_backward(_after_relu): PyTorch's inverted dropout over n floats of a batch (row-major).
+// dropout_forward / dropout_backward_after_relu: PyTorch's inverted dropout over n floats of a batch (row-major).
 //   forward:  y[e] = keep(e) ? x[e] * scale : 0
-//   backward: dx[e] = keep(e) ? dy[e] * scale : 0, and 0 where mask_input and the forward input x[e] <= 0
-//             (the ReLU before the dropout, fused)
+//   backward: dx[e] = keep(e) ? dy[e] * scale : 0, which is dropout_forward on dy (the same mask and scale); after
+//             a ReLU, dropout_backward_after_relu, which also zeroes dx where the forward input x[e] <= 0 (fused)
 // keep(e): the top 24 bits of Philox-4x32-10's first word for key (key0, key1) and counter
 // (e, layer, step0, step1) are >= threshold = ceil(p * 2^24). No mask is stored: the backward pass draws it again,
-// or, after a ReLU, reads it from the forward output (dropout_backward_after_relu, below); it is the same on every
-// device and in the twins (DropoutMask.keeps).
+// or, after a ReLU, reads it from the forward output; it is the same on every device and in the twins
+// (DropoutMask.keeps).
 // Launch: 1-D, one work-item per 16 consecutive elements (⌈n/16⌉ rounded up to the group). CPU twins:
 // Reference.dropoutForward / dropoutBackward.
 // bench --model dropout on PoCL (2 cores), forward of 64×256: 1387 µs with a work-item per element, 60 µs now
@@ -55,31 +55,13 @@ __kernel void dropout_forward(const int n, __global const float *x, __global flo
     }
 }
 
-__kernel void dropout_backward(const int n, __global const float *x, __global const float *dy, __global float *dx,
-                               const int mask_input, const uint threshold, const float scale, const uint key0,
-                               const uint key1, const uint layer, const uint step0, const uint step1) {
-    const int e0 = get_global_id(0) * 16;
-    if (e0 >= n) return;
-    const int16 keep = dropout_keeps16(e0, threshold, key0, key1, layer, step0, step1);
-    if (e0 + 16 <= n) {
-        const int16 through = mask_input ? keep & (vload16(0, x + e0) > 0.0f) : keep;
-        vstore16(select((float16)0.0f, vload16(0, dy + e0) * scale, through), 0, dx + e0);
-    } else {
-        const int kept[16] = {keep.s0, keep.s1, keep.s2, keep.s3, keep.s4, keep.s5, keep.s6, keep.s7,
-                              keep.s8, keep.s9, keep.sa, keep.sb, keep.sc, keep.sd, keep.se, keep.sf};
-        for (int j = 0; e0 + j < n; j++) {
-            const bool through = kept[j] && !(mask_input && x[e0 + j] <= 0.0f);
-            dx[e0 + j] = through ? dy[e0 + j] * scale : 0.0f;
-        }
-    }
-}
-
 // dropout_backward_after_relu: the backward pass where a ReLU comes before the dropout (mask_input), at copy speed:
 // no Philox rounds, the mask is read from the forward output y. Where x > 0 the value was kept exactly where y ≠ 0
 // (y = x·scale, scale ≥ 1, cannot round to 0); where x ≤ 0 (or NaN) the ReLU's mask zeroes the gradient anyway. So
-// dx equals dropout_backward's with mask_input, for any x a ReLU produced on a device that keeps subnormals (one
-// flushing them could turn a subnormal x·scale to 0). bench --model dropout on PoCL, 64×256: 52.6 µs for
-// dropout_backward (Philox per value) against 4.0 µs here, in one run (0.24 ns a value; gather_normalize 0.48).
+// dx equals the twin's backward pass with the ReLU mask, for any x a ReLU produced on a device that keeps subnormals
+// (one flushing them could turn a subnormal x·scale to 0). bench --model dropout on PoCL, 64×256: 52.6 µs for the
+// backward pass that drew the mask again (Philox per value) against 4.0 µs here, in one run (0.24 ns a value;
+// gather_normalize 0.48).
 __kernel void dropout_backward_after_relu(const int n, __global const float *x, __global const float *y,
                                           __global const float *dy, __global float *dx, const float scale) {
     const int e0 = get_global_id(0) * 16;

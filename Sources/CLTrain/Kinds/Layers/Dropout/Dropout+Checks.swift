@@ -3,9 +3,6 @@ import CLKit
 extension Dropout {
     public static let kernelChecks = [
         KernelCheckEntry("dropout_forward") { checks in try checks.dropoutCases.map { try checks.dropoutForward($0, $1) } },
-        KernelCheckEntry("dropout_backward") { checks in
-            try checks.dropoutCases.enumerated().map { try checks.dropoutBackward($1.0, $1.1, maskInput: $0 % 2 == 1) }
-        },
         KernelCheckEntry("dropout_backward_after_relu") { checks in
             try checks.dropoutCases.map { try checks.dropoutBackwardAfterReLU($0, $1) }
         },
@@ -31,18 +28,6 @@ extension KernelChecks {
         let seconds = try timed { try library.dropoutForward(count: count, x: input(x), y: out.buffer, mask: mask) }
         return try compare(kernel: "dropout_forward", sizes: "\(count) p=\(p)", output: out,
                            expected: Reference.dropoutForward(x, mask: mask), absolute: 0, relative: 0, seconds: seconds)
-    }
-
-    /// Exact as the forward pass; every other case passes the input's ReLU mask too.
-    mutating func dropoutBackward(_ count: Int, _ p: Float, maskInput: Bool) throws -> KernelCheckResult {
-        let x = floats(count).map { maskInput ? max($0, 0) : $0 }, dy = floats(count), mask = dropoutMask(p)
-        let out = try GuardedOutput<Float>(context: context, count: count)
-        let seconds = try timed {
-            try library.dropoutBackward(count: count, x: input(x), dy: input(dy), dx: out.buffer, maskInput: maskInput, mask: mask)
-        }
-        return try compare(kernel: "dropout_backward", sizes: "\(count) p=\(p)\(maskInput ? " +mask" : "")", output: out,
-                           expected: Reference.dropoutBackward(dy: dy, mask: mask, reluOutput: maskInput ? x : nil),
-                           absolute: 0, relative: 0, seconds: seconds)
     }
 
     /// Exact against the twin's backward pass with the ReLU mask, on a ReLU output (about half its values 0) with

@@ -21,11 +21,12 @@ private final class OpenCLDropout: OpenCLOperation {
     func backward(x: Buffer<Float>, y: Buffer<Float>, dy: Buffer<Float>, dx: Buffer<Float>?, rows: Int,
                   parameters: [Buffer<Float>], gradients: [Buffer<Float>], pass: Pass) throws {
         guard let dx, let mask = layer.mask(stage, pass) else { return }
-        // After a ReLU, the forward output tells which values were kept: no need to draw the mask again.
+        // After a ReLU, the forward output tells which values were kept: no need to draw the mask again. Without
+        // one, the gradient is the forward pass applied to dy.
         if stage.maskInputGradient {
             try library.dropoutBackwardAfterReLU(count: rows * stage.input.count, x: x, y: y, dy: dy, dx: dx, mask: mask)
         } else {
-            try library.dropoutBackward(count: rows * stage.input.count, x: x, dy: dy, dx: dx, maskInput: false, mask: mask)
+            try library.dropoutForward(count: rows * stage.input.count, x: dy, y: dx, mask: mask)
         }
     }
 }
@@ -37,16 +38,8 @@ extension KernelLibrary {
                    mask.key.0, mask.key.1, mask.layer, mask.step.0, mask.step.1)
     }
 
-    /// - Parameter maskInput: also zero the gradient where `x`, a ReLU output, is not positive.
-    @discardableResult
-    public func dropoutBackward(count: Int, x: Buffer<Float>, dy: Buffer<Float>, dx: Buffer<Float>, maskInput: Bool,
-                                mask: DropoutMask) throws -> Event? {
-        try launch("dropout_backward", global: linear((count + 15) / 16), Int32(count), x, dy, dx, Int32(maskInput ? 1 : 0),
-                   mask.threshold, mask.scale, mask.key.0, mask.key.1, mask.layer, mask.step.0, mask.step.1)
-    }
-
-    /// `dropoutBackward` with the input's ReLU mask, where `x` is a ReLU output and `y` the forward pass's output,
-    /// which is non-zero exactly where a positive value was kept.
+    /// The backward pass after a ReLU: `dy` through the mask, and 0 where `x` (the ReLU output) is not positive; `y`
+    /// is the forward pass's output, non-zero exactly where a positive value was kept.
     @discardableResult
     public func dropoutBackwardAfterReLU(count: Int, x: Buffer<Float>, y: Buffer<Float>, dy: Buffer<Float>, dx: Buffer<Float>,
                                          mask: DropoutMask) throws -> Event? {

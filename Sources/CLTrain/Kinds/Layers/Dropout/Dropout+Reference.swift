@@ -6,8 +6,9 @@ extension Reference {
         x.indices.map { mask.keeps($0) ? x[$0] * mask.scale : 0 }
     }
 
-    /// Twin of `dropout_backward`: `dx = dy · scale` where `mask` kept the element, else 0; also 0 where
-    /// `reluOutput` (the forward input, when a ReLU produced it) is not positive.
+    /// Twin of the backward pass (`dropout_forward` on dy, or `dropout_backward_after_relu`): `dx = dy · scale` where
+    /// `mask` kept the element, else 0; also 0 where `reluOutput` (the forward input, when a ReLU produced it) is not
+    /// positive.
     public static func dropoutBackward(dy: [Float], mask: DropoutMask, reluOutput: [Float]?) -> [Float] {
         dy.indices.map { e in
             // !(> 0), not <= 0: a NaN output stops the gradient, as PyTorch's ReLU backward (and the kernels) do.

@@ -1,7 +1,8 @@
 /// `dropout(p)`: `nn.Dropout(p)`. In training each element is zeroed with probability p and the rest are
 /// scaled by 1/(1 − p); in evaluation it is the identity. Masks come from `DropoutMask` (Philox keyed by the
 /// seed, the step and the layer's index), so every backend draws the same ones and a resumed run repeats.
-/// Kernels: dropout_forward, dropout_backward (the input's ReLU mask fused in).
+/// Kernels: dropout_forward (also the backward pass where no ReLU comes before), dropout_backward_after_relu (the
+/// input's ReLU mask fused in).
 public struct Dropout: Layer {
     public static let name = "dropout"
     public static let syntax = "dropout(p=0.5)"
