@@ -20,4 +20,8 @@ public protocol ReplicaBackend: TrainingBackend {
 extension Model {
     /// Values one replica exchanges per step: every gradient, every buffer value and the batch's loss.
     public var exchangeCount: Int { parameterCount + bufferCount + 1 }
+    /// Where the gradients, the buffers and the loss lie in the exchanged vector.
+    var exchangedGradients: Range<Int> { 0..<parameterCount }
+    var exchangedBuffers: Range<Int> { parameterCount..<(parameterCount + bufferCount) }
+    var exchangedLoss: Int { parameterCount + bufferCount }
 }

@@ -160,17 +160,16 @@ public final class NativeBackend: ReplicaBackend {
     }
 
     public func accumulate(into sum: UnsafeMutableBufferPointer<Float>, weight: Float, batch: Int) throws {
-        let (parameterCount, bufferCount) = (model.parameterCount, model.bufferCount)
-        for i in 0..<parameterCount { sum[i] += weight * gradients[i] }
-        for i in 0..<bufferCount { sum[parameterCount + i] += weight * buffers[i] }
-        sum[parameterCount + bufferCount] += weight * batchLosses[batch]
+        let (gradientSums, bufferSums) = (model.exchangedGradients.lowerBound, model.exchangedBuffers.lowerBound)
+        for i in 0..<model.parameterCount { sum[gradientSums + i] += weight * gradients[i] }
+        for i in 0..<model.bufferCount { sum[bufferSums + i] += weight * buffers[i] }
+        sum[model.exchangedLoss] += weight * batchLosses[batch]
     }
 
     public func assign(from sum: UnsafeBufferPointer<Float>, batch: Int) throws {
-        let (parameterCount, bufferCount) = (model.parameterCount, model.bufferCount)
-        _ = gradients.update(fromContentsOf: sum.extracting(..<parameterCount))
-        _ = buffers.update(fromContentsOf: sum.extracting(parameterCount..<(parameterCount + bufferCount)))
-        batchLosses[batch] = sum[parameterCount + bufferCount]
+        _ = gradients.update(fromContentsOf: sum.extracting(model.exchangedGradients))
+        _ = buffers.update(fromContentsOf: sum.extracting(model.exchangedBuffers))
+        batchLosses[batch] = sum[model.exchangedLoss]
     }
 
     /// `Reference.gatherAugment` on the normalized training set: each line copied from its shifted source line,

@@ -217,17 +217,16 @@ public final class OpenCLBackend: ReplicaBackend {
                       try losses.readAsync(into: lossPart, count: 1, from: batch)]
             + (bufferLayout.count == 0 ? [] : [try buffers.readAsync(into: bufferPart, count: bufferLayout.count)])
         for event in events { try event.wait() }
-        let (sumGradients, sumBuffers) = (sum.extracting(..<model.parameterCount), sum.extracting(model.parameterCount..<(sum.count - 1)))
-        layout.accumulate(gradientPart, into: sumGradients, weight: weight)
-        bufferLayout.accumulate(bufferPart, into: sumBuffers, weight: weight)
-        sum[sum.count - 1] += weight * lossPart[0]
+        layout.accumulate(UnsafeBufferPointer(gradientPart), into: sum.extracting(model.exchangedGradients), weight: weight)
+        bufferLayout.accumulate(UnsafeBufferPointer(bufferPart), into: sum.extracting(model.exchangedBuffers), weight: weight)
+        sum[model.exchangedLoss] += weight * lossPart[0]
     }
 
     public func assign(from sum: UnsafeBufferPointer<Float>, batch: Int) throws {
         let (gradientPart, bufferPart, lossPart) = exchangeParts
-        layout.place(sum.extracting(..<model.parameterCount), into: gradientPart)
-        bufferLayout.place(sum.extracting(model.parameterCount..<(sum.count - 1)), into: bufferPart)
-        lossPart[0] = sum[sum.count - 1]
+        layout.place(sum.extracting(model.exchangedGradients), into: gradientPart)
+        bufferLayout.place(sum.extracting(model.exchangedBuffers), into: bufferPart)
+        lossPart[0] = sum[model.exchangedLoss]
         // The writes need not be waited for: the queue is in order, so they have read the staging memory before the
         // next step's reads (queued after them) fill it again, and the host touches it only after those reads.
         try gradients.write(UnsafeBufferPointer(gradientPart), blocking: false)
@@ -305,9 +304,7 @@ struct DeviceLayout {
 
     func pad(_ values: [Float]) -> [Float] {
         var padded = [Float](repeating: 0, count: max(count, 1))
-        for (tensor, offset) in zip(slots, offsets) {
-            padded[offset..<(offset + tensor.count)] = values[tensor.range]
-        }
+        values.withUnsafeBufferPointer { values in padded.withUnsafeMutableBufferPointer { place(values, into: $0) } }
         return padded
     }
 
@@ -320,7 +317,7 @@ struct DeviceLayout {
     }
 
     /// Adds `weight` × the padded `values` into `sum`, in the host's layout.
-    func accumulate(_ values: UnsafeMutableBufferPointer<Float>, into sum: UnsafeMutableBufferPointer<Float>, weight: Float) {
+    func accumulate(_ values: UnsafeBufferPointer<Float>, into sum: UnsafeMutableBufferPointer<Float>, weight: Float) {
         for (tensor, offset) in zip(slots, offsets) {
             for i in 0..<tensor.count { sum[tensor.range.lowerBound + i] += weight * values[offset + i] }
         }
