@@ -19,7 +19,7 @@ inline float group_sum(float value, __local float *scratch) {
 }
 
 // Σ_n dy[n, o] over a (rows, outputs) matrix: the bias gradient of output o. Shared by bias_backward and the
-// matmul_backward_weight kernels, which fuse it to save a launch per layer.
+// matmul_backward kernels, which fuse it to save a launch per layer.
 inline float column_sum(const int rows, const int outputs, __global const float *dy, const int o) {
     float sum = 0.0f;
     for (int n = 0; n < rows; n++) sum += dy[n * outputs + o];

@@ -3,7 +3,7 @@
 //   conv2d_forward          Y[n, o, oh, ow] = b[o] + Σ_{c, kh, kw} W[o, c, kh, kw] · X[n, c, oh·S − P + kh, ow·S − P + kw]
 //                           (0 in the padding), then ReLU if `relu`
 //   conv2d_backward_input   dX[n, c, ih, iw] = Σ W[o, c, kh, kw] · dY[n, o, oh, ow] over the taps that read (ih, iw),
-//                           zeroed where the layer's input A ≤ 0 if `mask` (A: a ReLU output, as matmul_backward_input)
+//                           zeroed where the layer's input A ≤ 0 if `mask` (A: a ReLU output, as matmul_backward)
 //   conv2d_backward_weight  dW[o, c, kh, kw] = Σ_{n, oh, ow} dY[n, o, oh, ow] · X[n, c, …], and db[o] = Σ dY[n, o, …]
 // Written for CPU devices first (PoCL compiles explicit vectors to SIMD, and leaves loops over work-items and
 // runtime-bounded loops scalar): a work-item holds 16 consecutive pixels of one image row as a float16 and loops

@@ -1,7 +1,8 @@
 // The three matrix products of a linear layer Y = X·Wᵀ + b, tiled in local memory for GPUs.
 //   matmul_forward         Y[n,o]  = Σ_i X[n,i]·W[o,i] + b[o], then ReLU if `relu`   X (rows, inputs), W (outputs, inputs)
-//   matmul_backward_input  dX[n,i] = Σ_o dY[n,o]·W[o,i], zeroed where A[n,i] ≤ 0 if `mask` (A: the ReLU output fed in)
-//   matmul_backward_weight dW[o,i] = Σ_n dY[n,o]·X[n,i], and the bias gradient db[o] = Σ_n dY[n,o] fused in
+//   matmul_backward        both backward products in one launch (they read the same dY and nothing the other writes):
+//                          dX[n,i] = Σ_o dY[n,o]·W[o,i], zeroed where A[n,i] ≤ 0 if `mask` (A: the ReLU output fed in),
+//                          dW[o,i] = Σ_n dY[n,o]·X[n,i], and the bias gradient db[o] = Σ_n dY[n,o] fused in
 // CPU twins: Reference.matmulForward, matmulBackwardInput, matmulBackwardWeight (+ biasBackward).
 //
 // matmul_vector.cl defines the same kernels for CPU devices; KernelConfiguration picks one of the two files.
@@ -9,7 +10,10 @@
 // read its operands in place (no transposed copies). A work-group computes a TS×TS tile of C: it stages
 // TK-deep slices of A and B in local memory, and each work-item accumulates a WM×WN block in registers.
 // Launch: 2-D, local = (TS/WN, TS/WM), global = (ceil(N/TS)·TS/WN, ceil(M/TS)·TS/WM); dimension 0 runs
-// along N. Edges are zero-padded when staged and guarded when stored, so any M, N, K work.
+// along N. Edges are zero-padded when staged and guarded when stored, so any M, N, K work. matmul_backward stacks
+// its two products' tiles along dimension 1: its first input_groups = ceil(rows/TS) rows of work-groups compute
+// dX (none where the layer needs no input gradient), the next ceil(outputs/TS) dW; a group never straddles the two,
+// so the barriers stay uniform within it.
 // TS, TK, WM, WN are build options chosen per device (see KernelConfiguration).
 // Products accumulate as `acc += a * b`, not fma(): OpenCL C lets a compiler contract it to an FMA where the
 // device has one, while fma() must be exact everywhere, and Rusticl's llvmpipe computes it in software (4× slower
@@ -30,14 +34,14 @@
 #define RM (TS / WM)
 #define RN (TS / WN)
 
-// Accumulates this work-item's WM×WN block of C into acc; element (i, j) of the block is
-// C(m0 + local_id(1) + i·RM, n0 + local_id(0) + j·RN).
+// Accumulates this work-item's WM×WN block of C into acc, for the tile in row `tile_m` of tiles; element (i, j) of
+// the block is C(m0 + local_id(1) + i·RM, n0 + local_id(0) + j·RN) with m0 = tile_m·TS, n0 = group_id(0)·TS.
 inline void matmul_tile(const int M, const int N, const int K,
                         __global const float *A, const int a_m, const int a_k,
-                        __global const float *B, const int b_k, const int b_n,
+                        __global const float *B, const int b_k, const int b_n, const int tile_m,
                         __local float *As, __local float *Bs, float acc[WM][WN]) {
     const int tn = get_local_id(0), tm = get_local_id(1);
-    const int m0 = get_group_id(1) * TS, n0 = get_group_id(0) * TS;
+    const int m0 = tile_m * TS, n0 = get_group_id(0) * TS;
     const int lid = tm * RN + tn;
     for (int i = 0; i < WM; i++)
         for (int j = 0; j < WN; j++) acc[i][j] = 0.0f;
@@ -66,7 +70,7 @@ void matmul_forward(const int rows, const int inputs, const int outputs,
                     __global float *y, const int relu) {
     __local float As[TS * TK], Bs[TS * TK];
     float acc[WM][WN];
-    matmul_tile(rows, outputs, inputs, x, inputs, 1, w, 1, inputs, As, Bs, acc);
+    matmul_tile(rows, outputs, inputs, x, inputs, 1, w, 1, inputs, get_group_id(1), As, Bs, acc);
     for (int i = 0; i < WM; i++) {
         const int n = get_group_id(1) * TS + get_local_id(1) + i * RM;
         for (int j = 0; j < WN; j++) {
@@ -80,33 +84,30 @@ void matmul_forward(const int rows, const int inputs, const int outputs,
 }
 
 __kernel __attribute__((reqd_work_group_size(RN, RM, 1)))
-void matmul_backward_input(const int rows, const int inputs, const int outputs,
-                           __global const float *dy, __global const float *w, __global const float *a,
-                           __global float *dx, const int mask) {
+void matmul_backward(const int rows, const int inputs, const int outputs, __global const float *dy,
+                     __global const float *w, __global const float *x, __global const float *a, const int mask,
+                     __global float *dx, __global float *dw, __global float *db, const int input_groups) {
     __local float As[TS * TK], Bs[TS * TK];
     float acc[WM][WN];
-    matmul_tile(rows, inputs, outputs, dy, outputs, 1, w, inputs, 1, As, Bs, acc);
-    for (int i = 0; i < WM; i++) {
-        const int n = get_group_id(1) * TS + get_local_id(1) + i * RM;
-        for (int j = 0; j < WN; j++) {
-            const int k = get_group_id(0) * TS + get_local_id(0) + j * RN;
-            if (n < rows && k < inputs) {
-                const int at = n * inputs + k;
-                dx[at] = (mask && a[at] <= 0.0f) ? 0.0f : acc[i][j];
+    const int tile = get_group_id(1);
+    if (tile < input_groups) {
+        matmul_tile(rows, inputs, outputs, dy, outputs, 1, w, inputs, 1, tile, As, Bs, acc);
+        for (int i = 0; i < WM; i++) {
+            const int n = tile * TS + get_local_id(1) + i * RM;
+            for (int j = 0; j < WN; j++) {
+                const int k = get_group_id(0) * TS + get_local_id(0) + j * RN;
+                if (n < rows && k < inputs) {
+                    const int at = n * inputs + k;
+                    dx[at] = (mask && a[at] <= 0.0f) ? 0.0f : acc[i][j];
+                }
             }
         }
+        return;
     }
-}
-
-__kernel __attribute__((reqd_work_group_size(RN, RM, 1)))
-void matmul_backward_weight(const int rows, const int inputs, const int outputs,
-                            __global const float *dy, __global const float *x, __global float *dw,
-                            __global float *db) {
-    __local float As[TS * TK], Bs[TS * TK];
-    float acc[WM][WN];
-    matmul_tile(outputs, inputs, rows, dy, 1, outputs, x, inputs, 1, As, Bs, acc);
+    const int weight_tile = tile - input_groups;
+    matmul_tile(outputs, inputs, rows, dy, 1, outputs, x, inputs, 1, weight_tile, As, Bs, acc);
     for (int i = 0; i < WM; i++) {
-        const int o = get_group_id(1) * TS + get_local_id(1) + i * RM;
+        const int o = weight_tile * TS + get_local_id(1) + i * RM;
         for (int j = 0; j < WN; j++) {
             const int k = get_group_id(0) * TS + get_local_id(0) + j * RN;
             if (o < outputs && k < inputs) dw[o * inputs + k] = acc[i][j];
@@ -115,4 +116,3 @@ void matmul_backward_weight(const int rows, const int inputs, const int outputs,
         if (get_group_id(0) == 0 && get_local_id(0) == 0 && o < outputs) db[o] = column_sum(rows, outputs, dy, o);
     }
 }
-

@@ -5,8 +5,9 @@
 // marked `#pragma unroll`: PoCL (LLVM 15) leaves them rolled otherwise, which keeps the accumulators in
 // stack memory and costs a load and a store per multiply-add (5× slower at 64×784→128).
 //   matmul_forward         Y[n,o]  = Σ_i X[n,i]·W[o,i] + b[o], then ReLU if `relu`   X (rows, inputs), W (outputs, inputs)
-//   matmul_backward_input  dX[n,i] = Σ_o dY[n,o]·W[o,i], zeroed where A[n,i] ≤ 0 if `mask` (A: the ReLU output fed in)
-//   matmul_backward_weight dW[o,i] = Σ_n dY[n,o]·X[n,i], and the bias gradient db[o] = Σ_n dY[n,o] fused in
+//   matmul_backward        both backward products in one launch (they read the same dY and nothing the other writes):
+//                          dX[n,i] = Σ_o dY[n,o]·W[o,i], zeroed where A[n,i] ≤ 0 if `mask` (A: the ReLU output fed in),
+//                          dW[o,i] = Σ_n dY[n,o]·X[n,i], and the bias gradient db[o] = Σ_n dY[n,o] fused in
 // CPU twins: Reference.matmulForward, matmulBackwardInput, matmulBackwardWeight (+ biasBackward).
 // matmul_tiled.cl defines the same kernels for GPUs; KernelConfiguration picks one of the two files.
 // Products accumulate as `acc += a * b` (contracted to an FMA where the device has one), for the reason
@@ -16,7 +17,9 @@
 // element-wise and sums them at the end (BM rows × BN outputs per work-item; launch: 2-D,
 // global = (ceil(outputs/BN), ceil(rows/BM))). The backward products run along a contiguous row of their
 // second operand, so they accumulate outer products: a scalar of the first operand times a vector of the
-// second (BM rows × BV·VW columns per work-item; global = (ceil(columns/(BV·VW)), ceil(rows/BM))).
+// second (BM rows × BV·VW columns per work-item). Both have `inputs` columns, so matmul_backward stacks their
+// blocks of rows along dimension 1: global = (ceil(inputs/(BV·VW)), input_blocks + ceil(outputs/BM)), the first
+// input_blocks = ceil(rows/BM) computing dX (0 where the layer needs no input gradient), the rest dW.
 // A vector that runs past the right edge is read lane by lane as zeros beyond it; the edge rows are clamped
 // when read, guarded when stored. KernelLibrary launches these in work-groups of a few work-items along
 // dimension 0, rounding the global size up: PoCL's own choice is one or two large groups, which leaves a core idle.
@@ -180,23 +183,21 @@ inline void store_block_row(floatv values[BV], __global float *C, const int ldc,
     }
 }
 
-__kernel void matmul_backward_input(const int rows, const int inputs, const int outputs,
-                                    __global const float *dy, __global const float *w, __global const float *a,
-                                    __global float *dx, const int mask) {
-    const int j0 = get_global_id(0) * BV * VW, n0 = get_global_id(1) * BM;
-    if (j0 >= inputs || n0 >= rows) return;
+__kernel void matmul_backward(const int rows, const int inputs, const int outputs, __global const float *dy,
+                              __global const float *w, __global const float *x, __global const float *a, const int mask,
+                              __global float *dx, __global float *dw, __global float *db, const int input_blocks) {
+    const int j0 = get_global_id(0) * BV * VW, block = get_global_id(1);
+    if (j0 >= inputs) return;
     floatv acc[BM][BV];
-    outer_product_block(rows, inputs, outputs, dy, outputs, 1, w, inputs, n0, j0, acc);
-    for (int r = 0; r < BM && n0 + r < rows; r++)
-        store_block_row(acc[r], dx, inputs, n0 + r, j0, inputs, a + (n0 + r) * inputs, mask);
-}
-
-__kernel void matmul_backward_weight(const int rows, const int inputs, const int outputs,
-                                     __global const float *dy, __global const float *x, __global float *dw,
-                                     __global float *db) {
-    const int j0 = get_global_id(0) * BV * VW, o0 = get_global_id(1) * BM;
-    if (j0 >= inputs || o0 >= outputs) return;
-    floatv acc[BM][BV];
+    if (block < input_blocks) {
+        const int n0 = block * BM;
+        outer_product_block(rows, inputs, outputs, dy, outputs, 1, w, inputs, n0, j0, acc);
+        for (int r = 0; r < BM && n0 + r < rows; r++)
+            store_block_row(acc[r], dx, inputs, n0 + r, j0, inputs, a + (n0 + r) * inputs, mask);
+        return;
+    }
+    const int o0 = (block - input_blocks) * BM;
+    if (o0 >= outputs) return;
     outer_product_block(outputs, inputs, rows, dy, 1, outputs, x, inputs, o0, j0, acc);
     for (int r = 0; r < BM && o0 + r < outputs; r++)
         store_block_row(acc[r], dw, inputs, o0 + r, j0, inputs, x, 0);

@@ -45,12 +45,17 @@ import Testing
         ("matmul_forward", "matmul_tiled", 1, "if (n < rows && o < outputs) {", "if (n < rows && o <= outputs) {"),
         ("matmul_forward", "matmul_vector", 0, "if (n < rows && o < outputs) {", "if (n < rows && o <= outputs) {"),
         // off by one at the edge: the last row of a partial tile is never written
-        ("matmul_backward_weight", "matmul_tiled", 1, "if (o < outputs && k < inputs)", "if (o < outputs - 1 && k < inputs)"),
-        ("matmul_backward_weight", "matmul_vector", 0, "r < BM && o0 + r < outputs;", "r < BM && o0 + r < outputs - 1;"),
+        ("matmul_backward", "matmul_tiled", 1, "if (o < outputs && k < inputs)", "if (o < outputs - 1 && k < inputs)"),
+        ("matmul_backward", "matmul_vector", 0, "r < BM && o0 + r < outputs;", "r < BM && o0 + r < outputs - 1;"),
         // off by one at the edge: the staged slice drops the last element of the depth, or the vector that
         // crosses the edge its last column
-        ("matmul_backward_input", "matmul_tiled", 1, "(m < M && k < K) ?", "(m < M && k < K - 1) ?"),
-        ("matmul_backward_input", "matmul_vector", 0, "lanes[t] = t < count ? p[t]", "lanes[t] = t < count - 1 ? p[t]"),
+        ("matmul_backward", "matmul_tiled", 1, "(m < M && k < K) ?", "(m < M && k < K - 1) ?"),
+        ("matmul_backward", "matmul_vector", 0, "lanes[t] = t < count ? p[t]", "lanes[t] = t < count - 1 ? p[t]"),
+        // the fused launch splits its rows of blocks wrongly between dX and dW, or forgets the input's ReLU mask
+        ("matmul_backward", "matmul_vector", 0, "if (block < input_blocks) {", "if (block <= input_blocks) {"),
+        ("matmul_backward", "matmul_tiled", 1, "const int weight_tile = tile - input_groups;",
+         "const int weight_tile = tile - input_groups + 1;"),
+        ("matmul_backward", "matmul_vector", 0, "a + (n0 + r) * inputs, mask);", "a + (n0 + r) * inputs, 0);"),
         ("log_softmax_forward", "log_softmax", 0, "(row[c] - top) - log_sum", "row[c] - log_sum"),
         ("sgd_update", "sgd", 0, "const float v = momentum * velocity[i] + g;", "const float v = momentum * velocity[i];"),
         ("sgd_update", "sgd", 0, "g = nesterov ? g + momentum * v : v;", "g = v;"),  // Nesterov's look-ahead ignored
@@ -75,8 +80,8 @@ import Testing
         ("adam_update", "adam", 0, "p[i] * decay_factor", "p[i]"),  // AdamW's decoupled decay never applied
         ("bias_backward", "bias", 0, "column_sum(rows, outputs, dy, o)", "column_sum(rows - 1, outputs, dy, o)"),
         // the fused bias gradient skips the last row of the batch
-        ("matmul_backward_weight", "matmul_vector", 0, "db[o0 + r] = column_sum(rows, outputs", "db[o0 + r] = column_sum(rows - 1, outputs"),
-        ("matmul_backward_weight", "matmul_tiled", 1, "db[o] = column_sum(rows, outputs", "db[o] = column_sum(rows - 1, outputs"),
+        ("matmul_backward", "matmul_vector", 0, "db[o0 + r] = column_sum(rows, outputs", "db[o0 + r] = column_sum(rows - 1, outputs"),
+        ("matmul_backward", "matmul_tiled", 1, "db[o] = column_sum(rows, outputs", "db[o] = column_sum(rows - 1, outputs"),
         // the convolution window off by one row, or one column; the input gradient gathers from a window shifted
         // by one; the weight gradient pairs dY with the column next to its tap's
         ("conv2d_forward", "conv2d", 0, "const int ih = oh * stride - padding + kh;", "const int ih = oh * stride - padding + kh + 1;"),

@@ -27,13 +27,12 @@ import Testing
         let library = try KernelLibrary(context: testContext())
         let (tuning, outcomes) = try Tuner.run(library: library, plan: plan, train: train, test: test,
                                                seed: freshSeed("tuner"), candidates: Self.candidates)
-        // Forward of both layers, both weight gradients, and the second layer's input gradient.
+        // Forward of both layers; the backward of both, the second's with its input gradient.
         #expect(Set(outcomes.map(\.shape)) == [
             MatmulShape(kernel: "matmul_forward", rows: 13, inputs: 35, outputs: 11),
             MatmulShape(kernel: "matmul_forward", rows: 13, inputs: 11, outputs: 3),
-            MatmulShape(kernel: "matmul_backward_weight", rows: 13, inputs: 35, outputs: 11),
-            MatmulShape(kernel: "matmul_backward_weight", rows: 13, inputs: 11, outputs: 3),
-            MatmulShape(kernel: "matmul_backward_input", rows: 13, inputs: 11, outputs: 3),
+            MatmulShape(kernel: "matmul_backward", rows: 13, inputs: 35, outputs: 11),
+            MatmulShape(kernel: "matmul_backward", rows: 13, inputs: 11, outputs: 3, inputGradient: true),
         ])
         for outcome in outcomes {
             #expect(outcome.timed == Self.candidates.count + 1, "\(outcome.shape): every candidate and the default timed")
@@ -56,7 +55,7 @@ import Testing
     @Test func winnersMustAlsoWinInsideRealSteps() throws {
         let own = MatmulChoice(.vector(width: 16, blockRows: 4, blockColumns: 4, vectors: 2))
         let shapes = (1...4).map { MatmulShape(kernel: "matmul_forward", rows: 64, inputs: $0, outputs: 10) }
-        let untouched = MatmulShape(kernel: "matmul_backward_input", rows: 64, inputs: 9, outputs: 10)
+        let untouched = MatmulShape(kernel: "matmul_backward", rows: 64, inputs: 9, outputs: 10, inputGradient: true)
         var tuning = Tuning(choices: Dictionary(uniqueKeysWithValues: shapes.map { ($0, Self.candidates[0]) }))
         var outcomes = (shapes + [untouched]).map {
             Tuner.Outcome(shape: $0, chosen: tuning.choices[$0] ?? own, defaultSeconds: 2e-5, chosenSeconds: 1e-5, timed: 4, rejected: [])
@@ -124,7 +123,7 @@ import Testing
         let key = TuningCache.key(device: try Self.device(), configuration: .cpu, sources: Kernels.sources)
         #expect(cache.tuning(forKey: key) == nil)
         let first = Tuning(choices: [MatmulShape(kernel: "matmul_forward", rows: 64, inputs: 784, outputs: 128): Self.candidates[1]])
-        let second = Tuning(choices: [MatmulShape(kernel: "matmul_backward_weight", rows: 64, inputs: 9, outputs: 6): Self.candidates[2]])
+        let second = Tuning(choices: [MatmulShape(kernel: "matmul_backward", rows: 64, inputs: 9, outputs: 6): Self.candidates[2]])
         try cache.store(first, tuned: Array(first.choices.keys), forKey: key)
         #expect(cache.tuning(forKey: key) == first)
         try cache.store(second, tuned: Array(second.choices.keys), forKey: key)
@@ -185,6 +184,12 @@ import Testing
                                       MatmulShape(kernel: "matmul_forward", rows: 8, inputs: 784, outputs: 128): far])
         #expect(tuning.choice(for: MatmulShape(kernel: "matmul_forward", rows: 1024, inputs: 784, outputs: 128)) == near)
         #expect(tuning.choice(for: MatmulShape(kernel: "matmul_forward", rows: 9, inputs: 784, outputs: 128)) == far)
-        #expect(tuning.choice(for: MatmulShape(kernel: "matmul_backward_input", rows: 64, inputs: 784, outputs: 128)) == nil)
+        #expect(tuning.choice(for: MatmulShape(kernel: "matmul_backward", rows: 64, inputs: 784, outputs: 128)) == nil)
+        // A backward launch with dX is other work than one without: it never takes the other's winner.
+        let backward = MatmulShape(kernel: "matmul_backward", rows: 64, inputs: 784, outputs: 128)
+        let withInput = Tuning(choices: [backward: near])
+        #expect(withInput.choice(for: MatmulShape(kernel: "matmul_backward", rows: 32, inputs: 784, outputs: 128)) == near)
+        #expect(withInput.choice(for: MatmulShape(kernel: "matmul_backward", rows: 32, inputs: 784, outputs: 128,
+                                                  inputGradient: true)) == nil)
     }
 }

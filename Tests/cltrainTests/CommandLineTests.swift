@@ -226,7 +226,7 @@ final class SmallData {
         let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         let kernels = try #require(report["kernels"] as? [[String: Any]])
         #expect(Set(kernels.compactMap { $0["kernel"] as? String }).isSuperset(of: ["matmul_forward", "cross_entropy_forward_backward", "sgd_update"]))
-        #expect(report["launches_per_step"] as? Int == 11)
+        #expect(report["launches_per_step"] as? Int == 9)
         JSONOutputTests().expectConventions(report, "bench")
         #expect((report["epochs"] as? [Any])?.count == 1)
         #expect((report["seconds_per_epoch"] as? Double ?? 0) > 0)

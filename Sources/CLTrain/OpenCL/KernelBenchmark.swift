@@ -33,13 +33,16 @@ public final class LaunchRecorder {
     init(waitsForEachLaunch: Bool) { self.waitsForEachLaunch = waitsForEachLaunch }
 
     func record(_ kernel: String, _ event: Event?, matmul: MatmulShape?, context: Context) throws {
+        // A matmul launch's arithmetic is its shape's: a stage's annotation counts one product, and matmul_backward
+        // may run two.
+        let described = matmul.map { Work(shape: work.shape, flops: $0.flops, bytes: nil) } ?? work
         if waitsForEachLaunch {
             try context.finish()
             let now = DispatchTime.now().uptimeNanoseconds, wall = Double(now - mark) * 1e-9
             mark = now
-            launches.append((kernel, work, matmul, { wall }))
+            launches.append((kernel, described, matmul, { wall }))
         } else if let event {
-            launches.append((kernel, work, matmul, event.seconds))
+            launches.append((kernel, described, matmul, event.seconds))
         }
     }
 }

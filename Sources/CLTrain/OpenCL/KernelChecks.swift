@@ -29,7 +29,7 @@ public struct KernelChecks {
 
     /// Every kernel a check exists for, by kernel name.
     public static let kernels = [
-        "gather_normalize", "gather_augment", "matmul_forward", "matmul_backward_input", "matmul_backward_weight", "bias_backward",
+        "gather_normalize", "gather_augment", "matmul_forward", "matmul_backward", "bias_backward",
         "relu_forward", "relu_backward", "log_softmax_forward", "nll_loss", "nll_log_softmax_backward",
         "argmax", "count_correct",
     ] + LossRegistry.kinds.flatMap { kind in kind.kernelChecks.map { $0.kernel } } + LayerRegistry.kinds.flatMap { kind in kind.kernelChecks.map { $0.kernel } } + optimizerKernels
@@ -55,9 +55,8 @@ public struct KernelChecks {
         case "gather_augment": return try [(1, 1, 1, 1, true), (9, 3, 7, 5, true), (33, 1, 28, 28, false), (64, 3, 32, 32, true)]
             .map { try gatherAugment(rows: $0, channels: $1, height: $2, width: $3, flip: $4) }
         case "matmul_forward": return try matmulShapes.enumerated().map { try matmulForward($1, relu: $0 % 2 == 0) }
-        case "matmul_backward_input":
-            return try matmulShapes.enumerated().map { try matmulBackwardInput($1, masked: $0 % 2 == 0) }
-        case "matmul_backward_weight": return try matmulShapes.map { try matmulBackwardWeight($0) }
+        case "matmul_backward":
+            return try matmulShapes.enumerated().map { try matmulBackward($1, inputGradient: $0 % 3 != 2, masked: $0 % 3 == 0) }
         case "bias_backward": return try matmulShapes.map { try biasBackward(rows: $0.0, outputs: $0.2) }
         case "relu_forward": return try lengths.map { try reluForward($0) }
         case "relu_backward": return try lengths.map { try reluBackward($0) }
@@ -73,7 +72,7 @@ public struct KernelChecks {
     }
 
     /// The kernels whose code depends on the matmul variant (the others are the same in every configuration).
-    public static let matmulKernels = ["matmul_forward", "matmul_backward_input", "matmul_backward_weight"]
+    public static let matmulKernels = ["matmul_forward", "matmul_backward"]
 
     /// The check of one matmul kernel at one shape, with its fused ReLU (or mask) and without: the tuner's
     /// acceptance test of a configuration at the shape it was chosen for.
@@ -81,9 +80,10 @@ public struct KernelChecks {
         let sizes = (shape.rows, shape.inputs, shape.outputs)
         switch shape.kernel {
         case "matmul_forward": return try matmulForward(sizes, relu: true).merging(matmulForward(sizes, relu: false))
-        case "matmul_backward_input":
-            return try matmulBackwardInput(sizes, masked: true).merging(matmulBackwardInput(sizes, masked: false))
-        case "matmul_backward_weight": return try matmulBackwardWeight(sizes)
+        case "matmul_backward" where shape.inputGradient:
+            return try matmulBackward(sizes, inputGradient: true, masked: true)
+                .merging(matmulBackward(sizes, inputGradient: true, masked: false))
+        case "matmul_backward": return try matmulBackward(sizes, inputGradient: false, masked: false)
         default: throw CLError.call("clCreateKernel(\(shape.kernel))", code: CLError.invalidKernelName)
         }
     }
@@ -208,42 +208,40 @@ public struct KernelChecks {
                            seconds: seconds)
     }
 
-    private mutating func matmulBackwardInput(_ shape: (Int, Int, Int), masked: Bool) throws -> KernelCheckResult {
+    /// matmul_backward: dW and the fused db against their twins, and where `inputGradient`, dX too, through the
+    /// ReLU output that fed the layer if `masked`. Without dX the kernel is handed dW in dX's place, as the launcher
+    /// does, so a stray write there shows in dW.
+    private mutating func matmulBackward(_ shape: (Int, Int, Int), inputGradient: Bool, masked: Bool) throws -> KernelCheckResult {
         let (rows, inputs, outputs) = shape
-        let dy = floats(rows * outputs), w = floats(outputs * inputs)
+        let dy = floats(rows * outputs), w = floats(outputs * inputs), x = floats(rows * inputs)
         // A ReLU output: about half zeros, the rest positive.
-        let activation = floats(rows * inputs).map { max($0, 0) }
-        let out = try GuardedOutput<Float>(context: context, count: rows * inputs)
+        let activation = x.map { max($0, 0) }
+        let dx = try GuardedOutput<Float>(context: context, count: rows * inputs)
+        let dw = try GuardedOutput<Float>(context: context, count: outputs * inputs)
+        let db = try GuardedOutput<Float>(context: context, count: outputs)
         let seconds = try timed {
-            try library.matmulBackwardInput(rows: rows, inputs: inputs, outputs: outputs, dy: input(dy), weight: input(w),
-                                            activation: masked ? input(activation) : nil, dx: out.buffer)
+            try library.matmulBackward(rows: rows, inputs: inputs, outputs: outputs, dy: input(dy), weight: input(w),
+                                       x: input(masked ? activation : x), activation: masked ? input(activation) : nil,
+                                       dx: inputGradient ? dx.buffer : nil, dw: dw.buffer, db: db.buffer)
         }
-        let expected = Reference.matmulBackwardInput(dy: dy, weight: w, rows: rows, inputs: inputs, outputs: outputs,
-                                                     reluOutput: masked ? activation : nil)
-        let tolerance = dotTolerance(outputs)
-        return try compare(kernel: "matmul_backward_input", variant: library.configuration.matmulFile,
-                           sizes: "\(rows)×\(outputs)→\(inputs)\(masked ? " +mask" : "")", output: out,
-                           expected: expected, absolute: tolerance.absolute, relative: tolerance.relative, seconds: seconds)
-    }
-
-    private mutating func matmulBackwardWeight(_ shape: (Int, Int, Int)) throws -> KernelCheckResult {
-        let (rows, inputs, outputs) = shape
-        let dy = floats(rows * outputs), x = floats(rows * inputs)
-        let out = try GuardedOutput<Float>(context: context, count: outputs * inputs)
-        let bias = try GuardedOutput<Float>(context: context, count: outputs)
-        let seconds = try timed {
-            try library.matmulBackwardWeight(rows: rows, inputs: inputs, outputs: outputs, dy: input(dy), x: input(x),
-                                             dw: out.buffer, db: bias.buffer)
-        }
-        let expected = Reference.matmulBackwardWeight(dy: dy, x: x, rows: rows, inputs: inputs, outputs: outputs)
-        let tolerance = dotTolerance(rows)
-        let (kernel, variant, sizes) = ("matmul_backward_weight", library.configuration.matmulFile, "\(outputs)×\(rows)→\(inputs)")
-        // The fused bias gradient against its own twin.
-        return try compare(kernel: kernel, variant: variant, sizes: sizes, output: out, expected: expected,
-                           absolute: tolerance.absolute, relative: tolerance.relative, seconds: seconds)
-            .merging(compare(kernel: kernel, variant: variant, sizes: sizes, output: bias,
+        let (kernel, variant) = ("matmul_backward", library.configuration.matmulFile)
+        let sizes = "\(rows)×\(outputs)→\(inputs)" + (inputGradient ? masked ? " +dX +mask" : " +dX" : "")
+        let (weightTolerance, inputTolerance) = (dotTolerance(rows), dotTolerance(outputs))
+        var result = try compare(kernel: kernel, variant: variant, sizes: sizes, output: dw,
+                                 expected: Reference.matmulBackwardWeight(dy: dy, x: masked ? activation : x, rows: rows,
+                                                                          inputs: inputs, outputs: outputs),
+                                 absolute: weightTolerance.absolute, relative: weightTolerance.relative, seconds: seconds)
+            .merging(compare(kernel: kernel, variant: variant, sizes: sizes, output: db,
                              expected: Reference.biasBackward(dy: dy, rows: rows, outputs: outputs),
-                             absolute: tolerance.absolute, relative: tolerance.relative, seconds: seconds))
+                             absolute: weightTolerance.absolute, relative: weightTolerance.relative, seconds: seconds))
+        if inputGradient {
+            result = try result.merging(compare(
+                kernel: kernel, variant: variant, sizes: sizes, output: dx,
+                expected: Reference.matmulBackwardInput(dy: dy, weight: w, rows: rows, inputs: inputs, outputs: outputs,
+                                                        reluOutput: masked ? activation : nil),
+                absolute: inputTolerance.absolute, relative: inputTolerance.relative, seconds: seconds))
+        }
+        return result
     }
 
     private mutating func biasBackward(rows: Int, outputs: Int) throws -> KernelCheckResult {

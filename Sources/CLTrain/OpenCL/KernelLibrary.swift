@@ -51,7 +51,7 @@ public final class KernelLibrary {
     }
 
     private let sources: [String: String]
-    static let matmulNames: Set = ["matmul_forward", "matmul_backward_input", "matmul_backward_weight"]
+    static let matmulNames: Set = ["matmul_forward", "matmul_backward"]
 
     /// Compiles the matmul kernels of `matmul` beside the others, unless they are already here; throws when they
     /// do not build, or need more work-items or local memory than the device gives them.
@@ -140,9 +140,12 @@ public final class KernelLibrary {
     }
 
     /// Launches a matmul kernel producing a `rowsOut × columnsOut` result, in the geometry its file documents.
-    /// `forward` selects matmul_vector.cl's dot-product blocking rather than its outer-product one.
-    func matmul(_ shape: MatmulShape, rowsOut: Int, columnsOut: Int, forward: Bool,
-                        _ arguments: KernelArgument...) throws -> Event? {
+    /// `forward` selects matmul_vector.cl's dot-product blocking rather than its outer-product one. With
+    /// `firstRows`, the result's first `firstRows` rows are one product and the rest another (matmul_backward's dX
+    /// and dW): the kernel takes, as its last argument, how many blocks of rows (tiled: rows of work-groups) the
+    /// first product has, so no block straddles the two.
+    func matmul(_ shape: MatmulShape, rowsOut: Int, firstRows: Int? = nil, columnsOut: Int, forward: Bool,
+                _ arguments: KernelArgument...) throws -> Event? {
         func blocks(_ count: Int, _ size: Int) -> Int { (count + size - 1) / size }
         let name = shape.kernel
         matmulShapes?.append(shape)
@@ -151,15 +154,22 @@ public final class KernelLibrary {
         guard let kernel = matmulKernels[matmul]?[name] else {
             throw CLError.call("clCreateKernel(\(name))", code: CLError.invalidKernelName)
         }
+        /// Blocks of `size` rows down the result: the first product's, then the second's.
+        func rowBlocks(_ size: Int) throws -> Int {
+            guard let firstRows else { return blocks(rowsOut, size) }
+            let first = blocks(firstRows, size)
+            try kernel.set(arguments.count, Int32(first))
+            return first + blocks(rowsOut - firstRows, size)
+        }
         for (index, argument) in arguments.enumerated() { try kernel.set(index, argument) }
         switch matmul {
         case .tiled(let tile, _, let rows, let columns):
             let local = [tile / columns, tile / rows]
-            let global = [blocks(columnsOut, tile) * local[0], blocks(rowsOut, tile) * local[1]]
+            let global = [blocks(columnsOut, tile) * local[0], try rowBlocks(tile) * local[1]]
             return try recorded(name, kernel.enqueue(global: global, local: local, timed: true), matmul: shape)
         case .vector(let width, let rows, let columns, let vectors):
             // 64×784→128 forward: 103 µs in PoCL's groups, 77 in these.
-            let across = blocks(columnsOut, forward ? columns : vectors * width), down = blocks(rowsOut, rows)
+            let across = blocks(columnsOut, forward ? columns : vectors * width), down = try rowBlocks(rows)
             if let group = choice?.group, group.reduce(1, *) <= kernel.maxWorkGroupSize {
                 let global = [blocks(across, group[0]) * group[0], blocks(down, group[1]) * group[1]]
                 return try recorded(name, kernel.enqueue(global: global, local: group, timed: true), matmul: shape)
@@ -239,24 +249,18 @@ public final class KernelLibrary {
                    x, weight, bias, y, Int32(relu ? 1 : 0))
     }
 
-    /// - Parameter activation: the ReLU output that fed this layer; where it is ≤ 0 the gradient is zeroed.
-    ///   nil for a layer whose input is not a ReLU output.
+    /// Both backward products of a linear layer in one launch: dw, db and, where `dx` is given, the input gradient,
+    /// zeroed where `activation` (the ReLU output that fed the layer; nil for an input that is not one) is ≤ 0.
     @discardableResult
-    public func matmulBackwardInput(rows: Int, inputs: Int, outputs: Int, dy: Buffer<Float>, weight: Buffer<Float>,
-                                    activation: Buffer<Float>?, dx: Buffer<Float>) throws -> Event? {
-        // Without a mask the kernel never reads the activation argument; dy stands in for it.
-        try matmul(MatmulShape(kernel: "matmul_backward_input", rows: rows, inputs: inputs, outputs: outputs),
-                   rowsOut: rows, columnsOut: inputs, forward: false, Int32(rows), Int32(inputs),
-                   Int32(outputs), dy, weight, activation ?? dy, dx, Int32(activation == nil ? 0 : 1))
-    }
-
-    @discardableResult
-    /// Also writes the bias gradient `db` (see `biasBackward`), which it gets almost for free.
-    public func matmulBackwardWeight(rows: Int, inputs: Int, outputs: Int, dy: Buffer<Float>, x: Buffer<Float>,
-                                     dw: Buffer<Float>, db: Buffer<Float>) throws -> Event? {
-        try matmul(MatmulShape(kernel: "matmul_backward_weight", rows: rows, inputs: inputs, outputs: outputs),
-                   rowsOut: outputs, columnsOut: inputs, forward: false, Int32(rows), Int32(inputs),
-                   Int32(outputs), dy, x, dw, db)
+    public func matmulBackward(rows: Int, inputs: Int, outputs: Int, dy: Buffer<Float>, weight: Buffer<Float>, x: Buffer<Float>,
+                               activation: Buffer<Float>?, dx: Buffer<Float>?, dw: Buffer<Float>, db: Buffer<Float>) throws -> Event? {
+        let inputRows = dx == nil ? 0 : rows
+        // The kernel reads neither the activation without a mask nor dx without input rows; dy and dw stand in.
+        return try matmul(MatmulShape(kernel: "matmul_backward", rows: rows, inputs: inputs, outputs: outputs,
+                                      inputGradient: dx != nil),
+                          rowsOut: inputRows + outputs, firstRows: inputRows, columnsOut: inputs, forward: false,
+                          Int32(rows), Int32(inputs), Int32(outputs), dy, weight, x, activation ?? dy,
+                          Int32(activation == nil ? 0 : 1), dx ?? dw, dw, db)
     }
 
     @discardableResult

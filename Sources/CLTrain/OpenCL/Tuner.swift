@@ -210,12 +210,14 @@ private struct Trial {
         case "matmul_forward":
             let (x, w, b, y) = (try buffer(rows * inputs), try buffer(outputs * inputs), try buffer(outputs), try buffer(rows * outputs))
             launch = { try library.matmulForward(rows: rows, inputs: inputs, outputs: outputs, x: x, weight: w, bias: b, y: y, relu: true) }
-        case "matmul_backward_input":
-            let (dy, w, a, dx) = (try buffer(rows * outputs), try buffer(outputs * inputs), try buffer(rows * inputs), try buffer(rows * inputs))
-            launch = { try library.matmulBackwardInput(rows: rows, inputs: inputs, outputs: outputs, dy: dy, weight: w, activation: a, dx: dx) }
         default:
-            let (dy, x, dw, db) = (try buffer(rows * outputs), try buffer(rows * inputs), try buffer(outputs * inputs), try buffer(outputs))
-            launch = { try library.matmulBackwardWeight(rows: rows, inputs: inputs, outputs: outputs, dy: dy, x: x, dw: dw, db: db) }
+            let (dy, w, x, dx) = (try buffer(rows * outputs), try buffer(outputs * inputs), try buffer(rows * inputs), try buffer(rows * inputs))
+            let (dw, db) = (try buffer(outputs * inputs), try buffer(outputs))
+            let inputGradient = shape.inputGradient ? dx : nil
+            launch = {
+                try library.matmulBackward(rows: rows, inputs: inputs, outputs: outputs, dy: dy, weight: w, x: x,
+                                           activation: inputGradient.map { _ in x }, dx: inputGradient, dw: dw, db: db)
+            }
         }
     }
 

@@ -75,7 +75,7 @@ extension Reference {
         return y
     }
 
-    /// Twin of `matmul_backward_input`: `dX[n, i] = Σ_o dY[n, o] · W[o, i]`, shape (rows, inputs).
+    /// Twin of `matmul_backward`'s input gradient: `dX[n, i] = Σ_o dY[n, o] · W[o, i]`, shape (rows, inputs).
     ///
     /// When this layer's input was a ReLU output, pass it as `reluOutput`: the gradient then flows on through
     /// that ReLU too (zero where the activation was not positive), so the result is the gradient with respect
@@ -95,7 +95,7 @@ extension Reference {
         return dx
     }
 
-    /// Twin of `matmul_backward_weight`: `dW[o, i] = Σ_n dY[n, o] · X[n, i]`, shape (outputs, inputs).
+    /// Twin of `matmul_backward`'s weight gradient: `dW[o, i] = Σ_n dY[n, o] · X[n, i]`, shape (outputs, inputs).
     public static func matmulBackwardWeight(dy: [Float], x: [Float], rows: Int, inputs: Int, outputs: Int) -> [Float] {
         var dw = [Float](repeating: 0, count: outputs * inputs)
         for o in 0..<outputs {

@@ -23,11 +23,7 @@ private final class OpenCLLinear: OpenCLOperation {
 
     func backward(x: Buffer<Float>, y: Buffer<Float>, dy: Buffer<Float>, dx: Buffer<Float>?, rows: Int,
                   parameters: [Buffer<Float>], gradients: [Buffer<Float>], pass: Pass) throws {
-        if let dx {
-            try library.matmulBackwardInput(rows: rows, inputs: inputs, outputs: outputs, dy: dy, weight: parameters[0],
-                                            activation: stage.maskInputGradient ? x : nil, dx: dx)
-        }
-        try library.matmulBackwardWeight(rows: rows, inputs: inputs, outputs: outputs, dy: dy, x: x,
-                                         dw: gradients[0], db: gradients[1])
+        try library.matmulBackward(rows: rows, inputs: inputs, outputs: outputs, dy: dy, weight: parameters[0], x: x,
+                                   activation: stage.maskInputGradient ? x : nil, dx: dx, dw: gradients[0], db: gradients[1])
     }
 }

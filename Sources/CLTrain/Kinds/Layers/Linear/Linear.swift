@@ -1,6 +1,6 @@
 /// `linear(out_features)`: `nn.Linear(in, out)`, `y = x · Wᵀ + b`, on a flat input.
-/// Kernels: matmul_forward (bias and an absorbed ReLU fused in), matmul_backward_input (the input's ReLU mask
-/// fused in), matmul_backward_weight (the bias gradient fused in).
+/// Kernels: matmul_forward (bias and an absorbed ReLU fused in), matmul_backward (both backward products in one
+/// launch, the input's ReLU mask and the bias gradient fused in).
 public struct Linear: Layer {
     public static let name = "linear"
     public static let syntax = "linear(out_features)"
