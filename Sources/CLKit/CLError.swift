@@ -24,6 +24,8 @@ public enum CLError: Error, CustomStringConvertible, Equatable {
 
     /// CL_INVALID_KERNEL_NAME, for a kernel that no program defines.
     public static let invalidKernelName: Int32 = CL_INVALID_KERNEL_NAME
+    /// CL_INVALID_OPERATION, for an extension the device lacks.
+    public static let invalidOperation: Int32 = CL_INVALID_OPERATION
 
     /// The symbolic name of an OpenCL status code, e.g. `CL_BUILD_PROGRAM_FAILURE` for -11.
     public static func name(of code: Int32) -> String {

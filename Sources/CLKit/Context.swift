@@ -9,6 +9,8 @@ public final class Context: @unchecked Sendable {
     public let profiling: Bool
     /// Kernel launches enqueued so far, for counting launches per training step.
     public internal(set) var launches = 0
+    /// The command buffer `record` is filling, which launches go to instead of the queue.
+    var recording: CommandBuffer?
     /// How `measure` times commands: the profiling counters until one of them proves implausible, then the
     /// wall clock for the rest of this context's life.
     public internal(set) var timing: TimingSource

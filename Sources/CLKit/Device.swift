@@ -25,6 +25,8 @@ public struct Device: Sendable {
     public let preferredVectorWidthFloat: Int
     /// Sub-buffers must start at a multiple of this many bytes.
     public let baseAddressAlignmentBytes: Int
+    /// The extensions the device reports, e.g. "cl_khr_command_buffer".
+    public let extensions: Set<String>
 
     init(id: cl_device_id, platform: Platform, index: Int) throws {
         self.id = id
@@ -47,6 +49,7 @@ public struct Device: Sendable {
         maxWorkGroupSize = try Device.value(id, CL_DEVICE_MAX_WORK_GROUP_SIZE)
         preferredVectorWidthFloat = Int(try Device.value(id, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT) as cl_uint)
         baseAddressAlignmentBytes = Int(try Device.value(id, CL_DEVICE_MEM_BASE_ADDR_ALIGN) as cl_uint) / 8
+        extensions = Set(try Device.string(id, CL_DEVICE_EXTENSIONS).split(separator: " ").map(String.init))
     }
 
     /// The `-cl-std` option for this device's OpenCL C: the kernels are written to OpenCL C 1.1, so 1.2 where

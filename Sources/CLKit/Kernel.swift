@@ -82,6 +82,9 @@ public final class Kernel: @unchecked Sendable {
 
     deinit { oclReleaseKernel(kernel) }
 
+    /// Arguments as last set, by index, for a command buffer to give a kernel of its own (see `CommandBuffer`).
+    private(set) var arguments: [KernelArgument?] = []
+
     /// Sets argument `index`.
     public func set(_ index: Int, _ argument: KernelArgument) throws {
         do {
@@ -89,6 +92,8 @@ public final class Kernel: @unchecked Sendable {
         } catch CLError.call(_, let code) {
             throw CLError.call("clSetKernelArg(\(name), \(index))", code: code)
         }
+        if index >= arguments.count { arguments += [KernelArgument?](repeating: nil, count: index + 1 - arguments.count) }
+        arguments[index] = argument
     }
 
     /// Sets arguments 0, 1, 2, … in order.
@@ -101,6 +106,10 @@ public final class Kernel: @unchecked Sendable {
     @discardableResult
     public func enqueue(global: [Int], local: [Int]? = nil, timed: Bool = false) throws -> Event? {
         precondition(!global.isEmpty && global.count <= 3 && (local == nil || local!.count == global.count))
+        if let recording = program.context.recording {
+            try recording.append(self, global: global, local: local)
+            return nil
+        }
         let wantEvent = timed && program.context.profiling
         var event: cl_event?
         let status = withUnsafeMutablePointer(to: &event) { eventPointer in

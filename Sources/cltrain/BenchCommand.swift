@@ -9,6 +9,8 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure a model's training on a device: kernel times, launches per step, seconds per epoch.",
         discussion: "Kernel times are medians of the profiled launches of real training steps (OpenCL only). "
+            + "A step is also timed queued launch by launch, as training runs it, and, where the device has "
+            + "cl_khr_command_buffer, recorded once and replayed. "
             + "The epoch figures come from whole training epochs; the first is a warm-up and is not counted.\n\n"
             + ModelOptions.syntax
     )
@@ -83,7 +85,7 @@ struct BenchCommand: ParsableCommand {
             return
         }
         let backend = try compute.backend(plan: plan, train: loaded.train, test: loaded.test, tuning: runTuning?.tuning ?? Tuning())
-        var launchesPerStep: Int?, hostSecondsPerStep: Double?
+        var launchesPerStep: Int?, hostSecondsPerStep: Double?, stepPaths: StepPaths?
         if case .openCL(let context) = compute {
             // What one step costs the host to queue: on a GPU, where launches dominate, this bounds the epoch.
             let steps = min(100, loaded.train.count / plan.batchSize)
@@ -95,12 +97,15 @@ struct BenchCommand: ParsableCommand {
             hostSecondsPerStep = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9 / Double(max(steps, 1))
             launchesPerStep = (context.launches - before) / max(steps, 1)
             try context.finish()
+            if let backend = backend as? OpenCLBackend {
+                stepPaths = try StepPaths.measure(backend, rows: min(plan.batchSize, loaded.train.count), steps: max(steps, 1))
+            }
         }
         let epochs = try timeEpochs(backend, plan: plan, data: loaded)
         let report = BenchReport(device: backend.description, data: loaded.source, kernels: kernels,
                                  launchesPerStep: launchesPerStep, hostSecondsPerStep: hostSecondsPerStep,
                                  epochs: epochs, tuning: runTuning?.summary,
-                                 streaming: try (backend as? OpenCLBackend)?.streamStatistics())
+                                 streaming: try (backend as? OpenCLBackend)?.streamStatistics(), stepPaths: stepPaths)
         print(json ? try report.reportJSON() : report.text())
     }
 

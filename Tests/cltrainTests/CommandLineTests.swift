@@ -227,6 +227,12 @@ final class SmallData {
         let kernels = try #require(report["kernels"] as? [[String: Any]])
         #expect(Set(kernels.compactMap { $0["kernel"] as? String }).isSuperset(of: ["matmul_forward", "cross_entropy_forward_backward", "sgd_update"]))
         #expect(report["launches_per_step"] as? Int == 9)
+        // Training's path, and the same step timed on both paths: replayed where the device records command buffers.
+        #expect(report["step_path"] as? String == "queue")
+        let paths = try #require(report["step_paths"] as? [String: Any])
+        #expect(((paths["queue"] as? [String: Any])?["seconds_per_step"] as? Double ?? 0) > 0)
+        #expect(((paths["command_buffer"] as? [String: Any])?["seconds_per_step"] as? Double ?? 0) > 0
+                || paths["command_buffer_absence"] is String)
         JSONOutputTests().expectConventions(report, "bench")
         #expect((report["epochs"] as? [Any])?.count == 1)
         #expect((report["seconds_per_epoch"] as? Double ?? 0) > 0)

@@ -18,11 +18,14 @@ public struct BenchReport: JSONReport {
     public let streaming: StreamStatistics?
     /// What the timed epochs' steps spent computing and exchanging gradients, where several replicas trained.
     public let exchange: ExchangeStatistics?
+    /// A step's time queued and replayed from a command buffer (OpenCL only).
+    public let stepPaths: StepPaths?
 
     public init(device: String, data: String, kernels: [KernelTiming], launchesPerStep: Int?, hostSecondsPerStep: Double?,
                 epochs: [EpochMetrics], tuning: String? = nil, streaming: StreamStatistics? = nil,
-                exchange: ExchangeStatistics? = nil) {
+                exchange: ExchangeStatistics? = nil, stepPaths: StepPaths? = nil) {
         self.tuning = tuning
+        self.stepPaths = stepPaths
         self.streaming = streaming
         self.exchange = exchange
         self.hostSecondsPerStep = hostSecondsPerStep
@@ -68,6 +71,35 @@ public struct BenchReport: JSONReport {
         case secondsPerEpoch = "seconds_per_epoch", samplesPerSecond = "samples_per_second", tuning, streaming
         case computeSecondsPerStep = "compute_seconds_per_step", allReduceSecondsPerStep = "all_reduce_seconds_per_step"
         case updateSecondsPerStep = "update_seconds_per_step", allReduceBytes = "all_reduce_bytes_per_step"
+        case stepPath = "step_path", stepPaths = "step_paths"
+    }
+
+    /// `step_paths`: each path's seconds and host seconds per step; `command_buffer` null with the reason beside it.
+    private struct Paths: Encodable {
+        struct Path: Encodable {
+            let secondsPerStep: Double, hostSecondsPerStep: Double
+            enum CodingKeys: String, CodingKey { case secondsPerStep = "seconds_per_step", hostSecondsPerStep = "host_seconds_per_step" }
+        }
+        let queue: Path, commandBuffer: Path?, commandBufferAbsence: String?, recordedCommands: Int?
+
+        init(_ paths: StepPaths) {
+            func path(_ timing: StepPaths.Timing) -> Path { Path(secondsPerStep: timing.seconds, hostSecondsPerStep: timing.hostSeconds) }
+            (queue, commandBuffer) = (path(paths.queue), paths.commandBuffer.map(path))
+            (commandBufferAbsence, recordedCommands) = (paths.absence, paths.recordedCommands)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case queue, commandBuffer = "command_buffer", commandBufferAbsence = "command_buffer_absence"
+            case recordedCommands = "recorded_commands"
+        }
+
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(queue, forKey: .queue)
+            try container.encode(commandBuffer, forKey: .commandBuffer)  // null where absent, with the reason
+            try container.encodeIfPresent(commandBufferAbsence, forKey: .commandBufferAbsence)
+            try container.encodeIfPresent(recordedCommands, forKey: .recordedCommands)
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -85,6 +117,10 @@ public struct BenchReport: JSONReport {
         try container.encode(samplesPerSecond, forKey: .samplesPerSecond)
         try container.encodeIfPresent(tuning, forKey: .tuning)
         try container.encodeIfPresent(streaming.map(Streaming.init), forKey: .streaming)
+        if let stepPaths {
+            try container.encode(stepPaths.path, forKey: .stepPath)
+            try container.encode(Paths(stepPaths), forKey: .stepPaths)
+        }
         if let exchange {
             try container.encode(exchange.computeSecondsPerStep, forKey: .computeSecondsPerStep)
             try container.encode(exchange.allReduceSecondsPerStep, forKey: .allReduceSecondsPerStep)
@@ -121,6 +157,17 @@ public struct BenchReport: JSONReport {
         if let hostSecondsPerStep, let launchesPerStep {
             lines.append(String(format: "host time to queue a step: %.1f µs (%.1f µs a launch)", hostSecondsPerStep * 1e6,
                                 hostSecondsPerStep * 1e6 / Double(max(launchesPerStep, 1))))
+        }
+        if let stepPaths {
+            lines.append(String(format: "a step on the queue: %.1f µs (host %.1f µs); training takes this path",
+                                stepPaths.queue.seconds * 1e6, stepPaths.queue.hostSeconds * 1e6))
+            if let replay = stepPaths.commandBuffer {
+                lines.append(String(format: "the same step replayed from a command buffer of %d commands: %.1f µs (host %.1f µs), %.2f× the queue's",
+                                    stepPaths.recordedCommands ?? 0, replay.seconds * 1e6, replay.hostSeconds * 1e6,
+                                    replay.seconds / stepPaths.queue.seconds))
+            } else if let absence = stepPaths.absence {
+                lines.append("no command-buffer replay: \(absence)")
+            }
         }
         if let streaming = streaming.map(Streaming.init) {
             lines.append("training set streamed in chunks of \(streaming.chunkSamples) samples, \(streaming.chunksPerEpoch) an epoch")

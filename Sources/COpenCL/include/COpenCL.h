@@ -84,11 +84,29 @@
     X(cl_int, WaitForEvents, (cl_uint num_events, const cl_event *events), (num_events, events)) \
     X(cl_int, GetEventProfilingInfo, (cl_event event, cl_profiling_info name, size_t size, void *value, \
       size_t *size_ret), (event, name, size, value, size_ret)) \
-    X(cl_int, ReleaseEvent, (cl_event event), (event))
+    X(cl_int, ReleaseEvent, (cl_event event), (event)) \
+    X(void *, GetExtensionFunctionAddressForPlatform, (cl_platform_id platform, const char *name), (platform, name))
 
 #define COPENCL_DECLARE(ret, name, params, args) ret ocl##name params;
 COPENCL_FUNCTIONS(COPENCL_DECLARE)
 #undef COPENCL_DECLARE
+
+// cl_khr_command_buffer (provisional): a sequence of commands recorded once and enqueued as one. Its entry points
+// are the driver's, found through clGetExtensionFunctionAddressForPlatform; the handle types are spelled here, so
+// the build does not depend on how new the system's cl_ext.h is.
+typedef struct ocl_command_buffer_s *ocl_command_buffer;
+
+/// Resolves the extension's entry points on `device`'s platform. Returns 0 when they are all there.
+int ocl_command_buffer_load(cl_device_id device);
+/// A command buffer for `queue` that may be enqueued again before its last run has finished.
+ocl_command_buffer oclCreateCommandBufferKHR(cl_command_queue queue, cl_int *errcode_ret);
+/// Records a kernel launch with the kernel's current arguments, after the command recorded before it.
+cl_int oclCommandNDRangeKernelKHR(ocl_command_buffer buffer, cl_kernel kernel, cl_uint work_dim,
+                                  const size_t *global_size, const size_t *local_size, cl_uint *last_sync_point,
+                                  int has_last);
+cl_int oclFinalizeCommandBufferKHR(ocl_command_buffer buffer);
+cl_int oclEnqueueCommandBufferKHR(ocl_command_buffer buffer);
+cl_int oclReleaseCommandBufferKHR(ocl_command_buffer buffer);
 
 /// Opens the OpenCL ICD loader and resolves every entry point above.
 /// `path` may be NULL: then $CLTRAIN_OPENCL_LIBRARY, else libOpenCL.so.1, is opened.
