@@ -87,6 +87,12 @@ import Testing
         ("conv2d_forward", "conv2d", 0, "const int ih = oh * stride - padding + kh;", "const int ih = oh * stride - padding + kh + 1;"),
         ("conv2d_forward", "conv2d", 0, "const int16 iw = ow * stride - padding + kw;", "const int16 iw = ow * stride - padding + kw + 1;"),
         ("conv2d_backward", "conv2d", 0, "const int16 tw = iw + padding - kw;", "const int16 tw = iw + padding - kw - 1;"),
+        // a stride-2 convolution's taps read from the odd lanes of the two vectors instead of the even ones
+        ("conv2d_forward", "conv2d", 0, "(float16)(a.even, b.even)", "(float16)(a.odd, b.odd)"),
+        // a stride-2 input gradient pairs each dY value with the wrong two lanes: one on, or ignoring the first
+        // lane's parity
+        ("conv2d_backward", "conv2d", 0, "(convert_uint16(LANES) + (uint)parity) >> 1", "(convert_uint16(LANES) + (uint)parity + 2) >> 1"),
+        ("conv2d_backward", "conv2d", 0, "(convert_uint16(LANES) + (uint)parity) >> 1", "convert_uint16(LANES) >> 1"),
         ("conv2d_backward", "conv2d", 0, "const int16 iw = ow * stride - padding + kw0 + j;",
          "const int16 iw = ow * stride - padding + kw0 + j + 1;"),
         // max-pool routes the gradient to the wrong element: the window's first, or the one after the maximum

@@ -16,13 +16,17 @@ extension Conv2d {
 /// Checks of the convolution kernels against their twins.
 extension KernelChecks {
     /// Degenerate, odd and LeNet-5 shapes: a 1×1 image with and without padding, a kernel larger than its stride
-    /// (overlapping windows), a stride larger than its kernel (skipped pixels), odd channel counts, and the two
-    /// convolutions of LeNet-5 at batch 64.
+    /// (overlapping windows), a stride larger than its kernel (skipped pixels), stride 2, odd channel counts, and
+    /// the two convolutions of LeNet-5 at batch 64.
     static let conv2dShapes = [
         Conv2dShape(batch: 1, inChannels: 1, height: 1, width: 1, outChannels: 1, kernel: 1),
         Conv2dShape(batch: 2, inChannels: 3, height: 1, width: 1, outChannels: 5, kernel: 3, padding: 1),
         Conv2dShape(batch: 3, inChannels: 3, height: 9, width: 7, outChannels: 5, kernel: 3, stride: 2, padding: 1),
         Conv2dShape(batch: 2, inChannels: 2, height: 8, width: 11, outChannels: 7, kernel: 2, stride: 3),
+        // stride 2 with rows of more than 16 outputs (a second vector a row) and ResNet's 1×1 projection: the taps
+        // read as the even lanes of two vectors where they lie inside the buffer
+        Conv2dShape(batch: 2, inChannels: 3, height: 9, width: 37, outChannels: 5, kernel: 3, stride: 2, padding: 1),
+        Conv2dShape(batch: 3, inChannels: 4, height: 14, width: 14, outChannels: 6, kernel: 1, stride: 2),
         Conv2dShape(batch: 5, inChannels: 7, height: 6, width: 5, outChannels: 33, kernel: 4, padding: 2),
         // wider than the weight gradient's 5 taps a pass: a second pass of 2
         Conv2dShape(batch: 2, inChannels: 2, height: 9, width: 10, outChannels: 3, kernel: 7, padding: 3),
