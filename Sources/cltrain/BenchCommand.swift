@@ -132,7 +132,7 @@ struct BenchCommand: ParsableCommand {
         var timedPlan = plan
         timedPlan.epochs = epochs + 1
         let history = try Trainer(backend: backend, plan: timedPlan, trainCount: data.train.count,
-                                  testLabels: data.test.labels, reporter: ProgressReporter(isTerminal: false, write: { _ in }))
+                                  testLabels: data.test.labels, reporter: .silent())
             .run { if $0.epoch == 1 { warmedUp() } }
         return Array(history.dropFirst())
     }
@@ -149,7 +149,7 @@ struct BenchCommand: ParsableCommand {
             var onePass = plan
             onePass.epochs = 1
             let history = try Trainer(backend: backend, plan: onePass, trainCount: data.train.count, testLabels: data.test.labels,
-                                      reporter: ProgressReporter(isTerminal: false, write: { _ in })).run { _ in }
+                                      reporter: .silent()).run { _ in }
             timings.append((compute.description, history[0]))
         }
         let report = DeviceComparison(data: data.source, model: plan.model.spec,

@@ -260,7 +260,7 @@ struct TrainCommand: ParsableCommand {
         var history = start.history
         let trainer = Trainer(backend: backend, plan: plan, trainCount: loaded.train.count,
                               testLabels: loaded.test.labels,
-                              reporter: leader ? ProgressReporter(quiet: quiet) : ProgressReporter(isTerminal: false, write: { _ in }))
+                              reporter: leader ? ProgressReporter(quiet: quiet) : .silent())
         Interruption.install()
         var savedEpoch = resumed?.epoch
         do {

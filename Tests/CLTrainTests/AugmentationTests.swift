@@ -69,7 +69,7 @@ import Testing
             let backend: any TrainingBackend = native ? try NativeBackend(plan: plan, train: train, test: test)
                 : try OpenCLBackend(library: KernelLibrary(context: testContext()), plan: plan, train: train, test: test)
             try backend.load(Parameters(initializing: model, using: &initial), OptimizerState(fresh: plan.optimizer, parameterCount: model.parameterCount))
-            let trainer = Trainer(backend: backend, plan: plan, trainCount: train.count, testLabels: test.labels, reporter: ProgressReporter(isTerminal: false, write: { _ in }))
+            let trainer = Trainer(backend: backend, plan: plan, trainCount: train.count, testLabels: test.labels, reporter: .silent())
             return try trainer.run { _ in }.map(\.trainLoss).map(Float.init)
         }
         let augmented = Augmentation(padding: 2, flip: true)

@@ -28,7 +28,7 @@ import Testing
         try backend.load(Parameters(initializing: plan.model, using: &generator),
                          OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount))
         let history = try Trainer(backend: backend, plan: plan, trainCount: train.count, testLabels: test.labels,
-                                  reporter: ProgressReporter(isTerminal: false, write: { _ in })).run { _ in }
+                                  reporter: .silent()).run { _ in }
         return (history, try backend.snapshot().0)
     }
 

@@ -34,7 +34,7 @@ import Testing
             try backend.load(Parameters(initializing: plan.model, using: &generator),
                              OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount))
             let history = try Trainer(backend: backend, plan: plan, trainCount: train.count, testLabels: test.labels,
-                                      reporter: ProgressReporter(isTerminal: false, write: { _ in })).run { _ in }
+                                      reporter: .silent()).run { _ in }
             return (history, try backend.streamStatistics())
         }
         let resident = try run(.resident), streamed = try run(DataPlacement(trainChunk: 48, testChunk: 1024))

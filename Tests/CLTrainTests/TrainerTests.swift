@@ -101,7 +101,7 @@ import Testing
         for backend in backends {
             try backend.load(start, fresh)
             let trainer = Trainer(backend: backend, plan: plan, trainCount: train.count, testLabels: test.labels,
-                                  reporter: ProgressReporter(isTerminal: false, write: { _ in }))
+                                  reporter: .silent())
             histories.append(try trainer.run { _ in })
             finals.append(try backend.snapshot().0)
         }
@@ -125,7 +125,7 @@ import Testing
         try backend.load(Parameters(initializing: plan.model, using: &generator),
                          OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount))
         let history = try Trainer(backend: backend, plan: plan, trainCount: train.count, testLabels: test.labels,
-                                  reporter: ProgressReporter(isTerminal: false, write: { _ in })).run { _ in }
+                                  reporter: .silent()).run { _ in }
         // 64 random images with random labels: memorizing them drives the training loss down.
         #expect(history.last!.trainLoss < 0.5 * history.first!.trainLoss, "\(history.map(\.trainLoss))")
     }
@@ -141,7 +141,7 @@ import Testing
         try backend.load(Parameters(initializing: plan.model, using: &generator),
                          OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount))
         let trainer = Trainer(backend: backend, plan: plan, trainCount: train.count, testLabels: test.labels,
-                              reporter: ProgressReporter(isTerminal: false, write: { _ in }))
+                              reporter: .silent())
         do {
             try trainer.run { _ in }
             Issue.record("infinite inputs trained without a NaN loss")

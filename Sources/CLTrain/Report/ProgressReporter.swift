@@ -32,6 +32,9 @@ public final class ProgressReporter {
                   columns: { terminalColumns() })
     }
 
+    /// A reporter that writes nothing: for runs whose progress nobody reads (bench's epochs, ranks other than 0, tests).
+    public static func silent() -> ProgressReporter { ProgressReporter(isTerminal: false, write: { _ in }) }
+
     /// `now` (seconds on a monotonic clock) lets tests drive the redraw limit and the ETA; `columns`, the width.
     init(isTerminal: Bool, quiet: Bool = false, write: @escaping (String) -> Void, now: @escaping () -> Double,
          columns: @escaping () -> Int = { 80 }) {
