@@ -20,8 +20,9 @@
 //                           ms a step with the masked taps computed, 100 ms without (its 1×1: 17.9 → 5.8 ms).
 // CPU twins: Reference.conv2dForward / conv2dBackwardInput / conv2dBackwardWeight / conv2dBackwardBias.
 
-#ifndef CB
-#define CB 8
+// CB and OB (below) are Conv2d.channelBlock and weightChannelBlock, passed by Conv2d.kernelOptions.
+#if !defined(CB) || !defined(OB)
+#error "conv2d.cl is built with -DCB and -DOB (Conv2d.kernelOptions)"
 #endif
 #define LANES ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
 
@@ -163,7 +164,6 @@ __kernel void conv2d_backward_input(const int batch, const int channels, const i
 
 // Each work-item holds OB output channels × KW taps of a kernel row: a dY vector feeds KW products and an X
 // vector OB, all OB·KW accumulators in registers.
-#define OB 4
 #define KW 5
 // In conv2d_backward_weight: where row oh of dY's plane (n, o) starts, o clamped to the last channel (its products
 // are computed, never stored).

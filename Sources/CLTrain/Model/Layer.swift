@@ -54,6 +54,10 @@ public protocol Layer: Sendable, CustomStringConvertible {
     /// shared kernels' rows, so a new kind is checked on every device without touching the checks.
     static var kernelChecks: [KernelCheckEntry] { get }
 
+    /// `-D` values `Kernels/<kind>.cl` is built with: its blockings, declared once where its launchers size their
+    /// grids from them. Empty for a kind without kernels or without blockings.
+    static var kernelOptions: String { get }
+
     /// This layer's computation in each backend (see `LayerOperations.swift`). `rows` is the most samples a
     /// pass will hand it, and `batch` the most a training step will, for the scratch buffers an operation
     /// allocates once.
@@ -65,6 +69,7 @@ public protocol Layer: Sendable, CustomStringConvertible {
 extension Layer {
     public static var inputArgument: String? { nil }
     public static var kernelChecks: [KernelCheckEntry] { [] }
+    public static var kernelOptions: String { "" }
     public func parameters(for input: Shape) -> [(name: String, shape: [Int])] { [] }
     public func initialValues(for input: Shape, using generator: inout SeededGenerator) -> [Float] { [] }
     public func buffers(for input: Shape) -> [LayerBuffer] { [] }

@@ -97,9 +97,11 @@ public final class KernelLibrary {
         let options = context.device.openCLCStandardOption + " " + configuration.buildOptions
         let skipped = Set(["common", "matmul_tiled", "matmul_vector"].filter { $0 != configuration.matmulFile })
         var kernels: [String: Kernel] = [:]
+        let kindOptions = Dictionary(LayerRegistry.kinds.map { ($0.name, $0.kernelOptions) }) { first, _ in first }
         for (name, source) in sources.sorted(by: { $0.key < $1.key }) where !skipped.contains(name) {
             let text = common + "\n#line 1\n" + source
-            let program = try Program(context: context, name: name, source: text, options: options)
+            let program = try Program(context: context, name: name, source: text,
+                                      options: options + (kindOptions[name].map { " " + $0 } ?? ""))
             for kernel in try program.kernels() { kernels[kernel.name] = kernel }
         }
         return kernels

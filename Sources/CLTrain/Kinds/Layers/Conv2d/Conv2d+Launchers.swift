@@ -1,13 +1,20 @@
 import CLKit
 
-/// Launchers of Kernels/conv2d.cl, in the geometry that file documents. The kernels read and write NCHW
-/// directly, so a convolution layer needs no scratch buffers.
-extension KernelLibrary {
-    /// Pixels of an image row each work-item of the conv2d kernels holds, and the channels it accumulates
-    /// (`CB` in conv2d.cl).
-    private static let (conv2dLanes, conv2dChannels) = (16, 8)
+extension Conv2d {
+    /// Pixels of an image row each work-item of the conv2d kernels holds: the width of their float16 vectors,
+    /// fixed in the source's types.
+    static let lanes = 16
+    /// Channels each work-item of conv2d_forward and conv2d_backward_input accumulates (`CB` in conv2d.cl).
+    static let channelBlock = 8
     /// Output channels each work-item of conv2d_backward_weight accumulates (`OB` in conv2d.cl).
-    private static let conv2dWeightChannels = 4
+    static let weightChannelBlock = 4
+
+    public static var kernelOptions: String { "-DCB=\(channelBlock) -DOB=\(weightChannelBlock)" }
+}
+
+/// Launchers of Kernels/conv2d.cl, in the geometry that file documents, sized by the blocking it is built with
+/// (`Conv2d.kernelOptions`). The kernels read and write NCHW directly, so a convolution layer needs no scratch buffers.
+extension KernelLibrary {
 
     private func geometry(_ shape: Conv2dShape) -> [KernelArgument] {
         [Int32(shape.batch), Int32(shape.inChannels), Int32(shape.height), Int32(shape.width), Int32(shape.kernel),
@@ -20,8 +27,8 @@ extension KernelLibrary {
     @discardableResult
     public func conv2dForward(shape: Conv2dShape, x: Buffer<Float>, weight: Buffer<Float>, bias: Buffer<Float>,
                               y: Buffer<Float>, relu: Bool) throws -> Event? {
-        let global = [blocks(shape.outWidth, Self.conv2dLanes), shape.outHeight,
-                      shape.batch * blocks(shape.outChannels, Self.conv2dChannels)]
+        let global = [blocks(shape.outWidth, Conv2d.lanes), shape.outHeight,
+                      shape.batch * blocks(shape.outChannels, Conv2d.channelBlock)]
         return try launch("conv2d_forward", global: global, arguments: geometry(shape) + [x, weight, bias, y, Int32(relu ? 1 : 0)])
     }
 
@@ -33,12 +40,12 @@ extension KernelLibrary {
                                dw: Buffer<Float>, db: Buffer<Float>, dx: Buffer<Float>?,
                                activation: Buffer<Float>?) throws -> [Event] {
         // Work-groups of one: the grid is small (K·C·⌈O/OB⌉ work-items) and each runs long.
-        let weightGrid = [shape.kernel, shape.inChannels, blocks(shape.outChannels, Self.conv2dWeightChannels)]
+        let weightGrid = [shape.kernel, shape.inChannels, blocks(shape.outChannels, Conv2d.weightChannelBlock)]
         var events = [try launch("conv2d_backward_weight", global: weightGrid, local: [1, 1, 1],
                                  arguments: geometry(shape) + [dy, x, dw, db])]
         if let dx {
-            let global = [blocks(shape.width, Self.conv2dLanes), shape.height,
-                          shape.batch * blocks(shape.inChannels, Self.conv2dChannels)]
+            let global = [blocks(shape.width, Conv2d.lanes), shape.height,
+                          shape.batch * blocks(shape.inChannels, Conv2d.channelBlock)]
             // Without a mask the kernel never reads the activation argument; dy stands in for it.
             events.append(try launch("conv2d_backward_input", global: global,
                                      arguments: geometry(shape) + [dy, weight, activation ?? dy, dx, Int32(activation == nil ? 0 : 1)]))
