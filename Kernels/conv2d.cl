@@ -20,9 +20,10 @@
 //                           ms a step with the masked taps computed, 100 ms without (its 1×1: 17.9 → 5.8 ms).
 // CPU twins: Reference.conv2dForward / conv2dBackwardInput / conv2dBackwardWeight / conv2dBackwardBias.
 
-// CB and OB (below) are Conv2d.channelBlock and weightChannelBlock, passed by Conv2d.kernelOptions.
+// CB and OB (below) come from Conv2d.blockings: the file is built once for each, and each launch takes the build
+// whose blocks divide its channels.
 #if !defined(CB) || !defined(OB)
-#error "conv2d.cl is built with -DCB and -DOB (Conv2d.kernelOptions)"
+#error "conv2d.cl is built with -DCB and -DOB (Conv2d.kernelVariants)"
 #endif
 #define LANES ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
 

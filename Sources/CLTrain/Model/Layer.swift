@@ -54,9 +54,11 @@ public protocol Layer: Sendable, CustomStringConvertible {
     /// shared kernels' rows, so a new kind is checked on every device without touching the checks.
     static var kernelChecks: [KernelCheckEntry] { get }
 
-    /// `-D` values `Kernels/<kind>.cl` is built with: its blockings, declared once where its launchers size their
-    /// grids from them. Empty for a kind without kernels or without blockings.
-    static var kernelOptions: String { get }
+    /// `-D` values `Kernels/<kind>.cl` is built with, one string a build: its blockings, declared once where its
+    /// launchers size their grids from them. The file is built once per element, and a launcher picks the build
+    /// (`KernelLibrary.launch(_:variant:…)`) that suits the shape; the first is the default. `[""]` for a kind whose
+    /// kernels have no blockings.
+    static var kernelVariants: [String] { get }
 
     /// This layer's computation in each backend (see `LayerOperations.swift`). `rows` is the most samples a
     /// pass will hand it, and `batch` the most a training step will, for the scratch buffers an operation
@@ -69,7 +71,7 @@ public protocol Layer: Sendable, CustomStringConvertible {
 extension Layer {
     public static var inputArgument: String? { nil }
     public static var kernelChecks: [KernelCheckEntry] { [] }
-    public static var kernelOptions: String { "" }
+    public static var kernelVariants: [String] { [""] }
     public func parameters(for input: Shape) -> [(name: String, shape: [Int])] { [] }
     public func initialValues(for input: Shape, using generator: inout SeededGenerator) -> [Float] { [] }
     public func buffers(for input: Shape) -> [LayerBuffer] { [] }

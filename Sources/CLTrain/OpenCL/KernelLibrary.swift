@@ -6,6 +6,9 @@ public final class KernelLibrary {
     public let context: Context
     public let configuration: KernelConfiguration
     private let kernels: [String: Kernel]
+    /// A kind's kernels built with its other `kernelVariants`, by name: element i is variant i + 1 (`kernels` holds
+    /// variant 0).
+    private let variantKernels: [String: [Kernel]]
     /// Collects every launch while set, for `KernelBenchmark`.
     public var recorder: LaunchRecorder?
     /// The matmul kernels of `configuration` and of each tuned configuration, compiled here, never in a step.
@@ -27,22 +30,23 @@ public final class KernelLibrary {
                 sources: [String: String] = Kernels.sources) throws {
         self.context = context
         var configuration = configuration ?? .choose(for: context.device)
-        var kernels = try Self.build(context: context, configuration: configuration, sources: sources)
-        while let limit = Self.tighterWorkGroupLimit(kernels.values) {
+        var (kernels, variants) = try Self.build(context: context, configuration: configuration, sources: sources)
+        while let limit = Self.tighterWorkGroupLimit(Array(kernels.values) + variants.values.joined()) {
             let smaller = configuration.fitted(maxWorkGroupSize: limit, localMemoryBytes: Int(clamping: context.device.localMemoryBytes))
             guard smaller != configuration else {
                 throw KernelSourceError("\(context.device.name) allows at most \(limit) work-items per group for some kernel, "
                                         + "fewer than \(configuration) needs")
             }
             configuration = smaller
-            kernels = try Self.build(context: context, configuration: configuration, sources: sources)
+            (kernels, variants) = try Self.build(context: context, configuration: configuration, sources: sources)
         }
-        if let greedy = kernels.values.first(where: { $0.localMemoryBytes > context.device.localMemoryBytes }) {
+        if let greedy = (Array(kernels.values) + variants.values.joined()).first(where: { $0.localMemoryBytes > context.device.localMemoryBytes }) {
             throw KernelSourceError("\(greedy.name) needs \(greedy.localMemoryBytes) bytes of local memory; "
                                     + "\(context.device.name) has \(context.device.localMemoryBytes)")
         }
         self.configuration = configuration
         self.kernels = kernels
+        variantKernels = variants
         self.sources = sources
         matmulKernels[configuration.matmul] = kernels.filter { Self.matmulNames.contains($0.key) }
         for matmul in Set(tuning.choices.values.map(\.matmul)) where (try? addMatmul(matmul)) != nil {
@@ -91,27 +95,40 @@ public final class KernelLibrary {
         tuning.choices[shape] = choice
     }
 
+    /// Every kernel file built for `configuration`; a kind's file once per variant of its `kernelVariants`.
     private static func build(context: Context, configuration: KernelConfiguration,
-                              sources: [String: String]) throws -> [String: Kernel] {
+                              sources: [String: String]) throws -> (kernels: [String: Kernel], variants: [String: [Kernel]]) {
         let common = sources["common"] ?? ""
         let options = context.device.openCLCStandardOption + " " + configuration.buildOptions
         let skipped = Set(["common", "matmul_tiled", "matmul_vector"].filter { $0 != configuration.matmulFile })
-        var kernels: [String: Kernel] = [:]
-        let kindOptions = Dictionary(LayerRegistry.kinds.map { ($0.name, $0.kernelOptions) }) { first, _ in first }
+        let kindVariants = Dictionary(LayerRegistry.kinds.map { ($0.name, $0.kernelVariants) }) { first, _ in first }
+        var kernels: [String: Kernel] = [:], variants: [String: [Kernel]] = [:]
         for (name, source) in sources.sorted(by: { $0.key < $1.key }) where !skipped.contains(name) {
             let text = common + "\n#line 1\n" + source
-            let program = try Program(context: context, name: name, source: text,
-                                      options: options + (kindOptions[name].map { " " + $0 } ?? ""))
-            for kernel in try program.kernels() { kernels[kernel.name] = kernel }
+            for (index, variant) in (kindVariants[name] ?? [""]).enumerated() {
+                let program = try Program(context: context, name: name, source: text, options: options + " " + variant)
+                for kernel in try program.kernels() {
+                    if index == 0 { kernels[kernel.name] = kernel } else { variants[kernel.name, default: []].append(kernel) }
+                }
+            }
         }
-        return kernels
+        return (kernels, variants)
     }
 
     /// The smallest per-kernel work-group limit among kernels whose fixed group size exceeds their own limit;
     /// nil when every fixed group fits.
-    private static func tighterWorkGroupLimit(_ kernels: Dictionary<String, Kernel>.Values) -> Int? {
+    private static func tighterWorkGroupLimit(_ kernels: [Kernel]) -> Int? {
         kernels.filter { kernel in kernel.requiredWorkGroupSize.map { $0.reduce(1, *) > kernel.maxWorkGroupSize } ?? false }
             .map(\.maxWorkGroupSize).min()
+    }
+
+    /// Kernel `name` as its kind's variant `variant` builds it (see `Layer.kernelVariants`).
+    func kernel(_ name: String, variant: Int) throws -> Kernel {
+        guard variant > 0 else { return try kernel(name) }
+        guard let kernel = variantKernels[name]?.dropFirst(variant - 1).first else {
+            throw CLError.call("clCreateKernel(\(name), variant \(variant))", code: CLError.invalidKernelName)
+        }
+        return kernel
     }
 
     func kernel(_ name: String) throws -> Kernel {
@@ -181,15 +198,15 @@ public final class KernelLibrary {
         }
     }
 
-    func launch(_ name: String, global: [Int], local: [Int]? = nil, _ arguments: KernelArgument...) throws -> Event? {
-        try launch(name, global: global, local: local, arguments: arguments)
+    func launch(_ name: String, variant: Int = 0, global: [Int], local: [Int]? = nil, _ arguments: KernelArgument...) throws -> Event? {
+        try launch(name, variant: variant, global: global, local: local, arguments: arguments)
     }
 
     /// Sets the arguments and enqueues. Without a `local` size, a 1-D launch gets `linearGroup`, and a 2-D or 3-D
     /// one groups along dimension 0 (`gridGroup`): never the driver's choice, which PoCL gets wrong on a device
     /// that allows fewer work-items per group than its preferred multiple.
-    func launch(_ name: String, global: [Int], local: [Int]? = nil, arguments: [KernelArgument]) throws -> Event? {
-        let kernel = try kernel(name)
+    func launch(_ name: String, variant: Int = 0, global: [Int], local: [Int]? = nil, arguments: [KernelArgument]) throws -> Event? {
+        let kernel = try kernel(name, variant: variant)
         for (index, argument) in arguments.enumerated() { try kernel.set(index, argument) }
         let local = local ?? (global.count == 1 ? [linearGroup(kernel)] : gridGroup(kernel, global: global))
         return try recorded(name, kernel.enqueue(global: global, local: local, timed: true))

@@ -30,6 +30,8 @@ extension KernelChecks {
         Conv2dShape(batch: 5, inChannels: 7, height: 6, width: 5, outChannels: 33, kernel: 4, padding: 2),
         // wider than the weight gradient's 5 taps a pass: a second pass of 2
         Conv2dShape(batch: 2, inChannels: 2, height: 9, width: 10, outChannels: 3, kernel: 7, padding: 3),
+        // channels that fill the wider build's blocks (Conv2d.blockings) in every kernel
+        Conv2dShape(batch: 2, inChannels: 16, height: 9, width: 9, outChannels: 32, kernel: 3, padding: 1),
         Conv2dShape(batch: 64, inChannels: 1, height: 28, width: 28, outChannels: 6, kernel: 5, padding: 2),
         Conv2dShape(batch: 64, inChannels: 6, height: 14, width: 14, outChannels: 16, kernel: 5),
     ]

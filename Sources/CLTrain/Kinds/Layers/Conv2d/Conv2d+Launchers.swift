@@ -4,18 +4,31 @@ extension Conv2d {
     /// Pixels of an image row each work-item of the conv2d kernels holds: the width of their float16 vectors,
     /// fixed in the source's types.
     static let lanes = 16
-    /// Channels each work-item of conv2d_forward and conv2d_backward_input accumulates (`CB` in conv2d.cl).
-    static let channelBlock = 8
-    /// Output channels each work-item of conv2d_backward_weight accumulates (`OB` in conv2d.cl).
-    static let weightChannelBlock = 4
 
-    public static var kernelOptions: String { "-DCB=\(channelBlock) -DOB=\(weightChannelBlock)" }
+    /// One build of conv2d.cl: the channels each work-item of conv2d_forward and conv2d_backward_input accumulates
+    /// (`CB`), and the output channels each work-item of conv2d_backward_weight does (`OB`).
+    struct Blocking {
+        let channels: Int, weightChannels: Int
+    }
+
+    /// The builds, the first the default. Wider blocks pay where the channels fill them and waste work where they
+    /// do not: in `bench --kernels-only` on PoCL (two runs each), ResNet-8's forward passes took 34–36 ms a step
+    /// with (8, 4) and 29–31 with (16, 4), its input gradients 62–66 against 42–48, its weight gradients 81–83
+    /// against 62–72 with (8, 8); LeNet-5's (6 and 16 channels) went the other way, input gradients 0.52 → 0.90 ms.
+    static let blockings = [Blocking(channels: 8, weightChannels: 4), Blocking(channels: 16, weightChannels: 8)]
+
+    public static var kernelVariants: [String] { blockings.map { "-DCB=\($0.channels) -DOB=\($0.weightChannels)" } }
+
+    /// The build for a launch that blocks `channels` channels by `block(_:)`: the widest whose block divides them.
+    static func variant(blocking channels: Int, by block: (Blocking) -> Int) -> (index: Int, blocking: Blocking) {
+        let index = blockings.indices.last { channels % block(blockings[$0]) == 0 } ?? 0
+        return (index, blockings[index])
+    }
 }
 
-/// Launchers of Kernels/conv2d.cl, in the geometry that file documents, sized by the blocking it is built with
-/// (`Conv2d.kernelOptions`). The kernels read and write NCHW directly, so a convolution layer needs no scratch buffers.
+/// Launchers of Kernels/conv2d.cl, in the geometry that file documents, sized by the build each launch takes
+/// (`Conv2d.blockings`). The kernels read and write NCHW directly, so a convolution layer needs no scratch buffers.
 extension KernelLibrary {
-
     private func geometry(_ shape: Conv2dShape) -> [KernelArgument] {
         [Int32(shape.batch), Int32(shape.inChannels), Int32(shape.height), Int32(shape.width), Int32(shape.kernel),
          Int32(shape.stride), Int32(shape.padding), Int32(shape.outHeight), Int32(shape.outWidth), Int32(shape.outChannels)]
@@ -27,9 +40,11 @@ extension KernelLibrary {
     @discardableResult
     public func conv2dForward(shape: Conv2dShape, x: Buffer<Float>, weight: Buffer<Float>, bias: Buffer<Float>,
                               y: Buffer<Float>, relu: Bool) throws -> Event? {
+        let build = Conv2d.variant(blocking: shape.outChannels, by: \.channels)
         let global = [blocks(shape.outWidth, Conv2d.lanes), shape.outHeight,
-                      shape.batch * blocks(shape.outChannels, Conv2d.channelBlock)]
-        return try launch("conv2d_forward", global: global, arguments: geometry(shape) + [x, weight, bias, y, Int32(relu ? 1 : 0)])
+                      shape.batch * blocks(shape.outChannels, build.blocking.channels)]
+        return try launch("conv2d_forward", variant: build.index, global: global,
+                          arguments: geometry(shape) + [x, weight, bias, y, Int32(relu ? 1 : 0)])
     }
 
     /// dw and db from dy (NCHW) and the layer's input x; then, when `dx` is given, the input gradient, zeroed
@@ -40,14 +55,16 @@ extension KernelLibrary {
                                dw: Buffer<Float>, db: Buffer<Float>, dx: Buffer<Float>?,
                                activation: Buffer<Float>?) throws -> [Event] {
         // Work-groups of one: the grid is small (K·C·⌈O/OB⌉ work-items) and each runs long.
-        let weightGrid = [shape.kernel, shape.inChannels, blocks(shape.outChannels, Conv2d.weightChannelBlock)]
-        var events = [try launch("conv2d_backward_weight", global: weightGrid, local: [1, 1, 1],
+        let weightBuild = Conv2d.variant(blocking: shape.outChannels, by: \.weightChannels)
+        let weightGrid = [shape.kernel, shape.inChannels, blocks(shape.outChannels, weightBuild.blocking.weightChannels)]
+        var events = [try launch("conv2d_backward_weight", variant: weightBuild.index, global: weightGrid, local: [1, 1, 1],
                                  arguments: geometry(shape) + [dy, x, dw, db])]
         if let dx {
+            let build = Conv2d.variant(blocking: shape.inChannels, by: \.channels)
             let global = [blocks(shape.width, Conv2d.lanes), shape.height,
-                          shape.batch * blocks(shape.inChannels, Conv2d.channelBlock)]
+                          shape.batch * blocks(shape.inChannels, build.blocking.channels)]
             // Without a mask the kernel never reads the activation argument; dy stands in for it.
-            events.append(try launch("conv2d_backward_input", global: global,
+            events.append(try launch("conv2d_backward_input", variant: build.index, global: global,
                                      arguments: geometry(shape) + [dy, weight, activation ?? dy, dx, Int32(activation == nil ? 0 : 1)]))
         }
         return events.compactMap { $0 }
