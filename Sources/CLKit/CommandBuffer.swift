@@ -20,7 +20,7 @@ public final class CommandBuffer {
 
     /// Throws when the device lacks the extension or its driver refuses the buffer.
     public init(context: Context) throws {
-        guard context.device.extensions.contains("cl_khr_command_buffer") else {
+        guard context.device.offersCommandBuffers else {
             throw CLError.call("clCreateCommandBufferKHR (\(context.device.name) has no cl_khr_command_buffer)",
                                code: CLError.invalidOperation)
         }

@@ -27,6 +27,8 @@ public struct Device: Sendable {
     public let baseAddressAlignmentBytes: Int
     /// The extensions the device reports, e.g. "cl_khr_command_buffer".
     public let extensions: Set<String>
+    /// Whether the device records command buffers (`CommandBuffer`).
+    public var offersCommandBuffers: Bool { extensions.contains("cl_khr_command_buffer") }
 
     init(id: cl_device_id, platform: Platform, index: Int) throws {
         self.id = id

@@ -27,7 +27,7 @@ import Testing
         let queued = try backend.snapshot().0
 
         try backend.load(start.0, start.1)
-        guard context.device.extensions.contains("cl_khr_command_buffer") else {
+        guard context.device.offersCommandBuffers else {
             let paths = try StepPaths.measure(backend, rows: plan.batchSize, steps: 1)
             #expect(paths.commandBuffer == nil && paths.absence != nil)
             return

@@ -31,7 +31,8 @@ public final class KernelLibrary {
         self.context = context
         var configuration = configuration ?? .choose(for: context.device)
         var (kernels, variants) = try Self.build(context: context, configuration: configuration, sources: sources)
-        while let limit = Self.tighterWorkGroupLimit(Array(kernels.values) + variants.values.joined()) {
+        func every() -> [Kernel] { Array(kernels.values) + variants.values.joined() }
+        while let limit = Self.tighterWorkGroupLimit(every()) {
             let smaller = configuration.fitted(maxWorkGroupSize: limit, localMemoryBytes: Int(clamping: context.device.localMemoryBytes))
             guard smaller != configuration else {
                 throw KernelSourceError("\(context.device.name) allows at most \(limit) work-items per group for some kernel, "
@@ -40,7 +41,7 @@ public final class KernelLibrary {
             configuration = smaller
             (kernels, variants) = try Self.build(context: context, configuration: configuration, sources: sources)
         }
-        if let greedy = (Array(kernels.values) + variants.values.joined()).first(where: { $0.localMemoryBytes > context.device.localMemoryBytes }) {
+        if let greedy = every().first(where: { $0.localMemoryBytes > context.device.localMemoryBytes }) {
             throw KernelSourceError("\(greedy.name) needs \(greedy.localMemoryBytes) bytes of local memory; "
                                     + "\(context.device.name) has \(context.device.localMemoryBytes)")
         }
@@ -106,7 +107,8 @@ public final class KernelLibrary {
         for (name, source) in sources.sorted(by: { $0.key < $1.key }) where !skipped.contains(name) {
             let text = common + "\n#line 1\n" + source
             for (index, variant) in (kindVariants[name] ?? [""]).enumerated() {
-                let program = try Program(context: context, name: name, source: text, options: options + " " + variant)
+                let program = try Program(context: context, name: name, source: text,
+                                          options: variant.isEmpty ? options : options + " " + variant)
                 for kernel in try program.kernels() {
                     if index == 0 { kernels[kernel.name] = kernel } else { variants[kernel.name, default: []].append(kernel) }
                 }

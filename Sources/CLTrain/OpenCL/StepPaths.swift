@@ -39,7 +39,7 @@ public struct StepPaths: Sendable {
                           hostSeconds: Double(submitted - started) * 1e-9 / Double(steps))
         }
         let queue = try time { try backend.trainStep(batch: 0, start: 0, count: rows) }
-        guard context.device.extensions.contains("cl_khr_command_buffer") else {
+        guard context.device.offersCommandBuffers else {
             return StepPaths(queue: queue, commandBuffer: nil, absence: "the device has no cl_khr_command_buffer",
                              recordedCommands: nil)
         }
