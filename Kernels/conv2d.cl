@@ -10,10 +10,11 @@
 // over the taps; with stride 1 the 16 inputs a tap reads are contiguous, so each is one vector load shared by the
 // CB channels the work-item accumulates. `cltrain bench --model lenet5` on PoCL (batch 64, 2 shared cores): forward
 // 0.41 / 0.70 ms (conv 1 / conv 2), backward_input 1.1 ms (conv 2), backward_weight 0.66 / 1.45 ms.
-// Launch (KernelLibrary+Conv2d.swift):
+// Launch (Conv2d+Launchers.swift), in any work-group: `cltrain tune` may choose one per shape and round the grid up
+// to whole groups in every dimension, so each work-item checks all three of its coordinates:
 //   conv2d_forward          grid (⌈OW/16⌉, OH, N·⌈O/CB⌉)
 //   conv2d_backward_input   grid (⌈W/16⌉, H, N·⌈C/CB⌉)
-//   conv2d_backward_weight  grid (K, C, ⌈O/OB⌉) in work-groups of one: each sums over the whole batch for all kw
+//   conv2d_backward_weight  grid (K, C, ⌈O/OB⌉), by default in groups of one: each sums over the whole batch for all kw
 //                           (KW at a time) of one (c, kh) and OB output channels, reusing each dY vector across
 //                           the KW taps and each X vector across the OB channels. Taps past K are skipped, not
 //                           masked: ResNet-8's weight gradients on PoCL (bench --kernels-only, batch 128) took 167
@@ -80,7 +81,7 @@ __kernel void conv2d_forward(const int batch, const int channels, const int heig
                              __global float *y, const int relu) {
     const int ow0 = get_global_id(0) * 16, oh = get_global_id(1), blocks = (out_channels + CB - 1) / CB;
     const int n = get_global_id(2) / blocks, o0 = get_global_id(2) % blocks * CB;
-    if (ow0 >= out_width) return;
+    if (ow0 >= out_width || oh >= out_height || n >= batch) return;
     const int16 ow = LANES + ow0, live = ow < out_width;
     const int count = batch * channels * height * width;
     float16 acc[CB];
@@ -123,7 +124,7 @@ __kernel void conv2d_backward_input(const int batch, const int channels, const i
                                     __global float *dx, const int mask) {
     const int iw0 = get_global_id(0) * 16, ih = get_global_id(1), blocks = (channels + CB - 1) / CB;
     const int n = get_global_id(2) / blocks, c0 = get_global_id(2) % blocks * CB;
-    if (iw0 >= width) return;
+    if (iw0 >= width || ih >= height || n >= batch) return;
     const int16 iw = LANES + iw0, live = iw < width;
     const int count = batch * out_channels * out_height * out_width;
     float16 acc[CB];
@@ -176,7 +177,7 @@ __kernel void conv2d_backward_weight(const int batch, const int channels, const 
                                      __global const float *dy, __global const float *x,
                                      __global float *dw, __global float *db) {
     const int kh = get_global_id(0), c = get_global_id(1), o0 = get_global_id(2) * OB;
-    if (kh >= ksize) return;
+    if (kh >= ksize || c >= channels || o0 >= out_channels) return;
     const int count = batch * channels * height * width, dy_count = batch * out_channels * out_height * out_width;
     for (int kw0 = 0; kw0 < ksize; kw0 += KW) {
         float16 acc[OB][KW];

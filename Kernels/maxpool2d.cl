@@ -6,7 +6,7 @@
 //   maxpool2d_backward  dx[plane, ih, iw] = Σ dy over the windows whose index names (ih, iw), 0 elsewhere, summed
 //                       in (oh, ow) order
 // Written as conv2d.cl is, for CPU devices first: each work-item holds a run of one row in a vector.
-// Launch (KernelLibrary+MaxPool2d.swift):
+// Launch (MaxPool2d+Launchers.swift), in any work-group (the grid rounded up to whole groups, as conv2d.cl's):
 //   maxpool2d_forward   grid (⌈OW/8⌉, OH, planes): 8 outputs of a row, each tap one 8-lane gather
 //   maxpool2d_backward  grid (⌈W/16⌉, H, planes): 16 inputs of a row; it walks the windows that overlap them in
 //                       (oh, ow) order, and each window's routed gradient lands, by one vector compare, on the
@@ -22,7 +22,7 @@ __kernel void maxpool2d_forward(const int planes, const int height, const int wi
                                 const int stride, const int out_height, const int out_width,
                                 __global const float *x, __global float *y, __global int *indices) {
     const int ow0 = get_global_id(0) * 8, oh = get_global_id(1), plane = get_global_id(2);
-    if (ow0 >= out_width) return;
+    if (ow0 >= out_width || oh >= out_height || plane >= planes) return;
     const int8 ow = LANES8 + ow0, live = ow < out_width;
     __global const float *in = x + plane * height * width;
     // Dead lanes read their row's first window: in bounds, never stored.
@@ -60,7 +60,7 @@ __kernel void maxpool2d_backward(const int planes, const int height, const int w
                                  const int stride, const int out_height, const int out_width,
                                  __global const float *dy, __global const int *indices, __global float *dx) {
     const int iw0 = get_global_id(0) * 16, ih = get_global_id(1), plane = get_global_id(2);
-    if (iw0 >= width) return;
+    if (iw0 >= width || ih >= height || plane >= planes) return;
     const int last_iw = min(iw0 + 15, width - 1);
     const int16 here = ih * width + LANES16 + iw0;
     // The windows oh·S ≤ i < oh·S + K that contain row ih, and those that contain a column of iw0 … last_iw.

@@ -6,10 +6,12 @@ import Foundation
 struct TuneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tune",
-        abstract: "Find the fastest matmul configurations for a model's training on a device, and cache them.",
+        abstract: "Find the fastest matmul, convolution and pooling configurations for a model's training on a device, and cache them.",
         discussion: "Times both kernel families at a shortlist of sizes, within the device's limits, at every matmul "
             + "shape one training step of the model launches; checks each winner against the CPU twin before keeping "
-            + "it. train, bench and selftest then use the winners on this device (--tuning off ignores them). "
+            + "it. Then times every build and a few work-groups of each convolution and pooling launch inside real "
+            + "steps, and keeps a winner only where it passes its kind's checks and wins again in steps alternated "
+            + "with the defaults. train, bench and selftest then use the winners on this device (--tuning off ignores them). "
             + "The cache is $XDG_CACHE_HOME/cltrain/tuning (default ~/.cache/cltrain/tuning).\n\n" + ModelOptions.syntax
     )
 
@@ -38,13 +40,14 @@ struct TuneCommand: ParsableCommand {
         let seed = self.seed ?? UInt64(Date().timeIntervalSince1970 * 1000) % 1_000_000
         let library = try KernelLibrary(context: context)
         let progress = ProgressLine()
-        let (tuning, outcomes) = try Tuner.run(library: library, plan: plan, train: loaded.train, test: loaded.test,
+        let (tuning, outcomes, gridOutcomes) = try Tuner.run(library: library, plan: plan, train: loaded.train, test: loaded.test,
                                                seed: seed, placement: placement, progress: { progress.show($0, detail: $1) })
         progress.clear()
         let key = TuningCache.key(device: context.device, configuration: .choose(for: context.device), sources: Kernels.sources)
-        try cache.store(tuning, tuned: outcomes.map(\.shape), forKey: key)
+        try cache.store(tuning, tuned: outcomes.map(\.shape), grids: gridOutcomes.map(\.shape), forKey: key)
         let report = TuneReport(device: context.device.name, model: plan.model.spec, seed: seed, cache: cache.path(forKey: key),
-                                seconds: Date().timeIntervalSince(started), outcomes: outcomes, timing: context.timing)
+                                seconds: Date().timeIntervalSince(started), outcomes: outcomes, gridOutcomes: gridOutcomes,
+                                timing: context.timing)
         print(json ? try report.reportJSON() : report.text())
     }
 }

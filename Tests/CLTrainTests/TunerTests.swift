@@ -25,7 +25,7 @@ import Testing
     @Test func tuningFindsEveryShapeAndKeepsOnlyCheckedWinners() throws {
         let (plan, train, test) = try Self.plan()
         let library = try KernelLibrary(context: testContext())
-        let (tuning, outcomes) = try Tuner.run(library: library, plan: plan, train: train, test: test,
+        let (tuning, outcomes, _) = try Tuner.run(library: library, plan: plan, train: train, test: test,
                                                seed: freshSeed("tuner"), candidates: Self.candidates)
         // Forward of both layers; the backward of both, the second's with its input gradient.
         #expect(Set(outcomes.map(\.shape)) == [
@@ -103,7 +103,7 @@ import Testing
         sources["matmul_vector"] = broken
         let library = try KernelLibrary(context: testContext(), sources: sources)
         let wrong = MatmulChoice(.vector(width: 2, blockRows: 1, blockColumns: 1, vectors: 1))
-        let (tuning, outcomes) = try Tuner.run(library: library, plan: plan, train: train, test: test,
+        let (tuning, outcomes, _) = try Tuner.run(library: library, plan: plan, train: train, test: test,
                                                seed: freshSeed("wrong"), candidates: [wrong])
         let forward = outcomes.filter { $0.shape.kernel == "matmul_forward" }
         #expect(forward.count == 2)

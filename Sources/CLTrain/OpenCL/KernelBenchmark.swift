@@ -11,8 +11,9 @@ public struct KernelTiming: Encodable, Sendable {
     public let gigaflopsPerSecond: Double?
     public let gigabytesPerSecond: Double?
     public let timing: TimingSource
-    /// The tuning key of a matmul launch.
+    /// The tuning key of a matmul launch, or of a grid launch.
     public var matmul: MatmulShape? = nil
+    public var grid: GridShape? = nil
 }
 
 /// Collects a step's launches for `KernelBenchmark`. The launches between two `KernelLibrary.annotate` calls
@@ -27,12 +28,12 @@ public final class LaunchRecorder {
     /// Waits for each launch and times it on the host's clock, for devices whose counters cannot be trusted.
     let waitsForEachLaunch: Bool
     var work = Work(shape: "", flops: nil, bytes: nil)
-    private(set) var launches: [(kernel: String, work: Work, matmul: MatmulShape?, seconds: () throws -> Double)] = []
+    private(set) var launches: [(kernel: String, work: Work, matmul: MatmulShape?, grid: GridShape?, seconds: () throws -> Double)] = []
     private var mark = DispatchTime.now().uptimeNanoseconds
 
     init(waitsForEachLaunch: Bool) { self.waitsForEachLaunch = waitsForEachLaunch }
 
-    func record(_ kernel: String, _ event: Event?, matmul: MatmulShape?, context: Context) throws {
+    func record(_ kernel: String, _ event: Event?, matmul: MatmulShape?, grid: GridShape?, context: Context) throws {
         // A matmul launch's arithmetic is its shape's: a stage's annotation counts one product, and matmul_backward
         // may run two.
         let described = matmul.map { Work(shape: work.shape, flops: $0.flops, bytes: nil) } ?? work
@@ -40,9 +41,9 @@ public final class LaunchRecorder {
             try context.finish()
             let now = DispatchTime.now().uptimeNanoseconds, wall = Double(now - mark) * 1e-9
             mark = now
-            launches.append((kernel, described, matmul, { wall }))
+            launches.append((kernel, described, matmul, grid, { wall }))
         } else if let event {
-            launches.append((kernel, described, matmul, event.seconds))
+            launches.append((kernel, described, matmul, grid, event.seconds))
         }
     }
 }
@@ -104,7 +105,7 @@ public enum KernelBenchmark {
             return KernelTiming(kernel: launch.kernel, shape: launch.work.shape, seconds: median,
                                 gigaflopsPerSecond: launch.work.flops.map { $0 / median / 1e9 },
                                 gigabytesPerSecond: launch.work.bytes.map { $0 / median / 1e9 }, timing: timing,
-                                matmul: launch.matmul)
+                                matmul: launch.matmul, grid: launch.grid)
         }
     }
 }

@@ -95,7 +95,8 @@ public struct KernelChecks {
 
     /// Every check on `context`'s device: all kernels as the device's own configuration builds them, then the
     /// matmul kernels of every other variant that fits the device, since a user may select or tune them, and of
-    /// every configuration in `tuning`.
+    /// every configuration in `tuning`; then the checks of each kind whose launches `tuning` gives a grid choice,
+    /// with that choice forced.
     public static func runEveryVariant(context: Context, sources: [String: String], seed: UInt64, small: Bool = false,
                                        tuning: Tuning = Tuning()) throws
         -> (configuration: KernelConfiguration, results: [KernelCheckResult]) {
@@ -110,7 +111,31 @@ public struct KernelChecks {
                                     seed: seed, small: small)
             results += try matmulKernels.flatMap { try more.run($0) }
         }
+        // A tuned grid choice may run a build at channel counts its rule would not give it, in other groups.
+        let gridChoices = Set(tuning.grids.map { GridTarget(kernel: $0.key.kernel, choice: $0.value) })
+        for target in gridChoices.sorted(by: { "\($0)" < "\($1)" }) {
+            results += try checks.forcing(target.choice, on: target.kernel)
+        }
         return (own, results)
+    }
+
+    private struct GridTarget: Hashable, CustomStringConvertible {
+        let kernel: String, choice: GridChoice
+        var description: String { "\(kernel) \(choice)" }
+    }
+
+    /// The checks of the layer kind whose file defines `kernel`, with `choice` forced on every launch of it (the
+    /// tuner's acceptance test of a grid choice, and selftest's of a tuned one); each result names the choice.
+    /// Empty where no kind owns the kernel, or the choice does not fit it.
+    mutating func forcing(_ choice: GridChoice, on kernel: String) throws -> [KernelCheckResult] {
+        guard let file = library.kernelFiles[kernel], let kind = LayerRegistry.kinds.first(where: { $0.name == file }),
+              (try? library.checkFits(choice, kernel: kernel)) != nil else { return [] }
+        library.forcedGrid = (kernel, choice)
+        defer { library.forcedGrid = nil }
+        return try kind.kernelChecks.flatMap { try $0.run(&self) }.map {
+            KernelCheckResult(kernel: $0.kernel, variant: "\(kernel) \(choice)", sizes: $0.sizes, maxAbsoluteError: $0.maxAbsoluteError,
+                              maxRelativeError: $0.maxRelativeError, failures: $0.failures, seconds: $0.seconds)
+        }
     }
 
     // MARK: Inputs

@@ -9,6 +9,8 @@ public final class KernelLibrary {
     /// A kind's kernels built with its other `kernelVariants`, by name: element i is variant i + 1 (`kernels` holds
     /// variant 0).
     private let variantKernels: [String: [Kernel]]
+    /// The file each kernel comes from, by kernel name: its kind's, for the checks of a tuned grid launch.
+    let kernelFiles: [String: String]
     /// Collects every launch while set, for `KernelBenchmark`.
     public var recorder: LaunchRecorder?
     /// The matmul kernels of `configuration` and of each tuned configuration, compiled here, never in a step.
@@ -18,6 +20,12 @@ public final class KernelLibrary {
     public internal(set) var tuning = Tuning()
     /// Collects the shape of every matmul launch while set, for the tuner.
     var matmulShapes: [MatmulShape]?
+    /// Collects every grid launch (see `launch(tunable:…)`) while set, for the tuner: its shape, the choice it ran
+    /// and its grid.
+    var gridLaunches: [(shape: GridShape, choice: GridChoice, global: [Int])]?
+    /// A choice every grid launch of one kernel takes while set, whatever its shape: the tuner's and selftest's
+    /// checks of a tuned choice at the kind's check sizes.
+    var forcedGrid: (kernel: String, choice: GridChoice)?
 
     /// Builds every kernel file for the context's device. A kernel may allow fewer work-items per group than
     /// its device (register pressure, a driver's own cap): when one with a fixed group size does, the
@@ -30,7 +38,7 @@ public final class KernelLibrary {
                 sources: [String: String] = Kernels.sources) throws {
         self.context = context
         var configuration = configuration ?? .choose(for: context.device)
-        var (kernels, variants) = try Self.build(context: context, configuration: configuration, sources: sources)
+        var (kernels, variants, files) = try Self.build(context: context, configuration: configuration, sources: sources)
         func every() -> [Kernel] { Array(kernels.values) + variants.values.joined() }
         while let limit = Self.tighterWorkGroupLimit(every()) {
             let smaller = configuration.fitted(maxWorkGroupSize: limit, localMemoryBytes: Int(clamping: context.device.localMemoryBytes))
@@ -39,7 +47,7 @@ public final class KernelLibrary {
                                         + "fewer than \(configuration) needs")
             }
             configuration = smaller
-            (kernels, variants) = try Self.build(context: context, configuration: configuration, sources: sources)
+            (kernels, variants, files) = try Self.build(context: context, configuration: configuration, sources: sources)
         }
         if let greedy = every().first(where: { $0.localMemoryBytes > context.device.localMemoryBytes }) {
             throw KernelSourceError("\(greedy.name) needs \(greedy.localMemoryBytes) bytes of local memory; "
@@ -48,11 +56,13 @@ public final class KernelLibrary {
         self.configuration = configuration
         self.kernels = kernels
         variantKernels = variants
+        kernelFiles = files
         self.sources = sources
         matmulKernels[configuration.matmul] = kernels.filter { Self.matmulNames.contains($0.key) }
         for matmul in Set(tuning.choices.values.map(\.matmul)) where (try? addMatmul(matmul)) != nil {
             self.tuning.choices.merge(tuning.choices.filter { $0.value.matmul == matmul }) { $1 }
         }
+        self.tuning.grids = tuning.grids.filter { (try? checkFits($1, kernel: $0.kernel)) != nil }
     }
 
     private let sources: [String: String]
@@ -96,14 +106,15 @@ public final class KernelLibrary {
         tuning.choices[shape] = choice
     }
 
-    /// Every kernel file built for `configuration`; a kind's file once per variant of its `kernelVariants`.
-    private static func build(context: Context, configuration: KernelConfiguration,
-                              sources: [String: String]) throws -> (kernels: [String: Kernel], variants: [String: [Kernel]]) {
+    /// Every kernel file built for `configuration`; a kind's file once per variant of its `kernelVariants`. Also
+    /// says which file each kernel came from.
+    private static func build(context: Context, configuration: KernelConfiguration, sources: [String: String]) throws
+        -> (kernels: [String: Kernel], variants: [String: [Kernel]], files: [String: String]) {
         let common = sources["common"] ?? ""
         let options = context.device.openCLCStandardOption + " " + configuration.buildOptions
         let skipped = Set(["common", "matmul_tiled", "matmul_vector"].filter { $0 != configuration.matmulFile })
         let kindVariants = Dictionary(LayerRegistry.kinds.map { ($0.name, $0.kernelVariants) }) { first, _ in first }
-        var kernels: [String: Kernel] = [:], variants: [String: [Kernel]] = [:]
+        var kernels: [String: Kernel] = [:], variants: [String: [Kernel]] = [:], files: [String: String] = [:]
         for (name, source) in sources.sorted(by: { $0.key < $1.key }) where !skipped.contains(name) {
             let text = common + "\n#line 1\n" + source
             for (index, variant) in (kindVariants[name] ?? [""]).enumerated() {
@@ -111,10 +122,11 @@ public final class KernelLibrary {
                                           options: variant.isEmpty ? options : options + " " + variant)
                 for kernel in try program.kernels() {
                     if index == 0 { kernels[kernel.name] = kernel } else { variants[kernel.name, default: []].append(kernel) }
+                    files[kernel.name] = name
                 }
             }
         }
-        return (kernels, variants)
+        return (kernels, variants, files)
     }
 
     /// The smallest per-kernel work-group limit among kernels whose fixed group size exceeds their own limit;
@@ -131,6 +143,17 @@ public final class KernelLibrary {
             throw CLError.call("clCreateKernel(\(name), variant \(variant))", code: CLError.invalidKernelName)
         }
         return kernel
+    }
+
+    /// How many builds kernel `name` has (its kind's `kernelVariants`).
+    func variantCount(_ name: String) -> Int { 1 + (variantKernels[name]?.count ?? 0) }
+
+    /// Throws unless `choice` names a build of `kernel` and a work-group the build allows.
+    func checkFits(_ choice: GridChoice, kernel name: String) throws {
+        let kernel = try kernel(name, variant: choice.variant)
+        if let group = choice.group, group.reduce(1, *) > kernel.maxWorkGroupSize {
+            throw KernelSourceError("\(name) allows \(kernel.maxWorkGroupSize) work-items per group, not \(group.reduce(1, *))")
+        }
     }
 
     func kernel(_ name: String) throws -> Kernel {
@@ -214,6 +237,33 @@ public final class KernelLibrary {
         return try recorded(name, kernel.enqueue(global: global, local: local, timed: true))
     }
 
+    /// A launch whose build and work-group tuning may choose (`GridShape`): `sizes` are the launcher's geometry, the
+    /// shape's key; `rule` the build the launcher picks by itself; `global` the grid a build needs, from the same
+    /// `-D` values it was built with. Runs the choice forced for the kernel, else the one tuned for the shape, else
+    /// the rule's build in `local` (nil: `launch`'s default).
+    func launch(tunable name: String, sizes: [Int], rule: Int, global: (Int) -> [Int], local: [Int]? = nil,
+                arguments: [KernelArgument]) throws -> Event? {
+        var choice = GridChoice(variant: rule)
+        var shape: GridShape?
+        if let forcedGrid, forcedGrid.kernel == name {
+            choice = forcedGrid.choice
+        } else if !tuning.grids.isEmpty || gridLaunches != nil || recorder != nil {
+            // Only here is the key built: an untuned, unrecorded launch allocates nothing for it.
+            shape = GridShape(kernel: name, sizes: sizes)
+            choice = tuning.grids[shape!] ?? choice
+        }
+        var grid = global(choice.variant)
+        if let group = choice.group, group.count == grid.count {
+            grid = zip(grid, group).map { ($0 + $1 - 1) / $1 * $1 }
+        }
+        if let shape { gridLaunches?.append((shape, choice, grid)) }
+        let kernel = try kernel(name, variant: choice.variant)
+        for (index, argument) in arguments.enumerated() { try kernel.set(index, argument) }
+        let local = choice.group.flatMap { $0.count == grid.count ? $0 : nil } ?? local
+            ?? (grid.count == 1 ? [linearGroup(kernel)] : gridGroup(kernel, global: grid))
+        return try recorded(name, kernel.enqueue(global: grid, local: local, timed: true), grid: shape)
+    }
+
     /// Groups of a multi-dimensional launch: along dimension 0, the largest power of two within the kernel's
     /// preferred multiple and limit that divides the global size there.
     func gridGroup(_ kernel: Kernel, global: [Int]) -> [Int] {
@@ -222,8 +272,8 @@ public final class KernelLibrary {
         return [width] + [Int](repeating: 1, count: global.count - 1)
     }
 
-    func recorded(_ kernel: String, _ event: Event?, matmul: MatmulShape? = nil) throws -> Event? {
-        try recorder?.record(kernel, event, matmul: matmul, context: context)
+    func recorded(_ kernel: String, _ event: Event?, matmul: MatmulShape? = nil, grid: GridShape? = nil) throws -> Event? {
+        try recorder?.record(kernel, event, matmul: matmul, grid: grid, context: context)
         return event
     }
 

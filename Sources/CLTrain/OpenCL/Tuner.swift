@@ -3,7 +3,7 @@ import Dispatch
 
 /// `cltrain tune`: for every matmul shape one training step of a model launches, times a bounded set of
 /// configurations of both kernel families at that shape, checks the fastest against the CPU twins, and keeps
-/// the fastest that passes. The device's default configuration is always among those timed, and stays unless
+/// the fastest that passes; then the step's convolution and pooling launches (`tuneGrids`). The device's default configuration is always among those timed, and stays unless
 /// another beats it clearly, so tuning never makes a run slower than the defaults by more than noise.
 /// A winner timed alone must then win inside real training steps too: there the other launches have moved the
 /// caches and the device's threads, and on PoCL the lesson's isolated winners together made its step slower
@@ -96,11 +96,12 @@ public enum Tuner {
     ///     each configuration and check (`detail` true).
     ///   - placement: how the steps' backend holds the data (`ComputeDevice.checkMemory`).
     ///   - stepTimes: each matmul shape's time in one training step run with a tuning (`stepTimes(library:stepper:)`
-    ///     unless a test injects times).
+    ///     unless a test injects times); `gridStepTimes` the same for grid choices (`tuneGrids`).
     public static func run(library: KernelLibrary, plan: TrainingPlan, train: Dataset, test: Dataset, seed: UInt64,
                            placement: DataPlacement = .resident, candidates: [MatmulChoice]? = nil,
-                           stepTimes: ((Tuning) throws -> [MatmulShape: Double])? = nil,
-                           progress: (_ message: String, _ detail: Bool) -> Void = { _, _ in }) throws -> (tuning: Tuning, outcomes: [Outcome]) {
+                           stepTimes: ((Tuning) throws -> [MatmulShape: Double])? = nil, gridStepTimes: GridStepTimes? = nil,
+                           progress: (_ message: String, _ detail: Bool) -> Void = { _, _ in }) throws
+        -> (tuning: Tuning, outcomes: [Outcome], gridOutcomes: [GridOutcome]) {
         let own = MatmulChoice(library.configuration.matmul)
         let given = candidates ?? Self.candidates(for: library.context.device, default: own.matmul)
         let candidates = [own] + given.filter { $0 != own }
@@ -140,12 +141,17 @@ public enum Tuner {
                                     chosenSeconds: times.first { $0.matmul == chosen }?.seconds ?? ownSeconds,
                                     timed: times.count, rejected: rejected))
         }
-        guard !tuning.choices.isEmpty else { return (tuning, outcomes) }
-        progress("timing real training steps with the winners and with the defaults", false)
-        let timer = stepTimes ?? Self.stepTimes(library: library, stepper: stepper)
-        try confirmInSteps(&tuning, &outcomes, default: own, stepTimes: timer)
-        for outcome in outcomes where outcome.unconfirmed != nil { try library.use(own, for: outcome.shape) }
-        return (tuning, outcomes)
+        if !tuning.choices.isEmpty {
+            progress("timing real training steps with the winners and with the defaults", false)
+            let timer = stepTimes ?? Self.stepTimes(library: library, stepper: stepper)
+            try confirmInSteps(&tuning, &outcomes, default: own, stepTimes: timer)
+            for outcome in outcomes where outcome.unconfirmed != nil { try library.use(own, for: outcome.shape) }
+        }
+        // The grid launches are timed with the matmul winners in place, as training will run them.
+        let (grids, gridOutcomes) = try tuneGrids(library: library, stepper: stepper, seed: seed, stepTimes: gridStepTimes,
+                                                  progress: progress)
+        tuning.grids = grids
+        return (tuning, outcomes, gridOutcomes)
     }
 
     /// Times real steps with `tuning` and with the defaults, `stepRounds` times alternately, and gives each
@@ -153,18 +159,11 @@ public enum Tuner {
     /// margin; records both times in the shape's outcome.
     static func confirmInSteps(_ tuning: inout Tuning, _ outcomes: inout [Outcome], default own: MatmulChoice,
                                stepTimes: (Tuning) throws -> [MatmulShape: Double]) throws {
-        var withDefaults: [[MatmulShape: Double]] = [], withWinners: [[MatmulShape: Double]] = []
-        for _ in 0..<stepRounds {
-            withDefaults.append(try stepTimes(Tuning()))
-            withWinners.append(try stepTimes(tuning))
-        }
-        func median(_ rounds: [[MatmulShape: Double]], _ shape: MatmulShape) -> Double {
-            let times = rounds.map { $0[shape] ?? .infinity }.sorted()
-            return times[times.count / 2]
-        }
+        let winners = tuning
+        let medians = try alternatedMedians(defaults: { try stepTimes(Tuning()) }, winners: { try stepTimes(winners) })
         for index in outcomes.indices where outcomes[index].chosen != own {
             let shape = outcomes[index].shape
-            let inStep = InStep(defaultSeconds: median(withDefaults, shape), winnerSeconds: median(withWinners, shape))
+            let inStep = medians(shape)
             outcomes[index].inStep = inStep
             guard inStep.winnerSeconds >= inStep.defaultSeconds * (1 - margin) else { continue }
             outcomes[index].unconfirmed = "\(outcomes[index].chosen)"
@@ -174,6 +173,22 @@ public enum Tuner {
         }
     }
 
+    /// Runs `stepRounds` rounds of steps with the defaults and with the winners, alternately (the machine's load
+    /// drifts), and gives each key's median time over the rounds of each.
+    static func alternatedMedians<Key: Hashable>(defaults: () throws -> [Key: Double],
+                                                 winners: () throws -> [Key: Double]) throws -> (Key) -> InStep {
+        var withDefaults: [[Key: Double]] = [], withWinners: [[Key: Double]] = []
+        for _ in 0..<stepRounds {
+            withDefaults.append(try defaults())
+            withWinners.append(try winners())
+        }
+        func median(_ rounds: [[Key: Double]], _ key: Key) -> Double {
+            let times = rounds.map { $0[key] ?? .infinity }.sorted()
+            return times[times.count / 2]
+        }
+        return { InStep(defaultSeconds: median(withDefaults, $0), winnerSeconds: median(withWinners, $0)) }
+    }
+
     /// A timer of real training steps of `stepper` on `library`, for a tuning: each matmul shape's time, summed
     /// over its launches, in one step (medians over `stepsPerRound` steps, see `KernelBenchmark`). It leaves
     /// `library` running that tuning. The rounds share the one backend rather than building every program and
@@ -181,7 +196,7 @@ public enum Tuner {
     static func stepTimes(library: KernelLibrary,
                           stepper: (backend: OpenCLBackend, rows: Int)) -> (Tuning) throws -> [MatmulShape: Double] {
         { tuning in
-            library.tuning = Tuning()
+            library.tuning.choices = [:]
             for (shape, choice) in tuning.choices { try library.use(choice, for: shape) }
             let timings = try KernelBenchmark.time(stepper, library: library, steps: stepsPerRound)
             return timings.reduce(into: [:]) { times, timing in

@@ -44,14 +44,17 @@ public struct MatmulChoice: Hashable, Sendable, Codable, CustomStringConvertible
     public var description: String { "\(matmul)" + (group.map { " in groups of \($0[0])×\($0[1])" } ?? "") }
 }
 
-/// The matmul configuration chosen for each shape a model's training launches, by `Tuner`; the shapes without
-/// one run the library's own configuration.
+/// The matmul configuration chosen for each shape a model's training launches, and the build and work-group of
+/// each convolution and pooling launch, by `Tuner`; the shapes without one run the library's own.
 public struct Tuning: Equatable, Sendable {
     public var choices: [MatmulShape: MatmulChoice]
+    public var grids: [GridShape: GridChoice]
 
-    public init(choices: [MatmulShape: MatmulChoice] = [:]) { self.choices = choices }
+    public init(choices: [MatmulShape: MatmulChoice] = [:], grids: [GridShape: GridChoice] = [:]) {
+        (self.choices, self.grids) = (choices, grids)
+    }
 
-    public var isEmpty: Bool { choices.isEmpty }
+    public var isEmpty: Bool { choices.isEmpty && grids.isEmpty }
 
     /// The configuration tuned for `shape`, else the one tuned for the same kernel and layer at the nearest
     /// number of rows: evaluation runs the training shapes on larger batches, and a layer's best blocking

@@ -44,10 +44,17 @@ public struct TuningCache: Sendable {
         let choice: MatmulChoice
     }
 
+    struct GridEntry: Codable {
+        let shape: GridShape
+        let choice: GridChoice
+    }
+
+    /// `grids` is absent from the files of versions that tuned matmuls only.
     struct File: Codable {
         let format: String
         let key: String
         let entries: [Entry]
+        let grids: [GridEntry]?
     }
 
     /// The winners stored under `key`; nil when there is no file, or it is damaged, someone else's or holds a
@@ -58,22 +65,29 @@ public struct TuningCache: Sendable {
               let data = FileManager.default.contents(atPath: path),
               let file = try? JSONDecoder().decode(File.self, from: data),
               file.format == Self.format, file.key == key,
-              file.entries.allSatisfy({ $0.shape.isPlausible && $0.choice.isPlausible }) else { return nil }
-        return Tuning(choices: Dictionary(file.entries.map { ($0.shape, $0.choice) }) { _, last in last })
+              file.entries.allSatisfy({ $0.shape.isPlausible && $0.choice.isPlausible }),
+              (file.grids ?? []).allSatisfy({ $0.shape.isPlausible && $0.choice.isPlausible }) else { return nil }
+        return Tuning(choices: Dictionary(file.entries.map { ($0.shape, $0.choice) }) { _, last in last },
+                      grids: Dictionary((file.grids ?? []).map { ($0.shape, $0.choice) }) { _, last in last })
     }
 
-    /// Stores `tuning`, the outcome of tuning `shapes`, under `key`, keeping the winners already there for other
-    /// shapes (another model's); a tuned shape without a winner now runs the default, whatever it ran before.
-    public func store(_ tuning: Tuning, tuned shapes: [MatmulShape], forKey key: String) throws {
-        var choices = self.tuning(forKey: key)?.choices ?? [:]
+    /// Stores `tuning`, the outcome of tuning `shapes` and `grids`, under `key`, keeping the winners already there
+    /// for other shapes (another model's); a tuned shape without a winner now runs the default, whatever it ran before.
+    public func store(_ tuning: Tuning, tuned shapes: [MatmulShape], grids: [GridShape] = [], forKey key: String) throws {
+        let stored = self.tuning(forKey: key) ?? Tuning()
+        var choices = stored.choices, gridChoices = stored.grids
         for shape in shapes { choices[shape] = nil }
+        for shape in grids { gridChoices[shape] = nil }
         choices.merge(tuning.choices) { _, new in new }
+        gridChoices.merge(tuning.grids) { _, new in new }
         let entries = choices.map { Entry(shape: $0.key, choice: $0.value) }
             .sorted { ($0.shape.kernel, $0.shape.rows, $0.shape.inputs, $0.shape.outputs)
                 < ($1.shape.kernel, $1.shape.rows, $1.shape.inputs, $1.shape.outputs) }
+        let gridEntries = gridChoices.map { GridEntry(shape: $0.key, choice: $0.value) }
+            .sorted { "\($0.shape)" < "\($1.shape)" }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = try encoder.encode(File(format: Self.format, key: key, entries: entries))
+        let data = try encoder.encode(File(format: Self.format, key: key, entries: entries, grids: gridEntries))
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try data.write(to: URL(fileURLWithPath: path(forKey: key)), options: .atomic)
@@ -133,6 +147,6 @@ public struct RunTuning: Sendable {
             let hint = device.kind == .cpu ? "" : "; see cltrain tune"
             return RunTuning(tuning: Tuning(), summary: "defaults (nothing tuned for this device and these kernels\(hint))")
         }
-        return RunTuning(tuning: tuning, summary: "cached (\(tuning.choices.count) shapes, \(cache.path(forKey: key)))")
+        return RunTuning(tuning: tuning, summary: "cached (\(tuning.choices.count + tuning.grids.count) shapes, \(cache.path(forKey: key)))")
     }
 }

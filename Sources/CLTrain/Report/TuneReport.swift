@@ -2,7 +2,8 @@ import CLKit
 import Foundation
 
 /// `cltrain tune`'s results: per matmul shape, the default's time and the chosen configuration's, alone and, where a
-/// winner challenged the default, inside real training steps.
+/// winner challenged the default, inside real training steps; per convolution and pooling launch, the same inside
+/// real steps.
 public struct TuneReport: JSONReport {
     public let device: String
     public let model: String
@@ -12,12 +13,13 @@ public struct TuneReport: JSONReport {
     /// Wall time of the whole tuning run.
     public let seconds: Double
     public let outcomes: [Tuner.Outcome]
+    public let gridOutcomes: [Tuner.GridOutcome]
     public let timing: TimingSource
 
     public init(device: String, model: String, seed: UInt64, cache: String, seconds: Double, outcomes: [Tuner.Outcome],
-                timing: TimingSource) {
+                gridOutcomes: [Tuner.GridOutcome] = [], timing: TimingSource) {
         (self.device, self.model, self.seed, self.cache, self.seconds) = (device, model, seed, cache, seconds)
-        (self.outcomes, self.timing) = (outcomes, timing)
+        (self.outcomes, self.gridOutcomes, self.timing) = (outcomes, gridOutcomes, timing)
     }
 
     public func text() -> String {
@@ -37,8 +39,30 @@ public struct TuneReport: JSONReport {
         let before = outcomes.reduce(0) { $0 + $1.defaultSeconds }, after = outcomes.reduce(0) { $0 + $1.chosenSeconds }
         lines.append(String(format: "sum over the shapes: %.1f µs by default, %.1f µs tuned (%.2f×), each timed alone",
                             before * 1e6, after * 1e6, before / after))
+        if !gridOutcomes.isEmpty { lines += ["", gridText()] }
         if timing == .wallClock { lines.append("(timed by the wall clock: the device's profiling counters are implausible)") }
         lines.append(String(format: "tuned in %.1f s; cached in %@", seconds, cache))
+        return lines.joined(separator: "\n")
+    }
+
+    /// The convolution and pooling launches: the launcher's own choice and the fastest, timed in rounds of real
+    /// steps, and what was kept.
+    func gridText() -> String {
+        var lines = ["convolution and pooling launch (sizes)              own, in steps   fastest   speed-up  kept"]
+        for outcome in gridOutcomes {
+            lines.append("\(outcome.shape)".padding(toLength: 50, withPad: " ", startingAt: 0)
+                + String(format: "%9.1f µs %9.1f µs %8.2f×  ", outcome.ownSeconds * 1e6, outcome.fastestSeconds * 1e6,
+                         outcome.ownSeconds / outcome.fastestSeconds)
+                + (outcome.chosen == outcome.ownChoice ? "own (\(outcome.ownChoice))" : "\(outcome.chosen)")
+                + (outcome.rejected.isEmpty ? "" : " (failed the checks: \(outcome.rejected.joined(separator: "; ")))"))
+            if let inStep = outcome.inStep {
+                let verdict = outcome.unconfirmed.map { "kept its own: \($0) won its round but" } ?? "confirmed:"
+                lines.append(String(format: "    %@ %.1f µs against %.1f µs with its own, in alternated steps", verdict,
+                                    inStep.winnerSeconds * 1e6, inStep.defaultSeconds * 1e6))
+            } else if outcome.fastest != outcome.ownChoice && outcome.rejected.isEmpty {
+                lines.append("    kept its own: \(outcome.fastest) was within \(Int(Tuner.margin * 100))% of it")
+            }
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -1,23 +1,26 @@
 import CLKit
 
-/// Launchers of Kernels/avgpool2d.cl: 1-D grids, one work-item per output (forward) or input (backward).
+/// Launchers of Kernels/avgpool2d.cl: 1-D grids, one work-item per output (forward) or input (backward), in
+/// work-groups `cltrain tune` may choose.
 extension KernelLibrary {
-    /// The sizes both kernels take first, in their order.
-    private func geometry(_ s: AvgPool2dShape) -> [KernelArgument] {
-        [Int32(s.planes), Int32(s.height), Int32(s.width), Int32(s.kernelHeight), Int32(s.kernelWidth),
-         Int32(s.strideHeight), Int32(s.strideWidth), Int32(s.outHeight), Int32(s.outWidth)]
+    /// The sizes both kernels take first, in their order: the tuning key of their launches (`GridShape`).
+    private func geometry(_ s: AvgPool2dShape) -> [Int] {
+        [s.planes, s.height, s.width, s.kernelHeight, s.kernelWidth, s.strideHeight, s.strideWidth, s.outHeight, s.outWidth]
     }
 
     @discardableResult
     public func avgPool2dForward(shape: AvgPool2dShape, x: Buffer<Float>, y: Buffer<Float>) throws -> Event? {
-        try launch("avgpool2d_forward", global: linear(shape.outputCount), arguments: geometry(shape) + [x, y])
+        let sizes = geometry(shape)
+        return try launch(tunable: "avgpool2d_forward", sizes: sizes, rule: 0, global: { _ in self.linear(shape.outputCount) },
+                          arguments: sizes.map { Int32($0) } + [x, y])
     }
 
     /// - Parameter mask: zero the gradient where `x` (an absorbed ReLU's output) is not positive.
     @discardableResult
     public func avgPool2dBackward(shape: AvgPool2dShape, dy: Buffer<Float>, x: Buffer<Float>, mask: Bool,
                                   dx: Buffer<Float>) throws -> Event? {
-        try launch("avgpool2d_backward", global: linear(shape.inputCount),
-                   arguments: geometry(shape) + [dy, x, Int32(mask ? 1 : 0), dx])
+        let sizes = geometry(shape)
+        return try launch(tunable: "avgpool2d_backward", sizes: sizes, rule: 0, global: { _ in self.linear(shape.inputCount) },
+                          arguments: sizes.map { Int32($0) } + [dy, x, Int32(mask ? 1 : 0), dx])
     }
 }

@@ -19,19 +19,21 @@ extension Conv2d {
 
     public static var kernelVariants: [String] { blockings.map { "-DCB=\($0.channels) -DOB=\($0.weightChannels)" } }
 
-    /// The build for a launch that blocks `channels` channels by `block(_:)`: the widest whose block divides them.
-    static func variant(blocking channels: Int, by block: (Blocking) -> Int) -> (index: Int, blocking: Blocking) {
-        let index = blockings.indices.last { channels % block(blockings[$0]) == 0 } ?? 0
-        return (index, blockings[index])
+    /// The build a launch that blocks `channels` channels by `block(_:)` takes by itself: the widest whose block
+    /// divides them (`cltrain tune` may choose another).
+    static func variant(blocking channels: Int, by block: (Blocking) -> Int) -> Int {
+        blockings.indices.last { channels % block(blockings[$0]) == 0 } ?? 0
     }
 }
 
 /// Launchers of Kernels/conv2d.cl, in the geometry that file documents, sized by the build each launch takes
-/// (`Conv2d.blockings`). The kernels read and write NCHW directly, so a convolution layer needs no scratch buffers.
+/// (`Conv2d.blockings`): the widest whose blocks divide the channels, unless `cltrain tune` chose another build or
+/// work-group for the shape. The kernels read and write NCHW directly, so a convolution layer needs no scratch buffers.
 extension KernelLibrary {
-    private func geometry(_ shape: Conv2dShape) -> [KernelArgument] {
-        [Int32(shape.batch), Int32(shape.inChannels), Int32(shape.height), Int32(shape.width), Int32(shape.kernel),
-         Int32(shape.stride), Int32(shape.padding), Int32(shape.outHeight), Int32(shape.outWidth), Int32(shape.outChannels)]
+    /// The sizes every conv2d kernel takes first, in their order: the tuning key of its launches.
+    private func geometry(_ shape: Conv2dShape) -> [Int] {
+        [shape.batch, shape.inChannels, shape.height, shape.width, shape.kernel, shape.stride, shape.padding,
+         shape.outHeight, shape.outWidth, shape.outChannels]
     }
 
     private func blocks(_ count: Int, _ size: Int) -> Int { (count + size - 1) / size }
@@ -40,11 +42,11 @@ extension KernelLibrary {
     @discardableResult
     public func conv2dForward(shape: Conv2dShape, x: Buffer<Float>, weight: Buffer<Float>, bias: Buffer<Float>,
                               y: Buffer<Float>, relu: Bool) throws -> Event? {
-        let build = Conv2d.variant(blocking: shape.outChannels, by: \.channels)
-        let global = [blocks(shape.outWidth, Conv2d.lanes), shape.outHeight,
-                      shape.batch * blocks(shape.outChannels, build.blocking.channels)]
-        return try launch("conv2d_forward", variant: build.index, global: global,
-                          arguments: geometry(shape) + [x, weight, bias, y, Int32(relu ? 1 : 0)])
+        let sizes = geometry(shape)
+        return try launch(tunable: "conv2d_forward", sizes: sizes, rule: Conv2d.variant(blocking: shape.outChannels, by: \.channels),
+                          global: { [self.blocks(shape.outWidth, Conv2d.lanes), shape.outHeight,
+                                     shape.batch * self.blocks(shape.outChannels, Conv2d.blockings[$0].channels)] },
+                          arguments: sizes.map { Int32($0) } + [x, weight, bias, y, Int32(relu ? 1 : 0)])
     }
 
     /// dw and db from dy (NCHW) and the layer's input x; then, when `dx` is given, the input gradient, zeroed
@@ -54,18 +56,19 @@ extension KernelLibrary {
     public func conv2dBackward(shape: Conv2dShape, dy: Buffer<Float>, x: Buffer<Float>, weight: Buffer<Float>,
                                dw: Buffer<Float>, db: Buffer<Float>, dx: Buffer<Float>?,
                                activation: Buffer<Float>?) throws -> [Event] {
-        // Work-groups of one: the grid is small (K·C·⌈O/OB⌉ work-items) and each runs long.
-        let weightBuild = Conv2d.variant(blocking: shape.outChannels, by: \.weightChannels)
-        let weightGrid = [shape.kernel, shape.inChannels, blocks(shape.outChannels, weightBuild.blocking.weightChannels)]
-        var events = [try launch("conv2d_backward_weight", variant: weightBuild.index, global: weightGrid, local: [1, 1, 1],
-                                 arguments: geometry(shape) + [dy, x, dw, db])]
+        let sizes = geometry(shape), sizeArguments: [KernelArgument] = sizes.map { Int32($0) }
+        // By default in work-groups of one: the grid is small (K·C·⌈O/OB⌉ work-items) and each runs long.
+        var events = [try launch(tunable: "conv2d_backward_weight", sizes: sizes,
+                                 rule: Conv2d.variant(blocking: shape.outChannels, by: \.weightChannels),
+                                 global: { [shape.kernel, shape.inChannels, self.blocks(shape.outChannels, Conv2d.blockings[$0].weightChannels)] },
+                                 local: [1, 1, 1], arguments: sizeArguments + [dy, x, dw, db])]
         if let dx {
-            let build = Conv2d.variant(blocking: shape.inChannels, by: \.channels)
-            let global = [blocks(shape.width, Conv2d.lanes), shape.height,
-                          shape.batch * blocks(shape.inChannels, build.blocking.channels)]
             // Without a mask the kernel never reads the activation argument; dy stands in for it.
-            events.append(try launch("conv2d_backward_input", variant: build.index, global: global,
-                                     arguments: geometry(shape) + [dy, weight, activation ?? dy, dx, Int32(activation == nil ? 0 : 1)]))
+            events.append(try launch(tunable: "conv2d_backward_input", sizes: sizes,
+                                     rule: Conv2d.variant(blocking: shape.inChannels, by: \.channels),
+                                     global: { [self.blocks(shape.width, Conv2d.lanes), shape.height,
+                                                shape.batch * self.blocks(shape.inChannels, Conv2d.blockings[$0].channels)] },
+                                     arguments: sizeArguments + [dy, weight, activation ?? dy, dx, Int32(activation == nil ? 0 : 1)]))
         }
         return events.compactMap { $0 }
     }
