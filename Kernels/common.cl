@@ -1,6 +1,17 @@
 // Helpers shared by the kernel files: KernelLibrary compiles each file with this one (and the per-device
 // build options) in front of it, then `#line 1` so build logs point into the file itself.
 
+// A training step's values that change from one step to the next (StepRecord.swift): the step's kernels read them
+// from this record in device memory rather than take them as arguments, so that a step recorded once in a command
+// buffer replays for every batch, the host writing only the record (64 bytes) before each step.
+#define STEP_OFFSET 0       // the batch's first position in the epoch's order
+#define STEP_SLOT 1         // the batch's number in its epoch: where its loss goes
+#define STEP_NUMBER_LOW 2   // the 1-based number of the optimizer update (it keys dropout's masks), low word first
+#define STEP_NUMBER_HIGH 3
+#define STEP_EPOCH 4        // the epoch (it keys augmentation's draws)
+#define STEP_FACTORS 8      // four floats: the optimizer's factors for this update (OptimizerKind.stepFactors)
+#define step_factor(record, i) as_float((record)[STEP_FACTORS + (i)])
+
 #ifndef LOSS_GROUP
 #define LOSS_GROUP 64
 #endif

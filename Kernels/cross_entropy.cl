@@ -4,15 +4,18 @@
 //   dz[n, c]     = (exp(logp[n, c]) − (1 − ε)·[c = y_n] − ε/C) / rows
 // With ε = 0 the smoothing terms are exact zeros: the lesson's log-softmax + NLL, bit for bit.
 // Labels are read through the epoch's order, y_n = labels[order[offset + n]], so a batch needs no gather. The loss
-// goes to its own slot (one per batch) and is read back only when the host reports progress.
+// goes to its own slot (one per batch) and is read back only when the host reports progress. offset and slot come
+// from the step record (common.cl).
 // Launch: 1-D, global = local = LOSS_GROUP: one work-group strides over the rows and sums with group_sum (common.cl).
 // CPU twin: CrossEntropy.forwardBackward (Sources/CLTrain/Kinds/Losses/CrossEntropy).
 
 __kernel __attribute__((reqd_work_group_size(LOSS_GROUP, 1, 1)))
 void cross_entropy_forward_backward(const int rows, const int classes, __global const float *z,
-                                    __global const uchar *labels, __global const int *order, const int offset,
-                                    __global float *losses, const int slot, __global float *dz, const float smoothing) {
+                                    __global const uchar *labels, __global const int *order,
+                                    __global const uint *step, __global float *losses, __global float *dz,
+                                    const float smoothing) {
     __local float scratch[LOSS_GROUP];
+    const int offset = (int)step[STEP_OFFSET], slot = (int)step[STEP_SLOT];
     const float spread = smoothing / classes;
     float sum = 0.0f;
     for (int n = get_local_id(0); n < rows; n += LOSS_GROUP) {

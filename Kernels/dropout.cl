@@ -3,9 +3,9 @@
 //   backward: dx[e] = keep(e) ? dy[e] * scale : 0, which is dropout_forward on dy (the same mask and scale); after
 //             a ReLU, dropout_backward_after_relu, which also zeroes dx where the forward input x[e] <= 0 (fused)
 // keep(e): the top 24 bits of Philox-4x32-10's first word for key (key0, key1) and counter
-// (e, layer, step0, step1) are >= threshold = ceil(p * 2^24). No mask is stored: the backward pass draws it again,
-// or, after a ReLU, reads it from the forward output; it is the same on every device and in the twins
-// (DropoutMask.keeps).
+// (e, layer, step0, step1) are >= threshold = ceil(p * 2^24), (step0, step1) the step record's STEP_NUMBER words
+// (common.cl). No mask is stored: the backward pass draws it again, or, after a ReLU, reads it from the forward
+// output; it is the same on every device and in the twins (DropoutMask.keeps).
 // Launch: 1-D, one work-item per 16 consecutive elements (⌈n/16⌉ rounded up to the group). CPU twins:
 // Reference.dropoutForward / dropoutBackward.
 // bench --model dropout on PoCL (2 cores), forward of 64×256: 1387 µs with a work-item per element, 60 µs now
@@ -42,10 +42,10 @@ inline int16 dropout_keeps16(const int e0, const uint threshold, const uint key0
 // Each work-item handles 16 consecutive elements; the last one of a tensor may have fewer.
 __kernel void dropout_forward(const int n, __global const float *x, __global float *y, const uint threshold,
                               const float scale, const uint key0, const uint key1, const uint layer,
-                              const uint step0, const uint step1) {
+                              __global const uint *step) {
     const int e0 = get_global_id(0) * 16;
     if (e0 >= n) return;
-    const int16 keep = dropout_keeps16(e0, threshold, key0, key1, layer, step0, step1);
+    const int16 keep = dropout_keeps16(e0, threshold, key0, key1, layer, step[STEP_NUMBER_LOW], step[STEP_NUMBER_HIGH]);
     if (e0 + 16 <= n) {
         vstore16(select((float16)0.0f, vload16(0, x + e0) * scale, keep), 0, y + e0);
     } else {

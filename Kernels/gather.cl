@@ -1,5 +1,6 @@
 // gather_normalize: builds a batch of network inputs from the uint8 dataset on the device.
 //   x[r,f] = (images[order[offset + r], f] / 255 − mean[c]) / std[c],  c = f / plane      x (rows, features)
+// offset = the step record's STEP_OFFSET (common.cl).
 // `normalization` holds mean[0..channels) then std[0..channels), channels = features / plane; one channel
 // (the lesson's 0.5/0.5) computes exactly what a single mean and std did.
 // `order` is the epoch's shuffled index list, so only it crosses the bus each epoch, never images.
@@ -8,10 +9,10 @@
 // The last work-item of a row, and one whose 16 pixels straddle two channels, converts one pixel at a time.
 // CPU twin: Reference.gatherNormalize.
 
-__kernel void gather_normalize(__global const uchar *images, __global const int *order, const int offset,
+__kernel void gather_normalize(__global const uchar *images, __global const int *order, __global const uint *step,
                                const int rows, const int features, const int plane,
                                __global const float *normalization, __global float *x) {
-    const int f0 = get_global_id(0) * 16, r = get_global_id(1);
+    const int f0 = get_global_id(0) * 16, r = get_global_id(1), offset = (int)step[STEP_OFFSET];
     if (f0 >= features || r >= rows) return;
     const int channels = features / plane, c = f0 / plane;
     __global const uchar *pixels = images + (size_t)order[offset + r] * features + f0;
@@ -32,7 +33,7 @@ __kernel void gather_normalize(__global const uchar *images, __global const int 
 //   pixel 0 outside the image (zero padding)      x (rows, channels·height·width)
 // Row r is image order[offset + r] of `images`; its sample index s = samples[offset + r] (the order itself where the
 // dataset is resident, the chunk's sample indices where it is streamed) draws (dy, dx, mirrored) from
-// Philox-4x32-10, key (key0, key1) = the seed, counter (s, epoch, 0, 0): dy = w0 mod (2P+1) − P,
+// Philox-4x32-10, key (key0, key1) = the seed, counter (s, epoch, 0, 0) (offset and epoch from the step record): dy = w0 mod (2P+1) − P,
 // dx = w1 mod (2P+1) − P, mirrored = flip && (w2 & 1). The CPU twin (Reference.gatherAugment, Augmentation.draw)
 // draws the same, so every device, and a streamed run, sees the same images.
 // Launch: 2-D, global = (channels·height, rows): a work-item writes one line of one image, so Philox runs once a
@@ -49,10 +50,11 @@ inline uint4 philox4(uint4 c, uint2 k) {
 }
 
 __kernel void gather_augment(__global const uchar *images, __global const int *order, __global const int *samples,
-                             const int offset, const int rows, const int channels, const int height, const int width,
-                             __global const float *normalization, const uint key0, const uint key1, const uint epoch,
+                             __global const uint *step, const int rows, const int channels, const int height,
+                             const int width, __global const float *normalization, const uint key0, const uint key1,
                              const int padding, const int flip, __global float *x) {
-    const int line = get_global_id(0), r = get_global_id(1);
+    const int line = get_global_id(0), r = get_global_id(1), offset = (int)step[STEP_OFFSET];
+    const uint epoch = step[STEP_EPOCH];
     if (line >= channels * height || r >= rows) return;
     const int c = line / height, y = line % height, features = channels * height * width;
     const int image = order[offset + r];

@@ -49,11 +49,24 @@ public final class Buffer<Element>: @unchecked Sendable {
 
     /// `write` from memory that is not an array's, such as a mapped file's.
     public func write(_ values: UnsafeBufferPointer<Element>, at offset: Int = 0, blocking: Bool = true) throws {
+        precondition(context.recording == nil, "a command buffer records launches only: transfers go to the queue")
         precondition(offset >= 0 && offset + values.count <= count, "write past the end of a \(count)-element buffer")
         guard let start = values.baseAddress, !values.isEmpty else { return }
         try check("clEnqueueWriteBuffer", oclEnqueueWriteBuffer(
             context.queue, mem, blocking ? cl_bool(CL_TRUE) : cl_bool(CL_FALSE),
             offset * MemoryLayout<Element>.stride, values.count * MemoryLayout<Element>.stride, start, 0, nil, nil))
+    }
+
+    /// `write` that returns at once with the copy's event; `values` must stay alive and unchanged until it completes.
+    public func writeAsync(_ values: UnsafeBufferPointer<Element>, at offset: Int = 0) throws -> Event {
+        precondition(context.recording == nil, "a command buffer records launches only: transfers go to the queue")
+        precondition(offset >= 0 && offset + values.count <= count && !values.isEmpty,
+                     "write past the end of a \(count)-element buffer")
+        var event: cl_event?
+        try check("clEnqueueWriteBuffer", oclEnqueueWriteBuffer(
+            context.queue, mem, cl_bool(CL_FALSE), offset * MemoryLayout<Element>.stride,
+            values.count * MemoryLayout<Element>.stride, values.baseAddress, 0, nil, &event))
+        return Event(event!)
     }
 
     /// Waits for the queue to reach this read, then returns `count` elements from element `offset`.
@@ -83,6 +96,7 @@ public final class Buffer<Element>: @unchecked Sendable {
 
     /// Copies the first `count` elements of `source` to the start of this buffer (enqueued; does not wait).
     public func copy(from source: Buffer<Element>, count: Int) throws {
+        precondition(context.recording == nil, "a command buffer records launches only: transfers go to the queue")
         precondition(count >= 0 && count <= self.count && count <= source.count, "copy past the end of a buffer")
         guard count > 0 else { return }
         try check("clEnqueueCopyBuffer", oclEnqueueCopyBuffer(
@@ -91,6 +105,7 @@ public final class Buffer<Element>: @unchecked Sendable {
 
     /// Sets every element to `value` (enqueued; does not wait).
     public func fill(_ value: Element) throws {
+        precondition(context.recording == nil, "a command buffer records launches only: transfers go to the queue")
         try withUnsafeBytes(of: value) { pattern in
             try check("clEnqueueFillBuffer", oclEnqueueFillBuffer(
                 context.queue, mem, pattern.baseAddress, MemoryLayout<Element>.stride, 0, byteCount, 0, nil, nil))

@@ -58,6 +58,8 @@ public final class CommandBuffer {
     public func enqueue() throws {
         precondition(finalized, "a command buffer is enqueued only once finalized")
         try check("clEnqueueCommandBufferKHR", oclEnqueueCommandBufferKHR(buffer))
+        // One command on the queue, as a launch is: what `launches` counts per step.
+        context.launches += 1
     }
 }
 

@@ -32,6 +32,7 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var replicas: DevicesOption
     @OptionGroup var data: DataOptions
     @OptionGroup var tuning: TuningOptions
+    @OptionGroup var stepPath: StepPathOption
 
     func validate() throws {
         guard (1...100).contains(epochs) else { throw ValidationError("--epochs must be between 1 and 100, got \(epochs)") }
@@ -84,7 +85,8 @@ struct BenchCommand: ParsableCommand {
             print(json ? try report.reportJSON() : report.text())
             return
         }
-        let backend = try compute.backend(plan: plan, train: loaded.train, test: loaded.test, tuning: runTuning?.tuning ?? Tuning())
+        let backend = try compute.backend(plan: plan, train: loaded.train, test: loaded.test, tuning: runTuning?.tuning ?? Tuning(),
+                                          stepPath: stepPath.stepPath)
         var launchesPerStep: Int?, hostSecondsPerStep: Double?, stepPaths: StepPaths?
         if case .openCL(let context) = compute {
             // What one step costs the host to queue: on a GPU, where launches dominate, this bounds the epoch.
@@ -115,7 +117,8 @@ struct BenchCommand: ParsableCommand {
                                show: (String) -> Void) throws {
         let computes = try replicas.open(device, localRank: localRank)
         let backend = try DataParallelBackend.build(devices: computes, communicator: communicator, plan: plan, train: data.train,
-                                                    test: data.test, tuning: { tuning.load(for: $0)?.tuning ?? Tuning() })
+                                                    test: data.test, tuning: { tuning.load(for: $0)?.tuning ?? Tuning() },
+                                                    stepPath: stepPath.stepPath)
         let epochs = try timeEpochs(backend, plan: plan, data: data) { (backend as? DataParallelBackend)?.resetStatistics() }
         let report = BenchReport(device: backend.description, data: data.source, kernels: [], launchesPerStep: nil,
                                  hostSecondsPerStep: nil, epochs: epochs,

@@ -33,8 +33,11 @@ struct SelftestCommand: ParsableCommand {
         let seed = self.seed ?? UInt64(Date().timeIntervalSince1970 * 1000) % 1_000_000
         // Tuned configurations are cached for the embedded kernels: --kernels finds none (the key holds their hash).
         let runTuning = RunTuning.load(device: context.device, enabled: tuning.tuning == .on, sources: sources)
-        let (configuration, results) = try KernelChecks.runEveryVariant(context: context, sources: sources, seed: seed,
+        var (configuration, results) = try KernelChecks.runEveryVariant(context: context, sources: sources, seed: seed,
                                                                          small: small, tuning: runTuning.tuning)
+        // The replay path (--step-path replay) against the queue, where the device has command buffers.
+        let replay = try StepPaths.check(context: context, seed: seed)
+        if let replay { results.append(replay) }
         let failed = results.filter { !$0.passed }
         if json {
             print(try SelftestReport(device: context.device.name, seed: seed, results: results).reportJSON())
@@ -42,6 +45,8 @@ struct SelftestCommand: ParsableCommand {
             print("Device: \(context.device.name) (\(context.device.platformName))")
             print("Kernels: \(configuration) (the other matmul variant is checked too)")
             print("Tuning:  \(runTuning.summary)" + (runTuning.tuning.isEmpty ? "" : "; its configurations are checked too"))
+            print("Steps:   " + (replay == nil ? "queued (no cl_khr_command_buffer: --step-path replay is not offered)"
+                                 : "queued and replayed from a command buffer (--step-path replay), checked against each other"))
             print("Seed: \(seed)  (replay with --seed \(seed))\n")
             print(SelftestReport.table(results))
             if context.timing == .wallClock {

@@ -81,6 +81,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var data: DataOptions
     @OptionGroup var input: InputOptions
     @OptionGroup var tuning: TuningOptions
+    @OptionGroup var stepPath: StepPathOption
 
     func validate() throws {
         if let epochs, !(1...100_000).contains(epochs) { throw ValidationError("--epochs must be between 1 and 100000, got \(epochs)") }
@@ -233,7 +234,8 @@ struct TrainCommand: ParsableCommand {
         say("Optimizer: \(settings.settings)\(fromPreset ? " (preset)" : ""), batch \(plan.batchSize), \(plan.epochs) epoch\(plan.epochs == 1 ? "" : "s"), seed \(plan.seed)"
             + (resumed.map { ", resuming after epoch \($0.epoch)" } ?? ""))
         let backend = try DataParallelBackend.build(devices: computes, communicator: communicator, plan: plan, train: loaded.train,
-                                                    test: loaded.test, tuning: { tuning.load(for: $0)?.tuning ?? Tuning() })
+                                                    test: loaded.test, tuning: { tuning.load(for: $0)?.tuning ?? Tuning() },
+                                                    stepPath: stepPath.stepPath)
         if let parallel = backend as? DataParallelBackend {
             say("Replicas:  \(parallel.replicaCount), each computing its slice of every batch of \(plan.batchSize); gradients summed every step")
         }

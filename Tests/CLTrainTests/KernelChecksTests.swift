@@ -39,8 +39,37 @@ import Testing
     /// The checks must be able to fail: each mutation is a bug a kernel author could plausibly write. Each is caught
     /// at selftest's small sizes (as Oclgrind runs it), odd edges included: the full sizes, whose twins dominate a
     /// debug build's time (49 against 8 s for this test), run in `kernelMatchesItsTwin`.
+    @Test(arguments: mutations)
+    func brokenKernelIsCaught(kernel: String, file: String, configuration: Int, correct: String, broken: String) throws {
+        let failures = try smallChecks(of: kernel, file: file, configuration: configuration, correct: correct,
+                                       source: { $0.replacingOccurrences(of: correct, with: broken) })
+        #expect(!failures.isEmpty, "a broken \(kernel) in \(file).cl passed its checks")
+    }
+
+    /// The mutations' files, unbroken and alone, pass: so a mutation is caught for its own fault, not for a kernel
+    /// its file needs from another.
+    @Test func mutatedFilesAlonePassUnbroken() throws {
+        var seen = Set<String>()
+        for (kernel, file, configuration, correct, _) in Self.mutations where seen.insert("\(kernel) \(file) \(configuration)").inserted {
+            let failures = try smallChecks(of: kernel, file: file, configuration: configuration, correct: correct, source: { $0 })
+            #expect(failures.isEmpty, "\(kernel) in \(file).cl alone: \(failures.map(\.failures))")
+        }
+    }
+
+    /// The failed small checks of `kernel`, built from `file` (as `source` edits it) and the shared helpers alone:
+    /// every check runs kernels of one file, and compiling the others would only cost time.
+    private func smallChecks(of kernel: String, file: String, configuration: Int, correct: String,
+                             source: (String) -> String) throws -> [KernelCheckResult] {
+        let original = try #require(Kernels.sources[file])
+        #expect(original.contains(correct), "the mutation no longer applies to \(file).cl")
+        let sources = ["common": Kernels.sources["common"] ?? "", file: source(original)]
+        let library = try KernelLibrary(context: testContext(), configuration: [.cpu, .gpu][configuration], sources: sources)
+        var checks = KernelChecks(library: library, seed: freshSeed("broken \(kernel)"), small: true)
+        return try checks.run(kernel).filter { !$0.passed }
+    }
+
     /// (kernel, file, configuration: 0 vector / 1 tiled, correct text, broken text)
-    @Test(arguments: [
+    static let mutations: [(String, String, Int, String, String)] = [
         ("relu_forward", "relu", 0, "x[i] < 0.0f ? 0.0f : x[i]", "x[i]"),  // lets negatives through
         ("relu_backward", "relu", 0, "x[i] > 0.0f ? dy[i]", "x[i] >= -1.0f ? dy[i]"),
         // off by one at the edge: the last output column is written one past the end
@@ -69,6 +98,13 @@ import Testing
         ("cross_entropy_forward_backward", "cross_entropy", 0, " - smoothing * mean_logp;", ";"),
         ("cross_entropy_forward_backward", "cross_entropy", 0, "(c == label ? 1.0f - smoothing : 0.0f)", "(c == label ? 1.0f : 0.0f)"),
         ("gather_normalize", "gather", 0, "order[offset + r]", "order[r]"),  // ignores the batch's offset
+        // a value read from the wrong word of the step record: the loss's slot, the rate, Adam's decay factor, the
+        // dropout mask's step, the augmentation's epoch
+        ("cross_entropy_forward_backward", "cross_entropy", 0, "slot = (int)step[STEP_SLOT];", "slot = 0;"),
+        ("sgd_update", "sgd", 0, "const float lr = step_factor(step, 0);", "const float lr = step_factor(step, 1);"),
+        ("adam_update", "adam", 0, "decay_factor = step_factor(step, 2);", "decay_factor = step_factor(step, 3);"),
+        ("dropout_forward", "dropout", 0, "step[STEP_NUMBER_LOW], step[STEP_NUMBER_HIGH]", "step[STEP_EPOCH], step[STEP_NUMBER_HIGH]"),
+        ("gather_augment", "gather", 0, "const uint epoch = step[STEP_EPOCH];", "const uint epoch = step[STEP_SLOT];"),
         // per-channel values: the vectors take the first channel's mean, or the pixels that straddle two channels
         // take the first's
         ("gather_normalize", "gather", 0, "const float mean = normalization[c]", "const float mean = normalization[0]"),
@@ -124,15 +160,5 @@ import Testing
          "(vload16(0, x + e0) > 0.0f)"),
         ("dropout_backward_after_relu", "dropout", 0, "(vload16(0, x + e0) > 0.0f) & (vload16(0, y + e0) != 0.0f)",
          "(vload16(0, y + e0) != 0.0f)"),
-    ])
-    func brokenKernelIsCaught(kernel: String, file: String, configuration: Int, correct: String, broken: String) throws {
-        var sources = Kernels.sources
-        let original = try #require(sources[file])
-        #expect(original.contains(correct), "the mutation no longer applies to \(file).cl")
-        sources[file] = original.replacingOccurrences(of: correct, with: broken)
-        let library = try KernelLibrary(context: testContext(), configuration: [.cpu, .gpu][configuration], sources: sources)
-        var checks = KernelChecks(library: library, seed: freshSeed("broken \(kernel)"), small: true)
-        let failures = try checks.run(kernel).filter { !$0.passed }
-        #expect(!failures.isEmpty, "a broken \(kernel) in \(file).cl passed its checks")
-    }
+    ]
 }

@@ -101,15 +101,17 @@ public enum ComputeDevice: CustomStringConvertible {
     /// A backend that trains `plan` on this device; everything it needs is allocated and compiled here, after the
     /// whole run's memory is estimated and checked against `limits`.
     /// - Parameter tuning: the matmul configurations tuned for the device (see `RunTuning`); none by default.
+    /// - Parameter stepPath: how an OpenCL device's steps reach it; the host has only its own.
     public func backend(plan: TrainingPlan, train: Dataset, test: Dataset, limits: MemoryLimits? = nil,
-                        tuning: Tuning = Tuning()) throws -> any ReplicaBackend {
+                        tuning: Tuning = Tuning(), stepPath: StepPath = .queue) throws -> any ReplicaBackend {
         let placement = try checkMemory(plan: plan, train: train, test: test, limits: limits)
         switch self {
         case .host:
+            if stepPath == .replay { throw OpenCLBackendError.noReplay("--cpu trains on the host, without OpenCL") }
             return try NativeBackend(plan: plan, train: train, test: test)
         case .openCL(let context):
             return try OpenCLBackend(library: KernelLibrary(context: context, tuning: tuning), plan: plan, train: train, test: test,
-                                     placement: placement)
+                                     placement: placement, stepPath: stepPath)
         }
     }
 }

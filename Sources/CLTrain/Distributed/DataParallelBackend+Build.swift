@@ -2,12 +2,19 @@ extension DataParallelBackend {
     /// The backend of a run on `devices` (this process's) and on the ranks of `communicator`: the one device's own
     /// backend where it is the job's only replica, else one replica per device joined by a `DataParallelBackend`.
     /// Every replica holds the whole training set and evaluates its own share of the test set. `tuning` gives each
-    /// device its kernels' configurations.
+    /// device its kernels' configurations. A replayed step (`stepPath`) is the lone device's only: replicas exchange
+    /// their gradients between a step's launches.
     public static func build(devices: [ComputeDevice], communicator: Communicator, plan: TrainingPlan, train: Dataset,
-                             test: Dataset, tuning: (ComputeDevice) -> Tuning = { _ in Tuning() }) throws -> TrainingBackend {
+                             test: Dataset, tuning: (ComputeDevice) -> Tuning = { _ in Tuning() },
+                             stepPath: StepPath = .queue) throws -> TrainingBackend {
         let counts = try replicaCounts(local: devices.count, communicator: communicator)
         let total = counts.reduce(0, +)
-        if total == 1 { return try devices[0].backend(plan: plan, train: train, test: test, tuning: tuning(devices[0])) }
+        if total == 1 {
+            return try devices[0].backend(plan: plan, train: train, test: test, tuning: tuning(devices[0]), stepPath: stepPath)
+        }
+        if stepPath == .replay {
+            throw OpenCLBackendError.noReplay("\(total) replicas exchange gradients in the middle of each step")
+        }
         if let problem = sliceProblem(plan, trainCount: train.count, replicas: total) {
             throw DataParallelError.slicesTooSmall(problem)
         }

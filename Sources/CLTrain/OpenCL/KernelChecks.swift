@@ -173,8 +173,9 @@ public struct KernelChecks {
         let normalization = Normalization(mean: [0.4914, 0.4822, 0.4465].prefix(channels).map { $0 },
                                           std: [0.2470, 0.2435, 0.2616].prefix(channels).map { $0 })
         let out = try GuardedOutput<Float>(context: context, count: rows * features)
+        try library.setStep(StepRecord(offset: offset))
         let seconds = try timed {
-            try library.gatherNormalize(images: input(images), order: input(order), offset: offset, rows: rows,
+            try library.gatherNormalize(images: input(images), order: input(order), rows: rows,
                                         features: features, channels: channels,
                                         normalization: input(normalization.table(channels: channels)), x: out.buffer)
         }
@@ -198,10 +199,11 @@ public struct KernelChecks {
         let augmentation = Augmentation(padding: 4, flip: flip), seed = UInt64.random(in: 0 ... .max, using: &random)
         let epoch = Int.random(in: 1...1000, using: &random)
         let out = try GuardedOutput<Float>(context: context, count: rows * features)
+        try library.setStep(StepRecord(offset: offset, epoch: epoch))
         let seconds = try timed {
-            try library.gatherAugment(images: input(images), order: input(order), samples: input(keys), offset: offset, rows: rows,
+            try library.gatherAugment(images: input(images), order: input(order), samples: input(keys), rows: rows,
                                       shape: (channels, height, width), normalization: input(normalization.table(channels: channels)),
-                                      augmentation: augmentation, seed: seed, epoch: epoch, x: out.buffer)
+                                      augmentation: augmentation, seed: seed, x: out.buffer)
         }
         let expected = Reference.gatherAugment(images: images, order: order, samples: keys, offset: offset, rows: rows, channels: channels,
                                                height: height, width: width, normalization: normalization,

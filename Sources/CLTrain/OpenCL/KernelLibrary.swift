@@ -13,6 +13,10 @@ public final class KernelLibrary {
     let kernelFiles: [String: String]
     /// Collects every launch while set, for `KernelBenchmark`.
     public var recorder: LaunchRecorder?
+    /// The current step's `StepRecord` on the device, which the step's kernels read (gather, loss, dropout,
+    /// optimizer): whoever queues a step writes it first (`OpenCLBackend`, or `setStep` in the checks). One per
+    /// library: the queue is in order, so a write lands after the launches before it have read the last record.
+    public let stepRecord: Buffer<UInt32>
     /// The matmul kernels of `configuration` and of each tuned configuration, compiled here, never in a step.
     private var matmulKernels: [KernelConfiguration.Matmul: [String: Kernel]] = [:]
     /// The matmul configuration of each tuned shape (see `Tuning.choice`); the others use `configuration`'s.
@@ -58,6 +62,7 @@ public final class KernelLibrary {
         variantKernels = variants
         kernelFiles = files
         self.sources = sources
+        stepRecord = try Buffer(context: context, values: StepRecord().words)
         matmulKernels[configuration.matmul] = kernels.filter { Self.matmulNames.contains($0.key) }
         for matmul in Set(tuning.choices.values.map(\.matmul)) where (try? addMatmul(matmul)) != nil {
             self.tuning.choices.merge(tuning.choices.filter { $0.value.matmul == matmul }) { $1 }
@@ -289,26 +294,28 @@ public final class KernelLibrary {
     // relu_forward, relu_backward, bias_backward, nll_log_softmax_backward and count_correct are the unfused forms: training
     // runs their fused versions, and the checks run these so every step of the lesson has a kernel of its own.
 
+    /// Rows `order[offset ..< offset + rows]` of the images, offset being the step record's (`stepRecord`).
     /// - Parameter normalization: `Normalization.table(channels:)`: every channel's mean, then every channel's std.
     @discardableResult
-    public func gatherNormalize(images: Buffer<UInt8>, order: Buffer<Int32>, offset: Int, rows: Int, features: Int,
+    public func gatherNormalize(images: Buffer<UInt8>, order: Buffer<Int32>, rows: Int, features: Int,
                                 channels: Int, normalization: Buffer<Float>, x: Buffer<Float>) throws -> Event? {
         let (global, local) = rowsOfGroups(try kernel("gather_normalize"), across: (features + 15) / 16, down: rows)
-        return try launch("gather_normalize", global: global, local: local, images, order, Int32(offset), Int32(rows),
+        return try launch("gather_normalize", global: global, local: local, images, order, stepRecord, Int32(rows),
                    Int32(features), Int32(features / channels), normalization, x)
     }
 
     /// - Parameters:
-    ///   - normalization: as `gatherNormalize`'s; the draws come from `augmentation` keyed by `seed`, `epoch` and the
-    ///     row's sample index, `samples[offset + r]` (pass `order` where the images are the whole dataset).
+    ///   - normalization: as `gatherNormalize`'s; the draws come from `augmentation` keyed by `seed`, the step
+    ///     record's epoch and the row's sample index, `samples[offset + r]` (pass `order` where the images are the
+    ///     whole dataset), offset being the step record's.
     @discardableResult
-    public func gatherAugment(images: Buffer<UInt8>, order: Buffer<Int32>, samples: Buffer<Int32>, offset: Int, rows: Int,
+    public func gatherAugment(images: Buffer<UInt8>, order: Buffer<Int32>, samples: Buffer<Int32>, rows: Int,
                               shape: (channels: Int, height: Int, width: Int), normalization: Buffer<Float>,
-                              augmentation: Augmentation, seed: UInt64, epoch: Int, x: Buffer<Float>) throws -> Event? {
+                              augmentation: Augmentation, seed: UInt64, x: Buffer<Float>) throws -> Event? {
         let (global, local) = rowsOfGroups(try kernel("gather_augment"), across: shape.channels * shape.height, down: rows)
-        return try launch("gather_augment", global: global, local: local, images, order, samples, Int32(offset), Int32(rows),
+        return try launch("gather_augment", global: global, local: local, images, order, samples, stepRecord, Int32(rows),
                           Int32(shape.channels), Int32(shape.height), Int32(shape.width), normalization,
-                          UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32), UInt32(truncatingIfNeeded: epoch),
+                          UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32),
                           Int32(augmentation.padding), Int32(augmentation.flip ? 1 : 0), x)
     }
 

@@ -53,6 +53,12 @@ public final class OpenCLBackend: ReplicaBackend {
     /// (`ReplicaBackend`), in the device's padded layouts: `layout.count` gradients, `bufferLayout.count` buffers, a loss.
     private let stagedExchange: UnsafeMutableBufferPointer<Float>
     private var pendingLosses: (count: Int, event: Event)?
+    /// Host memory the step records (`KernelLibrary.stepRecord`) are written from, before each step's launches.
+    private let records: StepRecordRing
+    /// How each training step reaches the device (`use(_:)`).
+    public private(set) var stepPath = StepPath.queue
+    /// On the replay path, the step recorded for each number of rows a step has had (the batch, an epoch's last).
+    private var replays: [Int: CommandBuffer] = [:]
     /// Rows evaluated per launch sequence over the test set: `evaluationChunk`, or the whole test set if smaller.
     private let evaluationRows: Int
     /// The most test rows one evaluation pass covers.
@@ -66,8 +72,9 @@ public final class OpenCLBackend: ReplicaBackend {
     ///   - placement: resident, or the chunks the datasets stream in (`ComputeDevice.checkMemory` chooses).
     ///   - allocationLimit: the largest buffer allowed, in bytes; the device's own limit unless a test
     ///     injects a smaller one.
+    ///   - stepPath: how each training step reaches the device (`use(_:)`).
     public init(library: KernelLibrary, plan: TrainingPlan, train: Dataset, test: Dataset,
-                placement: DataPlacement = .resident, allocationLimit: UInt64? = nil) throws {
+                placement: DataPlacement = .resident, allocationLimit: UInt64? = nil, stepPath: StepPath = .queue) throws {
         self.library = library
         let model = plan.model, batchSize = plan.batchSize
         self.model = model
@@ -123,6 +130,7 @@ public final class OpenCLBackend: ReplicaBackend {
         stagedLosses = .allocate(capacity: max(batches, 1))
         // Zeroed: the padding between tensors goes back to the device as the zeros it holds there.
         stagedExchange = .allocateZeroed(layout.count + bufferLayout.count + 1)
+        records = StepRecordRing(context: context)
 
         evaluationLogProbabilities = try Buffer(context: context, count: evaluationRows * model.classes)
         let chunks = (test.count + evaluationRows - 1) / evaluationRows
@@ -135,6 +143,7 @@ public final class OpenCLBackend: ReplicaBackend {
             let offset = chunk * evaluationRows
             return try Buffer(predictions, offset: offset, count: min(evaluationRows, test.count - offset))
         }
+        try use(stepPath)
         try context.finish()
     }
 
@@ -175,39 +184,99 @@ public final class OpenCLBackend: ReplicaBackend {
         try (train as? StreamedDataset)?.statistics()
     }
 
+    /// Trains from now on through `path`. The replay path needs command buffers (`cl_khr_command_buffer`) and the
+    /// training set resident: a recorded step reads the same buffers every time.
+    public func use(_ path: StepPath) throws {
+        if path == .replay {
+            guard context.device.offersCommandBuffers else {
+                throw OpenCLBackendError.noReplay("\(context.device.name) has no cl_khr_command_buffer")
+            }
+            guard placement.trainChunk == nil else {
+                throw OpenCLBackendError.noReplay("the training set streams to \(context.device.name) in chunks")
+            }
+        }
+        stepPath = path
+    }
+
+    /// The commands of the step recorded for `rows` rows, once a replayed step of that size has run.
+    public func recordedCommands(rows: Int) -> Int? { replays[rows]?.commands }
+
+    /// One step: its record written whole, then its launches, queued one by one or replayed.
     public func trainStep(batch: Int, start: Int, count: Int, learningRate: Float) throws {
-        try computeGradients(batch: batch, start: start, count: count)
-        try applyUpdate(learningRate: learningRate)
+        precondition(count >= 0 && count <= batchSize && start + count <= train.count)
+        step += 1
+        let data = count > 0 ? try train.rows(start: start, count: count) : nil
+        try records.write(record(batch: batch, offset: data?.offset ?? 0, learningRate: learningRate),
+                          words: 0..<StepRecord.words, to: library.stepRecord)
+        guard let data else { return try queueUpdate() }
+        if stepPath == .replay {
+            try replay(rows: count, data: data)
+        } else {
+            try queueGradients(rows: count, data: data)
+            try queueUpdate()
+        }
+    }
+
+    /// Enqueues the step recorded for `rows` rows as one command; the first step of that size records it. Every
+    /// value that differs between steps is in the step record, written before.
+    private func replay(rows: Int, data: DeviceRows) throws {
+        if replays[rows] == nil {
+            replays[rows] = try context.record {
+                try queueGradients(rows: rows, data: data)
+                try queueUpdate()
+            }
+        }
+        try replays[rows]!.enqueue()
     }
 
     public func computeGradients(batch: Int, start: Int, count: Int) throws {
         precondition(count >= 0 && count <= batchSize && start + count <= train.count)
         step += 1
         guard count > 0 else { return }
-        let pass = Pass.training(seed: seed, step: step)
         let data = try train.rows(start: start, count: count)
+        try records.write(record(batch: batch, offset: data.offset, learningRate: 0), words: StepRecord.batchWords,
+                          to: library.stepRecord)
+        try queueGradients(rows: count, data: data)
+    }
+
+    public func applyUpdate(learningRate: Float) throws {
+        try records.write(StepRecord(factors: optimizerRule.stepFactors(step: step, learningRate: learningRate, settings: optimizer)),
+                          words: StepRecord.factorWords, to: library.stepRecord)
+        try queueUpdate()
+    }
+
+    /// The step record of this step (`step`), batch `batch` of the epoch whose rows start at `offset` in the order.
+    private func record(batch: Int, offset: Int, learningRate: Float) -> StepRecord {
+        StepRecord(offset: offset, slot: batch, step: step, epoch: epoch,
+                   factors: optimizerRule.stepFactors(step: step, learningRate: learningRate, settings: optimizer))
+    }
+
+    /// The gather, forward pass, loss and backward pass of a step whose record is written.
+    private func queueGradients(rows count: Int, data: DeviceRows) throws {
+        let pass = Pass.training(seed: seed, step: step)
         library.annotate("\(count)×\(model.input.count)", bytes: Double(count * model.input.count * 5))
         if let shape = model.input.image, !augmentation.isNone {
-            try library.gatherAugment(images: data.images, order: data.order, samples: data.samples, offset: data.offset, rows: count,
+            try library.gatherAugment(images: data.images, order: data.order, samples: data.samples, rows: count,
                                       shape: shape, normalization: normalizationTable, augmentation: augmentation, seed: seed,
-                                      epoch: epoch, x: batchInput)
+                                      x: batchInput)
         } else {
-            try library.gatherNormalize(images: data.images, order: data.order, offset: data.offset, rows: count,
+            try library.gatherNormalize(images: data.images, order: data.order, rows: count,
                                         features: model.input.count, channels: channels, normalization: normalizationTable,
                                         x: batchInput)
         }
         let logits = try forward(rows: count, pass: pass), dz = stages.outputDelta!
         library.annotate("\(count)×\(model.classes)", bytes: Double(count * model.classes * 8))
         try lossRule.launch(library, rows: count, classes: model.classes, z: logits, labels: data.labels,
-                             order: data.order, offset: data.offset, losses: losses, slot: batch, dz: dz, settings: loss)
+                             order: data.order, losses: losses, dz: dz, settings: loss)
         try stages.backward(input: batchInput, dy: dz, dx: nil, rows: count, parameters: parameterViews, gradients: gradientViews,
                             pass: pass)
     }
 
-    public func applyUpdate(learningRate: Float) throws {
+    /// The optimizer's launch, with the factors in the step record.
+    private func queueUpdate() throws {
         library.annotate("\(layout.count)", bytes: Double(layout.count * 4 * (2 + 2 * optimizer.stateNames.count)))
         try optimizerRule.launch(library, count: layout.count, parameters: parameters, gradients: gradients,
-                                 state: stateBuffers, step: step, learningRate: learningRate, settings: optimizer)
+                                 state: stateBuffers, settings: optimizer)
     }
 
     public func accumulate(into sum: UnsafeMutableBufferPointer<Float>, weight: Float, batch: Int) throws {
@@ -265,7 +334,8 @@ public final class OpenCLBackend: ReplicaBackend {
         for (chunk, output) in predictionChunks.enumerated() {
             let start = chunk * evaluationRows, rows = output.count, data = try test.rows(start: start, count: rows)
             chunkRows.append(rows)
-            try library.gatherNormalize(images: data.images, order: data.order, offset: data.offset, rows: rows,
+            try records.write(StepRecord(offset: data.offset, slot: chunk), words: StepRecord.batchWords, to: library.stepRecord)
+            try library.gatherNormalize(images: data.images, order: data.order, rows: rows,
                                         features: model.input.count, channels: channels, normalization: normalizationTable,
                                         x: batchInput)
             let logits = try forward(rows: rows, pass: .evaluation)
@@ -338,12 +408,16 @@ struct DeviceLayout {
 
 public enum OpenCLBackendError: Error, CustomStringConvertible {
     case bufferTooLarge(bytes: Int, limit: UInt64, device: Device)
+    /// Why steps cannot be replayed from a command buffer here.
+    case noReplay(String)
 
     public var description: String {
         switch self {
         case .bufferTooLarge(let bytes, let limit, let device):
             return "training needs a buffer of \(bytes >> 20) MiB but \(device.name) allows at most "
                 + "\(limit >> 20) MiB in one; use a smaller --model (or --hidden) or --batch-size"
+        case .noReplay(let reason):
+            return "--step-path replay: \(reason); use --step-path queue"
         }
     }
 }

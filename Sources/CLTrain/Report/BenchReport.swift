@@ -153,18 +153,27 @@ public struct BenchReport: JSONReport {
             }
         }
         lines.append("")
-        if let launchesPerStep { lines.append("launches per training step: \(launchesPerStep)") }
+        if let launchesPerStep {
+            let replayed = stepPaths?.path == StepPath.replay.rawValue
+            lines.append("launches per training step: \(launchesPerStep)" + (replayed ? " (the replay of the recorded step)" : ""))
+        }
         if let hostSecondsPerStep, let launchesPerStep {
-            lines.append(String(format: "host time to queue a step: %.1f µs (%.1f µs a launch)", hostSecondsPerStep * 1e6,
-                                hostSecondsPerStep * 1e6 / Double(max(launchesPerStep, 1))))
+            if stepPaths?.path == StepPath.replay.rawValue {
+                lines.append(String(format: "host time to submit a step: %.1f µs (its record and one replay)", hostSecondsPerStep * 1e6))
+            } else {
+                lines.append(String(format: "host time to queue a step: %.1f µs (%.1f µs a launch)", hostSecondsPerStep * 1e6,
+                                    hostSecondsPerStep * 1e6 / Double(max(launchesPerStep, 1))))
+            }
         }
         if let stepPaths {
-            lines.append(String(format: "a step on the queue: %.1f µs (host %.1f µs); training takes this path",
-                                stepPaths.queue.seconds * 1e6, stepPaths.queue.hostSeconds * 1e6))
+            let taken = "; training takes this path (--step-path \(stepPaths.path))"
+            lines.append(String(format: "a step on the queue: %.1f µs (host %.1f µs)", stepPaths.queue.seconds * 1e6,
+                                stepPaths.queue.hostSeconds * 1e6) + (stepPaths.path == StepPath.queue.rawValue ? taken : ""))
             if let replay = stepPaths.commandBuffer {
                 lines.append(String(format: "the same step replayed from a command buffer of %d commands: %.1f µs (host %.1f µs), %.2f× the queue's",
                                     stepPaths.recordedCommands ?? 0, replay.seconds * 1e6, replay.hostSeconds * 1e6,
-                                    replay.seconds / stepPaths.queue.seconds))
+                                    replay.seconds / stepPaths.queue.seconds)
+                             + (stepPaths.path == StepPath.replay.rawValue ? taken : ""))
             } else if let absence = stepPaths.absence {
                 lines.append("no command-buffer replay: \(absence)")
             }

@@ -13,10 +13,11 @@ public protocol LossKind {
     /// are (rows, classes); `label(n)` is sample n's class. Returns the mean loss over the rows.
     static func forwardBackward(logits: UnsafePointer<Float>, rows: Int, classes: Int, label: (Int) -> Int,
                                 settings: LossConfig, dz: UnsafeMutablePointer<Float>) -> Float
-    /// Queues the kernel: the loss to `losses[slot]`, the gradient to `dz`; labels read through the epoch's order.
+    /// Queues the kernel: the loss to `losses[slot]`, the gradient to `dz`; labels read through the epoch's order
+    /// from `offset` (offset and slot: the step record's, `KernelLibrary.stepRecord`).
     @discardableResult
     static func launch(_ library: KernelLibrary, rows: Int, classes: Int, z: Buffer<Float>, labels: Buffer<UInt8>,
-                       order: Buffer<Int32>, offset: Int, losses: Buffer<Float>, slot: Int, dz: Buffer<Float>,
+                       order: Buffer<Int32>, losses: Buffer<Float>, dz: Buffer<Float>,
                        settings: LossConfig) throws -> Event?
     /// Selftest rows of its kernel.
     static var kernelChecks: [KernelCheckEntry] { get }

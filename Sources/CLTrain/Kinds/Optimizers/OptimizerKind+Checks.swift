@@ -31,9 +31,10 @@ extension KernelChecks {
             try output.buffer.write(values)
             return output
         }
+        try library.setStep(StepRecord(step: step, factors: kind.stepFactors(step: step, learningRate: learningRate, settings: settings)))
         let seconds = try timed {
             try kind.launch(library, count: count, parameters: outputs[0].buffer, gradients: input(gradients),
-                            state: outputs.dropFirst().map(\.buffer), step: step, learningRate: learningRate, settings: settings)
+                            state: outputs.dropFirst().map(\.buffer), settings: settings)
         }
         UpdateVectors.over(parameters: &parameters, gradients: gradients, state: &state) {
             kind.update($0, step: step, learningRate: learningRate, settings: settings)

@@ -24,10 +24,14 @@ public protocol OptimizerKind {
     ///   - step: the 1-based number of this update.
     ///   - learningRate: this step's rate, the schedule applied to `settings.learningRate`.
     static func update(_ vectors: UpdateVectors, step: Int, learningRate: Float, settings: OptimizerConfig)
-    /// Queues the kernel's launch on the same vectors in device buffers.
+    /// The values of update `step` at `learningRate` that its kernel reads from the step record
+    /// (`StepRecord.factors`, at most four): they change from step to step, so a recorded step cannot take them as
+    /// arguments.
+    static func stepFactors(step: Int, learningRate: Float, settings: OptimizerConfig) -> SIMD4<Float>
+    /// Queues the kernel's launch on the same vectors in device buffers, with the step record's factors.
     @discardableResult
     static func launch(_ library: KernelLibrary, count: Int, parameters: Buffer<Float>, gradients: Buffer<Float>,
-                       state: [Buffer<Float>], step: Int, learningRate: Float, settings: OptimizerConfig) throws -> Event?
+                       state: [Buffer<Float>], settings: OptimizerConfig) throws -> Event?
 
     /// The kernel `launch` runs, for selftest's rows.
     static var kernel: String { get }

@@ -20,11 +20,14 @@ public enum AdamW: OptimizerKind {
                   settings: settings)
     }
 
+    public static func stepFactors(step: Int, learningRate: Float, settings: OptimizerConfig) -> SIMD4<Float> {
+        Adam.stepFactors(Adam.factors(step: step, learningRate: learningRate, settings: settings, decoupled: true))
+    }
+
     public static func launch(_ library: KernelLibrary, count: Int, parameters: Buffer<Float>, gradients: Buffer<Float>,
-                              state: [Buffer<Float>], step: Int, learningRate: Float, settings: OptimizerConfig) throws -> Event? {
-        try Adam.launch(library, count: count, parameters: parameters, gradients: gradients, state: state,
-                        factors: Adam.factors(step: step, learningRate: learningRate, settings: settings, decoupled: true),
-                        settings: settings)
+                              state: [Buffer<Float>], settings: OptimizerConfig) throws -> Event? {
+        try Adam.launch(library, count: count, parameters: parameters, gradients: gradients, state: state, settings: settings,
+                        decoupled: true)
     }
 
     /// The decay must reach the parameters: a large one on a first step, and a typical one later.
