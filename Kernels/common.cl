@@ -12,6 +12,13 @@
 #define STEP_FACTORS 8      // four floats: the optimizer's factors for this update (OptimizerKind.stepFactors)
 #define step_factor(record, i) as_float((record)[STEP_FACTORS + (i)])
 
+// Element-wise kernels written once for a float16 body and a scalar tail (sgd.cl, adam.cl): the loads and stores of
+// each, at element `at` of a buffer.
+#define LOAD16(buffer, at) vload16(0, (buffer) + (at))
+#define STORE16(value, buffer, at) vstore16((value), 0, (buffer) + (at))
+#define LOAD1(buffer, at) (buffer)[at]
+#define STORE1(value, buffer, at) ((buffer)[at] = (value))
+
 #ifndef LOSS_GROUP
 #define LOSS_GROUP 64
 #endif

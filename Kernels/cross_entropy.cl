@@ -12,7 +12,7 @@
 __kernel __attribute__((reqd_work_group_size(LOSS_GROUP, 1, 1)))
 void cross_entropy_forward_backward(const int rows, const int classes, __global const float *z,
                                     __global const uchar *labels, __global const int *order,
-                                    __global const uint *step, __global float *losses, __global float *dz,
+                                    __global const uint *restrict step, __global float *losses, __global float *dz,
                                     const float smoothing) {
     __local float scratch[LOSS_GROUP];
     const int offset = (int)step[STEP_OFFSET], slot = (int)step[STEP_SLOT];

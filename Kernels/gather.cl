@@ -9,7 +9,7 @@
 // The last work-item of a row, and one whose 16 pixels straddle two channels, converts one pixel at a time.
 // CPU twin: Reference.gatherNormalize.
 
-__kernel void gather_normalize(__global const uchar *images, __global const int *order, __global const uint *step,
+__kernel void gather_normalize(__global const uchar *images, __global const int *order, __global const uint *restrict step,
                                const int rows, const int features, const int plane,
                                __global const float *normalization, __global float *x) {
     const int f0 = get_global_id(0) * 16, r = get_global_id(1), offset = (int)step[STEP_OFFSET];
@@ -50,7 +50,7 @@ inline uint4 philox4(uint4 c, uint2 k) {
 }
 
 __kernel void gather_augment(__global const uchar *images, __global const int *order, __global const int *samples,
-                             __global const uint *step, const int rows, const int channels, const int height,
+                             __global const uint *restrict step, const int rows, const int channels, const int height,
                              const int width, __global const float *normalization, const uint key0, const uint key1,
                              const int padding, const int flip, __global float *x) {
     const int line = get_global_id(0), r = get_global_id(1), offset = (int)step[STEP_OFFSET];

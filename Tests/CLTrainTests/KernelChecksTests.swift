@@ -88,7 +88,7 @@ import Testing
          "const int weight_tile = tile - input_groups + 1;"),
         ("matmul_backward", "matmul_vector", 0, "a + (n0 + r) * inputs, mask);", "a + (n0 + r) * inputs, 0);"),
         ("log_softmax_forward", "log_softmax", 0, "(row[c] - top) - log_sum", "row[c] - log_sum"),
-        ("sgd_update", "sgd", 0, "const float v = momentum * velocity[i] + g;", "const float v = momentum * velocity[i];"),
+        ("sgd_update", "sgd", 0, "const T v = momentum * LOAD(velocity, at) + g;", "const T v = momentum * LOAD(velocity, at);"),
         ("sgd_update", "sgd", 0, "g = nesterov ? g + momentum * v : v;", "g = v;"),  // Nesterov's look-ahead ignored
         ("nll_loss", "nll", 0, "losses[slot] = total / rows;", "losses[slot] = total / (rows + 1);"),
         // the fused training kernel forgets the one-hot term for the label
@@ -115,7 +115,7 @@ import Testing
         ("gather_augment", "gather", 0, "(uint2)(key0, key1));", "(uint2)(key1, key0));"),
         ("gather_augment", "gather", 0, "(uint)samples[offset + r]", "(uint)image"),  // keys by the image a chunk holds, not the sample
         ("adam_update", "adam", 0, "sqrt(vi) / root_correction2", "sqrt(vi)"),  // drops a bias correction
-        ("adam_update", "adam", 0, "p[i] * decay_factor", "p[i]"),  // AdamW's decoupled decay never applied
+        ("adam_update", "adam", 0, "LOAD(p, at) * decay_factor", "LOAD(p, at)"),  // AdamW's decoupled decay never applied
         ("bias_backward", "bias", 0, "column_sum(rows, outputs, dy, o)", "column_sum(rows - 1, outputs, dy, o)"),
         // the fused bias gradient skips the last row of the batch
         ("matmul_backward", "matmul_vector", 0, "db[o0 + r] = column_sum(rows, outputs", "db[o0 + r] = column_sum(rows - 1, outputs"),

@@ -21,7 +21,7 @@ extension Adam {
     /// - Parameter decoupled: AdamW's decay, in the step record's decay factor, rather than Adam's in the gradient.
     static func launch(_ library: KernelLibrary, count: Int, parameters: Buffer<Float>, gradients: Buffer<Float>,
                        state: [Buffer<Float>], settings: OptimizerConfig, decoupled: Bool) throws -> Event? {
-        try library.launch(kernel, global: library.linear(count), Int32(count), parameters, gradients, state[0], state[1],
+        try library.launch(kernel, global: library.linear((count + 15) / 16), Int32(count), parameters, gradients, state[0], state[1],
                            library.stepRecord, settings.beta1, settings.beta2, settings.epsilon,
                            decoupled ? Float(0) : settings.weightDecay)
     }
