@@ -6,52 +6,99 @@
 // (e, layer, step0, step1) are >= threshold = ceil(p * 2^24), (step0, step1) the step record's STEP_NUMBER words
 // (common.cl). No mask is stored: the backward pass draws it again, or, after a ReLU, reads it from the forward
 // output; it is the same on every device and in the twins (DropoutMask.keeps).
-// Launch: 1-D, one work-item per 16 consecutive elements (⌈n/16⌉ rounded up to the group). CPU twins:
-// Reference.dropoutForward / dropoutBackward.
-// bench --model dropout on PoCL (2 cores), forward of 64×256: 1387 µs with a work-item per element, 60 µs now
-// (3.7 ns a value against gather_normalize's 0.25 ns: Philox-10's ten rounds of 32×32→64-bit products per value).
+// Launch: 1-D, one work-item per 16·CHAINS consecutive elements of the forward pass, 16 of the backward pass (the
+// counts rounded up to the group). CHAINS comes from Dropout.chains (`-D`), which the launcher sizes the grid by.
+// CPU twins: Reference.dropoutForward / dropoutBackward.
+// Philox-4x32-10 (Salmon et al., SC 2011) as Philox.block in Swift, on vectors so a CPU device runs the ten rounds in
+// its SIMD lanes: lane j of words c0..c3 is counter j's. bench --model dropout on PoCL (2 cores), forward of 64×256:
+// 1387 µs with a work-item per element; 40–60 µs with 16 elements a work-item and each product a 64-bit lane
+// converted back; 20–28 µs now (1.25 ns a value against gather_normalize's 0.41 ns in the same runs), Philox-10's
+// ten rounds of 32×32→64-bit products per value being the cost.
+#ifndef CHAINS
+#error "dropout.cl is built with -DCHAINS (Dropout.kernelVariants)"
+#endif
 
-// Philox-4x32-10's first output word (Salmon et al., SC 2011), as Philox.block in Swift, for 16 counters at once:
-// lane j of c0..c3 is word 0..3 of counter j. Written on vectors so a CPU device runs the ten rounds in its SIMD
-// lanes (one element per work-item took 85 ns an element on PoCL), each 32×32-bit product as one 64-bit product
-// whose halves are mul_hi and the low word (60 against 70 µs with mul_hi on the 64×256 forward).
-inline uint16 philox_first16(uint16 c0, uint16 c1, uint16 c2, uint16 c3, uint2 k) {
-    for (int round = 0; round < 10; round++) {
-        if (round > 0) k += (uint2)(0x9E3779B9u, 0xBB67AE85u);
-        const ulong16 p0 = convert_ulong16(c0) * 0xD2511F53ul, p1 = convert_ulong16(c2) * 0xCD9E8D57ul;
-        const uint16 hi0 = convert_uint16(p0 >> 32), lo0 = convert_uint16(p0);
-        const uint16 hi1 = convert_uint16(p1 >> 32), lo1 = convert_uint16(p1);
-        c0 = hi1 ^ c1 ^ k.x;
-        c1 = lo1;
-        c2 = hi0 ^ c3 ^ k.y;
-        c3 = lo0;
+// A 32×32→64-bit product of each lane of `c` with `m`, as (high words, low words): the even lanes and the odd ones
+// multiplied in place as the 64-bit lanes they pair into (one vpmuludq each on x86), the halves put back by masks.
+inline void multiply16(const uint16 c, const ulong m, uint16 *hi, uint16 *lo) {
+    const ulong8 pairs = as_ulong8(c);
+    const ulong8 even = (pairs & 0xFFFFFFFFul) * m, odd = (pairs >> 32) * m;
+    *hi = as_uint16((even >> 32) | (odd & 0xFFFFFFFF00000000ul));
+    *lo = as_uint16((even & 0xFFFFFFFFul) | (odd << 32));
+}
+
+// Philox's first word for the CHAINS·16 counters (e + j, layer, step0, step1), as CHAINS chains of 16 lanes run side
+// by side: a round's products wait on the round before, so one chain alone leaves the multipliers idle between
+// rounds (64×256 forward: 29 µs with one chain, 25–31 with two, 20–28 with four, 26–40 with eight, which spill).
+// Words 1–3 are the same in every lane, so the first round's product of word 2, and the second round's of word 0,
+// are one scalar product each (the multiply16 above instead of converting to ulong16 and back: 40–60 → 29 µs).
+inline void philox_first_words(const uint16 e, const uint layer, const uint step0, const uint step1, uint2 k,
+                               uint16 *words) {
+    uint16 c0[CHAINS], c1[CHAINS], c2[CHAINS], c3[CHAINS], hi[CHAINS], lo[CHAINS];
+    // Round 1 on (e, layer, step0, step1).
+    const ulong q = (ulong)step0 * 0xCD9E8D57ul;
+    const uint a0 = (uint)(q >> 32) ^ layer ^ k.x, a1 = (uint)q;
+#pragma unroll
+    for (int i = 0; i < CHAINS; i++) {
+        multiply16(e + (uint)(16 * i), 0xD2511F53ul, &hi[i], &lo[i]);
+        c2[i] = hi[i] ^ step1 ^ k.y;
+        c3[i] = lo[i];
     }
-    return c0;
+    // Round 2: word 0 is still one value.
+    k += (uint2)(0x9E3779B9u, 0xBB67AE85u);
+    const ulong r = (ulong)a0 * 0xD2511F53ul;
+#pragma unroll
+    for (int i = 0; i < CHAINS; i++) {
+        multiply16(c2[i], 0xCD9E8D57ul, &hi[i], &lo[i]);
+        c0[i] = hi[i] ^ a1 ^ k.x;
+        c1[i] = lo[i];
+        c2[i] = (uint)(r >> 32) ^ c3[i] ^ k.y;
+        c3[i] = (uint16)(uint)r;
+    }
+    for (int round = 2; round < 10; round++) {
+        k += (uint2)(0x9E3779B9u, 0xBB67AE85u);
+#pragma unroll
+        for (int i = 0; i < CHAINS; i++) {
+            uint16 hi0, lo0, hi1, lo1;
+            multiply16(c0[i], 0xD2511F53ul, &hi0, &lo0);
+            multiply16(c2[i], 0xCD9E8D57ul, &hi1, &lo1);
+            c0[i] = hi1 ^ c1[i] ^ k.x;
+            c1[i] = lo1;
+            c2[i] = hi0 ^ c3[i] ^ k.y;
+            c3[i] = lo0;
+        }
+    }
+#pragma unroll
+    for (int i = 0; i < CHAINS; i++) words[i] = c0[i];
 }
 
 #define LANES16 ((uint16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
 
-// Which of elements e0 … e0 + 15 are kept: lane j of the result is −1 (all bits) where e0 + j is kept.
-inline int16 dropout_keeps16(const int e0, const uint threshold, const uint key0, const uint key1, const uint layer,
-                             const uint step0, const uint step1) {
-    const uint16 word = philox_first16((uint16)(uint)e0 + LANES16, (uint16)layer, (uint16)step0, (uint16)step1,
-                                       (uint2)(key0, key1));
-    return (word >> 8) >= (uint16)threshold;
-}
-
-// Each work-item handles 16 consecutive elements; the last one of a tensor may have fewer.
-__kernel void dropout_forward(const int n, __global const float *x, __global float *y, const uint threshold,
-                              const float scale, const uint key0, const uint key1, const uint layer,
-                              __global const uint *step) {
-    const int e0 = get_global_id(0) * 16;
-    if (e0 >= n) return;
-    const int16 keep = dropout_keeps16(e0, threshold, key0, key1, layer, step[STEP_NUMBER_LOW], step[STEP_NUMBER_HIGH]);
+// Stores `x · scale` where kept, else 0, for the up to 16 elements of y from e0 on (n in all).
+inline void store_kept16(const int e0, const int n, const int16 keep, __global const float *x, __global float *y,
+                         const float scale) {
     if (e0 + 16 <= n) {
         vstore16(select((float16)0.0f, vload16(0, x + e0) * scale, keep), 0, y + e0);
     } else {
         const int kept[16] = {keep.s0, keep.s1, keep.s2, keep.s3, keep.s4, keep.s5, keep.s6, keep.s7,
                               keep.s8, keep.s9, keep.sa, keep.sb, keep.sc, keep.sd, keep.se, keep.sf};
         for (int j = 0; e0 + j < n; j++) y[e0 + j] = kept[j] ? x[e0 + j] * scale : 0.0f;
+    }
+}
+
+// Each work-item handles 16·CHAINS consecutive elements; the last one of a tensor may have fewer. An element is kept
+// where the top 24 bits of its word reach the threshold.
+__kernel void dropout_forward(const int n, __global const float *x, __global float *y, const uint threshold,
+                              const float scale, const uint key0, const uint key1, const uint layer,
+                              __global const uint *restrict step) {
+    const int e0 = get_global_id(0) * 16 * CHAINS;
+    if (e0 >= n) return;
+    uint16 words[CHAINS];
+    philox_first_words((uint16)(uint)e0 + LANES16, layer, step[STEP_NUMBER_LOW], step[STEP_NUMBER_HIGH],
+                       (uint2)(key0, key1), words);
+#pragma unroll
+    for (int i = 0; i < CHAINS; i++) {
+        if (e0 + 16 * i < n) store_kept16(e0 + 16 * i, n, (words[i] >> 8) >= (uint16)threshold, x, y, scale);
     }
 }
 

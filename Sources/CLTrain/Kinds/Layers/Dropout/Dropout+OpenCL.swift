@@ -35,8 +35,8 @@ extension KernelLibrary {
     /// The mask's step is the step record's (`stepRecord`), which the caller wrote with `mask.step`.
     @discardableResult
     public func dropoutForward(count: Int, x: Buffer<Float>, y: Buffer<Float>, mask: DropoutMask) throws -> Event? {
-        try launch("dropout_forward", global: linear((count + 15) / 16), Int32(count), x, y, mask.threshold, mask.scale,
-                   mask.key.0, mask.key.1, mask.layer, stepRecord)
+        try launch("dropout_forward", global: linear((count + 16 * Dropout.chains - 1) / (16 * Dropout.chains)), Int32(count), x, y,
+                   mask.threshold, mask.scale, mask.key.0, mask.key.1, mask.layer, stepRecord)
     }
 
     /// The backward pass after a ReLU: `dy` through the mask, and 0 where `x` (the ReLU output) is not positive; `y`

@@ -8,6 +8,10 @@ public struct Dropout: Layer {
     public static let syntax = "dropout(p=0.5)"
     public static let summary = "nn.Dropout: inverted dropout in training, the identity in evaluation"
     public static let examples = ["dropout(0.3)"]
+    /// Chains of 16 counters each work-item of dropout_forward runs its Philox rounds on, side by side (see
+    /// Kernels/dropout.cl): built into the kernel and sizing its grid.
+    static let chains = 4
+    public static var kernelVariants: [String] { ["-DCHAINS=\(chains)"] }
     public let probability: Float
 
     public init(probability: Float) { self.probability = probability }
