@@ -22,7 +22,7 @@
 // CPU twins: Reference.conv2dForward / conv2dBackwardInput / conv2dBackwardWeight / conv2dBackwardBias.
 
 // CB and OB (below) come from Conv2d.blockings: the file is built once for each, and each launch takes the build
-// whose blocks divide its channels.
+// whose blocks divide its channels, unless `cltrain tune` chose another for its shape.
 #if !defined(CB) || !defined(OB)
 #error "conv2d.cl is built with -DCB and -DOB (Conv2d.kernelVariants)"
 #endif

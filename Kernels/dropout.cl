@@ -6,12 +6,12 @@
 // (e, layer, step0, step1) are >= threshold = ceil(p * 2^24), (step0, step1) the step record's STEP_NUMBER words
 // (common.cl). No mask is stored: the backward pass draws it again, or, after a ReLU, reads it from the forward
 // output; it is the same on every device and in the twins (DropoutMask.keeps).
-// Launch: 1-D, one work-item per 16·CHAINS consecutive elements of the forward pass, 16 of the backward pass (the
-// counts rounded up to the group). CHAINS comes from Dropout.chains (`-D`), which the launcher sizes the grid by.
+// Launch: 1-D, one work-item per 16·CHAINS consecutive elements of dropout_forward (which the backward pass without
+// a ReLU also runs), per 16 of dropout_backward_after_relu (the counts rounded up to the group). CHAINS comes from Dropout.chains (`-D`), which the launcher sizes the grid by.
 // CPU twins: Reference.dropoutForward / dropoutBackward.
 // Philox-4x32-10 (Salmon et al., SC 2011) as Philox.block in Swift, on vectors so a CPU device runs the ten rounds in
 // its SIMD lanes: lane j of words c0..c3 is counter j's. bench --model dropout on PoCL (2 cores), forward of 64×256:
-// 1387 µs with a work-item per element; 40–60 µs with 16 elements a work-item and each product a 64-bit lane
+// 1387 µs with a work-item per element; 38–60 µs with 16 elements a work-item and each product a 64-bit lane
 // converted back; 20–28 µs now (1.25 ns a value against gather_normalize's 0.41 ns in the same runs), Philox-10's
 // ten rounds of 32×32→64-bit products per value being the cost.
 #ifndef CHAINS

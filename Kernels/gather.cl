@@ -39,7 +39,7 @@ __kernel void gather_normalize(__global const uchar *images, __global const int 
 // Launch: 2-D, global = (channels·height, rows): a work-item writes one line of one image, so Philox runs once a
 // line, not once a pixel. CPU twin: Reference.gatherAugment.
 
-// Philox-4x32-10's four words for one counter, as Philox.block in Swift (dropout.cl runs 16 counters at once).
+// Philox-4x32-10's four words for one counter, as Philox.block in Swift (dropout.cl runs 64 at once, in chains).
 inline uint4 philox4(uint4 c, uint2 k) {
     for (int round = 0; round < 10; round++) {
         if (round > 0) k += (uint2)(0x9E3779B9u, 0xBB67AE85u);

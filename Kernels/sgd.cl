@@ -3,10 +3,10 @@
 //   g = grad + λ·p;  if μ ≠ 0 { v = μ·v + g;  g = nesterov ? g + μ·v : v };  p −= lr·g
 // lr is this step's rate (the schedule is applied on the host), the step record's first factor (common.cl).
 // velocity is not touched when μ = 0.
-// Launch: 1-D, one work-item per 16 elements (⌈n/16⌉), as float16 vectors but at the end of the vector. On PoCL a
-// work-item per element took 60 against 31 µs for the lesson's 109408 parameters once the rate came from the step
-// record: a value loaded in the kernel, unlike an argument, is not known to be the same in every work-item, which
-// stopped PoCL from vectorizing across them. CPU twin: SGD.update (Sources/CLTrain/Kinds/Optimizers/SGD/SGD.swift).
+// Launch: 1-D, one work-item per 16 elements (⌈n/16⌉), as float16 vectors but at the end of the vector. On PoCL the
+// lesson's 109408 parameters took 31 µs with a work-item per element and the rate an argument, 60 µs once the rate
+// came from the step record (a value loaded in the kernel, unlike an argument, is not known to be the same in every
+// work-item, which stopped PoCL vectorizing across them), and 22 µs in vectors of 16. CPU twin: SGD.update (Sources/CLTrain/Kinds/Optimizers/SGD/SGD.swift).
 
 // The update of the elements at `at`, as values of type T (float or float16) that LOAD reads and STORE writes.
 #define SGD_UPDATE(T, LOAD, STORE, at)                                                                             \

@@ -21,6 +21,8 @@ public struct Device: Sendable {
     /// The largest single buffer the device allows (often a quarter of its memory).
     public let maxAllocationBytes: UInt64
     public let maxWorkGroupSize: Int
+    /// The most work-items a group may have along each dimension (NVIDIA allows 64 along the third).
+    public let maxWorkItemSizes: [Int]
     /// The float vector width the device prefers (16 on AVX-512 CPUs, often 1 on GPUs, whose lanes are work-items).
     public let preferredVectorWidthFloat: Int
     /// Sub-buffers must start at a multiple of this many bytes.
@@ -49,6 +51,13 @@ public struct Device: Sendable {
         localMemoryBytes = try Device.value(id, CL_DEVICE_LOCAL_MEM_SIZE)
         maxAllocationBytes = try Device.value(id, CL_DEVICE_MAX_MEM_ALLOC_SIZE)
         maxWorkGroupSize = try Device.value(id, CL_DEVICE_MAX_WORK_GROUP_SIZE)
+        let dimensions = Int(try Device.value(id, CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS) as cl_uint)
+        var sizes = [Int](repeating: 0, count: max(dimensions, 1))
+        try sizes.withUnsafeMutableBytes { bytes in
+            try check("clGetDeviceInfo", oclGetDeviceInfo(id, cl_device_info(CL_DEVICE_MAX_WORK_ITEM_SIZES), bytes.count,
+                                                          bytes.baseAddress, nil))
+        }
+        maxWorkItemSizes = sizes
         preferredVectorWidthFloat = Int(try Device.value(id, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT) as cl_uint)
         baseAddressAlignmentBytes = Int(try Device.value(id, CL_DEVICE_MEM_BASE_ADDR_ALIGN) as cl_uint) / 8
         extensions = Set(try Device.string(id, CL_DEVICE_EXTENSIONS).split(separator: " ").map(String.init))

@@ -31,6 +31,9 @@ import Testing
         // The device's limit, and a grid smaller than a group, cut the list.
         #expect(GridChoice.groups(for: [4096], maxWorkGroupSize: 4) == [[1], [4]])
         #expect(GridChoice.groups(for: [3, 1, 2], maxWorkGroupSize: 256) == [[1, 1, 1], [4, 1, 1]])
+        // A device's limit along a dimension (NVIDIA's 64 along the third) cuts the groups along it.
+        #expect(GridChoice.groups(for: [1, 2, 512], maxWorkGroupSize: 1024, dimensionLimits: [1024, 1024, 64])
+            == [[1, 1, 1], [1, 2, 2], [1, 2, 8], [1, 2, 32]])
     }
 
     /// One step's grid launches: both convolutions' three kernels (the first without an input gradient), both
@@ -43,8 +46,11 @@ import Testing
                                                  "maxpool2d_backward", "conv2d_backward_weight"])
         #expect(launches[0].shape.sizes == [5, 1, 9, 11, 3, 1, 1, 9, 11, 3])
         for launch in launches {
-            let candidates = Tuner.gridCandidates(library: library, shape: launch.shape, own: launch.choice, global: launch.global)
+            let candidates = Tuner.gridCandidates(library: library, shape: launch.shape, own: launch.choice, global: launch.global,
+                                                  ownGroup: launch.local)
             #expect(candidates.first == launch.choice && Set(candidates).count == candidates.count)
+            // The launcher's own build in its own group is timed once, as its own choice.
+            #expect(!candidates.dropFirst().contains(GridChoice(variant: launch.choice.variant, group: launch.local)))
             #expect(Set(candidates.map(\.variant)) == Set(0..<library.variantCount(launch.shape.kernel)))
             for choice in candidates { #expect((try? library.checkFits(choice, kernel: launch.shape.kernel)) != nil) }
         }
@@ -58,7 +64,8 @@ import Testing
         let launches = try Tuner.gridLaunches(of: Self.stepper(library), library: library)
         var seen = Set<String>()
         for launch in launches where seen.insert(launch.shape.kernel).inserted {
-            for choice in Tuner.gridCandidates(library: library, shape: launch.shape, own: launch.choice, global: launch.global) {
+            for choice in Tuner.gridCandidates(library: library, shape: launch.shape, own: launch.choice, global: launch.global,
+                                               ownGroup: launch.local) {
                 let results = try checks.forcing(choice, on: launch.shape.kernel)
                 #expect(!results.isEmpty && results.allSatisfy(\.passed), "\(launch.shape.kernel) \(choice)")
             }
@@ -72,14 +79,18 @@ import Testing
         let stepper = try Self.stepper(library)
         let launches = try Tuner.gridLaunches(of: stepper, library: library)
         let own = Dictionary(uniqueKeysWithValues: launches.map { ($0.shape, $0.choice) })
-        let fast = GridChoice(variant: 0, group: [1, 1, 1])
+        // Each shape's first challenger is the one that runs fast, where it does.
+        let fast = Dictionary(uniqueKeysWithValues: launches.map { launch in
+            (launch.shape, Tuner.gridCandidates(library: library, shape: launch.shape, own: launch.choice, global: launch.global,
+                                                ownGroup: launch.local)[1])
+        })
         var confirming = false
         let timer: Tuner.GridStepTimes = { tried in
             // The alternated rounds begin with the defaults: no choices.
             if tried.isEmpty { confirming = true }
             return Dictionary(uniqueKeysWithValues: launches.map { launch in
                 let shape = launch.shape, choice = tried[shape] ?? own[shape]!
-                guard choice == fast else { return (shape, 1e-4) }
+                guard choice == fast[shape] else { return (shape, 1e-4) }
                 switch shape.kernel {
                 case "conv2d_forward": return (shape, 0.5e-4)                     // wins everywhere
                 case "maxpool2d_forward": return (shape, confirming ? 1e-4 : 0.5e-4)  // wins its round only
@@ -90,15 +101,15 @@ import Testing
         }
         let (grids, outcomes) = try Tuner.tuneGrids(library: library, stepper: stepper, seed: freshSeed("grid winners"),
                                                    stepTimes: timer, smallChecks: true, progress: { _, _ in })
-        #expect(Set(grids.keys.map(\.kernel)) == ["conv2d_forward"] && grids.values.allSatisfy { $0 == fast })
+        #expect(Set(grids.keys.map(\.kernel)) == ["conv2d_forward"] && grids.allSatisfy { $0.value == fast[$0.key] })
         #expect(library.tuning.grids == grids)
         for outcome in outcomes {
             #expect(outcome.ownSeconds == 1e-4 && outcome.timed > 1)
             switch outcome.shape.kernel {
             case "conv2d_forward":
-                #expect(outcome.chosen == fast && outcome.inStep?.winnerSeconds == 0.5e-4 && outcome.unconfirmed == nil)
+                #expect(outcome.chosen == fast[outcome.shape] && outcome.inStep?.winnerSeconds == 0.5e-4 && outcome.unconfirmed == nil)
             case "maxpool2d_forward":
-                #expect(outcome.chosen == outcome.ownChoice && outcome.unconfirmed == "\(fast)")
+                #expect(outcome.chosen == outcome.ownChoice && outcome.unconfirmed == fast[outcome.shape].map { "\($0)" })
                 #expect(outcome.inStep?.winnerSeconds == 1e-4 && outcome.inStep?.defaultSeconds == 1e-4)
             default:
                 #expect(outcome.chosen == outcome.ownChoice && outcome.inStep == nil)

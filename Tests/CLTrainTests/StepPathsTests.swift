@@ -81,10 +81,10 @@ import Testing
     @Test func recordsSurviveTheRingsWrap() throws {
         let context = try testContext()
         let ring = StepRecordRing(context: context, capacity: 4)
-        let buffer = try Buffer<UInt32>(context: context, count: StepRecord.words)
+        let buffer = try Buffer<UInt32>(context: context, count: StepRecord.wordCount)
         for step in 1...11 {
             try ring.write(StepRecord(offset: step, slot: step, step: step, factors: SIMD4(Float(step), 0, 0, 0)),
-                           words: 0..<StepRecord.words, to: buffer)
+                           range: 0..<StepRecord.wordCount, to: buffer)
         }
         #expect(try buffer.read() == StepRecord(offset: 11, slot: 11, step: 11, factors: SIMD4(11, 0, 0, 0)).words)
     }

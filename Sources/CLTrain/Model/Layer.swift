@@ -54,10 +54,10 @@ public protocol Layer: Sendable, CustomStringConvertible {
     /// shared kernels' rows, so a new kind is checked on every device without touching the checks.
     static var kernelChecks: [KernelCheckEntry] { get }
 
-    /// `-D` values `Kernels/<kind>.cl` is built with, one string a build: its blockings, declared once where its
-    /// launchers size their grids from them. The file is built once per element, and a launcher picks the build
-    /// (`KernelLibrary.launch(_:variant:…)`) that suits the shape; the first is the default. `[""]` for a kind whose
-    /// kernels have no blockings.
+    /// `-D` values `Kernels/<kind>.cl` is built with, one string a build: its blockings (or other sizes its launchers
+    /// share with it, such as dropout's chains), declared once where its launchers size their grids from them. The
+    /// file is built once per element; a launcher names the build that suits the shape (`KernelLibrary.launch(tunable:…)`,
+    /// where `cltrain tune` may choose another); the first is the default. `[""]` for a kind with no such sizes.
     static var kernelVariants: [String] { get }
 
     /// This layer's computation in each backend (see `LayerOperations.swift`). `rows` is the most samples a

@@ -41,7 +41,9 @@ extension Tuner {
         let launches = try gridLaunches(of: stepper, library: library)
         guard !launches.isEmpty else { return ([:], []) }
         let timer = stepTimes ?? gridStepTimes(library: library, stepper: stepper)
-        let candidates = launches.map { gridCandidates(library: library, shape: $0.shape, own: $0.choice, global: $0.global) }
+        let candidates = launches.map {
+            gridCandidates(library: library, shape: $0.shape, own: $0.choice, global: $0.global, ownGroup: $0.local)
+        }
         let rounds = candidates.map(\.count).max() ?? 0
         progress("timing \(rounds) builds and work-groups of \(launches.count) convolution and pooling launches in real steps", false)
         var times = launches.map { _ in [Double]() }
@@ -56,6 +58,8 @@ extension Tuner {
                 times[index].append(measured[launch.shape] ?? .infinity)
             }
         }
+        // The checks run at their own sizes, with no round's choices left in place.
+        library.tuning.grids = [:]
         var checks = KernelChecks(library: library, seed: seed, small: smallChecks)
         var winners: [GridShape: GridChoice] = [:]
         var outcomes: [GridOutcome] = []
@@ -97,9 +101,9 @@ extension Tuner {
     }
 
     /// The grid launches of one step of `stepper`, in launch order without repeats: shape, the choice the launcher
-    /// made by itself, and its grid.
-    static func gridLaunches(of stepper: (backend: OpenCLBackend, rows: Int),
-                             library: KernelLibrary) throws -> [(shape: GridShape, choice: GridChoice, global: [Int])] {
+    /// made by itself, its grid and its work-group.
+    static func gridLaunches(of stepper: (backend: OpenCLBackend, rows: Int), library: KernelLibrary) throws
+        -> [(shape: GridShape, choice: GridChoice, global: [Int], local: [Int])] {
         let tuned = library.tuning.grids
         library.tuning.grids = [:]
         library.gridLaunches = []
@@ -111,13 +115,18 @@ extension Tuner {
     }
 
     /// The launcher's own choice first, then every build of the kernel in the launcher's group and in the groups
-    /// `GridChoice.groups` offers for its grid, within what each build allows.
-    static func gridCandidates(library: KernelLibrary, shape: GridShape, own: GridChoice, global: [Int]) -> [GridChoice] {
+    /// `GridChoice.groups` offers for its grid, within what each build and the device allow; none that would run
+    /// the launcher's own build in its own group (`ownGroup`) again.
+    static func gridCandidates(library: KernelLibrary, shape: GridShape, own: GridChoice, global: [Int],
+                               ownGroup: [Int]) -> [GridChoice] {
         var list = [own]
         for variant in 0..<library.variantCount(shape.kernel) {
             guard let kernel = try? library.kernel(shape.kernel, variant: variant) else { continue }
-            let groups = GridChoice.groups(for: global, maxWorkGroupSize: kernel.maxWorkGroupSize)
-            list += ([nil] + groups).map { GridChoice(variant: variant, group: $0) }.filter { $0 != own }
+            let groups = GridChoice.groups(for: global, maxWorkGroupSize: kernel.maxWorkGroupSize,
+                                           dimensionLimits: library.context.device.maxWorkItemSizes)
+            list += ([nil] + groups).map { GridChoice(variant: variant, group: $0) }
+                .filter { $0 != own && !($0.variant == own.variant && $0.group == ownGroup)
+                    && (try? library.checkFits($0, kernel: shape.kernel)) != nil }
         }
         return list
     }

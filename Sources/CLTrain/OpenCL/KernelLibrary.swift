@@ -24,9 +24,9 @@ public final class KernelLibrary {
     public internal(set) var tuning = Tuning()
     /// Collects the shape of every matmul launch while set, for the tuner.
     var matmulShapes: [MatmulShape]?
-    /// Collects every grid launch (see `launch(tunable:…)`) while set, for the tuner: its shape, the choice it ran
-    /// and its grid.
-    var gridLaunches: [(shape: GridShape, choice: GridChoice, global: [Int])]?
+    /// Collects every grid launch (see `launch(tunable:…)`) while set, for the tuner: its shape, the choice it ran,
+    /// its grid and its work-group.
+    var gridLaunches: [(shape: GridShape, choice: GridChoice, global: [Int], local: [Int])]?
     /// A choice every grid launch of one kernel takes while set, whatever its shape: the tuner's and selftest's
     /// checks of a tuned choice at the kind's check sizes.
     var forcedGrid: (kernel: String, choice: GridChoice)?
@@ -153,11 +153,16 @@ public final class KernelLibrary {
     /// How many builds kernel `name` has (its kind's `kernelVariants`).
     func variantCount(_ name: String) -> Int { 1 + (variantKernels[name]?.count ?? 0) }
 
-    /// Throws unless `choice` names a build of `kernel` and a work-group the build allows.
+    /// Throws unless `choice` names a build of `kernel` and a work-group the build and the device allow.
     func checkFits(_ choice: GridChoice, kernel name: String) throws {
         let kernel = try kernel(name, variant: choice.variant)
-        if let group = choice.group, group.reduce(1, *) > kernel.maxWorkGroupSize {
+        guard let group = choice.group else { return }
+        if group.reduce(1, *) > kernel.maxWorkGroupSize {
             throw KernelSourceError("\(name) allows \(kernel.maxWorkGroupSize) work-items per group, not \(group.reduce(1, *))")
+        }
+        let limits = context.device.maxWorkItemSizes
+        if let d = group.indices.first(where: { $0 < limits.count && group[$0] > limits[$0] }) {
+            throw KernelSourceError("\(context.device.name) allows \(limits[d]) work-items along dimension \(d), not \(group[d])")
         }
     }
 
@@ -228,15 +233,15 @@ public final class KernelLibrary {
         }
     }
 
-    func launch(_ name: String, variant: Int = 0, global: [Int], local: [Int]? = nil, _ arguments: KernelArgument...) throws -> Event? {
-        try launch(name, variant: variant, global: global, local: local, arguments: arguments)
+    func launch(_ name: String, global: [Int], local: [Int]? = nil, _ arguments: KernelArgument...) throws -> Event? {
+        try launch(name, global: global, local: local, arguments: arguments)
     }
 
     /// Sets the arguments and enqueues. Without a `local` size, a 1-D launch gets `linearGroup`, and a 2-D or 3-D
     /// one groups along dimension 0 (`gridGroup`): never the driver's choice, which PoCL gets wrong on a device
     /// that allows fewer work-items per group than its preferred multiple.
-    func launch(_ name: String, variant: Int = 0, global: [Int], local: [Int]? = nil, arguments: [KernelArgument]) throws -> Event? {
-        let kernel = try kernel(name, variant: variant)
+    func launch(_ name: String, global: [Int], local: [Int]? = nil, arguments: [KernelArgument]) throws -> Event? {
+        let kernel = try kernel(name)
         for (index, argument) in arguments.enumerated() { try kernel.set(index, argument) }
         let local = local ?? (global.count == 1 ? [linearGroup(kernel)] : gridGroup(kernel, global: global))
         return try recorded(name, kernel.enqueue(global: global, local: local, timed: true))
@@ -261,11 +266,11 @@ public final class KernelLibrary {
         if let group = choice.group, group.count == grid.count {
             grid = zip(grid, group).map { ($0 + $1 - 1) / $1 * $1 }
         }
-        if let shape { gridLaunches?.append((shape, choice, grid)) }
         let kernel = try kernel(name, variant: choice.variant)
         for (index, argument) in arguments.enumerated() { try kernel.set(index, argument) }
         let local = choice.group.flatMap { $0.count == grid.count ? $0 : nil } ?? local
             ?? (grid.count == 1 ? [linearGroup(kernel)] : gridGroup(kernel, global: grid))
+        if let shape { gridLaunches?.append((shape, choice, grid, local)) }
         return try recorded(name, kernel.enqueue(global: grid, local: local, timed: true), grid: shape)
     }
 

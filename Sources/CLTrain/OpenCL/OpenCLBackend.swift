@@ -1,9 +1,10 @@
 import CLKit
 
 /// Trains on an OpenCL device. The datasets are uploaded once as uint8 and an epoch uploads only its shuffled
-/// order, or, where they do not fit, they stream in chunks (`DeviceDataset`); each step is a fixed sequence of
-/// kernel launches on buffers allocated here, so the host never waits for the device inside an epoch except when
-/// the training loop asks for losses.
+/// order, or, where they do not fit, they stream in chunks (`DeviceDataset`); each step is its step record
+/// (`StepRecord`) and a fixed sequence of kernel launches on buffers allocated here, queued or replayed
+/// (`StepPath`), so the host waits for the device inside an epoch only when the training loop asks for losses (and,
+/// every 256 steps, for a record write 256 steps old: `StepRecordRing`).
 public final class OpenCLBackend: ReplicaBackend {
     public let library: KernelLibrary
     public let model: Model
@@ -207,7 +208,7 @@ public final class OpenCLBackend: ReplicaBackend {
         step += 1
         let data = count > 0 ? try train.rows(start: start, count: count) : nil
         try records.write(record(batch: batch, offset: data?.offset ?? 0, learningRate: learningRate),
-                          words: 0..<StepRecord.words, to: library.stepRecord)
+                          range: 0..<StepRecord.wordCount, to: library.stepRecord)
         guard let data else { return try queueUpdate() }
         if stepPath == .replay {
             try replay(rows: count, data: data)
@@ -234,21 +235,26 @@ public final class OpenCLBackend: ReplicaBackend {
         step += 1
         guard count > 0 else { return }
         let data = try train.rows(start: start, count: count)
-        try records.write(record(batch: batch, offset: data.offset, learningRate: 0), words: StepRecord.batchWords,
+        try records.write(record(batch: batch, offset: data.offset, learningRate: 0), range: StepRecord.batchWords,
                           to: library.stepRecord)
         try queueGradients(rows: count, data: data)
     }
 
     public func applyUpdate(learningRate: Float) throws {
-        try records.write(StepRecord(factors: optimizerRule.stepFactors(step: step, learningRate: learningRate, settings: optimizer)),
-                          words: StepRecord.factorWords, to: library.stepRecord)
+        try records.write(StepRecord(factors: factors(learningRate: learningRate)),
+                          range: StepRecord.factorWords, to: library.stepRecord)
         try queueUpdate()
     }
 
     /// The step record of this step (`step`), batch `batch` of the epoch whose rows start at `offset` in the order.
     private func record(batch: Int, offset: Int, learningRate: Float) -> StepRecord {
         StepRecord(offset: offset, slot: batch, step: step, epoch: epoch,
-                   factors: optimizerRule.stepFactors(step: step, learningRate: learningRate, settings: optimizer))
+                   factors: factors(learningRate: learningRate))
+    }
+
+    /// The optimizer's factors for this step (`step`) at `learningRate`.
+    private func factors(learningRate: Float) -> SIMD4<Float> {
+        optimizerRule.stepFactors(step: step, learningRate: learningRate, settings: optimizer)
     }
 
     /// The gather, forward pass, loss and backward pass of a step whose record is written.
@@ -334,7 +340,9 @@ public final class OpenCLBackend: ReplicaBackend {
         for (chunk, output) in predictionChunks.enumerated() {
             let start = chunk * evaluationRows, rows = output.count, data = try test.rows(start: start, count: rows)
             chunkRows.append(rows)
-            try records.write(StepRecord(offset: data.offset, slot: chunk), words: StepRecord.batchWords, to: library.stepRecord)
+            // The gather reads the chunk's offset from the record; the evaluation's loss and accuracy kernels take theirs
+            // as arguments, never being recorded.
+            try records.write(StepRecord(offset: data.offset), range: StepRecord.batchWords, to: library.stepRecord)
             try library.gatherNormalize(images: data.images, order: data.order, rows: rows,
                                         features: model.input.count, channels: channels, normalization: normalizationTable,
                                         x: batchInput)

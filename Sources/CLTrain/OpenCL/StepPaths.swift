@@ -24,7 +24,7 @@ public struct StepPaths: Sendable {
     /// Commands one recorded step holds (its launches).
     public let recordedCommands: Int?
     /// The path the backend trains on.
-    public let path: String
+    public let path: StepPath
 
     /// Times `steps` steps of batch 0 on each path, after one untimed step each (the replay path's records the
     /// step), and leaves the backend on its own path. The backend's parameters move meanwhile: callers load fresh
@@ -50,15 +50,15 @@ public struct StepPaths: Sendable {
         do {
             try backend.use(.replay)
         } catch OpenCLBackendError.noReplay(let reason) {
-            return StepPaths(queue: queue, commandBuffer: nil, absence: reason, recordedCommands: nil, path: own.rawValue)
+            return StepPaths(queue: queue, commandBuffer: nil, absence: reason, recordedCommands: nil, path: own)
         }
         do {
             let replayed = try time(step)
             return StepPaths(queue: queue, commandBuffer: replayed, absence: nil,
-                             recordedCommands: backend.recordedCommands(rows: rows), path: own.rawValue)
+                             recordedCommands: backend.recordedCommands(rows: rows), path: own)
         } catch {
             return StepPaths(queue: queue, commandBuffer: nil, absence: "recording the step failed: \(error)",
-                             recordedCommands: nil, path: own.rawValue)
+                             recordedCommands: nil, path: own)
         }
     }
 }
@@ -81,9 +81,9 @@ extension StepPaths {
                            labels: (0..<count).map { _ in UInt8.random(in: 0..<10, using: &random) }, rows: 12, columns: 12)
         let order = (0..<Int32(count)).shuffled(using: &random)
         let started = DispatchTime.now().uptimeNanoseconds
+        let library = try KernelLibrary(context: context)
         func train(_ path: StepPath) throws -> [Float] {
-            let backend = try OpenCLBackend(library: KernelLibrary(context: context), plan: plan, train: data, test: data,
-                                            stepPath: path)
+            let backend = try OpenCLBackend(library: library, plan: plan, train: data, test: data, stepPath: path)
             var generator = SeededGenerator(seed: seed)
             try backend.load(Parameters(initializing: plan.model, using: &generator),
                              OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount))

@@ -17,7 +17,7 @@ public struct StepRecord: Equatable, Sendable {
     }
 
     /// Words in the device's record.
-    public static let words = 16
+    public static let wordCount = 16
     /// The words the batch's values take (`STEP_OFFSET` … `STEP_EPOCH`), and the optimizer's (`STEP_FACTORS`).
     static let batchWords = 0..<8, factorWords = 8..<12
 
@@ -33,7 +33,7 @@ public struct StepRecord: Equatable, Sendable {
 
     /// The record's words, for a blocking write (the checks').
     var words: [UInt32] {
-        var words = [UInt32](repeating: 0, count: Self.words)
+        var words = [UInt32](repeating: 0, count: Self.wordCount)
         words.withUnsafeMutableBufferPointer { store(into: $0) }
         return words
     }
@@ -49,7 +49,7 @@ extension KernelLibrary {
 /// Host memory the step records are written to the device from without waiting: a write's memory must stay as it
 /// is until the device has copied it, so records go round a ring. Before the host writes into one half of the ring
 /// again, it waits for the write that began the other half, which the in-order queue ran after every earlier write
-/// to this half; hundreds of steps later, it has long finished.
+/// to this half: `capacity / 2` records earlier, so it has almost always finished.
 final class StepRecordRing {
     private let context: Context
     private let storage: UnsafeMutableBufferPointer<UInt32>
@@ -59,9 +59,10 @@ final class StepRecordRing {
     private var fence: Event?
 
     init(context: Context, capacity: Int = 512) {
+        precondition(capacity >= 2, "a ring of two halves")
         self.context = context
         self.capacity = capacity
-        storage = .allocate(capacity: capacity * StepRecord.words)
+        storage = .allocate(capacity: capacity * StepRecord.wordCount)
         storage.initialize(repeating: 0)
     }
 
@@ -71,17 +72,17 @@ final class StepRecordRing {
         storage.deallocate()
     }
 
-    /// Queues the write of `record`'s `words` (a range of its layout) into `buffer`.
-    func write(_ record: StepRecord, words: Range<Int>, to buffer: Buffer<UInt32>) throws {
+    /// Queues the write of the words `range` of `record`'s layout into `buffer`.
+    func write(_ record: StepRecord, range: Range<Int>, to buffer: Buffer<UInt32>) throws {
         let beginsHalf = next % (capacity / 2) == 0
         if beginsHalf { try fence?.wait() }
-        let slot = storage.extracting((next * StepRecord.words)..<((next + 1) * StepRecord.words))
+        let slot = storage.extracting((next * StepRecord.wordCount)..<((next + 1) * StepRecord.wordCount))
         record.store(into: slot)
-        let source = UnsafeBufferPointer(rebasing: slot[words])
+        let source = UnsafeBufferPointer(rebasing: slot[range])
         if beginsHalf {
-            fence = try buffer.writeAsync(source, at: words.lowerBound)
+            fence = try buffer.writeAsync(source, at: range.lowerBound)
         } else {
-            try buffer.write(source, at: words.lowerBound, blocking: false)
+            try buffer.write(source, at: range.lowerBound, blocking: false)
         }
         next = (next + 1) % capacity
     }

@@ -25,9 +25,11 @@ public struct TuningCache: Sendable {
     static let format = "cltrain tuning 1"
 
     /// What must match for a file's winners to be used on `device` with `configuration` (the device's default,
-    /// whose options the tuned matmul programs share) and the kernel `sources`.
+    /// whose options the tuned matmul programs share), the kernel `sources` and the builds each kind makes of its
+    /// file (`Layer.kernelVariants`, which a grid choice names by position).
     public static func key(device: Device, configuration: KernelConfiguration, sources: [String: String]) -> String {
-        let text = sources.sorted { $0.key < $1.key }.map { "\($0.key)\n\($0.value)" }.joined(separator: "\n")
+        let builds = LayerRegistry.kinds.map { "\($0.name) \($0.kernelVariants)" }.joined(separator: "\n")
+        let text = sources.sorted { $0.key < $1.key }.map { "\($0.key)\n\($0.value)" }.joined(separator: "\n") + "\n" + builds
         let build = device.openCLCStandardOption + " " + configuration.buildOptions
         return [device.name, device.vendor, device.driverVersion, device.platformName, build,
                 String(ProgramCache.fnv1a(Array(text.utf8)), radix: 16)]

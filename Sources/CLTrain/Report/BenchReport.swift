@@ -118,7 +118,7 @@ public struct BenchReport: JSONReport {
         try container.encodeIfPresent(tuning, forKey: .tuning)
         try container.encodeIfPresent(streaming.map(Streaming.init), forKey: .streaming)
         if let stepPaths {
-            try container.encode(stepPaths.path, forKey: .stepPath)
+            try container.encode(stepPaths.path.rawValue, forKey: .stepPath)
             try container.encode(Paths(stepPaths), forKey: .stepPaths)
         }
         if let exchange {
@@ -154,11 +154,11 @@ public struct BenchReport: JSONReport {
         }
         lines.append("")
         if let launchesPerStep {
-            let replayed = stepPaths?.path == StepPath.replay.rawValue
+            let replayed = stepPaths?.path == .replay
             lines.append("launches per training step: \(launchesPerStep)" + (replayed ? " (the replay of the recorded step)" : ""))
         }
         if let hostSecondsPerStep, let launchesPerStep {
-            if stepPaths?.path == StepPath.replay.rawValue {
+            if stepPaths?.path == .replay {
                 lines.append(String(format: "host time to submit a step: %.1f µs (its record and one replay)", hostSecondsPerStep * 1e6))
             } else {
                 lines.append(String(format: "host time to queue a step: %.1f µs (%.1f µs a launch)", hostSecondsPerStep * 1e6,
@@ -166,14 +166,14 @@ public struct BenchReport: JSONReport {
             }
         }
         if let stepPaths {
-            let taken = "; training takes this path (--step-path \(stepPaths.path))"
+            let taken = "; training takes this path (--step-path \(stepPaths.path.rawValue))"
             lines.append(String(format: "a step on the queue: %.1f µs (host %.1f µs)", stepPaths.queue.seconds * 1e6,
-                                stepPaths.queue.hostSeconds * 1e6) + (stepPaths.path == StepPath.queue.rawValue ? taken : ""))
+                                stepPaths.queue.hostSeconds * 1e6) + (stepPaths.path == .queue ? taken : ""))
             if let replay = stepPaths.commandBuffer {
                 lines.append(String(format: "the same step replayed from a command buffer of %d commands: %.1f µs (host %.1f µs), %.2f× the queue's",
                                     stepPaths.recordedCommands ?? 0, replay.seconds * 1e6, replay.hostSeconds * 1e6,
                                     replay.seconds / stepPaths.queue.seconds)
-                             + (stepPaths.path == StepPath.replay.rawValue ? taken : ""))
+                             + (stepPaths.path == .replay ? taken : ""))
             } else if let absence = stepPaths.absence {
                 lines.append("no command-buffer replay: \(absence)")
             }
