@@ -129,9 +129,7 @@ struct BenchCommand: ParsableCommand {
     /// `--epochs` epochs after a warm-up one, from freshly drawn weights; `warmedUp` runs after the warm-up.
     private func timeEpochs(_ backend: TrainingBackend, plan: TrainingPlan, data: LoadedData,
                             warmedUp: () -> Void = {}) throws -> [EpochMetrics] {
-        var generator = SeededGenerator(seed: plan.seed)
-        try backend.load(Parameters(initializing: plan.model, using: &generator),
-                         OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount))
+        try backend.start(plan)
         var timedPlan = plan
         timedPlan.epochs = epochs + 1
         let history = try Trainer(backend: backend, plan: timedPlan, trainCount: data.train.count,
@@ -146,9 +144,7 @@ struct BenchCommand: ParsableCommand {
         for compute in [try device.open(), try ComputeDevice.host()] {
             let backend = try compute.backend(plan: plan, train: data.train, test: data.test,
                                               tuning: tuning.load(for: compute)?.tuning ?? Tuning())
-            var generator = SeededGenerator(seed: plan.seed)
-            try backend.load(Parameters(initializing: plan.model, using: &generator),
-                             OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount))
+            try backend.start(plan)
             var onePass = plan
             onePass.epochs = 1
             let history = try Trainer(backend: backend, plan: onePass, trainCount: data.train.count, testLabels: data.test.labels,

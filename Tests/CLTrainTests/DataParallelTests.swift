@@ -24,9 +24,7 @@ import Testing
     /// Two epochs from the same weights: the history and the final weights.
     static func train(_ backend: TrainingBackend, _ plan: TrainingPlan, _ train: Dataset, _ test: Dataset) throws
         -> (history: [EpochMetrics], parameters: Parameters) {
-        var generator = SeededGenerator(seed: plan.seed)
-        try backend.load(Parameters(initializing: plan.model, using: &generator),
-                         OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount))
+        try backend.start(plan)
         let history = try Trainer(backend: backend, plan: plan, trainCount: train.count, testLabels: test.labels,
                                   reporter: .silent()).run { _ in }
         return (history, try backend.snapshot().0)

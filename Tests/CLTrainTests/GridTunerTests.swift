@@ -6,17 +6,15 @@ import Testing
 /// Tuning of the convolution and pooling launches on PoCL, at a tiny convnet, with step times injected where a test
 /// needs a winner (real times on two shared cores are noise at these sizes).
 @Suite(.serialized) struct GridTunerTests {
+    /// Two convolutions, a max and an average pooling, on 9×11 images in batches of 5.
     static func plan() throws -> (TrainingPlan, Dataset, Dataset) {
-        var generator = seededGenerator("grid tuner data")
-        func data(_ name: String, _ count: Int) -> Dataset {
-            Dataset(name: name, images: (0..<(count * 99)).map { _ in UInt8.random(in: 0...255, using: &generator) },
-                    labels: randomLabels(count, classes: 3, using: &generator), rows: 9, columns: 11)
-        }
         var plan = TrainingPlan()
         plan.batchSize = 5
         plan.model = try Model("conv2d(3, 3, padding=1), relu, maxpool2d(2), conv2d(4, 3), relu, avgpool2d(2), flatten, linear(3)",
                                input: .image(channels: 1, height: 9, width: 11), classes: 3)
-        return (plan, data("train", 12), data("test", 5))
+        var generator = seededGenerator("grid tuner data")
+        let train = randomImages("train", count: 12, rows: 9, columns: 11, classes: 3, using: &generator)
+        return (plan, train, randomImages("test", count: 5, rows: 9, columns: 11, classes: 3, using: &generator))
     }
 
     static func stepper(_ library: KernelLibrary) throws -> (backend: OpenCLBackend, rows: Int) {

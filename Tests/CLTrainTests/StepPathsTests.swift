@@ -32,9 +32,7 @@ import Testing
         func run(_ path: StepPath) throws -> (history: [EpochMetrics], parameters: [Float], launches: Int, backend: OpenCLBackend) {
             let backend = try OpenCLBackend(library: KernelLibrary(context: context), plan: plan, train: train, test: test,
                                             stepPath: path)
-            var generator = SeededGenerator(seed: plan.seed)
-            try backend.load(Parameters(initializing: plan.model, using: &generator),
-                             OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount))
+            try backend.start(plan)
             let history = try Trainer(backend: backend, plan: plan, trainCount: train.count, testLabels: test.labels,
                                       reporter: .silent()).run { _ in }
             // Launches of a few more steps of a recorded size, with nothing else between them.

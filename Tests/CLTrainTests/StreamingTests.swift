@@ -30,9 +30,7 @@ import Testing
         func run(_ placement: DataPlacement) throws -> (history: [EpochMetrics], streaming: StreamStatistics?) {
             let backend = try OpenCLBackend(library: KernelLibrary(context: testContext()), plan: plan, train: train, test: test,
                                             placement: placement)
-            var generator = SeededGenerator(seed: plan.seed)
-            try backend.load(Parameters(initializing: plan.model, using: &generator),
-                             OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount))
+            try backend.start(plan)
             let history = try Trainer(backend: backend, plan: plan, trainCount: train.count, testLabels: test.labels,
                                       reporter: .silent()).run { _ in }
             return (history, try backend.streamStatistics())

@@ -136,3 +136,10 @@ struct GzipTestError: Error {}
 func mlp(_ sizes: [Int]) -> Model {
     try! Model(ModelSpec.mlp(hidden: Array(sizes.dropFirst().dropLast()), classes: sizes.last!), input: .flat(sizes[0]))
 }
+
+/// `count` random images of `rows` × `columns` with labels below `classes`, drawn from `generator`.
+func randomImages(_ name: String, count: Int, rows: Int, columns: Int, classes: Int,
+                  using generator: inout SeededGenerator) -> Dataset {
+    Dataset(name: name, images: (0..<(count * rows * columns)).map { _ in UInt8.random(in: 0...255, using: &generator) },
+            labels: randomLabels(count, classes: classes, using: &generator), rows: rows, columns: columns)
+}

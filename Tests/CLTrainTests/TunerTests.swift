@@ -13,8 +13,7 @@ import Testing
     static func plan() throws -> (TrainingPlan, Dataset, Dataset) {
         var generator = seededGenerator("tuner data")
         func data(_ name: String, _ count: Int) -> Dataset {
-            Dataset(name: name, images: (0..<(count * 35)).map { _ in UInt8.random(in: 0...255, using: &generator) },
-                    labels: randomLabels(count, classes: 3, using: &generator), rows: 7, columns: 5)
+            randomImages(name, count: count, rows: 7, columns: 5, classes: 3, using: &generator)
         }
         var plan = TrainingPlan()
         plan.batchSize = 13

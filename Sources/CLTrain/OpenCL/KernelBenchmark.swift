@@ -66,9 +66,7 @@ public enum KernelBenchmark {
     static func stepper(library: KernelLibrary, plan: TrainingPlan, train: Dataset, test: Dataset,
                         placement: DataPlacement = .resident) throws -> (backend: OpenCLBackend, rows: Int) {
         let backend = try OpenCLBackend(library: library, plan: plan, train: train, test: test, placement: placement)
-        var generator = SeededGenerator(seed: plan.seed)
-        try backend.load(Parameters(initializing: plan.model, using: &generator),
-                         OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount))
+        try backend.start(plan)
         try backend.beginEpoch(order: (0..<Int32(train.count)).map { $0 })
         return (backend, min(plan.batchSize, train.count))
     }

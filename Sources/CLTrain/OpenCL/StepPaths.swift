@@ -84,9 +84,7 @@ extension StepPaths {
         let library = try KernelLibrary(context: context)
         func train(_ path: StepPath) throws -> [Float] {
             let backend = try OpenCLBackend(library: library, plan: plan, train: data, test: data, stepPath: path)
-            var generator = SeededGenerator(seed: seed)
-            try backend.load(Parameters(initializing: plan.model, using: &generator),
-                             OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount))
+            try backend.start(plan)
             try backend.beginEpoch(1, order: order)
             for batch in 0..<3 {
                 let start = batch * plan.batchSize

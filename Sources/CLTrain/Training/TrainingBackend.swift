@@ -42,6 +42,13 @@ extension TrainingBackend {
         try trainStep(batch: batch, start: start, count: count, learningRate: optimizer.learningRate)
     }
 
+    /// Loads the initial parameters a new run of `plan` draws (from its seed) and a fresh optimizer state.
+    public func start(_ plan: TrainingPlan) throws {
+        var generator = SeededGenerator(seed: plan.seed)
+        try load(Parameters(initializing: plan.model, using: &generator),
+                 OptimizerState(fresh: plan.optimizer, parameterCount: plan.model.parameterCount))
+    }
+
     /// Waits until the first `count` batches of this epoch have finished and returns their losses.
     public func losses(count: Int) throws -> [Float] {
         try requestLosses(count: count)
