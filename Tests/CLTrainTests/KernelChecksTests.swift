@@ -134,8 +134,11 @@ import Testing
         ("conv2d_backward", "conv2d", 0, "const int16 iw = ow * stride - padding + kw0 + j;",
          "const int16 iw = ow * stride - padding + kw0 + j + 1;"),
         // max-pool routes the gradient to the wrong element: the window's first, or the one after the maximum
-        ("maxpool2d_forward", "maxpool2d", 0, "best_index = select(best_index, index, better);",
-         "best_index = select(best_index, first, better);"),
+        ("maxpool2d_forward", "maxpool2d", 0, "*best_index = select(*best_index, index, better);",
+         "*best_index = select(*best_index, index + 1, better);"),
+        // the last of equal maxima instead of the first; a 2×2 window's second tap named as its first
+        ("maxpool2d_forward", "maxpool2d", 0, "(value > *best)", "(value >= *best)"),
+        ("maxpool2d_forward", "maxpool2d", 0, "take_tap(top.odd, first + 1,", "take_tap(top.odd, first,"),
         ("maxpool2d_backward", "maxpool2d", 0, "here == indices[at]", "here + 1 == indices[at]"),
         // average pooling: the mean of a window one too large, the last window of a column never reaching its
         // inputs, the absorbed ReLU's mask ignored
