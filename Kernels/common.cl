@@ -19,6 +19,12 @@
 #define LOAD1(buffer, at) (buffer)[at]
 #define STORE1(value, buffer, at) ((buffer)[at] = (value))
 
+// Philox-4x32-10's constants (Salmon et al., SC 2011; Philox.swift): the multipliers of words 0 and 2, and the
+// key's increment each round. gather.cl and dropout.cl both draw from it.
+#define PHILOX_M0 0xD2511F53ul
+#define PHILOX_M1 0xCD9E8D57ul
+#define PHILOX_BUMP ((uint2)(0x9E3779B9u, 0xBB67AE85u))
+
 #ifndef LOSS_GROUP
 #define LOSS_GROUP 64
 #endif

@@ -7,7 +7,8 @@
 // (common.cl). No mask is stored: the backward pass draws it again, or, after a ReLU, reads it from the forward
 // output; it is the same on every device and in the twins (DropoutMask.keeps).
 // Launch: 1-D, one work-item per 16·CHAINS consecutive elements of dropout_forward (which the backward pass without
-// a ReLU also runs), per 16 of dropout_backward_after_relu (the counts rounded up to the group). CHAINS comes from Dropout.chains (`-D`), which the launcher sizes the grid by.
+// a ReLU also runs), per 16 of dropout_backward_after_relu (the counts rounded up to the group). CHAINS comes from
+// Dropout.chains (`-D`), which the launcher sizes the grid by.
 // CPU twins: Reference.dropoutForward / dropoutBackward.
 // Philox-4x32-10 (Salmon et al., SC 2011) as Philox.block in Swift, on vectors so a CPU device runs the ten rounds in
 // its SIMD lanes: lane j of words c0..c3 is counter j's. bench --model dropout on PoCL (2 cores), forward of 64×256:
@@ -36,32 +37,32 @@ inline void philox_first_words(const uint16 e, const uint layer, const uint step
                                uint16 *words) {
     uint16 c0[CHAINS], c1[CHAINS], c2[CHAINS], c3[CHAINS], hi[CHAINS], lo[CHAINS];
     // Round 1 on (e, layer, step0, step1).
-    const ulong q = (ulong)step0 * 0xCD9E8D57ul;
+    const ulong q = (ulong)step0 * PHILOX_M1;
     const uint a0 = (uint)(q >> 32) ^ layer ^ k.x, a1 = (uint)q;
 #pragma unroll
     for (int i = 0; i < CHAINS; i++) {
-        multiply16(e + (uint)(16 * i), 0xD2511F53ul, &hi[i], &lo[i]);
+        multiply16(e + (uint)(16 * i), PHILOX_M0, &hi[i], &lo[i]);
         c2[i] = hi[i] ^ step1 ^ k.y;
         c3[i] = lo[i];
     }
     // Round 2: word 0 is still one value.
-    k += (uint2)(0x9E3779B9u, 0xBB67AE85u);
-    const ulong r = (ulong)a0 * 0xD2511F53ul;
+    k += PHILOX_BUMP;
+    const ulong r = (ulong)a0 * PHILOX_M0;
 #pragma unroll
     for (int i = 0; i < CHAINS; i++) {
-        multiply16(c2[i], 0xCD9E8D57ul, &hi[i], &lo[i]);
+        multiply16(c2[i], PHILOX_M1, &hi[i], &lo[i]);
         c0[i] = hi[i] ^ a1 ^ k.x;
         c1[i] = lo[i];
         c2[i] = (uint)(r >> 32) ^ c3[i] ^ k.y;
         c3[i] = (uint16)(uint)r;
     }
     for (int round = 2; round < 10; round++) {
-        k += (uint2)(0x9E3779B9u, 0xBB67AE85u);
+        k += PHILOX_BUMP;
 #pragma unroll
         for (int i = 0; i < CHAINS; i++) {
             uint16 hi0, lo0, hi1, lo1;
-            multiply16(c0[i], 0xD2511F53ul, &hi0, &lo0);
-            multiply16(c2[i], 0xCD9E8D57ul, &hi1, &lo1);
+            multiply16(c0[i], PHILOX_M0, &hi0, &lo0);
+            multiply16(c2[i], PHILOX_M1, &hi1, &lo1);
             c0[i] = hi1 ^ c1[i] ^ k.x;
             c1[i] = lo1;
             c2[i] = hi0 ^ c3[i] ^ k.y;

@@ -42,8 +42,8 @@ __kernel void gather_normalize(__global const uchar *images, __global const int 
 // Philox-4x32-10's four words for one counter, as Philox.block in Swift (dropout.cl runs 64 at once, in chains).
 inline uint4 philox4(uint4 c, uint2 k) {
     for (int round = 0; round < 10; round++) {
-        if (round > 0) k += (uint2)(0x9E3779B9u, 0xBB67AE85u);
-        const ulong p0 = (ulong)c.x * 0xD2511F53ul, p1 = (ulong)c.z * 0xCD9E8D57ul;
+        if (round > 0) k += PHILOX_BUMP;
+        const ulong p0 = (ulong)c.x * PHILOX_M0, p1 = (ulong)c.z * PHILOX_M1;
         c = (uint4)((uint)(p1 >> 32) ^ c.y ^ k.x, (uint)p1, (uint)(p0 >> 32) ^ c.w ^ k.y, (uint)p0);
     }
     return c;

@@ -80,10 +80,7 @@ extension Tuner {
             }
             outcomes.append(outcome)
         }
-        guard !winners.isEmpty else {
-            library.tuning.grids = [:]
-            return ([:], outcomes)
-        }
+        guard !winners.isEmpty else { return ([:], outcomes) }
         progress("timing real steps with the convolution and pooling winners and with the defaults", false)
         let confirmed = try confirm(winners: winners, stepTimes: timer)
         for index in outcomes.indices {

@@ -28,9 +28,10 @@ public struct GridChoice: Hashable, Sendable, Codable, CustomStringConvertible {
 
     /// The work-groups worth timing for a grid of `global` work-items: `sizes` work-items each (those the device
     /// allows and the grid can fill), laid along dimension 0 up to the grid's width there (a power of two) or the
-    /// device's limit along it (`dimensionLimits`), then along dimension 1, then 2. A CPU device runs a group as one task, so small groups cost scheduling and large
-    /// ones idle a core; a GPU wants groups of its warp or wavefront and more; the launchers' own groups run along
-    /// dimension 0 only, which leaves most of a warp idle on a row of two vectors (LeNet-5's 28 pixels).
+    /// device's limit along it (`dimensionLimits`), then along dimension 1, then 2. A CPU device runs a group as one
+    /// task, so small groups cost scheduling and large ones idle a core; a GPU wants groups of its warp or wavefront
+    /// and more; the launchers' own groups run along dimension 0 only, which leaves most of a warp idle on a row of
+    /// two vectors (LeNet-5's 28 pixels).
     static func groups(for global: [Int], maxWorkGroupSize: Int, dimensionLimits: [Int] = [],
                        sizes: [Int] = [1, 4, 16, 64, 256]) -> [[Int]] {
         func ceilingPowerOfTwo(_ n: Int) -> Int { var p = 1; while p < n { p *= 2 }; return p }

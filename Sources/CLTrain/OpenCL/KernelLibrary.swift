@@ -263,13 +263,11 @@ public final class KernelLibrary {
             choice = tuning.grids[shape!] ?? choice
         }
         var grid = global(choice.variant)
-        if let group = choice.group, group.count == grid.count {
-            grid = zip(grid, group).map { ($0 + $1 - 1) / $1 * $1 }
-        }
+        let group = choice.group.flatMap { $0.count == grid.count ? $0 : nil }
+        if let group { grid = zip(grid, group).map { ($0 + $1 - 1) / $1 * $1 } }
         let kernel = try kernel(name, variant: choice.variant)
         for (index, argument) in arguments.enumerated() { try kernel.set(index, argument) }
-        let local = choice.group.flatMap { $0.count == grid.count ? $0 : nil } ?? local
-            ?? (grid.count == 1 ? [linearGroup(kernel)] : gridGroup(kernel, global: grid))
+        let local = group ?? local ?? (grid.count == 1 ? [linearGroup(kernel)] : gridGroup(kernel, global: grid))
         if let shape { gridLaunches?.append((shape, choice, grid, local)) }
         return try recorded(name, kernel.enqueue(global: grid, local: local, timed: true), grid: shape)
     }

@@ -207,8 +207,9 @@ public final class OpenCLBackend: ReplicaBackend {
         precondition(count >= 0 && count <= batchSize && start + count <= train.count)
         step += 1
         let data = count > 0 ? try train.rows(start: start, count: count) : nil
-        try records.write(record(batch: batch, offset: data?.offset ?? 0, learningRate: learningRate),
-                          range: 0..<StepRecord.wordCount, to: library.stepRecord)
+        var whole = record(batch: batch, offset: data?.offset ?? 0)
+        whole.factors = factors(learningRate: learningRate)
+        try records.write(whole, range: 0..<StepRecord.wordCount, to: library.stepRecord)
         guard let data else { return try queueUpdate() }
         if stepPath == .replay {
             try replay(rows: count, data: data)
@@ -235,8 +236,7 @@ public final class OpenCLBackend: ReplicaBackend {
         step += 1
         guard count > 0 else { return }
         let data = try train.rows(start: start, count: count)
-        try records.write(record(batch: batch, offset: data.offset, learningRate: 0), range: StepRecord.batchWords,
-                          to: library.stepRecord)
+        try records.write(record(batch: batch, offset: data.offset), range: StepRecord.batchWords, to: library.stepRecord)
         try queueGradients(rows: count, data: data)
     }
 
@@ -246,10 +246,10 @@ public final class OpenCLBackend: ReplicaBackend {
         try queueUpdate()
     }
 
-    /// The step record of this step (`step`), batch `batch` of the epoch whose rows start at `offset` in the order.
-    private func record(batch: Int, offset: Int, learningRate: Float) -> StepRecord {
-        StepRecord(offset: offset, slot: batch, step: step, epoch: epoch,
-                   factors: factors(learningRate: learningRate))
+    /// The batch's part of this step's record (`step`): batch `batch` of the epoch, whose rows start at `offset` in
+    /// the order; the optimizer's factors are the update's (`factors`).
+    private func record(batch: Int, offset: Int) -> StepRecord {
+        StepRecord(offset: offset, slot: batch, step: step, epoch: epoch)
     }
 
     /// The optimizer's factors for this step (`step`) at `learningRate`.
