@@ -32,6 +32,7 @@ import Testing
             ($0.name, SafeTensors.Tensor(shape: $0.shape, values: Array(checkpointed.parameters.values[$0.range])))
         } + [("4.num_batches_tracked", SafeTensors.Tensor(shape: [], values: [12], type: .i64))], metadata: [:])
         func data(_ path: String) throws { _ = try DataRequest(trainFile: path, testFile: path).load() }
+        let library = try KernelLibrary(context: testContext())
         func decodeImage(_ path: String) throws { _ = try PlanarImage.decode(FileBytes.contents(of: path), path: path) }
         let idxFields = [(4, 4, true), (8, 4, true), (12, 4, true)]
         let formats = [
@@ -58,6 +59,13 @@ import Testing
             Format(name: "data_batch_1.bin", seed: cifarBatch(images: (0..<(2 * 3072)).map { train.images[$0 % train.images.count] },
                                                               labels: [3, 9]),
                    fields: [], read: { _ = try CIFAR.records($0, kind: .cifar10) }),
+            // The tuning cache: read whole or ignored (nil); each grid choice it holds is then held to a library's
+            // limits, as a run's library holds it.
+            Format(name: "tuning.json", seed: try tuningCacheFile(in: folder), fields: [], read: { path in
+                for (shape, choice) in TuningCache.tuning(at: path, key: Self.tuningKey)?.grids ?? [:] {
+                    _ = try? library.checkFits(choice, kernel: shape.kernel)
+                }
+            }),
             Format(name: "cifar-10-binary.tar.gz", seed: try gzipped(tarArchive([("cifar-10-batches-bin", nil, nil),
                                                                                  ("cifar-10-batches-bin/batches.meta.txt", Array("cat\ndog\n".utf8), nil)])),
                    fields: [], read: { path in _ = try Tar.entries(Gzip.decompress(FileBytes.contents(of: path), path: path), source: path) }),
@@ -103,6 +111,20 @@ import Testing
         let seconds = Date().timeIntervalSince(started)
         print("fuzz: \(cases) cases (\(accepted) accepted, \(cases - accepted) refused) in \(String(format: "%.1f", seconds)) s, seed \(seed)")
         #expect(cases >= 1000)
+    }
+
+    static let tuningKey = "a device\tits kernels"
+
+    /// A tuning cache file with a matmul winner and a convolution's, as `TuningCache.store` writes it.
+    func tuningCacheFile(in folder: TemporaryFolder) throws -> [UInt8] {
+        let cache = TuningCache(directory: folder.file("tuning-seed"))
+        let tuning = Tuning(choices: [MatmulShape(kernel: "matmul_forward", rows: 3, inputs: 784, outputs: 3):
+                                          MatmulChoice(.vector(width: 4, blockRows: 2, blockColumns: 2, vectors: 1), group: [8, 4])],
+                            grids: [GridShape(kernel: "conv2d_forward", sizes: [3, 1, 28, 28, 5, 1, 2, 28, 28, 6]):
+                                        GridChoice(variant: 1, group: [2, 8, 1])])
+        try cache.store(tuning, tuned: Array(tuning.choices.keys), grids: Array(tuning.grids.keys), forKey: Self.tuningKey)
+        #expect(cache.tuning(forKey: Self.tuningKey) == tuning)
+        return try FileBytes.contents(of: cache.path(forKey: Self.tuningKey))
     }
 
     /// The decode cache of a three-image folder of two classes, as `ImageFolder` writes it.

@@ -61,8 +61,10 @@ public struct TuningCache: Sendable {
 
     /// The winners stored under `key`; nil when there is no file, or it is damaged, someone else's or holds a
     /// configuration no kernel could be built with.
-    public func tuning(forKey key: String) -> Tuning? {
-        let path = path(forKey: key)
+    public func tuning(forKey key: String) -> Tuning? { Self.tuning(at: path(forKey: key), key: key) }
+
+    /// The winners the file at `path` stores under `key`, as `tuning(forKey:)` reads them.
+    static func tuning(at path: String, key: String) -> Tuning? {
         guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size <= 1 << 20,
               let data = FileManager.default.contents(atPath: path),
               let file = try? JSONDecoder().decode(File.self, from: data),
