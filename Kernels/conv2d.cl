@@ -9,22 +9,25 @@
 // runtime-bounded loops scalar): a work-item holds 16 consecutive pixels of one image row as a float16 and loops
 // over the taps; with stride 1 the 16 inputs a tap reads are contiguous, so each is one vector load shared by the
 // CB channels the work-item accumulates. `cltrain bench --model lenet5` on PoCL (batch 64, 2 shared cores): forward
-// 0.41 / 0.70 ms (conv 1 / conv 2), backward_input 1.1 ms (conv 2), backward_weight 0.66 / 1.45 ms.
+// 0.23 / 0.35 ms (conv 1 / conv 2), backward_input 0.53 ms (conv 2), backward_weight 0.27 / 0.61 ms.
 // Launch (Conv2d+Launchers.swift), in any work-group: `cltrain tune` may choose one per shape and round the grid up
 // to whole groups in every dimension, so each work-item checks all three of its coordinates:
 //   conv2d_forward          grid (⌈OW/16⌉, OH, N·⌈O/CB⌉)
 //   conv2d_backward_input   grid (⌈W/16⌉, H, N·⌈C/CB⌉)
-//   conv2d_backward_weight  grid (K, C, ⌈O/OB⌉), by default in groups of one: each sums over the whole batch for all kw
-//                           (KW at a time) of one (c, kh) and OB output channels, reusing each dY vector across
-//                           the KW taps and each X vector across the OB channels. Taps past K are skipped, not
-//                           masked: ResNet-8's weight gradients on PoCL (bench --kernels-only, batch 128) took 167
-//                           ms a step with the masked taps computed, 100 ms without (its 1×1: 17.9 → 5.8 ms).
+//   conv2d_backward_weight  grid (K, C, ⌈O/OB⌉·slices), by default in groups of one: each sums over its slice of the
+//                           batch (by default one: all of it) for all kw (KW at a time) of one (c, kh) and OB output
+//                           channels, reusing each dY vector across the KW taps and each X vector across the OB
+//                           channels. Taps past K are skipped, not masked: ResNet-8's weight gradients on PoCL (bench
+//                           --kernels-only, batch 128) took 167 ms a step with the masked taps computed, 100 ms
+//                           without (its 1×1: 17.9 → 5.8 ms). The grid is small (LeNet-5's conv 1: 5·1·2 work-items),
+//                           which a CPU fills but a GPU does not: `cltrain tune` may split the batch into slices,
+//                           whose gradients conv2d_sum_slices then adds up, grid (W + O).
 // CPU twins: Reference.conv2dForward / conv2dBackwardInput / conv2dBackwardWeight / conv2dBackwardBias.
 
-// CB and OB (below) come from Conv2d.blockings: the file is built once for each, and each launch takes the build
-// whose blocks divide its channels, unless `cltrain tune` chose another for its shape.
-#if !defined(CB) || !defined(OB)
-#error "conv2d.cl is built with -DCB and -DOB (Conv2d.kernelVariants)"
+// CB, OB and KW (below) come from Conv2d.blockings: the file is built once for each, and each launch takes the
+// build its launcher's rule picks, unless `cltrain tune` chose another for its shape.
+#if !defined(CB) || !defined(OB) || !defined(KW)
+#error "conv2d.cl is built with -DCB, -DOB and -DKW (Conv2d.kernelVariants)"
 #endif
 #define LANES ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
 
@@ -165,8 +168,7 @@ __kernel void conv2d_backward_input(const int batch, const int channels, const i
 }
 
 // Each work-item holds OB output channels × KW taps of a kernel row: a dY vector feeds KW products and an X
-// vector OB, all OB·KW accumulators in registers.
-#define KW 5
+// vector OB, all OB·min(K, KW) accumulators in registers.
 // In conv2d_backward_weight: where row oh of dY's plane (n, o) starts, o clamped to the last channel (its products
 // are computed, never stored).
 #define dy_row(n, o, oh) ((((n) * out_channels + min(o, out_channels - 1)) * out_height + (oh)) * out_width)
@@ -175,17 +177,26 @@ __kernel void conv2d_backward_weight(const int batch, const int channels, const 
                                      const int ksize, const int stride, const int padding,
                                      const int out_height, const int out_width, const int out_channels,
                                      __global const float *dy, __global const float *x,
-                                     __global float *dw, __global float *db) {
-    const int kh = get_global_id(0), c = get_global_id(1), o0 = get_global_id(2) * OB;
-    if (kh >= ksize || c >= channels || o0 >= out_channels) return;
+                                     __global float *dw, __global float *db, __global float *partial, const int slices) {
+    const int blocks = (out_channels + OB - 1) / OB, slice = get_global_id(2) / blocks;
+    const int kh = get_global_id(0), c = get_global_id(1), o0 = get_global_id(2) % blocks * OB;
+    if (kh >= ksize || c >= channels || slice >= slices) return;
     const int count = batch * channels * height * width, dy_count = batch * out_channels * out_height * out_width;
+    // Slice s of the batch. Sliced, the gradients go to `partial` instead, each slice's [dw | db] after the one
+    // before, for conv2d_sum_slices to add up.
+    const int first = slice * batch / slices, end = (slice + 1) * batch / slices;
+    if (slices > 1) {
+        const int weights = out_channels * channels * ksize * ksize;
+        dw = partial + slice * (weights + out_channels);
+        db = dw + weights;
+    }
     for (int kw0 = 0; kw0 < ksize; kw0 += KW) {
         float16 acc[OB][KW];
 #pragma unroll
         for (int r = 0; r < OB; r++)
 #pragma unroll
             for (int j = 0; j < KW; j++) acc[r][j] = 0.0f;
-        for (int n = 0; n < batch; n++) {
+        for (int n = first; n < end; n++) {
             const int plane = (n * channels + c) * height * width;
             for (int oh = 0; oh < out_height; oh++) {
                 const int ih = oh * stride - padding + kh;
@@ -199,13 +210,15 @@ __kernel void conv2d_backward_weight(const int batch, const int channels, const 
                     for (int j = 0; j < KW; j++) {
                         // The same for every work-item: a 3×3 kernel computes 3 taps of the 5, a 1×1 kernel 1, where
                         // masking the loads alone still paid for 5 (ResNet-8's 1×1 weight gradients ran at 1.4–2.0
-                        // GFLOP/s).
-                        if (kw0 + j >= ksize) break;
-                        const int16 iw = ow * stride - padding + kw0 + j;
-                        const int16 ok = live & (iw >= 0) & (iw < width);
-                        const float16 v = load16(x, count, plane + ih * width + iw, ok, stride);
+                        // GFLOP/s). A guard, not a `break`: PoCL 3.1 does not unroll a loop that breaks, and its
+                        // accumulators, indexed by j, then lived on the stack (a load and a store around each FMA).
+                        if (kw0 + j < ksize) {
+                            const int16 iw = ow * stride - padding + kw0 + j;
+                            const int16 ok = live & (iw >= 0) & (iw < width);
+                            const float16 v = load16(x, count, plane + ih * width + iw, ok, stride);
 #pragma unroll
-                        for (int r = 0; r < OB; r++) acc[r][j] += d[r] * v;
+                            for (int r = 0; r < OB; r++) acc[r][j] += d[r] * v;
+                        }
                     }
                 }
             }
@@ -223,7 +236,7 @@ __kernel void conv2d_backward_weight(const int batch, const int channels, const 
     if (kh != 0 || c != 0) return;
     for (int r = 0; r < OB && o0 + r < out_channels; r++) {
         float16 sum = 0.0f;
-        for (int n = 0; n < batch; n++)
+        for (int n = first; n < end; n++)
             for (int oh = 0; oh < out_height; oh++)
                 for (int ow0 = 0; ow0 < out_width; ow0 += 16) {
                     const int16 ow = LANES + ow0;
@@ -231,4 +244,16 @@ __kernel void conv2d_backward_weight(const int batch, const int channels, const 
                 }
         db[o0 + r] = sum16(sum);
     }
+}
+
+// The gradients of a sliced conv2d_backward_weight: dw[i] = Σ_s partial[s·(W + O) + i] for i < W (the weights), db
+// from the O values after them, each slice's gradients laid out as [dw | db]. Summed in slice order, so a choice
+// gives the same gradients every step. Launch: one work-item per value, W + O of them, in any work-group.
+__kernel void conv2d_sum_slices(const int weights, const int biases, const int slices, __global const float *partial,
+                                __global float *dw, __global float *db) {
+    const int i = get_global_id(0), stride = weights + biases;
+    if (i >= stride) return;
+    float sum = 0.0f;
+    for (int s = 0; s < slices; s++) sum += partial[s * stride + i];
+    if (i < weights) dw[i] = sum; else db[i - weights] = sum;
 }

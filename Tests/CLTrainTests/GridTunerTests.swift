@@ -35,7 +35,7 @@ import Testing
     }
 
     /// One step's grid launches: both convolutions' three kernels (the first without an input gradient), both
-    /// poolings' two; every candidate is a build of the kernel in a group that fits it.
+    /// poolings' two; every candidate is a build of the kernel in a group that fits it, or sliced where it can be.
     @Test func everyGridLaunchOfTheStepIsFound() throws {
         let library = try KernelLibrary(context: testContext())
         let launches = try Tuner.gridLaunches(of: Self.stepper(library), library: library)
@@ -45,11 +45,13 @@ import Testing
         #expect(launches[0].shape.sizes == [5, 1, 9, 11, 3, 1, 1, 9, 11, 3])
         for launch in launches {
             let candidates = Tuner.gridCandidates(library: library, shape: launch.shape, own: launch.choice, global: launch.global,
-                                                  ownGroup: launch.local)
+                                                  ownGroup: launch.local, slices: launch.slices)
             #expect(candidates.first == launch.choice && Set(candidates).count == candidates.count)
             // The launcher's own build in its own group is timed once, as its own choice.
             #expect(!candidates.dropFirst().contains(GridChoice(variant: launch.choice.variant, group: launch.local)))
             #expect(Set(candidates.map(\.variant)) == Set(0..<library.variantCount(launch.shape.kernel)))
+            // The small-grid path, where the launch has room for it: the weight gradients' at batch 5, 4 slices.
+            #expect(Set(candidates.compactMap(\.slices)) == (launch.shape.kernel == "conv2d_backward_weight" ? [2, 4] : []))
             for choice in candidates { #expect((try? library.checkFits(choice, kernel: launch.shape.kernel)) != nil) }
         }
     }
@@ -63,7 +65,7 @@ import Testing
         var seen = Set<String>()
         for launch in launches where seen.insert(launch.shape.kernel).inserted {
             for choice in Tuner.gridCandidates(library: library, shape: launch.shape, own: launch.choice, global: launch.global,
-                                               ownGroup: launch.local) {
+                                               ownGroup: launch.local, slices: launch.slices) {
                 let results = try checks.forcing(choice, on: launch.shape.kernel)
                 #expect(!results.isEmpty && results.allSatisfy(\.passed), "\(launch.shape.kernel) \(choice)")
             }
@@ -80,7 +82,7 @@ import Testing
         // Each shape's first challenger is the one that runs fast, where it does.
         let fast = Dictionary(uniqueKeysWithValues: launches.map { launch in
             (launch.shape, Tuner.gridCandidates(library: library, shape: launch.shape, own: launch.choice, global: launch.global,
-                                                ownGroup: launch.local)[1])
+                                                ownGroup: launch.local, slices: launch.slices)[1])
         })
         var confirming = false
         let timer: Tuner.GridStepTimes = { tried in
@@ -168,14 +170,16 @@ import Testing
     }
 
     /// A tuned choice runs in training: a step with it gives the parameters a step with the launchers' own
-    /// choices gives, and selftest checks the choice at its kind's sizes.
+    /// choices gives, and selftest checks the choice at its kind's sizes. The weight gradient's batch is sliced
+    /// as finely as the layer's scratch allows.
     @Test func aTunedChoiceTrainsAsTheDefaultsDoAndSelftestChecksIt() throws {
         let context = try testContext()
         let (plan, train, test) = try Self.plan()
         let probe = try KernelLibrary(context: context)
         let launches = try Tuner.gridLaunches(of: Self.stepper(probe), library: probe)
+        #expect(launches.contains { $0.shape.kernel == "conv2d_backward_weight" && $0.slices > 1 })
         let tuning = Tuning(grids: Dictionary(uniqueKeysWithValues: launches.map {
-            ($0.shape, GridChoice(variant: probe.variantCount($0.shape.kernel) - 1, group: $0.global.map { _ in 1 }))
+            ($0.shape, GridChoice(variant: probe.variantCount($0.shape.kernel) - 1, group: $0.global.map { _ in 1 }, slices: $0.slices))
         }))
         func oneStep(_ tuning: Tuning) throws -> [Float] {
             let library = try KernelLibrary(context: context, tuning: tuning)
@@ -190,5 +194,7 @@ import Testing
                                                             seed: freshSeed("tuned selftest"), small: true, tuning: tuning)
         let forced = results.filter { $0.variant.hasPrefix("conv2d_forward build 1") }
         #expect(!forced.isEmpty && forced.allSatisfy(\.passed))
+        let sliced = results.filter { $0.variant.hasPrefix("conv2d_backward_weight") && $0.variant.contains("slices") }
+        #expect(!sliced.isEmpty && sliced.allSatisfy(\.passed))
     }
 }

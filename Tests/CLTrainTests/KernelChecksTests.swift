@@ -133,6 +133,9 @@ import Testing
         ("conv2d_backward", "conv2d", 0, "(convert_uint16(LANES) + (uint)parity) >> 1", "convert_uint16(LANES) >> 1"),
         ("conv2d_backward", "conv2d", 0, "const int16 iw = ow * stride - padding + kw0 + j;",
          "const int16 iw = ow * stride - padding + kw0 + j + 1;"),
+        // a sliced weight gradient: slices that overlap where the batch does not divide, or a slice left out of the sum
+        ("conv2d_backward", "conv2d", 0, "const int first = slice * batch / slices", "const int first = slice * (batch / slices)"),
+        ("conv2d_backward", "conv2d", 0, "for (int s = 0; s < slices; s++) sum +=", "for (int s = 1; s < slices; s++) sum +="),
         // max-pool routes the gradient to the wrong element: the window's first, or the one after the maximum
         ("maxpool2d_forward", "maxpool2d", 0, "*best_index = select(*best_index, index, better);",
          "*best_index = select(*best_index, index + 1, better);"),

@@ -42,7 +42,8 @@ extension Tuner {
         guard !launches.isEmpty else { return ([:], []) }
         let timer = stepTimes ?? gridStepTimes(library: library, stepper: stepper)
         let candidates = launches.map {
-            gridCandidates(library: library, shape: $0.shape, own: $0.choice, global: $0.global, ownGroup: $0.local)
+            gridCandidates(library: library, shape: $0.shape, own: $0.choice, global: $0.global, ownGroup: $0.local,
+                           slices: $0.slices)
         }
         let rounds = candidates.map(\.count).max() ?? 0
         progress("timing \(rounds) builds and work-groups of \(launches.count) convolution and pooling launches in real steps", false)
@@ -100,7 +101,7 @@ extension Tuner {
     /// The grid launches of one step of `stepper`, in launch order without repeats: shape, the choice the launcher
     /// made by itself, its grid and its work-group.
     static func gridLaunches(of stepper: (backend: OpenCLBackend, rows: Int), library: KernelLibrary) throws
-        -> [(shape: GridShape, choice: GridChoice, global: [Int], local: [Int])] {
+        -> [KernelLibrary.GridLaunch] {
         let tuned = library.tuning.grids
         library.tuning.grids = [:]
         library.gridLaunches = []
@@ -113,16 +114,19 @@ extension Tuner {
 
     /// The launcher's own choice first, then every build of the kernel in the launcher's group and in the groups
     /// `GridChoice.groups` offers for its grid, within what each build and the device allow; none that would run
-    /// the launcher's own build in its own group (`ownGroup`) again.
+    /// the launcher's own build in its own group (`ownGroup`) again. Where the launch has a small-grid path (room
+    /// for `slices` > 1), every build also in the launcher's group with the batch in 2, 4, … up to `slices` slices.
     static func gridCandidates(library: KernelLibrary, shape: GridShape, own: GridChoice, global: [Int],
-                               ownGroup: [Int]) -> [GridChoice] {
+                               ownGroup: [Int], slices: Int = 1) -> [GridChoice] {
         var list = [own]
+        let sliceCounts = sequence(first: 2) { $0 * 2 }.prefix { $0 <= slices }
         for variant in 0..<library.variantCount(shape.kernel) {
             guard let kernel = try? library.kernel(shape.kernel, variant: variant) else { continue }
             let groups = GridChoice.groups(for: global, maxWorkGroupSize: kernel.maxWorkGroupSize,
                                            dimensionLimits: library.context.device.maxWorkItemSizes)
-            list += ([nil] + groups).map { GridChoice(variant: variant, group: $0) }
-                .filter { $0 != own && !($0.variant == own.variant && $0.group == ownGroup)
+            list += (([nil] + groups).map { GridChoice(variant: variant, group: $0) }
+                     + sliceCounts.map { GridChoice(variant: variant, slices: $0) })
+                .filter { $0 != own && !($0.variant == own.variant && $0.group == ownGroup && $0.slices == nil)
                     && (try? library.checkFits($0, kernel: shape.kernel)) != nil }
         }
         return list

@@ -14,16 +14,25 @@ public struct GridShape: Hashable, Sendable, Codable, CustomStringConvertible {
 /// How a grid launch runs: `variant` indexes its kind's `kernelVariants` (the `-D` blocking it is built with, which
 /// its launcher sizes the grid from), and `group` is its work-group (nil: the launcher's own). A chosen group may
 /// not divide the grid: the grid is then rounded up to whole groups, whose extra work-items the kernels skip.
+/// `slices` (nil: one) splits a reduction over the batch into that many launches' worth of work-items whose partial
+/// sums a second kernel adds: the small-grid path, for a launch that offers it (conv2d_backward_weight).
 public struct GridChoice: Hashable, Sendable, Codable, CustomStringConvertible {
     public let variant: Int
     public let group: [Int]?
+    public let slices: Int?
 
-    public init(variant: Int, group: [Int]? = nil) {
-        (self.variant, self.group) = (variant, group)
+    public init(variant: Int, group: [Int]? = nil, slices: Int? = nil) {
+        (self.variant, self.group, self.slices) = (variant, group, slices == 1 ? nil : slices)
     }
 
     public var description: String {
         "build \(variant)" + (group.map { " in groups of " + $0.map(String.init).joined(separator: "×") } ?? "")
+            + (slices.map { ", the batch in \($0) slices" } ?? "")
+    }
+
+    /// This choice with at most `capacity` slices: what a launch whose scratch holds `capacity` runs.
+    func sliced(within capacity: Int) -> GridChoice {
+        GridChoice(variant: variant, group: group, slices: min(slices ?? 1, max(capacity, 1)))
     }
 
     /// The work-groups worth timing for a grid of `global` work-items: `sizes` work-items each (those the device
@@ -55,6 +64,7 @@ public struct GridChoice: Hashable, Sendable, Codable, CustomStringConvertible {
     /// takes them is for `KernelLibrary` to say.
     var isPlausible: Bool {
         (0..<16).contains(variant) && (group.map { (1...3).contains($0.count) && $0.allSatisfy { (1...1024).contains($0) } } ?? true)
+            && (slices.map { (2...1024).contains($0) } ?? true)
     }
 }
 

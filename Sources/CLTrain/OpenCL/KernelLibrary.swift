@@ -25,8 +25,9 @@ public final class KernelLibrary {
     /// Collects the shape of every matmul launch while set, for the tuner.
     var matmulShapes: [MatmulShape]?
     /// Collects every grid launch (see `launch(tunable:…)`) while set, for the tuner: its shape, the choice it ran,
-    /// its grid and its work-group.
-    var gridLaunches: [(shape: GridShape, choice: GridChoice, global: [Int], local: [Int])]?
+    /// its grid, its work-group and the slices it could run in (1: it has no small-grid path).
+    var gridLaunches: [GridLaunch]?
+    typealias GridLaunch = (shape: GridShape, choice: GridChoice, global: [Int], local: [Int], slices: Int)
     /// A choice every grid launch of one kernel takes while set, whatever its shape: the tuner's and selftest's
     /// checks of a tuned choice at the kind's check sizes.
     var forcedGrid: (kernel: String, choice: GridChoice)?
@@ -248,11 +249,14 @@ public final class KernelLibrary {
     }
 
     /// A launch whose build and work-group tuning may choose (`GridShape`): `sizes` are the launcher's geometry, the
-    /// shape's key; `rule` the build the launcher picks by itself; `global` the grid a build needs, from the same
-    /// `-D` values it was built with. Runs the choice forced for the kernel, else the one tuned for the shape, else
-    /// the rule's build in `local` (nil: `launch`'s default).
-    func launch(tunable name: String, sizes: [Int], rule: Int, global: (Int) -> [Int], local: [Int]? = nil,
-                arguments: [KernelArgument]) throws -> Event? {
+    /// shape's key; `rule` the build the launcher picks by itself; `global` the grid a choice needs, from the same
+    /// `-D` values its build was built with. Runs the choice forced for the kernel, else the one tuned for the shape,
+    /// else the rule's build in `local` (nil: `launch`'s default). A kernel with a small-grid path takes the number
+    /// of slices it runs as its last argument, after `arguments`: its launcher says how many its scratch holds
+    /// (`slices`), and the choice it runs, returned, has at most that many.
+    @discardableResult
+    func launch(tunable name: String, sizes: [Int], rule: Int, slices capacity: Int? = nil, global: (GridChoice) -> [Int],
+                local: [Int]? = nil, arguments: [KernelArgument]) throws -> (event: Event?, choice: GridChoice) {
         var choice = GridChoice(variant: rule)
         var shape: GridShape?
         if let forcedGrid, forcedGrid.kernel == name {
@@ -262,14 +266,16 @@ public final class KernelLibrary {
             shape = GridShape(kernel: name, sizes: sizes)
             choice = tuning.grids[shape!] ?? choice
         }
-        var grid = global(choice.variant)
+        choice = choice.sliced(within: capacity ?? 1)
+        var grid = global(choice)
         let group = choice.group.flatMap { $0.count == grid.count ? $0 : nil }
         if let group { grid = zip(grid, group).map { ($0 + $1 - 1) / $1 * $1 } }
         let kernel = try kernel(name, variant: choice.variant)
         for (index, argument) in arguments.enumerated() { try kernel.set(index, argument) }
+        if capacity != nil { try kernel.set(arguments.count, Int32(choice.slices ?? 1)) }
         let local = group ?? local ?? (grid.count == 1 ? [linearGroup(kernel)] : gridGroup(kernel, global: grid))
-        if let shape { gridLaunches?.append((shape, choice, grid, local)) }
-        return try recorded(name, kernel.enqueue(global: grid, local: local, timed: true), grid: shape)
+        if let shape { gridLaunches?.append((shape, choice, grid, local, capacity ?? 1)) }
+        return (try recorded(name, kernel.enqueue(global: grid, local: local, timed: true), grid: shape), choice)
     }
 
     /// Groups of a multi-dimensional launch: along dimension 0, the largest power of two within the kernel's

@@ -12,7 +12,7 @@ extension KernelLibrary {
     public func avgPool2dForward(shape: AvgPool2dShape, x: Buffer<Float>, y: Buffer<Float>) throws -> Event? {
         let sizes = geometry(shape)
         return try launch(tunable: "avgpool2d_forward", sizes: sizes, rule: 0, global: { _ in self.linear(shape.outputCount) },
-                          arguments: sizes.map { Int32($0) } + [x, y])
+                          arguments: sizes.map { Int32($0) } + [x, y]).event
     }
 
     /// - Parameter mask: zero the gradient where `x` (an absorbed ReLU's output) is not positive.
@@ -21,6 +21,6 @@ extension KernelLibrary {
                                   dx: Buffer<Float>) throws -> Event? {
         let sizes = geometry(shape)
         return try launch(tunable: "avgpool2d_backward", sizes: sizes, rule: 0, global: { _ in self.linear(shape.inputCount) },
-                          arguments: sizes.map { Int32($0) } + [dy, x, Int32(mask ? 1 : 0), dx])
+                          arguments: sizes.map { Int32($0) } + [dy, x, Int32(mask ? 1 : 0), dx]).event
     }
 }

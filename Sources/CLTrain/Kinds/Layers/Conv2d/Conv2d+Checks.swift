@@ -2,13 +2,16 @@ import CLKit
 import Foundation
 
 extension Conv2d {
-    /// The backward pass's two kernels are checked as one row, `conv2d_backward`, whose time is the sum of its launches.
+    /// The backward pass's kernels are checked as one row, `conv2d_backward`, whose time is the sum of its launches.
+    /// Every other shape slices the weight gradient's batch (conv2d_sum_slices), in each build by turns.
     public static let kernelChecks = [
         KernelCheckEntry("conv2d_forward") { checks in
             try checks.conv2dShapes.enumerated().map { try checks.conv2dForward($1, relu: $0 % 2 == 0) }
         },
         KernelCheckEntry("conv2d_backward") { checks in
-            try checks.conv2dShapes.enumerated().map { try checks.conv2dBackward($1, masked: $0 % 2 == 1) }
+            try checks.conv2dShapes.enumerated().map {
+                try checks.conv2dBackward($1, masked: $0 % 2 == 1, slicedBuild: $0 % 2 == 1 ? $0 / 2 % blockings.count : nil)
+            }
         },
     ]
 }
@@ -36,6 +39,9 @@ extension KernelChecks {
         Conv2dShape(batch: 64, inChannels: 6, height: 14, width: 14, outChannels: 16, kernel: 5),
     ]
 
+    /// Odd, and more than the smallest shapes' batches.
+    static let slicesChecked = 3
+
     var conv2dShapes: [Conv2dShape] { sized(Self.conv2dShapes) { $0.patchCount * $0.patchSize * $0.outChannels } }
 
 
@@ -61,8 +67,10 @@ extension KernelChecks {
     }
 
     /// The weight, bias and (masked or not) input gradients of one backward sequence
-    /// (conv2d_backward_weight, conv2d_backward_input), each against its twin.
-    mutating func conv2dBackward(_ shape: Conv2dShape, masked: Bool) throws -> KernelCheckResult {
+    /// (conv2d_backward_weight, conv2d_backward_input), each against its twin. With `slicedBuild`, the weight
+    /// gradient runs that build with the batch in `slicesChecked` slices, more than some shapes have images (a slice
+    /// with none), unless a choice is already forced (the tuner's check of it; a sliced one is given room here).
+    mutating func conv2dBackward(_ shape: Conv2dShape, masked: Bool, slicedBuild: Int? = nil) throws -> KernelCheckResult {
         let x = floats(shape.inputCount), w = floats(shape.weightCount), dy = floats(shape.outputCount)
         // A ReLU output as the layer's input: about half zeros, the rest positive.
         let activation = floats(shape.inputCount).map { max($0, 0) }
@@ -71,9 +79,14 @@ extension KernelChecks {
         let dx = try GuardedOutput<Float>(context: context, count: shape.inputCount)
         let (xBuffer, wBuffer, dyBuffer) = (try input(x), try input(w), try input(dy))
         let activationBuffer = masked ? try input(activation) : nil
+        let weightKernel = "conv2d_backward_weight", forced = library.forcedGrid
+        let slices = max(forced?.kernel == weightKernel ? forced?.choice.slices ?? 1 : 1, Self.slicesChecked)
+        let partials = try Buffer<Float>(context: context, count: slices * (shape.weightCount + shape.outChannels))
+        if forced == nil, let slicedBuild { library.forcedGrid = (weightKernel, GridChoice(variant: slicedBuild, slices: slices)) }
+        defer { library.forcedGrid = forced }
         let seconds = try timedSequence {
             try library.conv2dBackward(shape: shape, dy: dyBuffer, x: xBuffer, weight: wBuffer, dw: dw.buffer,
-                                       db: db.buffer, dx: dx.buffer, activation: activationBuffer)
+                                       db: db.buffer, dx: dx.buffer, activation: activationBuffer, partials: partials)
         }
         let (kernel, sizes) = ("conv2d_backward", "\(shape)\(masked ? " +mask" : "")")
         let sums = dotTolerance(shape.patchCount)

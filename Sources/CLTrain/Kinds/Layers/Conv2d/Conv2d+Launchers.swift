@@ -6,23 +6,57 @@ extension Conv2d {
     static let lanes = 16
 
     /// One build of conv2d.cl: the channels each work-item of conv2d_forward and conv2d_backward_input accumulates
-    /// (`CB`), and the output channels each work-item of conv2d_backward_weight does (`OB`).
+    /// (`CB`), and the output channels (`OB`) and kernel columns (`KW`) each work-item of conv2d_backward_weight does.
     struct Blocking {
-        let channels: Int, weightChannels: Int
+        let channels: Int, weightChannels: Int, weightTaps: Int
+
+        /// The float16 accumulators a work-item of conv2d_backward_weight holds for a kernel of `size`.
+        func weightAccumulators(kernel size: Int) -> Int { weightChannels * min(size, weightTaps) }
     }
 
     /// The builds, the first the default. Wider blocks pay where the channels fill them and waste work where they
     /// do not: in `bench --kernels-only` on PoCL (two runs each), ResNet-8's forward passes took 34–36 ms a step
     /// with (8, 4) and 29–31 with (16, 4), its input gradients 62–66 against 42–48, its weight gradients 81–83
     /// against 62–72 with (8, 8); LeNet-5's (6 and 16 channels) went the other way, input gradients 0.52 → 0.90 ms.
-    static let blockings = [Blocking(channels: 8, weightChannels: 4), Blocking(channels: 16, weightChannels: 8)]
+    static let blockings = [Blocking(channels: 8, weightChannels: 4, weightTaps: 5),
+                            Blocking(channels: 16, weightChannels: 8, weightTaps: 5)]
 
-    public static var kernelVariants: [String] { blockings.map { "-DCB=\($0.channels) -DOB=\($0.weightChannels)" } }
+    /// The accumulators a weight-gradient work-item may hold before the launcher's own rule takes a narrower build:
+    /// 32 vector registers on AVX-512, less the OB dY vectors and the X vector of a tap. On PoCL, LeNet-5's conv 2
+    /// (5×5, 16 channels) took 700–737 µs a step with OB = 8 (40 accumulators, spilled) and 607–622 with OB = 4;
+    /// ResNet-8's 3×3 layers (24 accumulators) ran as fast with 8 as with 4. `cltrain tune` decides per device.
+    static let weightAccumulatorBudget = 24
+
+    public static var kernelVariants: [String] {
+        blockings.map { "-DCB=\($0.channels) -DOB=\($0.weightChannels) -DKW=\($0.weightTaps)" }
+    }
+
+    /// The most slices of the batch conv2d_backward_weight may run in at `shape` (`GridChoice.slices`), which is
+    /// how many partial gradients a layer's scratch holds: powers of two up to the batch and `maxSlices`, while the
+    /// widest build's grid stays within `slicedGridLimit` work-items; 1 where the grid is too large to gain.
+    static func sliceCapacity(_ shape: Conv2dShape) -> Int {
+        let widest = blockings.map(\.weightChannels).max() ?? 1
+        let grid = shape.kernel * shape.inChannels * ((shape.outChannels + widest - 1) / widest)
+        var capacity = 1
+        while capacity * 2 <= min(shape.batch, maxSlices) && grid * capacity * 2 <= slicedGridLimit { capacity *= 2 }
+        return capacity
+    }
+
+    /// LeNet-5's conv 1 has a grid of 5·1·1 work-items at the widest build: a GPU of 100 cores or more needs
+    /// thousands. The scratch costs `capacity` times the layer's gradients: ResNet-8's largest layer (64 → 64, 3×3)
+    /// keeps 8.
+    static let maxSlices = 64, slicedGridLimit = 16_384
+
+    /// The floats of the scratch a layer keeps for the slices at `shape` (none where it has no room to slice).
+    static func sliceScratchCount(_ shape: Conv2dShape) -> Int {
+        let capacity = sliceCapacity(shape)
+        return capacity > 1 ? capacity * (shape.weightCount + shape.outChannels) : 0
+    }
 
     /// The build a launch that blocks `channels` channels by `block(_:)` takes by itself: the widest whose block
-    /// divides them (`cltrain tune` may choose another).
-    static func variant(blocking channels: Int, by block: (Blocking) -> Int) -> Int {
-        blockings.indices.last { channels % block(blockings[$0]) == 0 } ?? 0
+    /// divides them, among those `fits` allows (`cltrain tune` may choose another).
+    static func variant(blocking channels: Int, by block: (Blocking) -> Int, fits: (Blocking) -> Bool = { _ in true }) -> Int {
+        blockings.indices.last { channels % block(blockings[$0]) == 0 && fits(blockings[$0]) } ?? 0
     }
 }
 
@@ -45,30 +79,45 @@ extension KernelLibrary {
         let sizes = geometry(shape)
         return try launch(tunable: "conv2d_forward", sizes: sizes, rule: Conv2d.variant(blocking: shape.outChannels, by: \.channels),
                           global: { [self.blocks(shape.outWidth, Conv2d.lanes), shape.outHeight,
-                                     shape.batch * self.blocks(shape.outChannels, Conv2d.blockings[$0].channels)] },
-                          arguments: sizes.map { Int32($0) } + [x, weight, bias, y, Int32(relu ? 1 : 0)])
+                                     shape.batch * self.blocks(shape.outChannels, Conv2d.blockings[$0.variant].channels)] },
+                          arguments: sizes.map { Int32($0) } + [x, weight, bias, y, Int32(relu ? 1 : 0)]).event
     }
 
     /// dw and db from dy (NCHW) and the layer's input x; then, when `dx` is given, the input gradient, zeroed
-    /// where `activation` (this layer's input when it is a ReLU output, or a max-pool of one) is ≤ 0.
+    /// where `activation` (this layer's input when it is a ReLU output, or a max-pool of one) is ≤ 0. `partials`
+    /// (`Conv2d.sliceScratchCount` floats, or none) lets a tuned choice split the weight gradient's batch into slices.
     /// Returns the launches' events when profiling.
     @discardableResult
     public func conv2dBackward(shape: Conv2dShape, dy: Buffer<Float>, x: Buffer<Float>, weight: Buffer<Float>,
                                dw: Buffer<Float>, db: Buffer<Float>, dx: Buffer<Float>?,
-                               activation: Buffer<Float>?) throws -> [Event] {
+                               activation: Buffer<Float>?, partials: Buffer<Float>? = nil) throws -> [Event] {
         let sizes = geometry(shape), sizeArguments: [KernelArgument] = sizes.map { Int32($0) }
+        let sliceValues = shape.weightCount + shape.outChannels
         // By default in work-groups of one: the grid is small (K·C·⌈O/OB⌉ work-items) and each runs long.
-        var events = [try launch(tunable: "conv2d_backward_weight", sizes: sizes,
-                                 rule: Conv2d.variant(blocking: shape.outChannels, by: \.weightChannels),
-                                 global: { [shape.kernel, shape.inChannels, self.blocks(shape.outChannels, Conv2d.blockings[$0].weightChannels)] },
-                                 local: [1, 1, 1], arguments: sizeArguments + [dy, x, dw, db])]
+        let (weightEvent, choice) = try launch(
+            tunable: "conv2d_backward_weight", sizes: sizes,
+            rule: Conv2d.variant(blocking: shape.outChannels, by: \.weightChannels,
+                                 fits: { $0.weightAccumulators(kernel: shape.kernel) <= Conv2d.weightAccumulatorBudget }),
+            slices: (partials?.count ?? 0) / sliceValues,
+            global: { [shape.kernel, shape.inChannels,
+                       self.blocks(shape.outChannels, Conv2d.blockings[$0.variant].weightChannels) * ($0.slices ?? 1)] },
+            local: [1, 1, 1], arguments: sizeArguments + [dy, x, dw, db, partials ?? dw])
+        var events = [weightEvent]
+        if let partials, let slices = choice.slices {
+            // Its own row in `bench`; the input gradient after it is the layer's again.
+            let work = recorder?.work
+            annotate("\(slices)×\(sliceValues)", bytes: Double((slices + 1) * sliceValues * 4))
+            events.append(try launch("conv2d_sum_slices", global: linear(sliceValues),
+                                     arguments: [Int32(shape.weightCount), Int32(shape.outChannels), Int32(slices), partials, dw, db]))
+            if let work { recorder?.work = work }
+        }
         if let dx {
             // Without a mask the kernel never reads the activation argument; dy stands in for it.
             events.append(try launch(tunable: "conv2d_backward_input", sizes: sizes,
                                      rule: Conv2d.variant(blocking: shape.inChannels, by: \.channels),
                                      global: { [self.blocks(shape.width, Conv2d.lanes), shape.height,
-                                                shape.batch * self.blocks(shape.inChannels, Conv2d.blockings[$0].channels)] },
-                                     arguments: sizeArguments + [dy, weight, activation ?? dy, dx, Int32(activation == nil ? 0 : 1)]))
+                                                shape.batch * self.blocks(shape.inChannels, Conv2d.blockings[$0.variant].channels)] },
+                                     arguments: sizeArguments + [dy, weight, activation ?? dy, dx, Int32(activation == nil ? 0 : 1)]).event)
         }
         return events.compactMap { $0 }
     }

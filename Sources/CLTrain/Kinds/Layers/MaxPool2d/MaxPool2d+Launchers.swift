@@ -14,7 +14,7 @@ extension KernelLibrary {
         let sizes = geometry(shape)
         return try launch(tunable: "maxpool2d_forward", sizes: sizes, rule: 0,
                           global: { _ in [(shape.outWidth + 7) / 8, shape.outHeight, shape.planes] },
-                          arguments: sizes.map { Int32($0) } + [x, y, indices])
+                          arguments: sizes.map { Int32($0) } + [x, y, indices]).event
     }
 
     @discardableResult
@@ -23,6 +23,6 @@ extension KernelLibrary {
         let sizes = geometry(shape)
         return try launch(tunable: "maxpool2d_backward", sizes: sizes, rule: 0,
                           global: { _ in [(shape.width + 15) / 16, shape.height, shape.planes] },
-                          arguments: sizes.map { Int32($0) } + [dy, indices, dx])
+                          arguments: sizes.map { Int32($0) } + [dy, indices, dx]).event
     }
 }
