@@ -13,19 +13,21 @@
 // Philox-4x32-10 (Salmon et al., SC 2011) as Philox.block in Swift, on vectors so a CPU device runs the ten rounds in
 // its SIMD lanes: lane j of words c0..c3 is counter j's. bench --model dropout on PoCL (2 cores), forward of 64×256:
 // 1387 µs with a work-item per element; 38–60 µs with 16 elements a work-item and each product a 64-bit lane
-// converted back; 20–28 µs now (1.25 ns a value against gather_normalize's 0.41 ns in the same runs), Philox-10's
-// ten rounds of 32×32→64-bit products per value being the cost.
+// converted back; 20–23 µs now (1.2–1.4 ns a value against gather_normalize's 0.19–0.26 ns in the same runs),
+// Philox-10's ten rounds of 32×32→64-bit products per value being the cost.
 #ifndef CHAINS
 #error "dropout.cl is built with -DCHAINS (Dropout.kernelVariants)"
 #endif
 
-// A 32×32→64-bit product of each lane of `c` with `m`, as (high words, low words): the even lanes and the odd ones
-// multiplied in place as the 64-bit lanes they pair into (one vpmuludq each on x86), the halves put back by masks.
+// A 32×32→64-bit product of each lane of `c` with `m`, as (high words, low words): the high words from the even
+// lanes and the odd ones multiplied in place as the 64-bit lanes they pair into (one vpmuludq each on x86), put back
+// by masks; the low words are one 32-bit product of every lane. Building them from the 64-bit products as well cost
+// a third 64-bit multiply: forward of 64×256 on PoCL 23.4–25.8 µs against 19.5–22.6 now (alternated in one run).
 inline void multiply16(const uint16 c, const ulong m, uint16 *hi, uint16 *lo) {
     const ulong8 pairs = as_ulong8(c);
     const ulong8 even = (pairs & 0xFFFFFFFFul) * m, odd = (pairs >> 32) * m;
     *hi = as_uint16((even >> 32) | (odd & 0xFFFFFFFF00000000ul));
-    *lo = as_uint16((even & 0xFFFFFFFFul) | (odd << 32));
+    *lo = c * (uint)m;
 }
 
 // Philox's first word for the CHAINS·16 counters (e + j, layer, step0, step1), as CHAINS chains of 16 lanes run side
