@@ -38,7 +38,8 @@ import Testing
 
     /// The checks must be able to fail: each mutation is a bug a kernel author could plausibly write. Each is caught
     /// at selftest's small sizes (as Oclgrind runs it), odd edges included: the full sizes, whose twins dominate a
-    /// debug build's time (49 against 8 s for this test), run in `kernelMatchesItsTwin`.
+    /// debug build's time (49 against 8 s for this test), run in `kernelMatchesItsTwin`. `scripts/test` leaves this
+    /// and the next test to `scripts/test --mutations` (a compile each: too slow for the suite on a fresh machine).
     @Test(arguments: mutations)
     func brokenKernelIsCaught(kernel: String, file: String, configuration: Int, correct: String, broken: String) throws {
         let failures = try smallChecks(of: kernel, file: file, configuration: configuration, correct: correct,
