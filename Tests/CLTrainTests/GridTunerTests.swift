@@ -124,11 +124,14 @@ import Testing
     @Test func aFastWrongBuildIsRejected() throws {
         var sources = Kernels.sources
         let entry = "    if (ow0 >= out_width || oh >= out_height || n >= batch) return;\n"
-        let broken = try #require(sources["conv2d"]?.replacingOccurrences(of: entry, with: entry + "#if CB == 16\n    return;\n#endif\n"))
+        // The widest build returns at once.
+        let widest = Conv2d.blockings.count - 1
+        let broken = try #require(sources["conv2d"]?.replacingOccurrences(
+            of: entry, with: entry + "#if CB == \(Conv2d.blockings[widest].channels)\n    return;\n#endif\n"))
         #expect(broken != sources["conv2d"])
         sources["conv2d"] = broken
         let library = try KernelLibrary(context: testContext(), sources: sources)
-        let wrong = GridChoice(variant: 1)
+        let wrong = GridChoice(variant: widest)
         let timer: Tuner.GridStepTimes = { tried in
             tried.mapValues { $0 == wrong ? 1e-6 : 1e-4 }
         }
@@ -192,7 +195,7 @@ import Testing
         #expect(zip(tuned, own).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
         let (_, results) = try KernelChecks.runEveryVariant(context: context, sources: Kernels.sources,
                                                             seed: freshSeed("tuned selftest"), small: true, tuning: tuning)
-        let forced = results.filter { $0.variant.hasPrefix("conv2d_forward build 1") }
+        let forced = results.filter { $0.variant.hasPrefix("conv2d_forward build \(Conv2d.blockings.count - 1)") }
         #expect(!forced.isEmpty && forced.allSatisfy(\.passed))
         let sliced = results.filter { $0.variant.hasPrefix("conv2d_backward_weight") && $0.variant.contains("slices") }
         #expect(!sliced.isEmpty && sliced.allSatisfy(\.passed))

@@ -14,11 +14,15 @@ extension Conv2d {
         func weightAccumulators(kernel size: Int) -> Int { weightChannels * min(size, weightTaps) }
     }
 
-    /// The builds, the first the default. Wider blocks pay where the channels fill them and waste work where they
-    /// do not: in `bench --kernels-only` on PoCL (two runs each), ResNet-8's forward passes took 34–36 ms a step
-    /// with (8, 4) and 29–31 with (16, 4), its input gradients 62–66 against 42–48, its weight gradients 81–83
-    /// against 62–72 with (8, 8); LeNet-5's (6 and 16 channels) went the other way, input gradients 0.52 → 0.90 ms.
-    static let blockings = [Blocking(channels: 8, weightChannels: 4, weightTaps: 5),
+    /// The builds, narrowest first (the default where no block divides the channels). Wider blocks pay where the
+    /// channels fill them and waste work where they do not: in `bench --kernels-only` on PoCL (two runs each),
+    /// ResNet-8's forward passes took 34–36 ms a step with (8, 4) and 29–31 with (16, 4), its input gradients 62–66
+    /// against 42–48, its weight gradients 81–83 against 62–72 with (8, 8); LeNet-5's (6 and 16 channels) went the
+    /// other way, input gradients 0.52 → 0.90 ms. Its 6 channels filled 6 of 8 before the (6, 3) build: conv 1's
+    /// forward pass 230–252 → 193–196 µs, conv 2's input gradient 522–578 → 404–444, conv 1's weight gradient
+    /// 266–288 → 239–253 (four alternated runs).
+    static let blockings = [Blocking(channels: 6, weightChannels: 3, weightTaps: 5),
+                            Blocking(channels: 8, weightChannels: 4, weightTaps: 5),
                             Blocking(channels: 16, weightChannels: 8, weightTaps: 5)]
 
     /// The accumulators a weight-gradient work-item may hold before the launcher's own rule takes a narrower build:
