@@ -152,12 +152,16 @@ import Testing
         ("avgpool2d_backward", "avgpool2d", 0, "dx[i] = mask ? (x[i] > 0.0f ? g : 0.0f) : g;", "dx[i] = g;"),
         // batch norm: normalizing by the unbiased variance; the running statistics never updated, or the running
         // variance moved toward the biased one; the mean's term of the input gradient dropped; the mask ignored
-        ("batchnorm_forward", "batchnorm2d", 0, "const float variance = channel_sum(squares, scratch) / count;",
-         "const float variance = channel_sum(squares, scratch) / (count - 1);"),
+        ("batchnorm_forward", "batchnorm2d", 0, "const float variance = channel_sum(sum16(squares), scratch) / count;",
+         "const float variance = channel_sum(sum16(squares), scratch) / (count - 1);"),
+        // a chunk's lanes past the channel's run counted in its variance (each as the mean's square)
+        ("batchnorm_forward", "batchnorm2d", 0, "select((float16)0.0f, load_chunk(x, i, left) - batch_mean, chunk_lanes(left))",
+         "load_chunk(x, i, left) - batch_mean"),
         ("batchnorm_forward", "batchnorm2d", 0, "running_mean[c] = (1.0f - momentum) * running_mean[c] + momentum * mean;", ""),
         ("batchnorm_forward", "batchnorm2d", 0, "momentum * variance * count / (count - 1)", "momentum * variance"),
-        ("batchnorm_backward", "batchnorm2d", 0, "(dy[i] - mean_dy - (x[i] - mean) * slope)", "(dy[i] - (x[i] - mean) * slope)"),
-        ("batchnorm_backward", "batchnorm2d", 0, "dx[i] = mask && !(x[i] > 0.0f) ? 0.0f : value;", "dx[i] = value;"),
+        ("batchnorm_backward", "batchnorm2d", 0, "(load_chunk(dy, i, left) - mean_dy - (xs - mean) * slope)",
+         "(load_chunk(dy, i, left) - (xs - mean) * slope)"),
+        ("batchnorm_backward", "batchnorm2d", 0, "mask ? select((float16)0.0f, value, xs > 0.0f) : value", "value"),
         // the residual addition: the shortcut left out, or the ReLU after the block; the shortcut's gradient dropped
         ("residual_forward", "residual", 0, "const float value = a[i] + b[i];", "const float value = a[i];"),
         ("residual_forward", "residual", 0, "y[i] = relu ? max(value, 0.0f) : value;", "y[i] = value;"),
