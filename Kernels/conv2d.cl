@@ -12,7 +12,7 @@
 // 0.23 / 0.35 ms (conv 1 / conv 2), backward_input 0.53 ms (conv 2), backward_weight 0.27 / 0.61 ms.
 // Launch (Conv2d+Launchers.swift), in any work-group: `cltrain tune` may choose one per shape and round the grid up
 // to whole groups in every dimension, so each work-item checks all three of its coordinates:
-//   conv2d_forward          grid (⌈OW/16⌉, OH, N·⌈O/CB⌉)
+//   conv2d_forward          grid (⌈OW/16⌉, OH, N·⌈O/CB⌉), or (⌈OH·OW/16⌉, 1, N·⌈O/CB⌉) where `flat`
 //   conv2d_backward_input   grid (⌈W/16⌉, H, N·⌈C/CB⌉)
 //   conv2d_backward_weight  grid (K, C, ⌈O/OB⌉·slices), by default in groups of one: each sums over its slice of the
 //                           batch (by default one: all of it) for all kw (KW at a time) of one (c, kh) and OB output
@@ -21,10 +21,10 @@
 //                           --kernels-only, batch 128) took 167 ms a step with the masked taps computed, 100 ms
 //                           without (its 1×1: 17.9 → 5.8 ms). The grid is small (LeNet-5's conv 1: 5·1·2 work-items),
 //                           which a CPU fills but a GPU does not: `cltrain tune` may split the batch into slices,
-//                           whose gradients conv2d_sum_slices then adds up, grid (W + O). A "same" convolution
-//                           (stride 1, output as large as its input) on rows narrower than 16 runs over each plane
-//                           flattened, 16 pixels at a time across rows: ResNet-8's 64-channel 7×7 layer 14.6–14.8 →
-//                           9.0–10.8 ms a step on PoCL (bench --kernels-only, batch 128, two alternated runs).
+//                           whose gradients conv2d_sum_slices then adds up, grid (W + O). Where `flat` (as in
+//                           conv2d_forward) it runs over each plane flattened, 16 pixels at a time across rows:
+//                           ResNet-8's 64-channel 7×7 layer 14.6–14.8 → 9.0–10.8 ms a step on PoCL (bench
+//                           --kernels-only, batch 128, two alternated runs).
 
 // CPU twins: Reference.conv2dForward / conv2dBackwardInput / conv2dBackwardWeight / conv2dBackwardBias.
 
@@ -81,16 +81,61 @@ inline __attribute__((always_inline)) void store16(__global float *p, const int 
     for (int l = 0; first + l < end; l++) p[first + l] = lanes[l];
 }
 
+// conv2d_forward's flat path (see there), for pixels p0 … p0 + 15 of image n's output planes o0 … o0 + CB − 1.
+inline __attribute__((always_inline)) void conv2d_forward_flat(
+        const int n, const int o0, const int p0, const int channels, const int height, const int width, const int ksize,
+        const int padding, const int pixels, const int out_channels, const int count, __global const float *x,
+        __global const float *w, __global const float *b, __global float *y, const int relu) {
+    const int16 p = LANES + p0, live = p < pixels;
+    // p / width in floats: exact for any p below 2^22, and no vector division (which has no SIMD instruction).
+    const int16 oh = convert_int16((convert_float16(p) + 0.5f) / (float)width), ow = p - oh * width;
+    float16 acc[CB];
+    int filter[CB];  // as in conv2d_forward
+#pragma unroll
+    for (int j = 0; j < CB; j++) {
+        filter[j] = min(o0 + j, out_channels - 1) * channels * ksize * ksize;
+        acc[j] = (float16)b[min(o0 + j, out_channels - 1)];
+    }
+    for (int c = 0; c < channels; c++) {
+        const int plane = (n * channels + c) * height * width;
+        for (int kh = 0; kh < ksize; kh++) {
+            const int16 ih = oh - padding + kh, rows = live & (ih >= 0) & (ih < height);
+            for (int kw = 0; kw < ksize; kw++) {
+                const int16 iw = ow - padding + kw;
+                const float16 v = load16(x, count, plane + p + (kh - padding) * width + kw - padding,
+                                         rows & (iw >= 0) & (iw < width), 1);
+                __global const float *tap = w + (c * ksize + kh) * ksize + kw;
+#pragma unroll
+                for (int j = 0; j < CB; j++) acc[j] += tap[filter[j]] * v;
+            }
+        }
+    }
+#pragma unroll
+    for (int j = 0; j < CB; j++) {
+        if (o0 + j >= out_channels) break;
+        store16(y + (n * out_channels + o0 + j) * pixels, p0, pixels,
+                relu ? select(acc[j], (float16)(0.0f), isless(acc[j], (float16)(0.0f))) : acc[j]);
+    }
+}
+
+// `flat`: a "same" convolution on rows narrower than a vector (Conv2d.runsFlat), whose work-items each take 16
+// consecutive pixels of the flattened output plane, across rows (grid (⌈OH·OW/16⌉, 1, N·⌈O/CB⌉)): ResNet-8's 7×7
+// planes filled 7 lanes of 16 row by row. The X a tap reads for them is contiguous too, shifted by the tap.
 __kernel void conv2d_forward(const int batch, const int channels, const int height, const int width,
                              const int ksize, const int stride, const int padding,
                              const int out_height, const int out_width, const int out_channels,
                              __global const float *x, __global const float *w, __global const float *b,
-                             __global float *y, const int relu) {
+                             __global float *y, const int relu, const int flat) {
     const int ow0 = get_global_id(0) * 16, oh = get_global_id(1), blocks = (out_channels + CB - 1) / CB;
     const int n = get_global_id(2) / blocks, o0 = get_global_id(2) % blocks * CB;
+    const int count = batch * channels * height * width, pixels = out_height * out_width;
+    if (flat) {
+        if (ow0 >= pixels || oh > 0 || n >= batch) return;
+        conv2d_forward_flat(n, o0, ow0, channels, height, width, ksize, padding, pixels, out_channels, count, x, w, b, y, relu);
+        return;
+    }
     if (ow0 >= out_width || oh >= out_height || n >= batch) return;
     const int16 ow = LANES + ow0, live = ow < out_width;
-    const int count = batch * channels * height * width;
     float16 acc[CB];
     // Where each channel's weights start (channels past the last repeat it: computed, never stored). Hoisted so
     // that a tap's weight is one broadcast load at a fixed offset from the tap's address; indexing it in the loop
@@ -181,7 +226,8 @@ __kernel void conv2d_backward_weight(const int batch, const int channels, const 
                                      const int ksize, const int stride, const int padding,
                                      const int out_height, const int out_width, const int out_channels,
                                      __global const float *dy, __global const float *x,
-                                     __global float *dw, __global float *db, __global float *partial, const int slices) {
+                                     __global float *dw, __global float *db, __global float *partial, const int flat,
+                                     const int slices) {
     const int blocks = (out_channels + OB - 1) / OB, slice = get_global_id(2) / blocks;
     const int kh = get_global_id(0), c = get_global_id(1), o0 = get_global_id(2) % blocks * OB;
     if (kh >= ksize || c >= channels || slice >= slices) return;
@@ -190,7 +236,6 @@ __kernel void conv2d_backward_weight(const int batch, const int channels, const 
     // before, for conv2d_sum_slices to add up.
     const int first = slice * batch / slices, end = (slice + 1) * batch / slices;
     const int pixels = out_height * out_width;
-    const int flat = stride == 1 && out_width == width && out_height == height && width < 16;
     if (slices > 1) {
         const int weights = out_channels * channels * ksize * ksize;
         dw = partial + slice * (weights + out_channels);

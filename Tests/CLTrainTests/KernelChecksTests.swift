@@ -134,6 +134,8 @@ import Testing
         ("conv2d_backward", "conv2d", 0, "(convert_uint16(LANES) + (uint)parity) >> 1", "convert_uint16(LANES) >> 1"),
         ("conv2d_backward", "conv2d", 0, "const int16 iw = ow * stride - padding + kw0 + j;",
          "const int16 iw = ow * stride - padding + kw0 + j + 1;"),
+        // the forward pass over a flattened plane: its columns' mask one column off
+        ("conv2d_forward", "conv2d", 0, "const int16 iw = ow - padding + kw;\n", "const int16 iw = ow - padding + kw + 1;\n"),
         // the weight gradient over a flattened plane: its rows' mask one row off
         ("conv2d_backward", "conv2d", 0, "const int16 ih = oh - padding + kh, rows", "const int16 ih = oh - padding + kh + 1, rows"),
         // a sliced weight gradient: slices that overlap where the batch does not divide, or a slice left out of the sum

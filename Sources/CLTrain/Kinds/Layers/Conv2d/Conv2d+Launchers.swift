@@ -5,6 +5,13 @@ extension Conv2d {
     /// fixed in the source's types.
     static let lanes = 16
 
+    /// Whether conv2d_forward and conv2d_backward_weight run over each plane flattened (their `flat` argument): a
+    /// "same" convolution (stride 1, output as large as the input) whose rows are narrower than a vector, where
+    /// row by row most lanes would idle (ResNet-8's 7×7 planes: 7 of 16).
+    static func runsFlat(_ shape: Conv2dShape) -> Bool {
+        shape.stride == 1 && shape.outWidth == shape.width && shape.outHeight == shape.height && shape.width < lanes
+    }
+
     /// One build of conv2d.cl: the channels each work-item of conv2d_forward and conv2d_backward_input accumulates
     /// (`CB`), and the output channels (`OB`) and kernel columns (`KW`) each work-item of conv2d_backward_weight does.
     struct Blocking {
@@ -80,11 +87,13 @@ extension KernelLibrary {
     @discardableResult
     public func conv2dForward(shape: Conv2dShape, x: Buffer<Float>, weight: Buffer<Float>, bias: Buffer<Float>,
                               y: Buffer<Float>, relu: Bool) throws -> Event? {
-        let sizes = geometry(shape)
+        let sizes = geometry(shape), flat = Conv2d.runsFlat(shape)
+        // Flat: the lanes run along each output plane, not each row.
+        let (across, down) = flat ? (shape.outHeight * shape.outWidth, 1) : (shape.outWidth, shape.outHeight)
         return try launch(tunable: "conv2d_forward", sizes: sizes, rule: Conv2d.variant(blocking: shape.outChannels, by: \.channels),
-                          global: { [self.blocks(shape.outWidth, Conv2d.lanes), shape.outHeight,
+                          global: { [self.blocks(across, Conv2d.lanes), down,
                                      shape.batch * self.blocks(shape.outChannels, Conv2d.blockings[$0.variant].channels)] },
-                          arguments: sizes.map { Int32($0) } + [x, weight, bias, y, Int32(relu ? 1 : 0)]).event
+                          arguments: sizes.map { Int32($0) } + [x, weight, bias, y, Int32(relu ? 1 : 0), Int32(flat ? 1 : 0)]).event
     }
 
     /// dw and db from dy (NCHW) and the layer's input x; then, when `dx` is given, the input gradient, zeroed
@@ -105,7 +114,7 @@ extension KernelLibrary {
             slices: (partials?.count ?? 0) / sliceValues,
             global: { [shape.kernel, shape.inChannels,
                        self.blocks(shape.outChannels, Conv2d.blockings[$0.variant].weightChannels) * ($0.slices ?? 1)] },
-            local: [1, 1, 1], arguments: sizeArguments + [dy, x, dw, db, partials ?? dw])
+            local: [1, 1, 1], arguments: sizeArguments + [dy, x, dw, db, partials ?? dw, Int32(Conv2d.runsFlat(shape) ? 1 : 0)])
         var events = [weightEvent]
         if let partials, let slices = choice.slices {
             // Its own row in `bench`; the input gradient after it is the layer's again.
