@@ -81,61 +81,37 @@ inline __attribute__((always_inline)) void store16(__global float *p, const int 
     for (int l = 0; first + l < end; l++) p[first + l] = lanes[l];
 }
 
-// conv2d_forward's flat path (see there), for pixels p0 … p0 + 15 of image n's output planes o0 … o0 + CB − 1.
-inline __attribute__((always_inline)) void conv2d_forward_flat(
-        const int n, const int o0, const int p0, const int channels, const int height, const int width, const int ksize,
-        const int padding, const int pixels, const int out_channels, const int count, __global const float *x,
-        __global const float *w, __global const float *b, __global float *y, const int relu) {
-    const int16 p = LANES + p0, live = p < pixels;
-    // p / width in floats: exact for any p below 2^22, and no vector division (which has no SIMD instruction).
-    const int16 oh = convert_int16((convert_float16(p) + 0.5f) / (float)width), ow = p - oh * width;
-    float16 acc[CB];
-    int filter[CB];  // as in conv2d_forward
-#pragma unroll
-    for (int j = 0; j < CB; j++) {
-        filter[j] = min(o0 + j, out_channels - 1) * channels * ksize * ksize;
-        acc[j] = (float16)b[min(o0 + j, out_channels - 1)];
-    }
-    for (int c = 0; c < channels; c++) {
-        const int plane = (n * channels + c) * height * width;
-        for (int kh = 0; kh < ksize; kh++) {
-            const int16 ih = oh - padding + kh, rows = live & (ih >= 0) & (ih < height);
-            for (int kw = 0; kw < ksize; kw++) {
-                const int16 iw = ow - padding + kw;
-                const float16 v = load16(x, count, plane + p + (kh - padding) * width + kw - padding,
-                                         rows & (iw >= 0) & (iw < width), 1);
-                __global const float *tap = w + (c * ksize + kh) * ksize + kw;
-#pragma unroll
-                for (int j = 0; j < CB; j++) acc[j] += tap[filter[j]] * v;
-            }
-        }
-    }
-#pragma unroll
-    for (int j = 0; j < CB; j++) {
-        if (o0 + j >= out_channels) break;
-        store16(y + (n * out_channels + o0 + j) * pixels, p0, pixels,
-                relu ? select(acc[j], (float16)(0.0f), isless(acc[j], (float16)(0.0f))) : acc[j]);
-    }
-}
-
 // `flat`: a "same" convolution on rows narrower than a vector (Conv2d.runsFlat), whose work-items each take 16
 // consecutive pixels of the flattened output plane, across rows (grid (⌈OH·OW/16⌉, 1, N·⌈O/CB⌉)): ResNet-8's 7×7
-// planes filled 7 lanes of 16 row by row. The X a tap reads for them is contiguous too, shifted by the tap.
+// planes filled 7 lanes of 16 row by row. The X a tap reads for them is contiguous too, shifted by the tap. Either
+// way each lane has its output row and column (the same row in every lane, unless flat).
 __kernel void conv2d_forward(const int batch, const int channels, const int height, const int width,
                              const int ksize, const int stride, const int padding,
                              const int out_height, const int out_width, const int out_channels,
                              __global const float *x, __global const float *w, __global const float *b,
                              __global float *y, const int relu, const int flat) {
-    const int ow0 = get_global_id(0) * 16, oh = get_global_id(1), blocks = (out_channels + CB - 1) / CB;
+    const int blocks = (out_channels + CB - 1) / CB, pixels = out_height * out_width;
     const int n = get_global_id(2) / blocks, o0 = get_global_id(2) % blocks * CB;
-    const int count = batch * channels * height * width, pixels = out_height * out_width;
+    // Lane l's output is y[plane + first + l], where first + l < end.
+    int16 oh, ow, live;
+    int first, end;
     if (flat) {
-        if (ow0 >= pixels || oh > 0 || n >= batch) return;
-        conv2d_forward_flat(n, o0, ow0, channels, height, width, ksize, padding, pixels, out_channels, count, x, w, b, y, relu);
-        return;
+        first = get_global_id(0) * 16, end = pixels;
+        if (first >= pixels || get_global_id(1) > 0 || n >= batch) return;
+        const int16 p = LANES + first;
+        // p / out_width in floats: exact for any p below 2^22, and no vector division (no SIMD instruction has it).
+        oh = convert_int16((convert_float16(p) + 0.5f) / (float)out_width);
+        ow = p - oh * out_width;
+        live = p < pixels;
+    } else {
+        const int ow0 = get_global_id(0) * 16, row = get_global_id(1);
+        if (ow0 >= out_width || row >= out_height || n >= batch) return;
+        oh = (int16)row;
+        ow = LANES + ow0;
+        live = ow < out_width;
+        first = row * out_width + ow0, end = (row + 1) * out_width;
     }
-    if (ow0 >= out_width || oh >= out_height || n >= batch) return;
-    const int16 ow = LANES + ow0, live = ow < out_width;
+    const int count = batch * channels * height * width;
     float16 acc[CB];
     // Where each channel's weights start (channels past the last repeat it: computed, never stored). Hoisted so
     // that a tap's weight is one broadcast load at a fixed offset from the tap's address; indexing it in the loop
@@ -149,11 +125,11 @@ __kernel void conv2d_forward(const int batch, const int channels, const int heig
     for (int c = 0; c < channels; c++) {
         const int plane = (n * channels + c) * height * width;
         for (int kh = 0; kh < ksize; kh++) {
-            const int ih = oh * stride - padding + kh;
-            if (ih < 0 || ih >= height) continue;
+            const int16 ih = oh * stride - padding + kh, rows = live & (ih >= 0) & (ih < height);
+            if (!any(rows)) continue;
             for (int kw = 0; kw < ksize; kw++) {
                 const int16 iw = ow * stride - padding + kw;
-                const float16 v = load16(x, count, plane + ih * width + iw, live & (iw >= 0) & (iw < width), stride);
+                const float16 v = load16(x, count, plane + ih * width + iw, rows & (iw >= 0) & (iw < width), stride);
                 __global const float *tap = w + (c * ksize + kh) * ksize + kw;
 #pragma unroll
                 for (int j = 0; j < CB; j++) acc[j] += tap[filter[j]] * v;
@@ -163,7 +139,7 @@ __kernel void conv2d_forward(const int batch, const int channels, const int heig
 #pragma unroll
     for (int j = 0; j < CB; j++) {
         if (o0 + j >= out_channels) break;
-        store16(y + ((n * out_channels + o0 + j) * out_height + oh) * out_width, ow0, out_width,
+        store16(y + (n * out_channels + o0 + j) * pixels, first, end,
                 // Not fmax, which turns NaN into 0: NaN passes the ReLU, as in relu_forward and the twin.
                 relu ? select(acc[j], (float16)(0.0f), isless(acc[j], (float16)(0.0f))) : acc[j]);
     }

@@ -123,7 +123,7 @@ import Testing
     /// A build that is fast because it is wrong (it returns at once) fails its kind's checks and is never kept.
     @Test func aFastWrongBuildIsRejected() throws {
         var sources = Kernels.sources
-        let entry = "    if (ow0 >= out_width || oh >= out_height || n >= batch) return;\n"
+        let entry = "    const int blocks = (out_channels + CB - 1) / CB, pixels = out_height * out_width;\n"
         // The widest build returns at once.
         let widest = Conv2d.blockings.count - 1
         let broken = try #require(sources["conv2d"]?.replacingOccurrences(

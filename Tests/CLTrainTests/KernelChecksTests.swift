@@ -123,7 +123,10 @@ import Testing
         ("matmul_backward", "matmul_tiled", 1, "db[o] = column_sum(rows, outputs", "db[o] = column_sum(rows - 1, outputs"),
         // the convolution window off by one row, or one column; the input gradient gathers from a window shifted
         // by one; the weight gradient pairs dY with the column next to its tap's
-        ("conv2d_forward", "conv2d", 0, "const int ih = oh * stride - padding + kh;", "const int ih = oh * stride - padding + kh + 1;"),
+        ("conv2d_forward", "conv2d", 0, "const int16 ih = oh * stride - padding + kh, rows", "const int16 ih = oh * stride - padding + kh + 1, rows"),
+        // the forward pass over a flattened plane: each lane's row one off
+        ("conv2d_forward", "conv2d", 0, "oh = convert_int16((convert_float16(p) + 0.5f) / (float)out_width);",
+         "oh = convert_int16((convert_float16(p) + 0.5f) / (float)out_width) + 1;"),
         ("conv2d_forward", "conv2d", 0, "const int16 iw = ow * stride - padding + kw;", "const int16 iw = ow * stride - padding + kw + 1;"),
         ("conv2d_backward", "conv2d", 0, "const int16 tw = iw + padding - kw;", "const int16 tw = iw + padding - kw - 1;"),
         // a stride-2 convolution's taps read from the odd lanes of the two vectors instead of the even ones
@@ -134,8 +137,6 @@ import Testing
         ("conv2d_backward", "conv2d", 0, "(convert_uint16(LANES) + (uint)parity) >> 1", "convert_uint16(LANES) >> 1"),
         ("conv2d_backward", "conv2d", 0, "const int16 iw = ow * stride - padding + kw0 + j;",
          "const int16 iw = ow * stride - padding + kw0 + j + 1;"),
-        // the forward pass over a flattened plane: its columns' mask one column off
-        ("conv2d_forward", "conv2d", 0, "const int16 iw = ow - padding + kw;\n", "const int16 iw = ow - padding + kw + 1;\n"),
         // the weight gradient over a flattened plane: its rows' mask one row off
         ("conv2d_backward", "conv2d", 0, "const int16 ih = oh - padding + kh, rows", "const int16 ih = oh - padding + kh + 1, rows"),
         // a sliced weight gradient: slices that overlap where the batch does not divide, or a slice left out of the sum
