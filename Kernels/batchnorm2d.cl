@@ -39,21 +39,6 @@ inline float16 load_chunk(__global const float *p, const int i, const int left) 
     return vload16(0, lanes);
 }
 
-// Writes the chunk's lanes of v to p[i + lane].
-inline void store_chunk(__global float *p, const int i, const int left, const float16 v) {
-    if (left == 16) { vstore16(v, 0, p + i); return; }
-    float lanes[16];
-    vstore16(v, 0, lanes);
-    for (int l = 0; l < left; l++) p[i + l] = lanes[l];
-}
-
-inline float sum16(const float16 v) {
-    const float8 s8 = v.lo + v.hi;
-    const float4 s4 = s8.lo + s8.hi;
-    const float2 s2 = s4.lo + s4.hi;
-    return s2.x + s2.y;
-}
-
 // group_sum, and a barrier so that the scratch can be written again by the next sum.
 inline float channel_sum(const float value, __local float *scratch) {
     const float total = group_sum(value, scratch);
@@ -91,7 +76,7 @@ void batchnorm_forward(const int batch, const int channels, const int spatial, c
     CHANNEL_CHUNKS(i, left) {
         const float16 value = load_chunk(x, i, left) * scale + shift;
         // Not fmax, which turns NaN into 0: NaN passes the ReLU, as in relu_forward and the twin.
-        store_chunk(y, i, left, relu ? select(value, (float16)0.0f, isless(value, (float16)0.0f)) : value);
+        store16(y, i, i + left, relu ? select(value, (float16)0.0f, isless(value, (float16)0.0f)) : value);
     }
 }
 
@@ -118,6 +103,6 @@ void batchnorm_backward(const int batch, const int channels, const int spatial, 
     CHANNEL_CHUNKS(i, left) {
         const float16 xs = load_chunk(x, i, left);
         const float16 value = scale * (load_chunk(dy, i, left) - mean_dy - (xs - mean) * slope);
-        store_chunk(dx, i, left, mask ? select((float16)0.0f, value, xs > 0.0f) : value);
+        store16(dx, i, i + left, mask ? select((float16)0.0f, value, xs > 0.0f) : value);
     }
 }

@@ -29,6 +29,23 @@
 #define LOSS_GROUP 64
 #endif
 
+// The sum of a vector's 16 lanes, and a store of those of its lanes that fall before `end` to p[first + lane]: for
+// the kernels that work 16 values at a time (conv2d, batchnorm2d). always_inline: PoCL 3.1 otherwise calls a helper,
+// and a call clobbers every vector register.
+inline __attribute__((always_inline)) float sum16(const float16 v) {
+    const float8 s8 = v.lo + v.hi;
+    const float4 s4 = s8.lo + s8.hi;
+    const float2 s2 = s4.lo + s4.hi;
+    return s2.x + s2.y;
+}
+
+inline __attribute__((always_inline)) void store16(__global float *p, const int first, const int end, const float16 v) {
+    if (first + 16 <= end) { vstore16(v, 0, p + first); return; }
+    float lanes[16];
+    vstore16(v, 0, lanes);
+    for (int l = 0; first + l < end; l++) p[first + l] = lanes[l];
+}
+
 // Sums `value` over a work-group of LOSS_GROUP work-items (a power of two); the result is valid in
 // work-item 0. Reductions over a whole batch use one such group, so they need no atomics.
 inline float group_sum(float value, __local float *scratch) {

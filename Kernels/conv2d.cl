@@ -66,21 +66,6 @@ inline __attribute__((always_inline)) float16 load16_pairs(__global const float 
     return load16(p, count, first + convert_int16(pairs), ok, 0);
 }
 
-inline __attribute__((always_inline)) float sum16(const float16 v) {
-    const float8 s8 = v.lo + v.hi;
-    const float4 s4 = s8.lo + s8.hi;
-    const float2 s2 = s4.lo + s4.hi;
-    return s2.x + s2.y;
-}
-
-// Writes the lanes of v that fall before `end` to p[first + lane].
-inline __attribute__((always_inline)) void store16(__global float *p, const int first, const int end, const float16 v) {
-    if (first + 16 <= end) { vstore16(v, 0, p + first); return; }
-    float lanes[16];
-    vstore16(v, 0, lanes);
-    for (int l = 0; first + l < end; l++) p[first + l] = lanes[l];
-}
-
 // `flat`: a "same" convolution on rows narrower than a vector (Conv2d.runsFlat), whose work-items each take 16
 // consecutive pixels of the flattened output plane, across rows (grid (⌈OH·OW/16⌉, 1, N·⌈O/CB⌉)): ResNet-8's 7×7
 // planes filled 7 lanes of 16 row by row. The X a tap reads for them is contiguous too, shifted by the tap. Either

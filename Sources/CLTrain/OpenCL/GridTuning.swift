@@ -30,9 +30,9 @@ public struct GridChoice: Hashable, Sendable, Codable, CustomStringConvertible {
             + (slices.map { ", the batch in \($0) slices" } ?? "")
     }
 
-    /// This choice with at most `capacity` slices: what a launch whose scratch holds `capacity` runs.
+    /// This choice with at most `capacity` (≥ 1) slices: what a launch whose scratch holds `capacity` runs.
     func sliced(within capacity: Int) -> GridChoice {
-        GridChoice(variant: variant, group: group, slices: min(slices ?? 1, max(capacity, 1)))
+        GridChoice(variant: variant, group: group, slices: min(slices ?? 1, capacity))
     }
 
     /// The work-groups worth timing for a grid of `global` work-items: `sizes` work-items each (those the device

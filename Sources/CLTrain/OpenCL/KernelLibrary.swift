@@ -266,7 +266,9 @@ public final class KernelLibrary {
             shape = GridShape(kernel: name, sizes: sizes)
             choice = tuning.grids[shape!] ?? choice
         }
-        choice = choice.sliced(within: capacity ?? 1)
+        // A scratch with room for no slice runs the batch whole, as one without a small-grid path does.
+        let room = max(capacity ?? 1, 1)
+        choice = choice.sliced(within: room)
         var grid = global(choice)
         let group = choice.group.flatMap { $0.count == grid.count ? $0 : nil }
         if let group { grid = zip(grid, group).map { ($0 + $1 - 1) / $1 * $1 } }
@@ -274,7 +276,7 @@ public final class KernelLibrary {
         for (index, argument) in arguments.enumerated() { try kernel.set(index, argument) }
         if capacity != nil { try kernel.set(arguments.count, Int32(choice.slices ?? 1)) }
         let local = group ?? local ?? (grid.count == 1 ? [linearGroup(kernel)] : gridGroup(kernel, global: grid))
-        if let shape { gridLaunches?.append((shape, choice, grid, local, capacity ?? 1)) }
+        if let shape { gridLaunches?.append((shape, choice, grid, local, room)) }
         return (try recorded(name, kernel.enqueue(global: grid, local: local, timed: true), grid: shape), choice)
     }
 
