@@ -26,6 +26,17 @@ public protocol NativeOperation: AnyObject {
     func backward(x: UnsafePointer<Float>, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                   dx: UnsafeMutablePointer<Float>?, rows: Int, parameters: UnsafePointer<Float>,
                   gradients: UnsafeMutablePointer<Float>, pass: Pass)
+    /// The layer's parameters (of `count`, offsets into its own) that worker `part` of `workers` updates: those
+    /// that worker's passes compute with, where the operation splits them, so that they stay in one core's cache.
+    func updateShare(part: Int, of workers: Int, count: Int) -> [Range<Int>]
+}
+
+extension NativeOperation {
+    /// By default the parameters are cut into even runs of whole cache lines.
+    public func updateShare(part: Int, of workers: Int, count: Int) -> [Range<Int>] {
+        let lines = (count + 15) / 16, run = share(lines, part: part, of: workers)
+        return run.isEmpty ? [] : [(run.lowerBound * 16)..<min(run.upperBound * 16, count)]
+    }
 }
 
 /// The OpenCL path: launches on the backend's buffers, queued without waiting. `parameters`, `buffers` and

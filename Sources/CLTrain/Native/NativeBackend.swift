@@ -14,6 +14,10 @@ public final class NativeBackend: ReplicaBackend {
     public let loss: LossConfig
     private let optimizerRule: any OptimizerKind.Type, lossRule: any LossKind.Type
     private let updateVectors: UpdateVectors
+    /// Host threads the gather and the update split across (the layers take their own count the same way).
+    private let workers: Int
+    /// The parameters each worker updates (`NativeStages.updateShares`).
+    private let updateShares: [[Range<Int>]]
     public let batchSize: Int
     public let seed: UInt64
     /// Test rows per forward pass in `evaluate`: large enough for OpenBLAS to run near its peak.
@@ -47,6 +51,7 @@ public final class NativeBackend: ReplicaBackend {
 
     public init(plan: TrainingPlan, train: Dataset, test: Dataset) throws {
         try OpenBLAS.load()
+        workers = hostWorkers
         let model = plan.model
         guard plan.batchSize > 0 else { throw NativeBackendError.invalidBatchSize(plan.batchSize) }
         for split in [train, test] where split.pixelsPerImage != model.input.count {
@@ -74,6 +79,10 @@ public final class NativeBackend: ReplicaBackend {
                                       state: optimizerBuffers.map { $0.baseAddress! })
         let rows = passRows(batchSize: batchSize, testCount: test.count, native: true)
         stages = NativeStages(model.plan, batch: plan.batchSize, rows: rows)
+        updateShares = stages.updateShares(workers: workers)
+        let shared = updateShares.joined().sorted { $0.lowerBound < $1.lowerBound }
+        precondition(zip(shared, shared.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound }
+                     && shared.reduce(0) { $0 + $1.count } == count, "the workers' updates must cover each parameter once")
         batchInput = .allocateZeroed(plan.batchSize * model.input.count)
         logitsDelta = .allocateZeroed(plan.batchSize * model.classes)
         // An epoch has at most one batch per sample.
@@ -142,8 +151,10 @@ public final class NativeBackend: ReplicaBackend {
         if let shape = model.input.image, !augmentation.isNone {
             gatherAugmented(into: x, rows: rows, start: start, shape: shape)
         } else {
-            for r in 0..<rows {
-                (x + r * inputs).update(from: train.x.baseAddress! + Int(order[start + r]) * inputs, count: inputs)
+            inParallel(batch: rows, workers: workers) { _, samples in
+                for r in samples {
+                    (x + r * inputs).update(from: train.x.baseAddress! + Int(order[start + r]) * inputs, count: inputs)
+                }
             }
         }
         let pass = Pass.training(seed: seed, step: step)
@@ -156,7 +167,12 @@ public final class NativeBackend: ReplicaBackend {
     }
 
     public func applyUpdate(learningRate: Float) throws {
-        optimizerRule.update(updateVectors, step: step, learningRate: learningRate, settings: optimizer)
+        // Every rule is element-wise, so each worker updates the parameters its layers' passes computed with.
+        inParallel(parts: updateShares.count) { part in
+            for range in updateShares[part] {
+                optimizerRule.update(updateVectors.slice(range), step: step, learningRate: learningRate, settings: optimizer)
+            }
+        }
     }
 
     public func accumulate(into sum: UnsafeMutableBufferPointer<Float>, weight: Float, batch: Int) throws {

@@ -25,6 +25,17 @@ final class NativeStages {
         a == 0 ? UnsafeMutablePointer(mutating: input) : activations[a].baseAddress!
     }
 
+    /// The parameters (offsets into the plan's) that each of `workers` updates, as the stages' operations share them.
+    func updateShares(workers: Int) -> [[Range<Int>]] {
+        (0..<workers).map { part in
+            zip(plan.stages, operations).flatMap { stage, operation in
+                operation.updateShare(part: part, of: workers, count: stage.parameterRange.count).map {
+                    ($0.lowerBound + stage.parameterRange.lowerBound)..<($0.upperBound + stage.parameterRange.lowerBound)
+                }
+            }
+        }
+    }
+
     /// Every stage's output for `rows` samples of `input`; returns the last one's.
     @discardableResult
     func forward(_ input: UnsafePointer<Float>, rows: Int, parameters: UnsafePointer<Float>, buffers: UnsafeMutablePointer<Float>,

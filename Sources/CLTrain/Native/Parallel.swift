@@ -1,18 +1,116 @@
-import Dispatch
+import Foundation
+import Synchronization
 
-/// Runs `body(part, samples)` over a batch cut into `workers` contiguous parts, in parallel, for the native layers
-/// whose work splits by sample (convolution). OpenBLAS runs single-threaded meanwhile: the parts already fill the
-/// cores, and its products there are too narrow to gain from splitting (LeNet-5's 6 or 16 channels). Leaving its
-/// threads on made LeNet-5's epoch 4× slower here (19.4 s against 4.8 s): two callers each woke two threads.
-func inParallel(batch: Int, workers: Int, _ body: (Int, Range<Int>) -> Void) {
-    let parts = max(1, min(workers, batch))
-    func samples(_ part: Int) -> Range<Int> { (part * batch / parts)..<((part + 1) * batch / parts) }
-    guard parts > 1 else { return body(0, samples(0)) }
+/// Runs `body(part, items)` over `0..<count` cut into `workers` contiguous parts, in parallel on the host team,
+/// for the native layers whose work splits (samples, channels, rows, parameters).
+func inParallel(batch count: Int, workers: Int, _ body: (Int, Range<Int>) -> Void) {
+    let parts = max(1, min(workers, count))
+    inParallel(parts: parts) { body($0, share(count, part: $0, of: parts)) }
+}
+
+/// Runs `body(0..<parts)` in parallel on the host team. OpenBLAS runs single-threaded meanwhile: the parts
+/// already fill the cores, and its products there are too narrow to gain from splitting (LeNet-5's 6 or 16
+/// channels). Leaving its threads on made LeNet-5's epoch 4× slower here (19.4 s against 4.8 s): two callers
+/// each woke two threads.
+func inParallel(parts: Int, _ body: (Int) -> Void) {
+    guard parts > 1 else { return body(0) }
     let threads = OpenBLAS.threads
     OpenBLAS.setThreads(1)
-    DispatchQueue.concurrentPerform(iterations: parts) { body($0, samples($0)) }
+    HostTeam.shared.run(parts: parts, body)
     if let threads { OpenBLAS.setThreads(threads) }
 }
 
-/// Workers for those layers: as many as OpenBLAS has threads, which `--threads` sets (one while it is not loaded).
-var hostWorkers: Int { max(1, OpenBLAS.threads ?? 1) }
+/// Part `part` of `0..<count` cut into `parts` contiguous ranges as even as they come (some may be empty).
+func share(_ count: Int, part: Int, of parts: Int) -> Range<Int> {
+    (part * count / parts)..<((part + 1) * count / parts)
+}
+
+/// Workers for those layers: as many as OpenBLAS has threads, which `--threads` sets (one while it is not loaded),
+/// unless a test has injected a count (`HostTeam.$injectedWorkers`).
+var hostWorkers: Int { HostTeam.injectedWorkers ?? max(1, OpenBLAS.threads ?? 1) }
+
+/// Threads that stay up between parallel parts: the caller runs part 0 and thread i part i. A training step
+/// hands out a job every few microseconds (the lesson: about 12 a step of 0.3 ms), so between jobs the threads
+/// spin on the job counter for a while before they sleep; waking GCD's threads for every job
+/// (`concurrentPerform`) left a core idle for much of each short part.
+final class HostTeam: @unchecked Sendable {
+    static let shared = HostTeam()
+
+    /// The worker count native operations created in this task take, whatever the machine's cores: tests run the
+    /// split paths with it on any machine.
+    @TaskLocal static var injectedWorkers: Int?
+
+    /// Spins of an idle thread before it sleeps: some 100 µs, longer than the gaps inside a step and far
+    /// shorter than a pause between epochs, so an idle process does not keep a core busy.
+    private static let spinsBeforeSleep = 20_000
+
+    /// Bumped for each job; a thread that sees it change runs its part.
+    private let generation = Atomic<Int>(0)
+    /// Threads that have not yet finished the current job.
+    private let pending = Atomic<Int>(0)
+    /// Set while a job runs: a job started meanwhile (from a part, or another thread) runs its parts in turn instead.
+    private let busy = Atomic<Bool>(false)
+    /// The current job and its part count, written before `generation` is bumped and read after it is seen.
+    private var job: ((Int) -> Void)?
+    private var parts = 0
+    /// Guards the sleepers' count and wakes them.
+    private let bell = NSCondition()
+    private var sleepers = 0
+    private var threads = 0
+
+    /// Runs `body(0..<parts)`, each part on its own thread, and returns when all have finished.
+    func run(parts: Int, _ body: (Int) -> Void) {
+        guard parts > 1, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            for part in 0..<parts { body(part) }
+            return
+        }
+        defer { busy.store(false, ordering: .releasing) }
+        withoutActuallyEscaping(body) { body in
+            growTo(parts - 1)
+            job = body
+            self.parts = parts
+            pending.store(threads, ordering: .relaxed)
+            bell.lock()
+            generation.add(1, ordering: .releasing)
+            if sleepers > 0 { bell.broadcast() }
+            bell.unlock()
+            body(0)
+            var spins = 0
+            while pending.load(ordering: .acquiring) > 0 {
+                spins += 1
+                if spins > Self.spinsBeforeSleep { sched_yield() }
+            }
+            job = nil
+        }
+    }
+
+    /// Starts threads until there are `count` (they are never stopped: the team lives as long as the process).
+    private func growTo(_ count: Int) {
+        while threads < count {
+            threads += 1
+            let index = threads, seen = generation.load(ordering: .acquiring)
+            let thread = Thread { [unowned self] in self.serve(index, seen: seen) }
+            thread.name = "cltrain host \(index)"
+            thread.start()
+        }
+    }
+
+    private func serve(_ index: Int, seen: Int) {
+        var seen = seen
+        while true {
+            var spins = 0
+            while generation.load(ordering: .acquiring) == seen {
+                spins += 1
+                guard spins > Self.spinsBeforeSleep else { continue }
+                bell.lock()
+                sleepers += 1
+                while generation.load(ordering: .acquiring) == seen { bell.wait() }
+                sleepers -= 1
+                bell.unlock()
+            }
+            seen = generation.load(ordering: .acquiring)
+            if index < parts { job!(index) }
+            pending.subtract(1, ordering: .releasing)
+        }
+    }
+}

@@ -5,7 +5,8 @@ import CLKit
 /// `Kernels/<name>.cl`) and in one line of `OptimizerRegistry`. The backends call only this protocol.
 ///
 /// Every kind updates the flat parameter vector (all tensors back to back) in one pass, so a step has one
-/// optimizer launch whatever the model.
+/// optimizer launch whatever the model; the update of each value reads only that value's parameter, gradient and
+/// state, so `--cpu` splits the vector across threads (`UpdateVectors.slice`).
 public protocol OptimizerKind {
     /// The name `--optimizer` takes and the checkpoint stores, e.g. "adamw".
     static var name: String { get }
@@ -57,6 +58,13 @@ public struct UpdateVectors {
         self.parameters = parameters
         self.gradients = gradients
         self.state = state
+    }
+
+    /// The same vectors' values in `range`: an update is element-wise, so the native backend's workers each
+    /// update a slice.
+    public func slice(_ range: Range<Int>) -> UpdateVectors {
+        UpdateVectors(count: range.count, parameters: parameters + range.lowerBound, gradients: gradients + range.lowerBound,
+                      state: state.map { $0 + range.lowerBound })
     }
 
     /// Runs `body` on vectors over arrays: the reference's and the checks' way to call a rule. The state is
