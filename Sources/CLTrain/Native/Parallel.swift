@@ -8,12 +8,11 @@ func inParallel(batch count: Int, workers: Int, _ body: (Int, Range<Int>) -> Voi
     inParallel(parts: parts) { body($0, share(count, part: $0, of: parts)) }
 }
 
-/// Runs `body(0..<parts)` in parallel on the host team. OpenBLAS runs single-threaded meanwhile: the parts
-/// already fill the cores, and its products there are too narrow to gain from splitting (LeNet-5's 6 or 16
-/// channels). Leaving its threads on made LeNet-5's epoch 4× slower here (19.4 s against 4.8 s): two callers
-/// each woke two threads.
+/// Runs `body(0..<parts)` in parallel on the host team. OpenBLAS runs single-threaded meanwhile, one part alone
+/// included: the parts already fill the cores, and its products there are too narrow to gain from splitting
+/// (LeNet-5's 6 or 16 channels). Leaving its threads on made LeNet-5's epoch 4× slower here (19.4 s against
+/// 4.8 s): two callers each woke two threads. Its thread count is restored after, since `hostWorkers` reads it.
 func inParallel(parts: Int, _ body: (Int) -> Void) {
-    guard parts > 1 else { return body(0) }
     let threads = OpenBLAS.threads
     OpenBLAS.setThreads(1)
     HostTeam.shared.run(parts: parts, body)
@@ -40,9 +39,11 @@ final class HostTeam: @unchecked Sendable {
     /// split paths with it on any machine.
     @TaskLocal static var injectedWorkers: Int?
 
-    /// Spins of an idle thread before it sleeps: some 100 µs, longer than the gaps inside a step and far
-    /// shorter than a pause between epochs, so an idle process does not keep a core busy.
-    private static let spinsBeforeSleep = 20_000
+    /// Spins of an idle thread before it sleeps: some 100–200 µs (a spin, one load and a compare, takes 0.4 ns
+    /// here), longer than the gaps inside a step and far shorter than a pause between epochs, so an idle process
+    /// does not keep a core busy. At 20,000 the threads slept inside each lesson step, and waking them took longer
+    /// than the parts they ran.
+    private static let spinsBeforeSleep = 400_000
 
     /// Bumped for each job; a thread that sees it change runs its part.
     private let generation = Atomic<Int>(0)

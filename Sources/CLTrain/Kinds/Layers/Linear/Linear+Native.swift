@@ -5,7 +5,7 @@ extension Linear {
 }
 
 /// The three products are `cblas_sgemm` calls reading W transposed in place, with bias, ReLU and the input's ReLU
-/// mask as passes over their results. The host workers split the layer by its outputs, and each keeps its rows
+/// mask as passes over their results, in `Lanes`. The host workers split the layer by its outputs, and each keeps its rows
 /// of W for the whole run: it alone computes with them, takes their gradients and updates them
 /// (`updateShare`). A cache line written on one core and read on the other costs some 30 ns here (updating 436 KB
 /// the other core had just read: 53–62 µs, against 7 µs), so splitting by samples, where every core reads all of
@@ -45,13 +45,15 @@ private final class NativeLinear: NativeOperation {
             let features = features(part)
             gemm(x, parameters + features.lowerBound * inputs, transposeB: true, into: y + features.lowerBound,
                  m: rows, n: features.count, k: inputs, rowLengths: (inputs, inputs, outputs))
+            let relu = stage.relu
             for n in 0..<rows {
                 let row = y + n * outputs
-                if stage.relu {
-                    for o in features { row[o] = max(row[o] + bias[o], 0) }
-                } else {
-                    for o in features { row[o] += bias[o] }
-                }
+                forEachLanes(in: features, whole: { o in
+                    let sum = UnsafePointer(row).lanes(o) + bias.lanes(o)
+                    row.store(relu ? sum.replacing(with: 0, where: sum .< 0) : sum, at: o)
+                }, tail: { o in
+                    row[o] = relu ? max(row[o] + bias[o], 0) : row[o] + bias[o]
+                })
             }
         }
     }
@@ -64,8 +66,14 @@ private final class NativeLinear: NativeOperation {
             let features = features(part)
             gemm(dy + features.lowerBound, transposeA: true, x, into: gradients + features.lowerBound * inputs,
                  m: features.count, n: inputs, k: rows, rowLengths: (outputs, inputs, inputs))
-            for o in features { db[o] = 0 }
-            for n in 0..<rows { for o in features { db[o] += dy[n * outputs + o] } }
+            forEachLanes(in: features, whole: { o in
+                var sum = Lanes()
+                for n in 0..<rows { sum += dy.lanes(n * outputs + o) }
+                db.store(sum, at: o)
+            }, tail: { o in
+                db[o] = 0
+                for n in 0..<rows { db[o] += dy[n * outputs + o] }
+            })
             // This part's term of dX = dY · W: dY[:, features] · W[features].
             guard let dx else { return }
             gemm(dy + features.lowerBound, parameters + features.lowerBound * inputs,
@@ -81,13 +89,17 @@ private final class NativeLinear: NativeOperation {
         inParallel(parts: columnParts) { part in
             let columns = share(inputs, part: part, of: columnParts)
             for n in 0..<rows {
-                let row = n * inputs
-                for term in 1..<parts {
-                    let partial = partials.baseAddress! + (term - 1) * rows * inputs
-                    for j in columns { dx[row + j] += partial[row + j] }
-                }
-                // A select rather than a conditional store, so that the loop vectorizes.
-                if mask { for j in columns { dx[row + j] = x[row + j] <= 0 ? 0 : dx[row + j] } }
+                let row = dx + n * inputs, input = x + n * inputs
+                func term(_ t: Int) -> UnsafePointer<Float> { UnsafePointer(partials.baseAddress! + ((t - 1) * rows + n) * inputs) }
+                forEachLanes(in: columns, whole: { j in
+                    var sum = UnsafePointer(row).lanes(j)
+                    for t in 1..<parts { sum += term(t).lanes(j) }
+                    if mask { sum.replace(with: 0, where: input.lanes(j) .<= 0) }
+                    row.store(sum, at: j)
+                }, tail: { j in
+                    for t in 1..<parts { row[j] += term(t)[j] }
+                    if mask && input[j] <= 0 { row[j] = 0 }
+                })
             }
         }
     }
