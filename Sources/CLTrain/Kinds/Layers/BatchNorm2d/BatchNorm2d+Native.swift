@@ -1,99 +1,149 @@
 extension BatchNormalization {
     public func nativeOperation(_ stage: Stage, batch: Int, rows: Int) -> NativeOperation {
-        NativeBatchNorm(stage: stage, shape: { self.shape(stage.input, batch: $0) })
+        NativeBatchNorm(stage: stage, rows: rows, shape: { self.shape(stage.input, batch: $0) })
     }
 }
 
-/// The twins' arithmetic on the host, channel by channel (the channels split across the cores): each sample's run of
-/// `spatial` values is summed in Float, eight running sums at a time, and the runs in Double.
+/// The twins' arithmetic on the host: each sample's run of `spatial` values of a channel is summed in Float, eight
+/// running sums at a time, and a channel's runs in Double, in sample order. The workers split the batch by samples,
+/// as the convolutions around it do, so that every value stays on the core that wrote it: each sums its samples'
+/// runs into `runs`, then every worker adds up all the channels' runs for itself (a few thousand additions) and
+/// normalizes its own samples. Split by channels, every pass read half its values from the other core.
 private final class NativeBatchNorm: NativeOperation {
     let stage: Stage, shape: (Int) -> BatchNormShape
     /// Each channel's batch mean and 1/√(var + eps), saved by a training forward pass for the backward pass.
     let saved: UnsafeMutableBufferPointer<Float>
+    /// Two passes' run sums, per sample and channel.
+    let runs: UnsafeMutableBufferPointer<Float>
+    /// Per worker, two values per channel it computes for itself (a mean and a scale, a shift, …).
+    let perWorker: UnsafeMutableBufferPointer<Float>
     let workers = hostWorkers
 
-    init(stage: Stage, shape: @escaping (Int) -> BatchNormShape) {
+    init(stage: Stage, rows: Int, shape: @escaping (Int) -> BatchNormShape) {
         (self.stage, self.shape) = (stage, shape)
-        saved = .allocate(capacity: 2 * shape(1).channels)
+        let largest = shape(rows)
+        saved = .allocate(capacity: 2 * largest.channels)
         saved.initialize(repeating: 0)
+        runs = .allocate(capacity: 2 * largest.batch * largest.channels)
+        perWorker = .allocate(capacity: 2 * workers * largest.channels)
     }
 
-    deinit { saved.deallocate() }
+    deinit {
+        saved.deallocate()
+        runs.deallocate()
+        perWorker.deallocate()
+    }
 
-    /// Σ f(value) over channel `c`'s values, as one Float sum per sample's run. Eight sums, not one: a single Float sum
-    /// is a chain of dependent additions that the compiler may not reorder, and the batch norms took 14% of a ResNet-8
-    /// step with --cpu (perf), the largest share after the products and im2col.
-    private func sum(_ s: BatchNormShape, _ c: Int, _ f: (Int) -> Float) -> Double {
-        var total = 0.0
-        for n in 0..<s.batch {
-            let start = (n * s.channels + c) * s.spatial, end = start + s.spatial
-            var lanes = SIMD8<Float>(), i = start
-            while i + 8 <= end {
-                lanes += SIMD8(f(i), f(i + 1), f(i + 2), f(i + 3), f(i + 4), f(i + 5), f(i + 6), f(i + 7))
-                i += 8
+    /// `runs[n, c]` = Σ f(c, i) over sample n's run of channel c, for the samples given. Eight sums, not one: a
+    /// single Float sum is a chain of dependent additions that the compiler may not reorder.
+    private static func sumRuns(_ s: BatchNormShape, _ samples: Range<Int>, into runs: UnsafeMutablePointer<Float>,
+                                _ f: (Int, Int) -> Float) {
+        for n in samples {
+            for c in 0..<s.channels {
+                let start = (n * s.channels + c) * s.spatial, end = start + s.spatial
+                var lanes = SIMD8<Float>(), i = start
+                while i + 8 <= end {
+                    lanes += SIMD8(f(c, i), f(c, i + 1), f(c, i + 2), f(c, i + 3), f(c, i + 4), f(c, i + 5), f(c, i + 6),
+                                   f(c, i + 7))
+                    i += 8
+                }
+                var run = lanes.sum()
+                while i < end {
+                    run += f(c, i)
+                    i += 1
+                }
+                runs[n * s.channels + c] = run
             }
-            var run = lanes.sum()
-            while i < end {
-                run += f(i)
-                i += 1
-            }
-            total += Double(run)
         }
+    }
+
+    /// Channel c's total over all samples' runs, in Double, in sample order.
+    private static func total(_ runs: UnsafePointer<Float>, _ s: BatchNormShape, _ c: Int) -> Double {
+        var total = 0.0
+        for n in 0..<s.batch { total += Double(runs[n * s.channels + c]) }
         return total
+    }
+
+    /// out[i] = f(c, value) over each run of `samples`, eight values at a time.
+    private static func mapRuns(_ s: BatchNormShape, _ samples: Range<Int>, into out: UnsafeMutablePointer<Float>,
+                                whole: (Int, Int) -> Lanes, tail: (Int, Int) -> Float) {
+        for n in samples {
+            for c in 0..<s.channels {
+                let start = (n * s.channels + c) * s.spatial
+                forEachLanes(in: start..<(start + s.spatial), whole: { out.store(whole(c, $0), at: $0) },
+                             tail: { out[$0] = tail(c, $0) })
+            }
+        }
     }
 
     func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, parameters: UnsafePointer<Float>,
                  buffers: UnsafeMutablePointer<Float>, pass: Pass) {
-        let s = shape(rows), channels = s.channels, training = pass != .evaluation, relu = stage.relu
+        let s = shape(rows), channels = s.channels, relu = stage.relu, n = Double(s.perChannel)
         let (weight, bias, runningMean, runningVar) = (parameters, parameters + channels, buffers, buffers + channels)
         let (means, invStds) = (saved.baseAddress!, saved.baseAddress! + channels)
-        inParallel(batch: channels, workers: workers) { _, part in
-            for c in part {
+        let (sums, squares) = (runs.baseAddress!, runs.baseAddress! + s.batch * channels)
+        let training = pass != .evaluation
+        if training {
+            inParallel(batch: s.batch, workers: workers) { _, samples in Self.sumRuns(s, samples, into: sums) { x[$1] } }
+            inParallel(batch: s.batch, workers: workers) { part, samples in
+                let mean = perWorker.baseAddress! + 2 * part * channels
+                for c in 0..<channels { mean[c] = Float(Self.total(sums, s, c) / n) }
+                Self.sumRuns(s, samples, into: squares) { c, i in (x[i] - mean[c]) * (x[i] - mean[c]) }
+            }
+        }
+        inParallel(batch: s.batch, workers: workers) { part, samples in
+            let (scale, shift) = (perWorker.baseAddress! + 2 * part * channels, perWorker.baseAddress! + (2 * part + 1) * channels)
+            for c in 0..<channels {
                 var mean = runningMean[c], variance = runningVar[c]
                 if training {
-                    let n = Double(s.perChannel)
-                    let batchMean = sum(s, c) { x[$0] } / n
-                    let m = Float(batchMean)
-                    let biased = sum(s, c) { (x[$0] - m) * (x[$0] - m) } / n
-                    let momentum = Double(s.momentum)
-                    runningMean[c] = Float((1 - momentum) * Double(runningMean[c]) + momentum * batchMean)
-                    runningVar[c] = Float((1 - momentum) * Double(runningVar[c]) + momentum * biased * n / (n - 1))
-                    (mean, variance) = (m, Float(biased))
-                }
-                let invStd = 1 / (variance + s.eps).squareRoot()
-                (means[c], invStds[c]) = (mean, invStd)
-                let scale = weight[c] * invStd, shift = bias[c] - mean * scale
-                for n in 0..<s.batch {
-                    let start = (n * channels + c) * s.spatial
-                    for i in start..<(start + s.spatial) {
-                        let value = x[i] * scale + shift
-                        y[i] = relu ? max(value, 0) : value
+                    let batchMean = Self.total(sums, s, c) / n, biased = Self.total(squares, s, c) / n
+                    (mean, variance) = (scale[c], Float(biased))
+                    if part == 0 {
+                        let momentum = Double(s.momentum)
+                        runningMean[c] = Float((1 - momentum) * Double(runningMean[c]) + momentum * batchMean)
+                        runningVar[c] = Float((1 - momentum) * Double(runningVar[c]) + momentum * biased * n / (n - 1))
                     }
                 }
+                let invStd = 1 / (variance + s.eps).squareRoot()
+                if part == 0 { (means[c], invStds[c]) = (mean, invStd) }
+                scale[c] = weight[c] * invStd
+                shift[c] = bias[c] - mean * scale[c]
             }
+            Self.mapRuns(s, samples, into: y, whole: { c, i in
+                let value = x.lanes(i) * scale[c] + shift[c]
+                return relu ? value.replacing(with: 0, where: value .< 0) : value
+            }, tail: { c, i in
+                let value = x[i] * scale[c] + shift[c]
+                return relu ? max(value, 0) : value
+            })
         }
     }
 
     func backward(x: UnsafePointer<Float>, y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
                   rows: Int, parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>, pass: Pass) {
-        let s = shape(rows), channels = s.channels, mask = stage.maskInputGradient
-        let (means, invStds) = (saved.baseAddress!, saved.baseAddress! + channels)
-        inParallel(batch: channels, workers: workers) { _, part in
-            for c in part {
-                let mean = means[c], invStd = invStds[c], n = Float(s.perChannel)
-                let sumDy = Float(sum(s, c) { dy[$0] })
-                let sumDyXHat = Float(sum(s, c) { dy[$0] * (x[$0] - mean) }) * invStd
-                (gradients[c], gradients[channels + c]) = (sumDyXHat, sumDy)
-                guard let dx else { continue }
-                let scale = parameters[c] * invStd, meanDy = sumDy / n, slope = sumDyXHat / n * invStd
-                for j in 0..<s.batch {
-                    let start = (j * channels + c) * s.spatial
-                    for i in start..<(start + s.spatial) {
-                        let value = scale * (dy[i] - meanDy - (x[i] - mean) * slope)
-                        dx[i] = mask && !(x[i] > 0) ? 0 : value
-                    }
-                }
+        let s = shape(rows), channels = s.channels, mask = stage.maskInputGradient, n = Float(s.perChannel)
+        let (means, invStds) = (UnsafePointer(saved.baseAddress!), UnsafePointer(saved.baseAddress! + channels))
+        let (sums, products) = (runs.baseAddress!, runs.baseAddress! + s.batch * channels)
+        inParallel(batch: s.batch, workers: workers) { _, samples in
+            Self.sumRuns(s, samples, into: sums) { dy[$1] }
+            Self.sumRuns(s, samples, into: products) { c, i in dy[i] * (x[i] - means[c]) }
+        }
+        inParallel(batch: s.batch, workers: workers) { part, samples in
+            let (meanDy, slope) = (perWorker.baseAddress! + 2 * part * channels, perWorker.baseAddress! + (2 * part + 1) * channels)
+            for c in 0..<channels {
+                let sumDy = Float(Self.total(sums, s, c)), sumDyXHat = Float(Self.total(products, s, c)) * invStds[c]
+                if part == 0 { (gradients[c], gradients[channels + c]) = (sumDyXHat, sumDy) }
+                (meanDy[c], slope[c]) = (sumDy / n, sumDyXHat / n * invStds[c])
             }
+            guard let dx else { return }
+            Self.mapRuns(s, samples, into: dx, whole: { c, i in
+                let input = x.lanes(i), scale = parameters[c] * invStds[c]
+                let value = scale * (dy.lanes(i) - meanDy[c] - (input - means[c]) * slope[c])
+                return mask ? value.replacing(with: 0, where: .!(input .> 0)) : value
+            }, tail: { c, i in
+                let value = parameters[c] * invStds[c] * (dy[i] - meanDy[c] - (x[i] - means[c]) * slope[c])
+                return mask && !(x[i] > 0) ? 0 : value
+            })
         }
     }
 }

@@ -97,8 +97,12 @@ extension BatchNormalization {
         return "expected more than 1 value per channel when training, got input size [\(([rows] + input.dimensions).map(String.init).joined(separator: ", "))]"
     }
 
-    /// The mean and inverse standard deviation of each channel that a training forward pass saves for its backward pass.
-    public func scratchValues(for input: Shape, batch: Int, rows: Int, native: Bool) -> Int { 2 * shape(input, batch: 1).channels }
+    /// The mean and inverse standard deviation of each channel that a training forward pass saves for its backward
+    /// pass; natively also two run sums per sample and channel, and two values per channel for each host worker.
+    public func scratchValues(for input: Shape, batch: Int, rows: Int, native: Bool) -> Int {
+        let channels = shape(input, batch: 1).channels
+        return 2 * channels + (native ? 2 * (shape(input, batch: rows).batch + hostWorkers) * channels : 0)
+    }
 
     public func referenceOperation(_ stage: Stage) -> ReferenceOperation {
         ReferenceBatchNorm(stage: stage, shape: { self.shape(stage.input, batch: $0) })

@@ -1,7 +1,10 @@
 extension Linear {
     public func nativeOperation(_ stage: Stage, batch: Int, rows: Int) -> NativeOperation {
-        NativeLinear(stage: stage, rows: rows)
+        NativeLinear(stage: stage, parts: hostParts, rows: rows)
     }
+
+    /// Host workers that own outputs: one for a layer narrower than two runs of 16.
+    var hostParts: Int { max(1, min(hostWorkers, outputs / 16)) }
 }
 
 /// The three products are `cblas_sgemm` calls reading W transposed in place, with bias, ReLU and the input's ReLU
@@ -13,15 +16,14 @@ extension Linear {
 /// cross now: the input, and the two halves of the input gradient, which are summed by columns.
 private final class NativeLinear: NativeOperation {
     let stage: Stage, inputs: Int, outputs: Int
-    /// Workers that own outputs: one for a layer narrower than two runs of 16.
+    /// Workers that own outputs (`Linear.hostParts`).
     let parts: Int
     /// Every worker but the first's share of the input gradient, summed into `dx` after the products.
     let partials: UnsafeMutableBufferPointer<Float>
 
-    init(stage: Stage, rows: Int) {
-        self.stage = stage
+    init(stage: Stage, parts: Int, rows: Int) {
+        (self.stage, self.parts) = (stage, parts)
         (inputs, outputs) = (stage.input.count, stage.output.count)
-        parts = max(1, min(hostWorkers, outputs / 16))
         partials = .allocate(capacity: stage.needsInputGradient ? max((parts - 1) * rows * inputs, 1) : 1)
     }
 

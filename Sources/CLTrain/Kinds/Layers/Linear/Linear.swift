@@ -27,6 +27,11 @@ public struct Linear: Layer {
 
     public func multiplyAdds(for input: Shape) -> Int { input.count * outputs }
 
+    /// Natively, the input gradient's terms of every host worker but the first (see `NativeLinear`).
+    public func scratchValues(for input: Shape, batch: Int, rows: Int, native: Bool) -> Int {
+        native ? (hostParts - 1) * rows * input.count : 0
+    }
+
     public func parameters(for input: Shape) -> [(name: String, shape: [Int])] {
         [("weight", [outputs, input.count]), ("bias", [outputs])]
     }
