@@ -10,6 +10,8 @@ extension Residual {
 /// backward pass as `Kernels/residual.cl` computes them.
 private final class NativeResidual: NativeOperation {
     let stage: Stage, body: NativeStages, shortcut: NativeStages?
+    /// The additions split by samples across the host workers, as the layers in the block split them.
+    let workers = hostWorkers
     /// The input gradients through the body and through the shortcut, added into the block's.
     let bodyDx: UnsafeMutableBufferPointer<Float>, shortcutDx: UnsafeMutableBufferPointer<Float>
 
@@ -26,8 +28,15 @@ private final class NativeResidual: NativeOperation {
         let a = body.forward(x, rows: rows, parameters: parameters, buffers: buffers, pass: pass)
         let b = shortcut?.forward(x, rows: rows, parameters: parameters + body.plan.parameterCount,
                                   buffers: buffers + body.plan.bufferCount, pass: pass) ?? x
-        let relu = stage.relu
-        for i in 0..<(rows * stage.output.count) { y[i] = relu ? max(a[i] + b[i], 0) : a[i] + b[i] }
+        let relu = stage.relu, count = stage.output.count
+        inParallel(batch: rows, workers: workers) { _, samples in
+            forEachLanes(in: (samples.lowerBound * count)..<(samples.upperBound * count), whole: { i in
+                let sum = a.lanes(i) + b.lanes(i)
+                y.store(relu ? sum.replacing(with: 0, where: sum .< 0) : sum, at: i)
+            }, tail: { i in
+                y[i] = relu ? max(a[i] + b[i], 0) : a[i] + b[i]
+            })
+        }
     }
 
     func backward(x: UnsafePointer<Float>, y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
@@ -39,14 +48,18 @@ private final class NativeResidual: NativeOperation {
                            gradients: gradients + start, pass: pass)
         guard let dx else { return }
         let (a, b) = (bodyDx.baseAddress!, shortcut == nil ? dy : UnsafePointer(shortcutDx.baseAddress!))
-        Self.add(a, b, into: dx, count: rows * stage.input.count, where: stage.maskInputGradient ? x : nil)
+        let count = stage.input.count
+        inParallel(batch: rows, workers: workers) { _, samples in
+            Self.add(a, b, into: dx, (samples.lowerBound * count)..<(samples.upperBound * count),
+                     where: stage.maskInputGradient ? x : nil)
+        }
     }
 
     /// dx = a + b, and 0 where `positive` (the block's input, when a ReLU made it) is not > 0, in `Lanes` (the
     /// scalar loop, which the compiler kept scalar and branching, was 5% of a ResNet-8 `--cpu` step).
     private static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>,
-                            count: Int, where positive: UnsafePointer<Float>?) {
-        forEachLanes(in: 0..<count, whole: { i in
+                            _ range: Range<Int>, where positive: UnsafePointer<Float>?) {
+        forEachLanes(in: range, whole: { i in
             var sum = a.lanes(i) + b.lanes(i)
             if let positive { sum.replace(with: 0, where: .!(positive.lanes(i) .> 0)) }
             dx.store(sum, at: i)
