@@ -1,7 +1,7 @@
 import Foundation
 
-/// How many threads compute on the host: OpenBLAS's for `--cpu`, PoCL's CPU device's for OpenCL. The native
-/// backend's own loops run on one thread, so OpenBLAS's count is the whole of `--cpu`'s.
+/// How many threads compute on the host: `--cpu`'s team (`HostTeam`, sized by OpenBLAS's count, with OpenBLAS
+/// single-threaded inside each part), PoCL's CPU device's for OpenCL.
 public enum HostThreads {
     /// Applies `count` to both. PoCL reads its variables when the OpenCL platform is first queried, and OpenBLAS
     /// when it is loaded, so this must run before any OpenCL call; it overrides values set in the environment, as
