@@ -9,10 +9,17 @@ public enum HostThreads {
     /// directly; none is loaded for it, since only `--cpu` needs one.
     public static func set(_ count: Int) {
         setenv("OPENBLAS_NUM_THREADS", "\(count)", 1)
-        OpenBLAS.setThreads(count)
         // PoCL 3.x (Debian 12) takes its compute units from POCL_MAX_PTHREAD_COUNT (measured: `devices` reports 1
         // with it, 2 with POCL_CPU_MAX_CU_NUM or POCL_CPU_MAX_CU_COUNT); later versions read POCL_CPU_MAX_CU_COUNT.
         setenv("POCL_CPU_MAX_CU_COUNT", "\(count)", 1)
         setenv("POCL_MAX_PTHREAD_COUNT", "\(count)", 1)
+    }
+
+    /// `--cpu`'s team: the count `set` chose, else `OPENBLAS_NUM_THREADS` (OpenBLAS's own variable, which users
+    /// of it already set), else every core. Read from the environment, so it is the same before and after
+    /// OpenBLAS loads (the memory estimate asks first).
+    static var count: Int {
+        if let value = getenv("OPENBLAS_NUM_THREADS").flatMap({ Int(String(cString: $0)) }), value > 0 { return value }
+        return ProcessInfo.processInfo.activeProcessorCount
     }
 }

@@ -13,11 +13,10 @@ public final class NativeBackend: ReplicaBackend {
     /// The training loss; evaluation reports the plain cross-entropy.
     public let loss: LossConfig
     private let optimizerRule: any OptimizerKind.Type, lossRule: any LossKind.Type
-    private let updateVectors: UpdateVectors
     /// Host threads the gather and the update split across (the layers take their own count the same way).
     private let workers: Int
-    /// The parameters each worker updates (`NativeStages.updateShares`).
-    private let updateShares: [[Range<Int>]]
+    /// The vectors' slices each worker updates (`NativeStages.updateShares`), cut once.
+    private let updateSlices: [[UpdateVectors]]
     public let batchSize: Int
     public let seed: UInt64
     /// Test rows per forward pass in `evaluate`: large enough for OpenBLAS to run near its peak.
@@ -75,14 +74,15 @@ public final class NativeBackend: ReplicaBackend {
         optimizerBuffers = plan.optimizer.stateNames.map { _ in .allocateZeroed(count) }
         // Looked up and laid out once: a step allocates nothing.
         (optimizerRule, lossRule) = (plan.optimizer.rule, plan.loss.rule)
-        updateVectors = UpdateVectors(count: count, parameters: parameters.baseAddress!, gradients: UnsafePointer(gradients.baseAddress!),
+        let updateVectors = UpdateVectors(count: count, parameters: parameters.baseAddress!, gradients: UnsafePointer(gradients.baseAddress!),
                                       state: optimizerBuffers.map { $0.baseAddress! })
         let rows = passRows(batchSize: batchSize, testCount: test.count, native: true)
         stages = NativeStages(model.plan, batch: plan.batchSize, rows: rows)
-        updateShares = stages.updateShares(workers: workers)
+        let updateShares = stages.updateShares(workers: workers)
         let shared = updateShares.joined().sorted { $0.lowerBound < $1.lowerBound }
-        precondition(zip(shared, shared.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound }
+        precondition((shared.first?.lowerBound ?? 0) == 0 && zip(shared, shared.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound }
                      && shared.reduce(0) { $0 + $1.count } == count, "the workers' updates must cover each parameter once")
+        updateSlices = updateShares.map { ranges in ranges.map { updateVectors.slice($0) } }
         batchInput = .allocateZeroed(plan.batchSize * model.input.count)
         logitsDelta = .allocateZeroed(plan.batchSize * model.classes)
         // An epoch has at most one batch per sample.
@@ -168,9 +168,9 @@ public final class NativeBackend: ReplicaBackend {
 
     public func applyUpdate(learningRate: Float) throws {
         // Every rule is element-wise, so each worker updates the parameters its layers' passes computed with.
-        inParallel(parts: updateShares.count) { part in
-            for range in updateShares[part] {
-                optimizerRule.update(updateVectors.slice(range), step: step, learningRate: learningRate, settings: optimizer)
+        inParallel(parts: updateSlices.count) { part in
+            for vectors in updateSlices[part] {
+                optimizerRule.update(vectors, step: step, learningRate: learningRate, settings: optimizer)
             }
         }
     }

@@ -3,30 +3,23 @@ import Foundation
 
 /// OpenBLAS, loaded at run time (see CBLAS.h), and the process-wide settings the native backend relies on.
 enum OpenBLAS {
-    /// The kernel family OpenBLAS runs, e.g. "SkylakeX", and its thread count, for the backend's description;
-    /// the reason when it cannot be loaded.
+    /// The kernel family OpenBLAS runs, e.g. "SkylakeX", and the host team's thread count, for the backend's
+    /// description; the reason when it cannot be loaded.
     static var configuration: String {
         do { try load() } catch { return "\(SystemLibrary.openBLAS.file) not loaded" }
-        let threads = dl_openblas_get_num_threads()
+        let threads = hostWorkers
         return "OpenBLAS \(String(cString: dl_openblas_get_corename())), \(threads) thread\(threads == 1 ? "" : "s")"
     }
-
-    /// OpenBLAS's thread count; nil while it is not loaded (its entry points are then null, since it is opened at
-    /// run time, and a native layer may run without it: the max-pool checks do).
-    static var threads: Int? { isLoaded ? Int(dl_openblas_get_num_threads()) : nil }
-
-    /// Sets OpenBLAS's thread count where it is loaded; nothing to set otherwise.
-    static func setThreads(_ count: Int) { if isLoaded { dl_openblas_set_num_threads(Int32(count)) } }
-
-    /// Whether an earlier `load()` succeeded; nothing is opened to answer.
-    static var isLoaded: Bool { dl_openblas_loaded() != 0 }
 
     /// Opens OpenBLAS (once per process) and runs `selectKernelsForThisCPU`, before the first matrix product.
     static func load() throws { try loaded.get() }
 
+    /// Loaded, OpenBLAS runs single-threaded for good: every product runs inside a part of the host team
+    /// (`inParallel`), which already fills the cores.
     private static let loaded = Result { () throws(SystemLibraryError) in
         try SystemLibrary.openBLAS.load(dl_load_openblas)
         selectKernelsForThisCPU()
+        dl_openblas_set_num_threads(1)
     }
 
     /// OpenBLAS chooses its kernels by CPU model when it is loaded, and a build older than the CPU (Debian's

@@ -1,22 +1,19 @@
 import Foundation
 import Synchronization
 
-/// Runs `body(part, items)` over `0..<count` cut into `workers` contiguous parts, in parallel on the host team,
-/// for the native layers whose work splits (samples, channels, rows, parameters).
+/// Runs `body(part, items)` over `0..<count` cut into `min(workers, count)` contiguous parts, in parallel on the host
+/// team, for the native layers whose work splits (samples, planes, rows, parameters).
 func inParallel(batch count: Int, workers: Int, _ body: (Int, Range<Int>) -> Void) {
     let parts = max(1, min(workers, count))
     inParallel(parts: parts) { body($0, share(count, part: $0, of: parts)) }
 }
 
-/// Runs `body(0..<parts)` in parallel on the host team. OpenBLAS runs single-threaded meanwhile, one part alone
-/// included: the parts already fill the cores, and its products there are too narrow to gain from splitting
-/// (LeNet-5's 6 or 16 channels). Leaving its threads on made LeNet-5's epoch 4× slower here (19.4 s against
-/// 4.8 s): two callers each woke two threads. Its thread count is restored after, since `hostWorkers` reads it.
+/// Runs `body(0..<parts)` in parallel on the host team. OpenBLAS runs single-threaded (`OpenBLAS.load`): the parts
+/// already fill the cores, and its products there are too narrow to gain from splitting (LeNet-5's 6 or 16
+/// channels). Leaving its threads on made LeNet-5's epoch 4× slower here (19.4 s against 4.8 s): two callers each
+/// woke two threads.
 func inParallel(parts: Int, _ body: (Int) -> Void) {
-    let threads = OpenBLAS.threads
-    OpenBLAS.setThreads(1)
     HostTeam.shared.run(parts: parts, body)
-    if let threads { OpenBLAS.setThreads(threads) }
 }
 
 /// Part `part` of `0..<count` cut into `parts` contiguous ranges as even as they come (some may be empty).
@@ -24,9 +21,8 @@ func share(_ count: Int, part: Int, of parts: Int) -> Range<Int> {
     (part * count / parts)..<((part + 1) * count / parts)
 }
 
-/// Workers for those layers: as many as OpenBLAS has threads, which `--threads` sets (one while it is not loaded),
-/// unless a test has injected a count (`HostTeam.$injectedWorkers`).
-var hostWorkers: Int { HostTeam.injectedWorkers ?? max(1, OpenBLAS.threads ?? 1) }
+/// Workers for those layers: `HostThreads.count`, unless a test has injected a count (`HostTeam.$injectedWorkers`).
+var hostWorkers: Int { HostTeam.injectedWorkers ?? HostThreads.count }
 
 /// Threads that stay up between parallel parts: the caller runs part 0 and thread i part i. A training step
 /// hands out a job every few microseconds (the lesson: about 12 a step of 0.3 ms), so between jobs the threads

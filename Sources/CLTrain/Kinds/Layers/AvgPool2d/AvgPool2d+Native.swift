@@ -5,7 +5,8 @@ extension AveragePooling {
 }
 
 /// The kernels' loops on the host: a gather per output and per input, as `Kernels/avgpool2d.cl` runs them, the
-/// planes split across the host workers (by samples, as the layers around it split them).
+/// planes split across the host workers (a sample's planes are consecutive, so the parts fall close to the layers
+/// around's split by samples).
 private final class NativeAveragePooling: NativeOperation {
     let stage: Stage, shape: (Int) -> AvgPool2dShape
     let workers = hostWorkers

@@ -1,6 +1,6 @@
 extension BatchNormalization {
     public func nativeOperation(_ stage: Stage, batch: Int, rows: Int) -> NativeOperation {
-        NativeBatchNorm(stage: stage, rows: rows, shape: { self.shape(stage.input, batch: $0) })
+        NativeBatchNorm(stage: stage, batch: batch, shape: { self.shape(stage.input, batch: $0) })
     }
 }
 
@@ -13,15 +13,16 @@ private final class NativeBatchNorm: NativeOperation {
     let stage: Stage, shape: (Int) -> BatchNormShape
     /// Each channel's batch mean and 1/√(var + eps), saved by a training forward pass for the backward pass.
     let saved: UnsafeMutableBufferPointer<Float>
-    /// Two passes' run sums, per sample and channel.
+    /// Two passes' run sums, per sample and channel, for a training batch.
     let runs: UnsafeMutableBufferPointer<Float>
-    /// Per worker, two values per channel it computes for itself (a mean and a scale, a shift, …).
+    /// Per worker, two values per channel it computes for itself: the batch means, then the scales and shifts; or
+    /// the backward pass's mean gradient and slope.
     let perWorker: UnsafeMutableBufferPointer<Float>
     let workers = hostWorkers
 
-    init(stage: Stage, rows: Int, shape: @escaping (Int) -> BatchNormShape) {
+    init(stage: Stage, batch: Int, shape: @escaping (Int) -> BatchNormShape) {
         (self.stage, self.shape) = (stage, shape)
-        let largest = shape(rows)
+        let largest = shape(batch)
         saved = .allocate(capacity: 2 * largest.channels)
         saved.initialize(repeating: 0)
         runs = .allocate(capacity: 2 * largest.batch * largest.channels)
@@ -86,18 +87,23 @@ private final class NativeBatchNorm: NativeOperation {
         if training {
             inParallel(batch: s.batch, workers: workers) { _, samples in Self.sumRuns(s, samples, into: sums) { x[$1] } }
             inParallel(batch: s.batch, workers: workers) { part, samples in
-                let mean = perWorker.baseAddress! + 2 * part * channels
-                for c in 0..<channels { mean[c] = Float(Self.total(sums, s, c) / n) }
-                Self.sumRuns(s, samples, into: squares) { c, i in (x[i] - mean[c]) * (x[i] - mean[c]) }
+                let batchMeans = perWorker.baseAddress! + 2 * part * channels
+                for c in 0..<channels { batchMeans[c] = Float(Self.total(sums, s, c) / n) }
+                Self.sumRuns(s, samples, into: squares) { c, i in (x[i] - batchMeans[c]) * (x[i] - batchMeans[c]) }
             }
         }
         inParallel(batch: s.batch, workers: workers) { part, samples in
+            // The same part runs on the same thread in every job: its batch means are where the last job left them,
+            // and the scales take their place once read.
             let (scale, shift) = (perWorker.baseAddress! + 2 * part * channels, perWorker.baseAddress! + (2 * part + 1) * channels)
             for c in 0..<channels {
-                var mean = runningMean[c], variance = runningVar[c]
-                if training {
+                let mean: Float, variance: Float
+                if !training {
+                    (mean, variance) = (runningMean[c], runningVar[c])
+                } else {
                     let batchMean = Self.total(sums, s, c) / n, biased = Self.total(squares, s, c) / n
                     (mean, variance) = (scale[c], Float(biased))
+                    // Part 0 alone updates the running statistics, which no part reads in a training pass.
                     if part == 0 {
                         let momentum = Double(s.momentum)
                         runningMean[c] = Float((1 - momentum) * Double(runningMean[c]) + momentum * batchMean)

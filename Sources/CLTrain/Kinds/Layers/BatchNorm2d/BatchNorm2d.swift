@@ -98,10 +98,11 @@ extension BatchNormalization {
     }
 
     /// The mean and inverse standard deviation of each channel that a training forward pass saves for its backward
-    /// pass; natively also two run sums per sample and channel, and two values per channel for each host worker.
+    /// pass; natively also two run sums per sample of a training batch and channel, and two values per channel for
+    /// each host worker.
     public func scratchValues(for input: Shape, batch: Int, rows: Int, native: Bool) -> Int {
         let channels = shape(input, batch: 1).channels
-        return 2 * channels + (native ? 2 * (shape(input, batch: rows).batch + hostWorkers) * channels : 0)
+        return 2 * channels + (native ? 2 * (shape(input, batch: batch).batch + hostWorkers) * channels : 0)
     }
 
     public func referenceOperation(_ stage: Stage) -> ReferenceOperation {

@@ -1,30 +1,37 @@
 extension Linear {
     public func nativeOperation(_ stage: Stage, batch: Int, rows: Int) -> NativeOperation {
-        NativeLinear(stage: stage, parts: hostParts, rows: rows)
+        let workers = hostWorkers
+        return NativeLinear(stage: stage, workers: workers, parts: hostParts(workers: workers), batch: batch)
     }
 
     /// Host workers that own outputs: one for a layer narrower than two runs of 16.
-    var hostParts: Int { max(1, min(hostWorkers, outputs / 16)) }
+    func hostParts(workers: Int) -> Int { max(1, min(workers, outputs / 16)) }
 }
 
 /// The three products are `cblas_sgemm` calls reading W transposed in place, with bias, ReLU and the input's ReLU
-/// mask as passes over their results, in `Lanes`. The host workers split the layer by its outputs, and each keeps its rows
-/// of W for the whole run: it alone computes with them, takes their gradients and updates them
+/// mask as passes over their results, in `Lanes`. The host workers split the layer by its outputs, and each keeps
+/// its rows of W for the whole run: it alone computes with them, takes their gradients and updates them
 /// (`updateShare`). A cache line written on one core and read on the other costs some 30 ns here (updating 436 KB
 /// the other core had just read: 53–62 µs, against 7 µs), so splitting by samples, where every core reads all of
-/// W and the update then writes it, spent more in moving W between the cores than it saved. Only activations
-/// cross now: the input, and the two halves of the input gradient, which are summed by columns.
+/// W and the update then writes it, spent more in moving W between the cores than it saved. Only activations cross
+/// now: the input, and each worker's term of the input gradient, which are summed by columns in worker order (so
+/// the input gradient's last bits depend on the thread count, as the convolutions' weight gradients already did).
+/// A layer too narrow to split by outputs (a classifier's 10) splits its forward pass by samples instead: its W is
+/// a few KB, and evaluation runs it over 1,000 rows at a time.
 private final class NativeLinear: NativeOperation {
     let stage: Stage, inputs: Int, outputs: Int
-    /// Workers that own outputs (`Linear.hostParts`).
-    let parts: Int
-    /// Every worker but the first's share of the input gradient, summed into `dx` after the products.
+    let workers: Int
+    /// Workers that own outputs (`Linear.hostParts`), and the column ranges of the input gradient's sum.
+    let parts: Int, columnParts: Int
+    /// Every worker but the first's term of the input gradient for a training batch, summed into `dx`.
     let partials: UnsafeMutableBufferPointer<Float>
 
-    init(stage: Stage, parts: Int, rows: Int) {
-        (self.stage, self.parts) = (stage, parts)
+    init(stage: Stage, workers: Int, parts: Int, batch: Int) {
+        (self.stage, self.workers, self.parts) = (stage, workers, parts)
         (inputs, outputs) = (stage.input.count, stage.output.count)
-        partials = .allocate(capacity: stage.needsInputGradient ? max((parts - 1) * rows * inputs, 1) : 1)
+        // As the layer before splits its outputs (this layer's inputs), so each worker masks with the x it computed.
+        columnParts = max(1, min(workers, inputs / 16))
+        partials = .allocate(capacity: stage.needsInputGradient ? max((parts - 1) * batch * inputs, 1) : 1)
     }
 
     deinit { partials.deallocate() }
@@ -41,14 +48,13 @@ private final class NativeLinear: NativeOperation {
 
     func forward(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int, parameters: UnsafePointer<Float>,
                  buffers: UnsafeMutablePointer<Float>, pass: Pass) {
-        let bias = parameters + outputs * inputs
-        inParallel(parts: parts) { part in
-            // Y[:, features] = X · W[features]ᵀ
-            let features = features(part)
-            gemm(x, parameters + features.lowerBound * inputs, transposeB: true, into: y + features.lowerBound,
-                 m: rows, n: features.count, k: inputs, rowLengths: (inputs, inputs, outputs))
-            let relu = stage.relu
-            for n in 0..<rows {
+        let bias = parameters + outputs * inputs, relu = stage.relu
+        // Y[samples, features] = X[samples] · W[features]ᵀ + b[features], then the ReLU.
+        func block(_ samples: Range<Int>, _ features: Range<Int>) {
+            gemm(x + samples.lowerBound * inputs, parameters + features.lowerBound * inputs, transposeB: true,
+                 into: y + samples.lowerBound * outputs + features.lowerBound, m: samples.count, n: features.count,
+                 k: inputs, rowLengths: (inputs, inputs, outputs))
+            for n in samples {
                 let row = y + n * outputs
                 forEachLanes(in: features, whole: { o in
                     let sum = UnsafePointer(row).lanes(o) + bias.lanes(o)
@@ -57,6 +63,11 @@ private final class NativeLinear: NativeOperation {
                     row[o] = relu ? max(row[o] + bias[o], 0) : row[o] + bias[o]
                 })
             }
+        }
+        if parts > 1 {
+            inParallel(parts: parts) { block(0..<rows, features($0)) }
+        } else {
+            inParallel(batch: rows, workers: workers) { block($1, 0..<outputs) }
         }
     }
 
@@ -83,11 +94,9 @@ private final class NativeLinear: NativeOperation {
                  m: rows, n: inputs, k: features.count, rowLengths: (outputs, inputs, inputs))
         }
         guard let dx else { return }
-        // The terms summed in part order, by columns, then through the ReLU that produced X. The columns are split
-        // as the layer before splits its outputs, so each worker masks values it wrote.
+        // The terms summed in part order, by columns, then through the ReLU that produced X.
         let mask = stage.maskInputGradient
         guard parts > 1 || mask else { return }
-        let columnParts = max(1, min(hostWorkers, inputs / 16))
         inParallel(parts: columnParts) { part in
             let columns = share(inputs, part: part, of: columnParts)
             for n in 0..<rows {

@@ -27,9 +27,10 @@ public struct Linear: Layer {
 
     public func multiplyAdds(for input: Shape) -> Int { input.count * outputs }
 
-    /// Natively, the input gradient's terms of every host worker but the first (see `NativeLinear`).
+    /// Natively, the input gradient's terms of every host worker but the first, for a training batch (see
+    /// `NativeLinear`).
     public func scratchValues(for input: Shape, batch: Int, rows: Int, native: Bool) -> Int {
-        native ? (hostParts - 1) * rows * input.count : 0
+        native ? (hostParts(workers: hostWorkers) - 1) * batch * input.count : 0
     }
 
     public func parameters(for input: Shape) -> [(name: String, shape: [Int])] {
