@@ -1,12 +1,11 @@
 import Foundation
 
-/// How many threads compute on the host: `--cpu`'s team (`HostTeam`, sized by OpenBLAS's count, with OpenBLAS
-/// single-threaded inside each part), PoCL's CPU device's for OpenCL.
+/// How many threads compute on the host: `--cpu`'s team (`HostTeam`, `count` threads, OpenBLAS single-threaded
+/// inside each part), PoCL's CPU device's for OpenCL.
 public enum HostThreads {
-    /// Applies `count` to both. PoCL reads its variables when the OpenCL platform is first queried, and OpenBLAS
-    /// when it is loaded, so this must run before any OpenCL call; it overrides values set in the environment, as
-    /// an explicit option should. An OpenBLAS loaded already (by an earlier backend in this process) is told
-    /// directly; none is loaded for it, since only `--cpu` needs one.
+    /// Applies `count` to both. The team's operations read `count` when a native backend is built, and PoCL its
+    /// variables when the OpenCL platform is first queried, so this must run before any OpenCL call; it overrides
+    /// values set in the environment, as an explicit option should.
     public static func set(_ count: Int) {
         setenv("OPENBLAS_NUM_THREADS", "\(count)", 1)
         // PoCL 3.x (Debian 12) takes its compute units from POCL_MAX_PTHREAD_COUNT (measured: `devices` reports 1
