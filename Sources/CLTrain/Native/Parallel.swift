@@ -35,11 +35,20 @@ final class HostTeam: @unchecked Sendable {
     /// split paths with it on any machine.
     @TaskLocal static var injectedWorkers: Int?
 
-    /// Spins of an idle thread before it sleeps: some 100–200 µs (a spin, one load and a compare, takes 0.4 ns
-    /// here), longer than the gaps inside a step and far shorter than a pause between epochs, so an idle process
-    /// does not keep a core busy. At 20,000 the threads slept inside each lesson step, and waking them took longer
-    /// than the parts they ran.
-    private static let spinsBeforeSleep = 400_000
+    /// How a thread waits, for a job or for the other parts: first spinning (a spin, one load and a compare, takes
+    /// 0.4 ns here), for the short gaps inside a step; then yielding its core at each look, some 200 µs in all, so
+    /// that a thread with work gets the core where there are more threads than cores (`--threads 3` on 2 cores
+    /// trained the lesson 10× slower while waiters only spun) or other processes; then, for a job, sleeping, so an
+    /// idle process does not keep a core busy. With 20,000 spins and no yields the threads slept inside each lesson
+    /// step, and waking them took longer than the parts they ran.
+    private static let spins = 4_096, yields = 400
+
+    /// Waits while `waiting()`: `spins` looks, then `yields` looks each after a `sched_yield`; false if it still is.
+    private static func wait(while waiting: () -> Bool) -> Bool {
+        for _ in 0..<spins where !waiting() { return true }
+        for _ in 0..<yields where waiting() { sched_yield() }
+        return !waiting()
+    }
 
     /// Bumped for each job; a thread that sees it change runs its part.
     private let generation = Atomic<Int>(0)
@@ -72,11 +81,7 @@ final class HostTeam: @unchecked Sendable {
             if sleepers > 0 { bell.broadcast() }
             bell.unlock()
             body(0)
-            var spins = 0
-            while pending.load(ordering: .acquiring) > 0 {
-                spins += 1
-                if spins > Self.spinsBeforeSleep { sched_yield() }
-            }
+            while !Self.wait(while: { pending.load(ordering: .acquiring) > 0 }) { sched_yield() }
             job = nil
         }
     }
@@ -95,10 +100,7 @@ final class HostTeam: @unchecked Sendable {
     private func serve(_ index: Int, seen: Int) {
         var seen = seen
         while true {
-            var spins = 0
-            while generation.load(ordering: .acquiring) == seen {
-                spins += 1
-                guard spins > Self.spinsBeforeSleep else { continue }
+            if !Self.wait(while: { generation.load(ordering: .acquiring) == seen }) {
                 bell.lock()
                 sleepers += 1
                 while generation.load(ordering: .acquiring) == seen { bell.wait() }
