@@ -26,8 +26,8 @@ var hostWorkers: Int { HostTeam.injectedWorkers ?? HostThreads.count }
 
 /// Threads that stay up between parallel parts: the caller runs part 0 and thread i part i. A training step
 /// hands out a job every few microseconds (the lesson: about 12 a step of 0.3 ms), so between jobs the threads
-/// spin on the job counter for a while before they sleep; waking GCD's threads for every job
-/// (`concurrentPerform`) left a core idle for much of each short part.
+/// wait on the job counter (`wait`) before they sleep; waking GCD's threads for every job (`concurrentPerform`)
+/// left a core idle for much of each short part.
 final class HostTeam: @unchecked Sendable {
     static let shared = HostTeam()
 

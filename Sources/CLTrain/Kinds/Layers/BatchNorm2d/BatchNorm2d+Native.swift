@@ -101,11 +101,11 @@ private final class NativeBatchNorm: NativeOperation {
                 if !training {
                     (mean, variance) = (runningMean[c], runningVar[c])
                 } else {
-                    let batchMean = Self.total(sums, s, c) / n, biased = Self.total(squares, s, c) / n
+                    let biased = Self.total(squares, s, c) / n
                     (mean, variance) = (scale[c], Float(biased))
                     // Part 0 alone updates the running statistics, which no part reads in a training pass.
                     if part == 0 {
-                        let momentum = Double(s.momentum)
+                        let batchMean = Self.total(sums, s, c) / n, momentum = Double(s.momentum)
                         runningMean[c] = Float((1 - momentum) * Double(runningMean[c]) + momentum * batchMean)
                         runningVar[c] = Float((1 - momentum) * Double(runningVar[c]) + momentum * biased * n / (n - 1))
                     }

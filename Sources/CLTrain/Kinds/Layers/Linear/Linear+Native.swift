@@ -1,11 +1,11 @@
 extension Linear {
     public func nativeOperation(_ stage: Stage, batch: Int, rows: Int) -> NativeOperation {
         let workers = hostWorkers
-        return NativeLinear(stage: stage, workers: workers, parts: hostParts(workers: workers), batch: batch)
+        return NativeLinear(stage: stage, workers: workers, batch: batch)
     }
 
-    /// Host workers that own outputs: one for a layer narrower than two runs of 16.
-    func hostParts(workers: Int) -> Int { max(1, min(workers, outputs / 16)) }
+    /// Host workers that own a layer's `outputs`: one for a layer narrower than two runs of 16.
+    static func hostParts(_ outputs: Int, workers: Int) -> Int { max(1, min(workers, outputs / 16)) }
 }
 
 /// The three products are `cblas_sgemm` calls reading W transposed in place, with bias, ReLU and the input's ReLU
@@ -26,11 +26,12 @@ private final class NativeLinear: NativeOperation {
     /// Every worker but the first's term of the input gradient for a training batch, summed into `dx`.
     let partials: UnsafeMutableBufferPointer<Float>
 
-    init(stage: Stage, workers: Int, parts: Int, batch: Int) {
-        (self.stage, self.workers, self.parts) = (stage, workers, parts)
+    init(stage: Stage, workers: Int, batch: Int) {
+        (self.stage, self.workers) = (stage, workers)
         (inputs, outputs) = (stage.input.count, stage.output.count)
-        // As the layer before splits its outputs (this layer's inputs), so each worker masks with the x it computed.
-        columnParts = max(1, min(workers, inputs / 16))
+        parts = Linear.hostParts(outputs, workers: workers)
+        // As a linear layer before splits its outputs (this layer's inputs), so each worker masks with the x it computed.
+        columnParts = Linear.hostParts(inputs, workers: workers)
         partials = .allocate(capacity: stage.needsInputGradient ? max((parts - 1) * batch * inputs, 1) : 1)
     }
 

@@ -30,7 +30,7 @@ public struct Linear: Layer {
     /// Natively, the input gradient's terms of every host worker but the first, for a training batch (see
     /// `NativeLinear`).
     public func scratchValues(for input: Shape, batch: Int, rows: Int, native: Bool) -> Int {
-        native ? (hostParts(workers: hostWorkers) - 1) * batch * input.count : 0
+        native ? (Self.hostParts(outputs, workers: hostWorkers) - 1) * batch * input.count : 0
     }
 
     public func parameters(for input: Shape) -> [(name: String, shape: [Int])] {
