@@ -66,14 +66,14 @@ import Testing
         // A ReLU input within rounding of 0 may fall on the other side on the device (seen: one unit of the dropout
         // preset's second layer), and the step's gradients then differ by a whole sample's share, beyond any
         // tolerance that still catches a wrong kernel: such parameters are drawn again.
-        var start: Parameters, fresh: OptimizerState
+        var initial: Parameters, fresh: OptimizerState
         var expected: [(loss: Float, parameters: Parameters, state: OptimizerState)] = []
         var draws = 0
         repeat {
             draws += 1
-            start = Parameters(initializing: plan.model, using: &generator)
+            initial = Parameters(initializing: plan.model, using: &generator)
             fresh = OptimizerState(fresh: optimizer, parameterCount: plan.model.parameterCount)
-            var (parameters, state) = (start, fresh)
+            var (parameters, state) = (initial, fresh)
             expected = []
             for batch in batches {
                 guard nearestReLUKink(parameters, x: batch.x, rows: batch.count, pass: .training(seed: plan.seed, step: state.step + 1)) > 1e-5
@@ -86,7 +86,7 @@ import Testing
         try #require(expected.count == batches.count, "30 draws all put a ReLU input within 1e-5 of its kink")
 
         let backend = try openCLBackend(plan, train: train, test: test)
-        try backend.load(start, fresh)
+        try backend.load(initial, fresh)
         try backend.beginEpoch(order: order)
         for (batch, (step, reference)) in zip(batches, expected).enumerated() {
             try backend.trainStep(batch: batch, start: step.start, count: step.count)

@@ -2,6 +2,11 @@
 /// compiler keeps a plain loop scalar, and a per-value condition (a fused ReLU mask) makes it branch.
 typealias Lanes = SIMD8<Float>
 
+extension Lanes {
+    /// max(value, 0) in each lane, NaN passing through as the kernels' ReLU lets it.
+    var relu: Lanes { replacing(with: 0, where: self .< 0) }
+}
+
 extension UnsafePointer where Pointee == Float {
     /// Values `i ..< i + 8`.
     func lanes(_ i: Int) -> Lanes { UnsafeRawPointer(self + i).loadUnaligned(as: Lanes.self) }

@@ -117,7 +117,7 @@ private final class NativeBatchNorm: NativeOperation {
             }
             Self.mapRuns(s, samples, into: y, whole: { c, i in
                 let value = x.lanes(i) * scale[c] + shift[c]
-                return relu ? value.replacing(with: 0, where: value .< 0) : value
+                return relu ? value.relu : value
             }, tail: { c, i in
                 let value = x[i] * scale[c] + shift[c]
                 return relu ? max(value, 0) : value

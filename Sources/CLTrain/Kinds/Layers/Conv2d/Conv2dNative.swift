@@ -46,7 +46,7 @@ public enum Conv2dNative {
                         let to = y + ((first + sample) * shape.outChannels + o) * pixels
                         forEachLanes(in: 0..<pixels, whole: { p in
                             let value = from.lanes(p) + b
-                            to.store(relu ? value.replacing(with: 0, where: value .< 0) : value, at: p)
+                            to.store(relu ? value.relu : value, at: p)
                         }, tail: { p in
                             to[p] = relu ? max(from[p] + b, 0) : from[p] + b
                         })

@@ -1,7 +1,6 @@
 extension Linear {
     public func nativeOperation(_ stage: Stage, batch: Int, rows: Int) -> NativeOperation {
-        let workers = hostWorkers
-        return NativeLinear(stage: stage, workers: workers, batch: batch)
+        NativeLinear(stage: stage, workers: hostWorkers, batch: batch)
     }
 
     /// Host workers that own a layer's `outputs`: one for a layer narrower than two runs of 16.
@@ -59,7 +58,7 @@ private final class NativeLinear: NativeOperation {
                 let row = y + n * outputs
                 forEachLanes(in: features, whole: { o in
                     let sum = UnsafePointer(row).lanes(o) + bias.lanes(o)
-                    row.store(relu ? sum.replacing(with: 0, where: sum .< 0) : sum, at: o)
+                    row.store(relu ? sum.relu : sum, at: o)
                 }, tail: { o in
                     row[o] = relu ? max(row[o] + bias[o], 0) : row[o] + bias[o]
                 })

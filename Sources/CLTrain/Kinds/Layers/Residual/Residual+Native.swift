@@ -32,7 +32,7 @@ private final class NativeResidual: NativeOperation {
         inParallel(batch: rows, workers: workers) { _, samples in
             forEachLanes(in: (samples.lowerBound * count)..<(samples.upperBound * count), whole: { i in
                 let sum = a.lanes(i) + b.lanes(i)
-                y.store(relu ? sum.replacing(with: 0, where: sum .< 0) : sum, at: i)
+                y.store(relu ? sum.relu : sum, at: i)
             }, tail: { i in
                 y[i] = relu ? max(a[i] + b[i], 0) : a[i] + b[i]
             })
