@@ -29,7 +29,7 @@
 #define LOSS_GROUP 64
 #endif
 
-// The sum of a vector's 16 lanes, and a store of those of its lanes that fall before `end` to p[first + lane]: for
+// The sum of a vector's 16 lanes, and stores of those of its lanes that fall before `end` to p[first + lane]: for
 // the kernels that work 16 values at a time (conv2d, batchnorm2d). always_inline: PoCL 3.1 otherwise calls a helper,
 // and a call clobbers every vector register.
 inline __attribute__((always_inline)) float sum16(const float16 v) {
@@ -44,6 +44,15 @@ inline __attribute__((always_inline)) void store16(__global float *p, const int 
     float lanes[16];
     vstore16(v, 0, lanes);
     for (int l = 0; first + l < end; l++) p[first + l] = lanes[l];
+}
+
+// Lane l to p[first + step·l], those before `end`.
+inline __attribute__((always_inline)) void store16_step(__global float *p, const int first, const int end, const int step,
+                                                       const float16 v) {
+    if (step == 1) { store16(p, first, end, v); return; }
+    float lanes[16];
+    vstore16(v, 0, lanes);
+    for (int l = 0; l < 16 && first + step * l < end; l++) p[first + step * l] = lanes[l];
 }
 
 // Sums `value` over a work-group of LOSS_GROUP work-items (a power of two); the result is valid in

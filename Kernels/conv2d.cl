@@ -13,7 +13,7 @@
 // Launch (Conv2d+Launchers.swift), in any work-group: `cltrain tune` may choose one per shape and round the grid up
 // to whole groups in every dimension, so each work-item checks all three of its coordinates:
 //   conv2d_forward          grid (⌈OW/16⌉, OH, N·⌈O/CB⌉), or (⌈OH·OW/16⌉, 1, N·⌈O/CB⌉) where `flat`
-//   conv2d_backward_input   grid (⌈W/16⌉, H, N·⌈C/CB⌉)
+//   conv2d_backward_input   grid (S·⌈⌈W/S⌉/16⌉, H, N·⌈C/CB⌉), or (⌈H·W/16⌉, 1, N·⌈C/CB⌉) where `flat`
 //   conv2d_backward_weight  grid (K, C, ⌈O/OB⌉·slices), by default in groups of one: each sums over its slice of the
 //                           batch (by default one: all of it) for all kw (KW at a time) of one (c, kh) and OB output
 //                           channels, reusing each dY vector across the KW taps and each X vector across the OB
@@ -37,33 +37,27 @@
 
 // The helpers are always_inline: PoCL 3.1 otherwise calls them, and a call clobbers every vector register, so
 // each accumulator went through the stack around each load (the kernels ran 3–8× slower).
-// p[index] in each lane where `ok`, 0 elsewhere. `step` says how the lanes' indices run: 1, consecutive
-// (index.s0 + lane); 2, every other float (index.s0 + 2·lane: the taps of a stride-2 convolution); 0, no pattern.
-// Consecutive lanes within the buffer's `count` floats are one vector load, every other lane the even lanes of
-// two; otherwise each lane reads alone, at 0 when not ok. ResNet-8's stride-2 convolutions gathered lane by lane
-// before: forward 5.8 and 2.1 ms at 39.6 and 12.0 GFLOP/s (3×3 and 1×1, 16 → 32 channels, batch 128).
-inline __attribute__((always_inline)) float16 load16(__global const float *p, const int count, const int16 index, const int16 ok, const int step) {
-    const int first = index.s0;
-    if (step == 1 && first >= 0 && first + 16 <= count) return select((float16)0.0f, vload16(0, p + first), ok);
-    if (step == 2 && first >= 0 && first + 32 <= count) {
-        const float16 a = vload16(0, p + first), b = vload16(0, p + first + 16);
-        return select((float16)0.0f, (float16)(a.even, b.even), ok);
-    }
+// p[index] in each lane where `ok`, 0 elsewhere, each lane read alone: for lanes whose indices follow no pattern.
+inline __attribute__((always_inline)) float16 gather16(__global const float *p, const int16 index, const int16 ok) {
     const int16 i = select((int16)0, index, ok);
     const float16 v = (float16)(p[i.s0], p[i.s1], p[i.s2], p[i.s3], p[i.s4], p[i.s5], p[i.s6], p[i.s7],
                                 p[i.s8], p[i.s9], p[i.sa], p[i.sb], p[i.sc], p[i.sd], p[i.se], p[i.sf]);
     return select((float16)0.0f, v, ok);
 }
 
-// p[first + ((lane + parity) >> 1)] in each lane where `ok`, 0 elsewhere: each of 9 consecutive floats feeds two
-// neighbouring lanes, as the dY rows a stride-2 input gradient reads (the lanes of the other parity are masked).
-// One vector load and a shuffle where its 16 floats lie within the buffer's `count`; lane by lane otherwise.
-// ResNet-8's stride-2 input gradients gathered every lane before: 13.8 and 14.7 ms at 16–17 GFLOP/s (3×3, batch 128).
-inline __attribute__((always_inline)) float16 load16_pairs(__global const float *p, const int count, const int first,
-                                                          const int parity, const int16 ok) {
-    const uint16 pairs = (convert_uint16(LANES) + (uint)parity) >> 1;
-    if (first >= 0 && first + 16 <= count) return select((float16)0.0f, shuffle(vload16(0, p + first), pairs), ok);
-    return load16(p, count, first + convert_int16(pairs), ok, 0);
+// p[first + step·lane] in each lane where `ok`, 0 elsewhere. Within the buffer's `count` floats, consecutive lanes
+// (step 1) are one vector load, every other float (step 2: the taps of a stride-2 convolution) the even lanes of
+// two; otherwise each lane reads alone. ResNet-8's stride-2 convolutions gathered lane by lane before: forward 5.8
+// and 2.1 ms at 39.6 and 12.0 GFLOP/s (3×3 and 1×1, 16 → 32 channels, batch 128). The start is a scalar, so that a
+// loop computes no vector of indices unless it gathers: ResNet-8's weight gradients spent a vector add on each load.
+inline __attribute__((always_inline)) float16 load16(__global const float *p, const int count, const int first,
+                                                    const int16 ok, const int step) {
+    if (step == 1 && first >= 0 && first + 16 <= count) return select((float16)0.0f, vload16(0, p + first), ok);
+    if (step == 2 && first >= 0 && first + 32 <= count) {
+        const float16 a = vload16(0, p + first), b = vload16(0, p + first + 16);
+        return select((float16)0.0f, (float16)(a.even, b.even), ok);
+    }
+    return gather16(p, first + step * LANES, ok);
 }
 
 // `flat`: a "same" convolution on rows narrower than a vector (Conv2d.runsFlat), whose work-items each take 16
@@ -107,6 +101,8 @@ __kernel void conv2d_forward(const int batch, const int channels, const int heig
         filter[j] = min(o0 + j, out_channels - 1) * channels * ksize * ksize;
         acc[j] = (float16)b[min(o0 + j, out_channels - 1)];
     }
+    // Lane 0's tap (kh, kw) reads x[plane + at + kh·width + kw]; lane l's, l·stride further (flat: stride 1).
+    const int at = (oh.s0 * stride - padding) * width + ow.s0 * stride - padding;
     for (int c = 0; c < channels; c++) {
         const int plane = (n * channels + c) * height * width;
         for (int kh = 0; kh < ksize; kh++) {
@@ -114,7 +110,7 @@ __kernel void conv2d_forward(const int batch, const int channels, const int heig
             if (!any(rows)) continue;
             for (int kw = 0; kw < ksize; kw++) {
                 const int16 iw = ow * stride - padding + kw;
-                const float16 v = load16(x, count, plane + ih * width + iw, rows & (iw >= 0) & (iw < width), stride);
+                const float16 v = load16(x, count, plane + at + kh * width + kw, rows & (iw >= 0) & (iw < width), stride);
                 __global const float *tap = w + (c * ksize + kh) * ksize + kw;
 #pragma unroll
                 for (int j = 0; j < CB; j++) acc[j] += tap[filter[j]] * v;
@@ -130,15 +126,35 @@ __kernel void conv2d_forward(const int batch, const int channels, const int heig
     }
 }
 
+// Row by row, each work-item takes 16 pixels of one phase of a row, iw = S·(l0 + lane) + q for q < S: the taps
+// that reach them (kw ≡ q + P mod S) then read 16 consecutive dY values, and no tap is computed only to be masked.
+// ResNet-8's stride-2 input gradients, computed for every tap and masked by lane parity before (the dY read as
+// pairs), took 12.6 and 14.1 ms a step at 16–18 GFLOP/s (3×3), 3.4 and 4.7 ms at 6–8 (1×1).
 __kernel void conv2d_backward_input(const int batch, const int channels, const int height, const int width,
                                     const int ksize, const int stride, const int padding,
                                     const int out_height, const int out_width, const int out_channels,
                                     __global const float *dy, __global const float *w, __global const float *a,
-                                    __global float *dx, const int mask) {
-    const int iw0 = get_global_id(0) * 16, ih = get_global_id(1), blocks = (channels + CB - 1) / CB;
+                                    __global float *dx, const int mask, const int flat) {
+    const int blocks = (channels + CB - 1) / CB, pixels = height * width;
     const int n = get_global_id(2) / blocks, c0 = get_global_id(2) % blocks * CB;
-    if (iw0 >= width || ih >= height || n >= batch) return;
-    const int16 iw = LANES + iw0, live = iw < width;
+    // Lane l's input gradient is dx[plane + first + step·l], where first + step·l < end.
+    int16 ih, iw, live;
+    int first, end, row = 0, phase = 0, l0 = 0, step = 1;
+    if (flat) {
+        first = get_global_id(0) * 16, end = pixels;
+        if (first >= pixels || get_global_id(1) > 0 || n >= batch) return;
+        const int16 p = LANES + first;
+        ih = convert_int16((convert_float16(p) + 0.5f) / (float)width);  // p / width, as in conv2d_forward
+        iw = p - ih * width;
+        live = p < pixels;
+    } else {
+        phase = get_global_id(0) % stride, l0 = get_global_id(0) / stride * 16, row = get_global_id(1), step = stride;
+        if (stride * l0 + phase >= width || row >= height || n >= batch) return;
+        ih = (int16)row;
+        iw = stride * (LANES + l0) + phase;
+        live = iw < width;
+        first = row * width + stride * l0 + phase, end = (row + 1) * width;
+    }
     const int count = batch * out_channels * out_height * out_width;
     float16 acc[CB];
     int filter[CB];  // as in conv2d_forward: where channel c0 + j's weights start within an output channel's
@@ -147,20 +163,27 @@ __kernel void conv2d_backward_input(const int batch, const int channels, const i
         filter[j] = min(c0 + j, channels - 1) * ksize * ksize;
         acc[j] = 0.0f;
     }
+    const int first_kw = (phase + padding) % stride;  // the first tap of the phase's columns
     for (int o = 0; o < out_channels; o++) {
         const int plane = (n * out_channels + o) * out_height * out_width;
         for (int kh = 0; kh < ksize; kh++) {
-            const int th = ih + padding - kh;  // oh·S when tap kh of output row oh reads row ih
-            if (th < 0 || th % stride != 0 || th / stride >= out_height) continue;
-            const int oh = th / stride;
-            for (int kw = 0; kw < ksize; kw++) {
-                const int16 tw = iw + padding - kw;
-                // Strides 1 and 2 need no vector division, which has no SIMD instruction (5× slower); a negative tw
-                // shifts to a wrong ow, but is masked by tw >= 0 below.
-                const int16 ow = stride == 1 ? tw : stride == 2 ? tw >> 1 : tw / stride;
-                const int16 ok = live & (tw >= 0) & (ow < out_width) & (stride == 1 ? (int16)(-1) : ow * stride == tw);
-                const float16 v = stride == 2 ? load16_pairs(dy, count, plane + oh * out_width + (tw.s0 >> 1), tw.s0 & 1, ok)
-                                              : load16(dy, count, plane + oh * out_width + ow, ok, stride == 1 ? 1 : 0);
+            // Row by row, tap kh of output row oh reads row ih where th = ih + P − kh = oh·S: the same in every lane.
+            const int th = row + padding - kh, oh = th / stride;
+            int16 rows = live;
+            if (flat) {
+                const int16 lane_oh = ih + padding - kh;  // stride 1
+                rows &= (lane_oh >= 0) & (lane_oh < out_height);
+                if (!any(rows)) continue;
+            } else if (th < 0 || th % stride != 0 || oh >= out_height) {
+                continue;
+            }
+            // Lane l reads dY column ow = l0 + l + shift, where S·ow = iw + P − kw exactly; flat, the lanes' own
+            // pixels shifted by the tap.
+            for (int kw = first_kw, shift = (phase + padding - first_kw) / stride; kw < ksize; kw += stride, shift--) {
+                const float16 v = flat ? load16(dy, count, plane + first + (padding - kh) * out_width + padding - kw,
+                                                rows & (iw + padding - kw >= 0) & (iw + padding - kw < out_width), 1)
+                                       : load16(dy, count, plane + oh * out_width + l0 + shift,
+                                                rows & (LANES + l0 + shift >= 0) & (LANES + l0 + shift < out_width), 1);
                 __global const float *tap = w + (o * channels * ksize + kh) * ksize + kw;
 #pragma unroll
                 for (int j = 0; j < CB; j++) acc[j] += tap[filter[j]] * v;
@@ -170,15 +193,19 @@ __kernel void conv2d_backward_input(const int batch, const int channels, const i
 #pragma unroll
     for (int j = 0; j < CB; j++) {
         if (c0 + j >= channels) break;
-        const int row = ((n * channels + c0 + j) * height + ih) * width;
+        const int plane = (n * channels + c0 + j) * pixels;
         float16 r = acc[j];
-        if (mask) r = select(r, (float16)0.0f, load16(a, row + width, row + iw, live, 1) <= 0.0f);
-        store16(dx + row, iw0, width, r);
+        // Bounded by the buffer, not the row: lanes past the row are masked anyway, and near a row's end a vector
+        // load would otherwise become 16 scalar ones.
+        if (mask) r = select(r, (float16)0.0f, load16(a, batch * channels * pixels, plane + first, live, step) <= 0.0f);
+        store16_step(dx + plane, first, end, step, r);
     }
 }
 
 // Each work-item holds OB output channels × KW taps of a kernel row: a dY vector feeds KW products and an X
-// vector OB, all OB·min(K, KW) accumulators in registers.
+// vector OB, all OB·min(K, KW) accumulators in registers. The KW X vectors are loaded first, then the OB dY vectors
+// one at a time: OB·KW + KW + 1 registers. Holding the OB dY vectors instead (OB·KW + OB + 1: 33 for the widest
+// build) spilled accumulators to the stack: ResNet-8's weight gradients took 58–60 ms a step, 44–53 after.
 // In conv2d_backward_weight: where row oh of dY's plane (n, o) starts, o clamped to the last channel (its products
 // are computed, never stored).
 #define dy_row(n, o, oh) ((((n) * out_channels + min(o, out_channels - 1)) * out_height + (oh)) * out_width)
@@ -221,18 +248,20 @@ __kernel void conv2d_backward_weight(const int batch, const int channels, const 
                     // instruction).
                     const int16 oh = convert_int16((convert_float16(p) + 0.5f) / (float)width), ow = p - oh * width;
                     const int16 ih = oh - padding + kh, rows = live & (ih >= 0) & (ih < height);
-                    float16 d[OB];
-#pragma unroll
-                    for (int r = 0; r < OB; r++) d[r] = load16(dy, dy_count, dy_row(n, o0 + r, 0) + p, live, 1);
+                    float16 v[KW];
 #pragma unroll
                     for (int j = 0; j < KW; j++) {
-                        if (kw0 + j < ksize) {
-                            const int16 iw = ow - padding + kw0 + j;
-                            const float16 v = load16(x, count, plane + p + (kh - padding) * width + kw0 + j - padding,
-                                                     rows & (iw >= 0) & (iw < width), 1);
+                        const int16 iw = ow - padding + kw0 + j;
+                        v[j] = kw0 + j < ksize ? load16(x, count, plane + p0 + (kh - padding) * width + kw0 + j - padding,
+                                                        rows & (iw >= 0) & (iw < width), 1)
+                                               : 0.0f;
+                    }
 #pragma unroll
-                            for (int r = 0; r < OB; r++) acc[r][j] += d[r] * v;
-                        }
+                    for (int r = 0; r < OB; r++) {
+                        const float16 d = load16(dy, dy_count, dy_row(n, o0 + r, 0) + p0, live, 1);
+#pragma unroll
+                        for (int j = 0; j < KW; j++)
+                            if (kw0 + j < ksize) acc[r][j] += d * v[j];
                     }
                 }
                 continue;
@@ -242,22 +271,24 @@ __kernel void conv2d_backward_weight(const int batch, const int channels, const 
                 if (ih < 0 || ih >= height) continue;
                 for (int ow0 = 0; ow0 < out_width; ow0 += 16) {
                     const int16 ow = LANES + ow0, live = ow < out_width;
-                    float16 d[OB];
-#pragma unroll
-                    for (int r = 0; r < OB; r++) d[r] = load16(dy, dy_count, dy_row(n, o0 + r, oh) + ow, live, 1);
+                    float16 v[KW];
 #pragma unroll
                     for (int j = 0; j < KW; j++) {
                         // The same for every work-item: a 3×3 kernel computes 3 taps of the 5, a 1×1 kernel 1, where
                         // masking the loads alone still paid for 5 (ResNet-8's 1×1 weight gradients ran at 1.4–2.0
                         // GFLOP/s). A guard, not a `break`: PoCL 3.1 does not unroll a loop that breaks, and its
                         // accumulators, indexed by j, then lived on the stack (a load and a store around each FMA).
-                        if (kw0 + j < ksize) {
-                            const int16 iw = ow * stride - padding + kw0 + j;
-                            const int16 ok = live & (iw >= 0) & (iw < width);
-                            const float16 v = load16(x, count, plane + ih * width + iw, ok, stride);
+                        const int16 iw = ow * stride - padding + kw0 + j;
+                        v[j] = kw0 + j < ksize ? load16(x, count, plane + ih * width + ow0 * stride - padding + kw0 + j,
+                                                        live & (iw >= 0) & (iw < width), stride)
+                                               : 0.0f;
+                    }
 #pragma unroll
-                            for (int r = 0; r < OB; r++) acc[r][j] += d[r] * v;
-                        }
+                    for (int r = 0; r < OB; r++) {
+                        const float16 d = load16(dy, dy_count, dy_row(n, o0 + r, oh) + ow0, live, 1);
+#pragma unroll
+                        for (int j = 0; j < KW; j++)
+                            if (kw0 + j < ksize) acc[r][j] += d * v[j];
                     }
                 }
             }
@@ -279,7 +310,7 @@ __kernel void conv2d_backward_weight(const int batch, const int channels, const 
             for (int oh = 0; oh < out_height; oh++)
                 for (int ow0 = 0; ow0 < out_width; ow0 += 16) {
                     const int16 ow = LANES + ow0;
-                    sum += load16(dy, dy_count, dy_row(n, o0 + r, oh) + ow, ow < out_width, 1);
+                    sum += load16(dy, dy_count, dy_row(n, o0 + r, oh) + ow0, ow < out_width, 1);
                 }
         db[o0 + r] = sum16(sum);
     }

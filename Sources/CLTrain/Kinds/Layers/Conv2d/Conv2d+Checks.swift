@@ -35,6 +35,8 @@ extension KernelChecks {
         Conv2dShape(batch: 2, inChannels: 2, height: 9, width: 10, outChannels: 3, kernel: 7, padding: 3),
         // channels that fill the wider build's blocks (Conv2d.blockings) in every kernel
         Conv2dShape(batch: 2, inChannels: 16, height: 9, width: 9, outChannels: 32, kernel: 3, padding: 1),
+        // a "same" convolution on rows narrower than a vector (flat), its input gradient masked
+        Conv2dShape(batch: 3, inChannels: 5, height: 7, width: 7, outChannels: 6, kernel: 3, padding: 1),
         Conv2dShape(batch: 64, inChannels: 1, height: 28, width: 28, outChannels: 6, kernel: 5, padding: 2),
         Conv2dShape(batch: 64, inChannels: 6, height: 14, width: 14, outChannels: 16, kernel: 5),
     ]

@@ -19,6 +19,9 @@ extension Conv2d {
 
         /// The float16 accumulators a work-item of conv2d_backward_weight holds for a kernel of `size`.
         func weightAccumulators(kernel size: Int) -> Int { weightChannels * min(size, weightTaps) }
+
+        /// The passes a work-item of conv2d_backward_weight makes over its slice of dY and X, KW kernel columns each.
+        func weightPasses(kernel size: Int) -> Int { (size + weightTaps - 1) / weightTaps }
     }
 
     /// The builds, narrowest first (the default where no block divides the channels). Wider blocks pay where the
@@ -27,13 +30,15 @@ extension Conv2d {
     /// against 42–48, its weight gradients 81–83 against 62–72 with (8, 8); LeNet-5's (6 and 16 channels) went the
     /// other way, input gradients 0.52 → 0.90 ms. Its 6 channels filled 6 of 8 before the (6, 3) build: conv 1's
     /// forward pass 230–252 → 193–196 µs, conv 2's input gradient 522–578 → 404–444, conv 1's weight gradient
-    /// 266–288 → 239–253 (four alternated runs).
+    /// 266–288 → 239–253 (four alternated runs). The widest build takes 3 kernel columns a pass, not 5: 8·5
+    /// accumulators, of which a 3×3 kernel updates 24, still held 40 registers and spilled (ResNet-8's weight
+    /// gradients about 5% slower), while LeNet-5's 5×5 conv 2 keeps (8, 4, 5) (`weightVariant`).
     static let blockings = [Blocking(channels: 6, weightChannels: 3, weightTaps: 5),
                             Blocking(channels: 8, weightChannels: 4, weightTaps: 5),
-                            Blocking(channels: 16, weightChannels: 8, weightTaps: 5)]
+                            Blocking(channels: 16, weightChannels: 8, weightTaps: 3)]
 
     /// The accumulators a weight-gradient work-item may hold before the launcher's own rule takes a narrower build:
-    /// 32 vector registers on AVX-512, less the OB dY vectors and the X vector of a tap. On PoCL, LeNet-5's conv 2
+    /// 32 vector registers on AVX-512, less the KW X vectors of a pass and the dY vector in use. On PoCL, LeNet-5's conv 2
     /// (5×5, 16 channels) took 700–737 µs a step with OB = 8 (40 accumulators, spilled) and 607–622 with OB = 4;
     /// ResNet-8's 3×3 layers (24 accumulators) ran as fast with 8 as with 4. `cltrain tune` decides per device.
     static let weightAccumulatorBudget = 24
@@ -68,6 +73,18 @@ extension Conv2d {
     /// divides them, among those `fits` allows (`cltrain tune` may choose another).
     static func variant(blocking channels: Int, by block: (Blocking) -> Int, fits: (Blocking) -> Bool = { _ in true }) -> Int {
         blockings.indices.last { channels % block(blockings[$0]) == 0 && fits(blockings[$0]) } ?? 0
+    }
+
+    /// The build conv2d_backward_weight takes by itself: among those whose accumulators fit the budget, the fewest
+    /// passes over the batch (each reads dY and X again: LeNet-5's 5×5 conv 2 took a median 1.03 ms a step in two
+    /// passes of 3 columns, 8 channels, against 0.92 in one of 5 columns, 4 channels; five alternated runs), then
+    /// as `variant`.
+    static func weightVariant(_ shape: Conv2dShape) -> Int {
+        let fitting = blockings.filter { $0.weightAccumulators(kernel: shape.kernel) <= weightAccumulatorBudget }
+        let fewest = fitting.map { $0.weightPasses(kernel: shape.kernel) }.min()
+        return variant(blocking: shape.outChannels, by: \.weightChannels, fits: {
+            $0.weightAccumulators(kernel: shape.kernel) <= weightAccumulatorBudget && $0.weightPasses(kernel: shape.kernel) == fewest
+        })
     }
 }
 
@@ -109,8 +126,7 @@ extension KernelLibrary {
         // By default in work-groups of one: the grid is small (K·C·⌈O/OB⌉ work-items) and each runs long.
         let (weightEvent, choice) = try launch(
             tunable: "conv2d_backward_weight", sizes: sizes,
-            rule: Conv2d.variant(blocking: shape.outChannels, by: \.weightChannels,
-                                 fits: { $0.weightAccumulators(kernel: shape.kernel) <= Conv2d.weightAccumulatorBudget }),
+            rule: Conv2d.weightVariant(shape),
             slices: (partials?.count ?? 0) / sliceValues,
             global: { [shape.kernel, shape.inChannels,
                        self.blocks(shape.outChannels, Conv2d.blockings[$0.variant].weightChannels) * ($0.slices ?? 1)] },
@@ -125,12 +141,17 @@ extension KernelLibrary {
             if let work { recorder?.work = work }
         }
         if let dx {
+            // Flat, the lanes run along each plane; otherwise along one of the row's `stride` phases.
+            let flat = Conv2d.runsFlat(shape)
+            let across = flat ? blocks(shape.height * shape.width, Conv2d.lanes)
+                              : shape.stride * blocks(blocks(shape.width, shape.stride), Conv2d.lanes)
             // Without a mask the kernel never reads the activation argument; dy stands in for it.
             events.append(try launch(tunable: "conv2d_backward_input", sizes: sizes,
                                      rule: Conv2d.variant(blocking: shape.inChannels, by: \.channels),
-                                     global: { [self.blocks(shape.width, Conv2d.lanes), shape.height,
+                                     global: { [across, flat ? 1 : shape.height,
                                                 shape.batch * self.blocks(shape.inChannels, Conv2d.blockings[$0.variant].channels)] },
-                                     arguments: sizeArguments + [dy, weight, activation ?? dy, dx, Int32(activation == nil ? 0 : 1)]).event)
+                                     arguments: sizeArguments + [dy, weight, activation ?? dy, dx, Int32(activation == nil ? 0 : 1),
+                                                                 Int32(flat ? 1 : 0)]).event)
         }
         return events.compactMap { $0 }
     }
