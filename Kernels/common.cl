@@ -46,6 +46,17 @@ inline __attribute__((always_inline)) void store16(__global float *p, const int 
     for (int l = 0; first + l < end; l++) p[first + l] = lanes[l];
 }
 
+// Lanes 0–7 to p[first + l] and lanes 8–15 to p[second + l − 8], those where `live`: two rows of a vector.
+inline __attribute__((always_inline)) void store16_halves(__global float *p, const int first, const int second,
+                                                         const int16 live, const float16 v) {
+    float lanes[16];
+    int alive[16];
+    vstore16(v, 0, lanes);
+    vstore16(live, 0, alive);
+    for (int l = 0; l < 16; l++)
+        if (alive[l]) p[l < 8 ? first + l : second + l - 8] = lanes[l];
+}
+
 // Lane l to p[first + step·l], those before `end`.
 inline __attribute__((always_inline)) void store16_step(__global float *p, const int first, const int end, const int step,
                                                        const float16 v) {

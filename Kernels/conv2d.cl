@@ -12,7 +12,8 @@
 // 0.23 / 0.35 ms (conv 1 / conv 2), backward_input 0.53 ms (conv 2), backward_weight 0.27 / 0.61 ms.
 // Launch (Conv2d+Launchers.swift), in any work-group: `cltrain tune` may choose one per shape and round the grid up
 // to whole groups in every dimension, so each work-item checks all three of its coordinates:
-//   conv2d_forward          grid (⌈OW/16⌉, OH, N·⌈O/CB⌉), or (⌈OH·OW/16⌉, 1, N·⌈O/CB⌉) where `flat`
+//   conv2d_forward          grid (⌈OW/16⌉, OH, N·⌈O/CB⌉), or (⌈OH·OW/16⌉, 1, N·⌈O/CB⌉) where `flat`, or
+//                           (1, ⌈OH/2⌉, N·⌈O/CB⌉) where OW ≤ 8 (two rows a vector)
 //   conv2d_backward_input   grid (S·⌈⌈W/S⌉/16⌉, H, N·⌈C/CB⌉), or (⌈H·W/16⌉, 1, N·⌈C/CB⌉) where `flat`
 //   conv2d_backward_weight  grid (K, C, ⌈O/OB⌉·slices), by default in groups of one: each sums over its slice of the
 //                           batch (by default one: all of it) for all kw (KW at a time) of one (c, kh) and OB output
@@ -60,6 +61,18 @@ inline __attribute__((always_inline)) float16 load16(__global const float *p, co
     return gather16(p, first + step * LANES, ok);
 }
 
+// load16 where lanes 8–15 start at `second` instead of first + 8·step: two rows of at most 8 values in one vector.
+// Each half is a vector load (consecutive lanes) or the even lanes of one (every other float) where it lies within
+// the buffer's `count` floats; otherwise each lane reads alone.
+inline __attribute__((always_inline)) float16 load16_halves(__global const float *p, const int count, const int first,
+                                                           const int second, const int16 ok, const int step) {
+    if (second == first + 8 * step) return load16(p, count, first, ok, step);
+    const int inside = first >= 0 && second >= 0 && max(first, second) + 8 * step <= count;
+    if (step == 1 && inside) return select((float16)0.0f, (float16)(vload8(0, p + first), vload8(0, p + second)), ok);
+    if (step == 2 && inside) return select((float16)0.0f, (float16)(vload16(0, p + first).even, vload16(0, p + second).even), ok);
+    return gather16(p, select(first + step * LANES, second + step * (LANES - 8), LANES >= 8), ok);
+}
+
 // `flat`: a "same" convolution on rows narrower than a vector (Conv2d.runsFlat), whose work-items each take 16
 // consecutive pixels of the flattened output plane, across rows (grid (⌈OH·OW/16⌉, 1, N·⌈O/CB⌉)): ResNet-8's 7×7
 // planes filled 7 lanes of 16 row by row. The X a tap reads for them is contiguous too, shifted by the tap. Either
@@ -71,9 +84,11 @@ __kernel void conv2d_forward(const int batch, const int channels, const int heig
                              __global float *y, const int relu, const int flat) {
     const int blocks = (out_channels + CB - 1) / CB, pixels = out_height * out_width;
     const int n = get_global_id(2) / blocks, o0 = get_global_id(2) % blocks * CB;
-    // Lane l's output is y[plane + first + l], where first + l < end.
+    // Lane l's output is y[plane + first + l], where first + l < end; paired, y[plane + oh·OW + ow] where `live`.
+    // Lanes 8–15 read X `x_next` floats after lanes 0–7.
     int16 oh, ow, live;
-    int first, end;
+    int first, end, x_next = 8 * stride;
+    const int paired = !flat && out_width <= 8;
     if (flat) {
         first = get_global_id(0) * 16, end = pixels;
         if (first >= pixels || get_global_id(1) > 0 || n >= batch) return;
@@ -82,6 +97,15 @@ __kernel void conv2d_forward(const int batch, const int channels, const int heig
         oh = convert_int16((convert_float16(p) + 0.5f) / (float)out_width);
         ow = p - oh * out_width;
         live = p < pixels;
+    } else if (paired) {
+        // Rows of at most 8 outputs (ResNet-8's stride-2 7×7 planes) go two at a time, lanes 0–7 on row oh and
+        // 8–15 on row oh + 1, where one at a time a vector held 7 of 16 (Conv2d.pairsRows).
+        const int row = get_global_id(1) * 2;
+        if (get_global_id(0) > 0 || row >= out_height || n >= batch) return;
+        oh = row + (LANES >> 3);
+        ow = LANES & 7;
+        live = (ow < out_width) & (oh < out_height);
+        first = row * out_width, end = first + 2 * out_width, x_next = stride * width;
     } else {
         const int ow0 = get_global_id(0) * 16, row = get_global_id(1);
         if (ow0 >= out_width || row >= out_height || n >= batch) return;
@@ -110,7 +134,8 @@ __kernel void conv2d_forward(const int batch, const int channels, const int heig
             if (!any(rows)) continue;
             for (int kw = 0; kw < ksize; kw++) {
                 const int16 iw = ow * stride - padding + kw;
-                const float16 v = load16(x, count, plane + at + kh * width + kw, rows & (iw >= 0) & (iw < width), stride);
+                const int start = plane + at + kh * width + kw;
+                const float16 v = load16_halves(x, count, start, start + x_next, rows & (iw >= 0) & (iw < width), stride);
                 __global const float *tap = w + (c * ksize + kh) * ksize + kw;
 #pragma unroll
                 for (int j = 0; j < CB; j++) acc[j] += tap[filter[j]] * v;
@@ -120,9 +145,11 @@ __kernel void conv2d_forward(const int batch, const int channels, const int heig
 #pragma unroll
     for (int j = 0; j < CB; j++) {
         if (o0 + j >= out_channels) break;
-        store16(y + (n * out_channels + o0 + j) * pixels, first, end,
-                // Not fmax, which turns NaN into 0: NaN passes the ReLU, as in relu_forward and the twin.
-                relu ? select(acc[j], (float16)(0.0f), isless(acc[j], (float16)(0.0f))) : acc[j]);
+        // Not fmax, which turns NaN into 0: NaN passes the ReLU, as in relu_forward and the twin.
+        const float16 value = relu ? select(acc[j], (float16)(0.0f), isless(acc[j], (float16)(0.0f))) : acc[j];
+        __global float *plane = y + (n * out_channels + o0 + j) * pixels;
+        if (paired) store16_halves(plane, first, first + out_width, live, value);
+        else store16(plane, first, end, value);
     }
 }
 
@@ -209,6 +236,23 @@ __kernel void conv2d_backward_input(const int batch, const int channels, const i
 // In conv2d_backward_weight: where row oh of dY's plane (n, o) starts, o clamped to the last channel (its products
 // are computed, never stored).
 #define dy_row(n, o, oh) ((((n) * out_channels + min(o, out_channels - 1)) * out_height + (oh)) * out_width)
+// The products of one vector of output pixels (columns `ow`, X rows valid where `live`) in conv2d_backward_weight: the pass's KW X vectors first
+// (load_x, for tap j, X lanes `x_ok`), then each of the OB dY vectors in turn (load_dy, for channel o0 + r). Taps
+// past K are guarded, not a `break`: PoCL 3.1 does not unroll a loop that breaks, and its accumulators, indexed by
+// j, then lived on the stack (a load and a store around each FMA); masking their loads alone still paid for them
+// (ResNet-8's 1×1 weight gradients ran at 1.4–2.0 GFLOP/s computing 5 taps).
+#define WEIGHT_PRODUCTS(load_x, load_dy)                                                                       \
+    {                                                                                                          \
+        float16 v[KW];                                                                                         \
+        _Pragma("unroll") for (int j = 0; j < KW; j++) {                                                       \
+            const int16 iw = ow * stride - padding + kw0 + j, x_ok = live & (iw >= 0) & (iw < width);          \
+            v[j] = kw0 + j < ksize ? load_x : 0.0f;                                                            \
+        }                                                                                                      \
+        _Pragma("unroll") for (int r = 0; r < OB; r++) {                                                       \
+            const float16 d = load_dy;                                                                         \
+            _Pragma("unroll") for (int j = 0; j < KW; j++) if (kw0 + j < ksize) acc[r][j] += d * v[j];         \
+        }                                                                                                      \
+    }
 
 __kernel void conv2d_backward_weight(const int batch, const int channels, const int height, const int width,
                                      const int ksize, const int stride, const int padding,
@@ -243,26 +287,27 @@ __kernel void conv2d_backward_weight(const int batch, const int channels, const 
                 // shifted by the tap, where it is inside the image. ResNet-8's 7×7 planes filled 7 lanes of 16
                 // a vector row by row.
                 for (int p0 = 0; p0 < pixels; p0 += 16) {
-                    const int16 p = LANES + p0, live = p < pixels;
+                    const int16 p = LANES + p0, in_plane = p < pixels;
                     // p / width in floats: exact for any p below 2^22, and no vector division (which has no SIMD
                     // instruction).
                     const int16 oh = convert_int16((convert_float16(p) + 0.5f) / (float)width), ow = p - oh * width;
-                    const int16 ih = oh - padding + kh, rows = live & (ih >= 0) & (ih < height);
-                    float16 v[KW];
-#pragma unroll
-                    for (int j = 0; j < KW; j++) {
-                        const int16 iw = ow - padding + kw0 + j;
-                        v[j] = kw0 + j < ksize ? load16(x, count, plane + p0 + (kh - padding) * width + kw0 + j - padding,
-                                                        rows & (iw >= 0) & (iw < width), 1)
-                                               : 0.0f;
-                    }
-#pragma unroll
-                    for (int r = 0; r < OB; r++) {
-                        const float16 d = load16(dy, dy_count, dy_row(n, o0 + r, 0) + p0, live, 1);
-#pragma unroll
-                        for (int j = 0; j < KW; j++)
-                            if (kw0 + j < ksize) acc[r][j] += d * v[j];
-                    }
+                    const int16 ih = oh - padding + kh, live = in_plane & (ih >= 0) & (ih < height);
+                    const int x_first = plane + p0 + (kh - padding) * width - padding + kw0;
+                    WEIGHT_PRODUCTS(load16(x, count, x_first + j, x_ok, 1), load16(dy, dy_count, dy_row(n, o0 + r, 0) + p0, in_plane, 1))
+                }
+                continue;
+            }
+            if (out_width <= 8) {
+                // Rows of at most 8 outputs (ResNet-8's stride-2 7×7 planes) go two at a time, lanes 0–7 on row oh
+                // and 8–15 on row oh + 1, where one at a time a vector held 7 of 16.
+                const int16 lane_oh = (LANES >> 3), ow = LANES & 7;
+                for (int oh = 0; oh < out_height; oh += 2) {
+                    const int16 ih = (oh + lane_oh) * stride - padding + kh;
+                    const int16 live = (oh + lane_oh < out_height) & (ih >= 0) & (ih < height) & (ow < out_width);
+                    if (!any(live)) continue;
+                    const int x_row = plane + (oh * stride - padding + kh) * width - padding + kw0;
+                    WEIGHT_PRODUCTS(load16_halves(x, count, x_row + j, x_row + j + stride * width, x_ok, stride),
+                                    load16_halves(dy, dy_count, dy_row(n, o0 + r, oh), dy_row(n, o0 + r, oh) + out_width, live, 1))
                 }
                 continue;
             }
@@ -271,25 +316,8 @@ __kernel void conv2d_backward_weight(const int batch, const int channels, const 
                 if (ih < 0 || ih >= height) continue;
                 for (int ow0 = 0; ow0 < out_width; ow0 += 16) {
                     const int16 ow = LANES + ow0, live = ow < out_width;
-                    float16 v[KW];
-#pragma unroll
-                    for (int j = 0; j < KW; j++) {
-                        // The same for every work-item: a 3×3 kernel computes 3 taps of the 5, a 1×1 kernel 1, where
-                        // masking the loads alone still paid for 5 (ResNet-8's 1×1 weight gradients ran at 1.4–2.0
-                        // GFLOP/s). A guard, not a `break`: PoCL 3.1 does not unroll a loop that breaks, and its
-                        // accumulators, indexed by j, then lived on the stack (a load and a store around each FMA).
-                        const int16 iw = ow * stride - padding + kw0 + j;
-                        v[j] = kw0 + j < ksize ? load16(x, count, plane + ih * width + ow0 * stride - padding + kw0 + j,
-                                                        live & (iw >= 0) & (iw < width), stride)
-                                               : 0.0f;
-                    }
-#pragma unroll
-                    for (int r = 0; r < OB; r++) {
-                        const float16 d = load16(dy, dy_count, dy_row(n, o0 + r, oh) + ow0, live, 1);
-#pragma unroll
-                        for (int j = 0; j < KW; j++)
-                            if (kw0 + j < ksize) acc[r][j] += d * v[j];
-                    }
+                    const int x_row = plane + ih * width + ow0 * stride - padding + kw0;
+                    WEIGHT_PRODUCTS(load16(x, count, x_row + j, x_ok, stride), load16(dy, dy_count, dy_row(n, o0 + r, oh) + ow0, live, 1))
                 }
             }
         }

@@ -12,6 +12,10 @@ extension Conv2d {
         shape.stride == 1 && shape.outWidth == shape.width && shape.outHeight == shape.height && shape.width < lanes
     }
 
+    /// Whether conv2d_forward runs two output rows a vector (its `paired`, which the kernel derives itself): rows
+    /// of at most half a vector that do not run flat (ResNet-8's stride-2 7×7 outputs).
+    static func pairsRows(_ shape: Conv2dShape) -> Bool { !runsFlat(shape) && shape.outWidth <= lanes / 2 }
+
     /// One build of conv2d.cl: the channels each work-item of conv2d_forward and conv2d_backward_input accumulates
     /// (`CB`), and the output channels (`OB`) and kernel columns (`KW`) each work-item of conv2d_backward_weight does.
     struct Blocking {
@@ -105,8 +109,9 @@ extension KernelLibrary {
     public func conv2dForward(shape: Conv2dShape, x: Buffer<Float>, weight: Buffer<Float>, bias: Buffer<Float>,
                               y: Buffer<Float>, relu: Bool) throws -> Event? {
         let sizes = geometry(shape), flat = Conv2d.runsFlat(shape)
-        // Flat: the lanes run along each output plane, not each row.
-        let (across, down) = flat ? (shape.outHeight * shape.outWidth, 1) : (shape.outWidth, shape.outHeight)
+        // Flat: the lanes run along each output plane, not each row; paired, along two rows.
+        let (across, down) = flat ? (shape.outHeight * shape.outWidth, 1)
+            : Conv2d.pairsRows(shape) ? (shape.outWidth, (shape.outHeight + 1) / 2) : (shape.outWidth, shape.outHeight)
         return try launch(tunable: "conv2d_forward", sizes: sizes, rule: Conv2d.variant(blocking: shape.outChannels, by: \.channels),
                           global: { [self.blocks(across, Conv2d.lanes), down,
                                      shape.batch * self.blocks(shape.outChannels, Conv2d.blockings[$0.variant].channels)] },
