@@ -179,6 +179,12 @@ public final class KernelLibrary {
     /// The work-group size of a 1-D launch: 64, or the largest power of two the kernel allows below that.
     /// Not left to the driver: PoCL's own choice asserts when the device allows fewer work-items than its
     /// preferred multiple (POCL_MAX_WORK_GROUP_SIZE=4).
+    /// The loop iterations a work-item may run in all before the driver silently ends its loops, where a driver
+    /// has such a cap: Mesa's llvmpipe (Rusticl's CPU device) stops every loop of a work-item after 65,535 iterations
+    /// together (gallivm's LP_MAX_TGSI_LOOP_ITERATIONS), so a kernel that loops over a whole batch computes part of
+    /// its sum and says nothing. Launchers of such kernels split their work where this is set.
+    var loopIterationLimit: Int? { context.device.name.contains("llvmpipe") ? 65_535 : nil }
+
     func linearGroup(_ kernel: Kernel) -> Int {
         var size = 64
         while size > max(1, kernel.maxWorkGroupSize) { size /= 2 }
@@ -255,9 +261,10 @@ public final class KernelLibrary {
     /// of slices it runs as its last argument, after `arguments`: its launcher says how many its scratch holds
     /// (`slices`), and the choice it runs, returned, has at most that many.
     @discardableResult
-    func launch(tunable name: String, sizes: [Int], rule: Int, slices capacity: Int? = nil, global: (GridChoice) -> [Int],
-                local: [Int]? = nil, arguments: [KernelArgument]) throws -> (event: Event?, choice: GridChoice) {
-        var choice = GridChoice(variant: rule)
+    func launch(tunable name: String, sizes: [Int], rule: Int, ruleSlices: Int? = nil, slices capacity: Int? = nil,
+                global: (GridChoice) -> [Int], local: [Int]? = nil,
+                arguments: [KernelArgument]) throws -> (event: Event?, choice: GridChoice) {
+        var choice = GridChoice(variant: rule, slices: ruleSlices)
         var shape: GridShape?
         if let forcedGrid, forcedGrid.kernel == name {
             choice = forcedGrid.choice

@@ -12,8 +12,8 @@ extension Conv2d {
         shape.stride == 1 && shape.outWidth == shape.width && shape.outHeight == shape.height && shape.width < lanes
     }
 
-    /// Whether conv2d_forward runs two output rows a vector (its `paired`, which the kernel derives itself): rows
-    /// of at most half a vector that do not run flat (ResNet-8's stride-2 7×7 outputs).
+    /// Whether conv2d_forward and conv2d_backward_weight run two output rows a vector (which the kernels derive
+    /// themselves): rows of at most half a vector that do not run flat (ResNet-8's stride-2 7×7 outputs).
     static func pairsRows(_ shape: Conv2dShape) -> Bool { !runsFlat(shape) && shape.outWidth <= lanes / 2 }
 
     /// One build of conv2d.cl: the channels each work-item of conv2d_forward and conv2d_backward_input accumulates
@@ -60,6 +60,21 @@ extension Conv2d {
         var capacity = 1
         while capacity * 2 <= min(shape.batch, maxSlices) && grid * capacity * 2 <= slicedGridLimit { capacity *= 2 }
         return capacity
+    }
+
+    /// The fewest slices (a power of two) whose work-items' loops in conv2d_backward_weight stay within half of a
+    /// driver's iteration cap (`KernelLibrary.loopIterationLimit`) at `shape` in `build`, estimated per image as its
+    /// vector steps times 24 back-edges a pass (llvmpipe keeps the tap and channel loops as loops: LeNet-5's conv 1
+    /// at batch 64 ran out during its bias sums, about 18 a step) plus the bias pass's OB.
+    static func slices(within limit: Int, _ shape: Conv2dShape, build: Int) -> Int {
+        let blocking = blockings[build]
+        let steps = runsFlat(shape) ? (shape.outHeight * shape.outWidth + lanes - 1) / lanes
+            : pairsRows(shape) ? (shape.outHeight + 1) / 2
+            : shape.outHeight * ((shape.outWidth + lanes - 1) / lanes)
+        let perImage = steps * (24 * blocking.weightPasses(kernel: shape.kernel) + blocking.weightChannels)
+        var slices = 1
+        while slices < shape.batch && (shape.batch + slices - 1) / slices * perImage > limit / 2 { slices *= 2 }
+        return slices
     }
 
     /// LeNet-5's conv 1 has a grid of 5·1·1 work-items at the widest build: a GPU of 100 cores or more needs
@@ -129,9 +144,10 @@ extension KernelLibrary {
         let sizes = geometry(shape), sizeArguments: [KernelArgument] = sizes.map { Int32($0) }
         let sliceValues = shape.weightCount + shape.outChannels
         // By default in work-groups of one: the grid is small (K·C·⌈O/OB⌉ work-items) and each runs long.
+        let rule = Conv2d.weightVariant(shape)
         let (weightEvent, choice) = try launch(
             tunable: "conv2d_backward_weight", sizes: sizes,
-            rule: Conv2d.weightVariant(shape),
+            rule: rule, ruleSlices: loopIterationLimit.map { Conv2d.slices(within: $0, shape, build: rule) },
             slices: (partials?.count ?? 0) / sliceValues,
             global: { [shape.kernel, shape.inChannels,
                        self.blocks(shape.outChannels, Conv2d.blockings[$0.variant].weightChannels) * ($0.slices ?? 1)] },
