@@ -50,7 +50,8 @@ inline __attribute__((always_inline)) float16 gather16(__global const float *p, 
 // (step 1) are one vector load, every other float (step 2: the taps of a stride-2 convolution) the even lanes of
 // two; otherwise each lane reads alone. ResNet-8's stride-2 convolutions gathered lane by lane before: forward 5.8
 // and 2.1 ms at 39.6 and 12.0 GFLOP/s (3×3 and 1×1, 16 → 32 channels, batch 128). The start is a scalar, so that a
-// loop computes no vector of indices unless it gathers: ResNet-8's weight gradients spent a vector add on each load.
+// loop computes no vector of indices unless it gathers (`perf` showed a vector add before each of ResNet-8's weight
+// gradient loads; no change in time stood out of the noise).
 inline __attribute__((always_inline)) float16 load16(__global const float *p, const int count, const int first,
                                                     const int16 ok, const int step) {
     if (step == 1 && first >= 0 && first + 16 <= count) return select((float16)0.0f, vload16(0, p + first), ok);

@@ -128,17 +128,20 @@ import Testing
         ("conv2d_forward", "conv2d", 0, "oh = convert_int16((convert_float16(p) + 0.5f) / (float)out_width);",
          "oh = convert_int16((convert_float16(p) + 0.5f) / (float)out_width) + 1;"),
         ("conv2d_forward", "conv2d", 0, "const int16 iw = ow * stride - padding + kw;", "const int16 iw = ow * stride - padding + kw + 1;"),
-        ("conv2d_backward", "conv2d", 0, "const int16 tw = iw + padding - kw;", "const int16 tw = iw + padding - kw - 1;"),
+        ("conv2d_backward", "conv2d", 0, "shift = (phase + padding - first_kw) / stride;", "shift = (phase + padding - first_kw) / stride + 1;"),
         // a stride-2 convolution's taps read from the odd lanes of the two vectors instead of the even ones
         ("conv2d_forward", "conv2d", 0, "(float16)(a.even, b.even)", "(float16)(a.odd, b.odd)"),
-        // a stride-2 input gradient pairs each dY value with the wrong two lanes: one on, or ignoring the first
-        // lane's parity
-        ("conv2d_backward", "conv2d", 0, "(convert_uint16(LANES) + (uint)parity) >> 1", "(convert_uint16(LANES) + (uint)parity + 2) >> 1"),
-        ("conv2d_backward", "conv2d", 0, "(convert_uint16(LANES) + (uint)parity) >> 1", "convert_uint16(LANES) >> 1"),
-        ("conv2d_backward", "conv2d", 0, "const int16 iw = ow * stride - padding + kw0 + j;",
-         "const int16 iw = ow * stride - padding + kw0 + j + 1;"),
+        // a strided input gradient takes the taps of the phase next to its own, or stores its phase's pixels side
+        // by side instead of a stride apart
+        ("conv2d_backward", "conv2d", 0, "const int first_kw = (phase + padding) % stride;", "const int first_kw = (phase + padding + 1) % stride;"),
+        ("conv2d_backward", "conv2d", 0, "store16_step(dx + plane, first, end, step, r);", "store16_step(dx + plane, first, end, 1, r);"),
+        ("conv2d_backward", "conv2d", 0, "const int16 iw = ow * stride - padding + kw0 + j, x_ok",
+         "const int16 iw = ow * stride - padding + kw0 + j + 1, x_ok"),
+        // two rows to a vector: lanes 8–15 read the X row after row oh's instead of the one a stride below
+        ("conv2d_forward", "conv2d", 0, "x_next = stride * width;", "x_next = width;"),
+        ("conv2d_backward", "conv2d", 0, "x_row + j + stride * width, x_ok", "x_row + j + width, x_ok"),
         // the weight gradient over a flattened plane: its rows' mask one row off
-        ("conv2d_backward", "conv2d", 0, "const int16 ih = oh - padding + kh, rows", "const int16 ih = oh - padding + kh + 1, rows"),
+        ("conv2d_backward", "conv2d", 0, "const int16 ih = oh - padding + kh, live", "const int16 ih = oh - padding + kh + 1, live"),
         // a sliced weight gradient: slices that overlap where the batch does not divide, or a slice left out of the sum
         ("conv2d_backward", "conv2d", 0, "const int first = slice * batch / slices", "const int first = slice * (batch / slices)"),
         ("conv2d_backward", "conv2d", 0, "for (int s = 0; s < slices; s++) sum +=", "for (int s = 1; s < slices; s++) sum +="),
