@@ -128,11 +128,12 @@ __kernel void conv2d_forward(const int batch, const int channels, const int heig
     }
     // Lane 0's tap (kh, kw) reads x[plane + at + kh·width + kw]; lane l's, l·stride further (flat: stride 1).
     const int at = (oh.s0 * stride - padding) * width + ow.s0 * stride - padding;
-    for (int c = 0; c < channels; c++) {
-        const int plane = (n * channels + c) * height * width;
-        for (int kh = 0; kh < ksize; kh++) {
-            const int16 ih = oh * stride - padding + kh, rows = live & (ih >= 0) & (ih < height);
-            if (!any(rows)) continue;
+    // Kernel rows outermost, as in conv2d_backward_input: a row outside the image is skipped once.
+    for (int kh = 0; kh < ksize; kh++) {
+        const int16 ih = oh * stride - padding + kh, rows = live & (ih >= 0) & (ih < height);
+        if (!any(rows)) continue;
+        for (int c = 0; c < channels; c++) {
+            const int plane = (n * channels + c) * height * width;
             for (int kw = 0; kw < ksize; kw++) {
                 const int16 iw = ow * stride - padding + kw;
                 const int start = plane + at + kh * width + kw;
@@ -192,19 +193,21 @@ __kernel void conv2d_backward_input(const int batch, const int channels, const i
         acc[j] = 0.0f;
     }
     const int first_kw = (phase + padding) % stride;  // the first tap of the phase's columns
-    for (int o = 0; o < out_channels; o++) {
-        const int plane = (n * out_channels + o) * out_height * out_width;
-        for (int kh = 0; kh < ksize; kh++) {
-            // Row by row, tap kh of output row oh reads row ih where th = ih + P − kh = oh·S: the same in every lane.
-            const int th = row + padding - kh, oh = th / stride;
-            int16 rows = live;
-            if (flat) {
-                const int16 lane_oh = ih + padding - kh;  // stride 1
-                rows &= (lane_oh >= 0) & (lane_oh < out_height);
-                if (!any(rows)) continue;
-            } else if (th < 0 || th % stride != 0 || oh >= out_height) {
-                continue;
-            }
+    // Kernel rows outermost, so that a row no output reaches is skipped once, not once an output channel: a stride-2
+    // 1×1 projection's odd rows have no taps at all.
+    for (int kh = 0; kh < ksize; kh++) {
+        // Row by row, tap kh of output row oh reads row ih where th = ih + P − kh = oh·S: the same in every lane.
+        const int th = row + padding - kh, oh = th / stride;
+        int16 rows = live;
+        if (flat) {
+            const int16 lane_oh = ih + padding - kh;  // stride 1
+            rows &= (lane_oh >= 0) & (lane_oh < out_height);
+            if (!any(rows)) continue;
+        } else if (th < 0 || th % stride != 0 || oh >= out_height) {
+            continue;
+        }
+        for (int o = 0; o < out_channels; o++) {
+            const int plane = (n * out_channels + o) * out_height * out_width;
             // Lane l reads dY column ow = l0 + l + shift, where S·ow = iw + P − kw exactly; flat, the lanes' own
             // pixels shifted by the tap.
             for (int kw = first_kw, shift = (phase + padding - first_kw) / stride; kw < ksize; kw += stride, shift--) {
