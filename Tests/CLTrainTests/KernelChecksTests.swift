@@ -158,6 +158,8 @@ import Testing
          "y[i] = sum / (float)(kernel_height * kernel_width + 1);"),
         ("avgpool2d_backward", "avgpool2d", 0, "min(out_height - 1, ih / stride_height)", "min(out_height - 2, ih / stride_height)"),
         ("avgpool2d_backward", "avgpool2d", 0, "dx[i] = mask ? (x[i] > 0.0f ? g : 0.0f) : g;", "dx[i] = g;"),
+        // windows apart (stride > kernel): an input just past its window takes the window's gradient
+        ("avgpool2d_backward", "avgpool2d", 0, "ih - oh * stride_height < kernel_height", "ih - oh * stride_height <= kernel_height"),
         // batch norm: normalizing by the unbiased variance; the running statistics never updated, or the running
         // variance moved toward the biased one; the mean's term of the input gradient dropped; the mask ignored
         ("batchnorm_forward", "batchnorm2d", 0, "const float variance = channel_sum(sum16(squares), scratch) / count;",

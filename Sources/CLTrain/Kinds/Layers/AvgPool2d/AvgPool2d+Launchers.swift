@@ -1,7 +1,7 @@
 import CLKit
 
-/// Launchers of Kernels/avgpool2d.cl: 1-D grids, one work-item per output (forward) or input (backward), in
-/// work-groups `cltrain tune` may choose.
+/// Launchers of Kernels/avgpool2d.cl: one work-item per output (forward, a 1-D grid) or input (backward, a grid of
+/// planes), in work-groups `cltrain tune` may choose.
 extension KernelLibrary {
     /// The sizes both kernels take first, in their order: the tuning key of their launches (`GridShape`).
     private func geometry(_ s: AvgPool2dShape) -> [Int] {
@@ -20,7 +20,9 @@ extension KernelLibrary {
     public func avgPool2dBackward(shape: AvgPool2dShape, dy: Buffer<Float>, x: Buffer<Float>, mask: Bool,
                                   dx: Buffer<Float>) throws -> Event? {
         let sizes = geometry(shape)
-        return try launch(tunable: "avgpool2d_backward", sizes: sizes, rule: 0, global: { _ in self.linear(shape.inputCount) },
+        let pixels = shape.height * shape.width
+        return try launch(tunable: "avgpool2d_backward", sizes: sizes, rule: 0,
+                          global: { _ in [(pixels + 63) / 64 * 64, shape.planes] },
                           arguments: sizes.map { Int32($0) } + [dy, x, Int32(mask ? 1 : 0), dx]).event
     }
 }
