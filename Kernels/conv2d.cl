@@ -240,8 +240,9 @@ __kernel void conv2d_backward_input(const int batch, const int channels, const i
 // In conv2d_backward_weight: where row oh of dY's plane (n, o) starts, o clamped to the last channel (its products
 // are computed, never stored).
 #define dy_row(n, o, oh) ((((n) * out_channels + min(o, out_channels - 1)) * out_height + (oh)) * out_width)
-// The products of one vector of output pixels (columns `ow`, X rows valid where `live`) in conv2d_backward_weight: the pass's KW X vectors first
-// (load_x, for tap j, X lanes `x_ok`), then each of the OB dY vectors in turn (load_dy, for channel o0 + r). Taps
+// The products of one vector of output pixels (columns `ow`, X rows valid where `live`) in conv2d_backward_weight:
+// the pass's KW X vectors first (load_x, for tap j, X lanes `x_ok`), then each of the OB dY vectors in turn (load_dy,
+// for channel o0 + r). Taps
 // past K are guarded, not a `break`: PoCL 3.1 does not unroll a loop that breaks, and its accumulators, indexed by
 // j, then lived on the stack (a load and a store around each FMA); masking their loads alone still paid for them
 // (ResNet-8's 1×1 weight gradients ran at 1.4–2.0 GFLOP/s computing 5 taps).

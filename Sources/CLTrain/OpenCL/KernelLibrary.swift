@@ -42,6 +42,7 @@ public final class KernelLibrary {
     public init(context: Context, configuration: KernelConfiguration? = nil, tuning: Tuning = Tuning(),
                 sources: [String: String] = Kernels.sources) throws {
         self.context = context
+        loopIterationLimit = context.device.name.contains("llvmpipe") ? 65_535 : nil
         var configuration = configuration ?? .choose(for: context.device)
         var (kernels, variants, files) = try Self.build(context: context, configuration: configuration, sources: sources)
         func every() -> [Kernel] { Array(kernels.values) + variants.values.joined() }
@@ -72,6 +73,14 @@ public final class KernelLibrary {
     }
 
     private let sources: [String: String]
+
+    /// The loop iterations a work-item may run in all before the driver silently ends its loops, where a driver
+    /// has such a cap: Mesa's llvmpipe (Rusticl's CPU device) stops every loop of a work-item after 65,535 iterations
+    /// together (gallivm's LP_MAX_TGSI_LOOP_ITERATIONS), so a kernel that loops over a whole batch computes part of
+    /// its sum and says nothing. Launchers of such kernels split their work where this is set. Set once: launchers
+    /// read it on every step.
+    let loopIterationLimit: Int?
+
     static let matmulNames: Set = ["matmul_forward", "matmul_backward"]
 
     /// Compiles the matmul kernels of `matmul` beside the others, unless they are already here; throws when they
@@ -179,12 +188,6 @@ public final class KernelLibrary {
     /// The work-group size of a 1-D launch: 64, or the largest power of two the kernel allows below that.
     /// Not left to the driver: PoCL's own choice asserts when the device allows fewer work-items than its
     /// preferred multiple (POCL_MAX_WORK_GROUP_SIZE=4).
-    /// The loop iterations a work-item may run in all before the driver silently ends its loops, where a driver
-    /// has such a cap: Mesa's llvmpipe (Rusticl's CPU device) stops every loop of a work-item after 65,535 iterations
-    /// together (gallivm's LP_MAX_TGSI_LOOP_ITERATIONS), so a kernel that loops over a whole batch computes part of
-    /// its sum and says nothing. Launchers of such kernels split their work where this is set.
-    var loopIterationLimit: Int? { context.device.name.contains("llvmpipe") ? 65_535 : nil }
-
     func linearGroup(_ kernel: Kernel) -> Int {
         var size = 64
         while size > max(1, kernel.maxWorkGroupSize) { size /= 2 }
