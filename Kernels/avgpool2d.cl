@@ -27,19 +27,18 @@ __kernel void avgpool2d_forward(const int planes, const int height, const int wi
 // Where windows do not overlap (stride ≥ kernel: avgpool2d's default, global pooling) an input has at most one
 // window, found with no loop. PoCL runs a kernel one work-item at a time where a loop's trip count varies, instead of
 // 8 or 16 side by side: ResNet-8's global pooling took 2.5 ms a step that way; in a harness, 64×16×26×26 inputs of
-// 2×2 windows took 8.3 ms with the loop and 1.3 ms without. Divisions by a size in floats, as in conv2d.cl: exact
-// for pixels of a plane (below 2^22), and no SIMD instruction divides integers.
+// 2×2 windows took 8.3 ms with the loop and 1.3 ms without; so it divides by sizes in floats (small_quotient).
 __kernel void avgpool2d_backward(const int planes, const int height, const int width, const int kernel_height,
                                  const int kernel_width, const int stride_height, const int stride_width,
                                  const int out_height, const int out_width, __global const float *dy,
                                  __global const float *x, const int mask, __global float *dx) {
     const int p = get_global_id(0), plane = get_global_id(1), pixels = height * width;
     if (p >= pixels || plane >= planes) return;
-    const int ih = (int)(((float)p + 0.5f) / (float)width), iw = p - ih * width;
+    const int ih = small_quotient(p, width), iw = p - ih * width;
     __global const float *grad = dy + plane * out_height * out_width;
     float sum = 0.0f;
     if (stride_height >= kernel_height && stride_width >= kernel_width) {
-        const int oh = (int)(((float)ih + 0.5f) / (float)stride_height), ow = (int)(((float)iw + 0.5f) / (float)stride_width);
+        const int oh = small_quotient(ih, stride_height), ow = small_quotient(iw, stride_width);
         if (oh < out_height && ow < out_width && ih - oh * stride_height < kernel_height && iw - ow * stride_width < kernel_width)
             sum = grad[oh * out_width + ow];
     } else {

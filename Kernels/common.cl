@@ -39,6 +39,17 @@ inline __attribute__((always_inline)) float sum16(const float16 v) {
     return s2.x + s2.y;
 }
 
+// a / b for 0 ≤ a < 2^22 and b ≥ 1, in floats: exact there (a + 0.5 lies at least 0.5/b from a multiple of b, and
+// the division errs by at most (a/b)·2^-24 < 0.25/b), where integer division has no SIMD instruction and stops
+// PoCL from running work-items side by side (conv2d.cl, avgpool2d.cl: a pixel's row and column, a window's index).
+inline __attribute__((always_inline)) int small_quotient(const int a, const int b) {
+    return (int)(((float)a + 0.5f) / (float)b);
+}
+
+inline __attribute__((always_inline)) int16 small_quotient16(const int16 a, const int b) {
+    return convert_int16((convert_float16(a) + 0.5f) / (float)b);
+}
+
 inline __attribute__((always_inline)) void store16(__global float *p, const int first, const int end, const float16 v) {
     if (first + 16 <= end) { vstore16(v, 0, p + first); return; }
     float lanes[16];

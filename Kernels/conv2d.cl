@@ -94,8 +94,7 @@ __kernel void conv2d_forward(const int batch, const int channels, const int heig
         first = get_global_id(0) * 16, end = pixels;
         if (first >= pixels || get_global_id(1) > 0 || n >= batch) return;
         const int16 p = LANES + first;
-        // p / out_width in floats: exact for any p below 2^22, and no vector division (no SIMD instruction has it).
-        oh = convert_int16((convert_float16(p) + 0.5f) / (float)out_width);
+        oh = small_quotient16(p, out_width);
         ow = p - oh * out_width;
         live = p < pixels;
     } else if (paired) {
@@ -173,7 +172,7 @@ __kernel void conv2d_backward_input(const int batch, const int channels, const i
         first = get_global_id(0) * 16, end = pixels;
         if (first >= pixels || get_global_id(1) > 0 || n >= batch) return;
         const int16 p = LANES + first;
-        ih = convert_int16((convert_float16(p) + 0.5f) / (float)width);  // p / width, as in conv2d_forward
+        ih = small_quotient16(p, width);
         iw = p - ih * width;
         live = p < pixels;
     } else {
@@ -293,9 +292,7 @@ __kernel void conv2d_backward_weight(const int batch, const int channels, const 
                 // a vector row by row.
                 for (int p0 = 0; p0 < pixels; p0 += 16) {
                     const int16 p = LANES + p0, in_plane = p < pixels;
-                    // p / width in floats: exact for any p below 2^22, and no vector division (which has no SIMD
-                    // instruction).
-                    const int16 oh = convert_int16((convert_float16(p) + 0.5f) / (float)width), ow = p - oh * width;
+                    const int16 oh = small_quotient16(p, width), ow = p - oh * width;
                     const int16 ih = oh - padding + kh, live = in_plane & (ih >= 0) & (ih < height);
                     const int x_first = plane + p0 + (kh - padding) * width - padding + kw0;
                     WEIGHT_PRODUCTS(load16(x, count, x_first + j, x_ok, 1), load16(dy, dy_count, dy_row(n, o0 + r, 0) + p0, in_plane, 1))

@@ -125,8 +125,7 @@ import Testing
         // by one; the weight gradient pairs dY with the column next to its tap's
         ("conv2d_forward", "conv2d", 0, "const int16 ih = oh * stride - padding + kh, rows", "const int16 ih = oh * stride - padding + kh + 1, rows"),
         // the forward pass over a flattened plane: each lane's row one off
-        ("conv2d_forward", "conv2d", 0, "oh = convert_int16((convert_float16(p) + 0.5f) / (float)out_width);",
-         "oh = convert_int16((convert_float16(p) + 0.5f) / (float)out_width) + 1;"),
+        ("conv2d_forward", "conv2d", 0, "oh = small_quotient16(p, out_width);", "oh = small_quotient16(p, out_width) + 1;"),
         ("conv2d_forward", "conv2d", 0, "const int16 iw = ow * stride - padding + kw;", "const int16 iw = ow * stride - padding + kw + 1;"),
         ("conv2d_backward", "conv2d", 0, "shift = (phase + padding - first_kw) / stride;", "shift = (phase + padding - first_kw) / stride + 1;"),
         // a stride-2 convolution's taps read from the odd lanes of the two vectors instead of the even ones
