@@ -240,23 +240,28 @@ __kernel void conv2d_backward_input(const int batch, const int channels, const i
 // are computed, never stored).
 #define dy_row(n, o, oh) ((((n) * out_channels + min(o, out_channels - 1)) * out_height + (oh)) * out_width)
 // The products of one vector of output pixels (columns `ow`, X rows valid where `live`) in conv2d_backward_weight:
-// the pass's KW X vectors first (load_x, for tap j, X lanes `x_ok`), then each of the OB dY vectors in turn (load_dy,
-// for channel o0 + r). Taps
-// past K are guarded, not a `break`: PoCL 3.1 does not unroll a loop that breaks, and its accumulators, indexed by
-// j, then lived on the stack (a load and a store around each FMA); masking their loads alone still paid for them
-// (ResNet-8's 1×1 weight gradients ran at 1.4–2.0 GFLOP/s computing 5 taps).
-#define WEIGHT_PRODUCTS(load_x, load_dy)                                                                       \
+// the pass's X vectors first (load_x, for tap j, X lanes `x_ok`), then each of the OB dY vectors in turn (load_dy,
+// for channel o0 + r), for the first `taps` of the pass's KW taps. Taps past K are guarded, not a `break`: PoCL 3.1
+// does not unroll a loop that breaks, and its accumulators, indexed by j, then lived on the stack (a load and a
+// store around each FMA); masking their loads alone still paid for them (ResNet-8's 1×1 weight gradients ran at
+// 1.4–2.0 GFLOP/s computing 5 taps).
+#define WEIGHT_TAPS(load_x, load_dy, taps)                                                                     \
     {                                                                                                          \
         float16 v[KW];                                                                                         \
         _Pragma("unroll") for (int j = 0; j < KW; j++) {                                                       \
             const int16 iw = ow * stride - padding + kw0 + j, x_ok = live & (iw >= 0) & (iw < width);          \
-            v[j] = kw0 + j < ksize ? load_x : 0.0f;                                                            \
+            v[j] = j < (taps) ? load_x : 0.0f;                                                                 \
         }                                                                                                      \
         _Pragma("unroll") for (int r = 0; r < OB; r++) {                                                       \
             const float16 d = load_dy;                                                                         \
-            _Pragma("unroll") for (int j = 0; j < KW; j++) if (kw0 + j < ksize) acc[r][j] += d * v[j];         \
+            _Pragma("unroll") for (int j = 0; j < KW; j++) if (j < (taps)) acc[r][j] += d * v[j];              \
         }                                                                                                      \
     }
+// A pass of all KW taps (every pass of a 3×3 kernel in the widest build) takes a copy whose guards are constants:
+// guarded against the runtime K, each of its products had a compare and a branch of its own (`perf annotate`).
+#define WEIGHT_PRODUCTS(load_x, load_dy)                                                                       \
+    if (kw0 + KW <= ksize) WEIGHT_TAPS(load_x, load_dy, KW)                                                    \
+    else WEIGHT_TAPS(load_x, load_dy, ksize - kw0)
 
 __kernel void conv2d_backward_weight(const int batch, const int channels, const int height, const int width,
                                      const int ksize, const int stride, const int padding,
