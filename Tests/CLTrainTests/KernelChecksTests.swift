@@ -57,19 +57,20 @@ import Testing
         }
     }
 
-    /// The failed small checks of `kernel`, built from `file` (as `source` edits it) and the shared helpers alone:
-    /// every check runs kernels of one file, and compiling the others would only cost time.
+    /// The failed small checks of `kernel`, built from `file` and the shared helpers alone (each as `source` edits
+    /// it): every check runs kernels of one file, and compiling the others would only cost time.
     private func smallChecks(of kernel: String, file: String, configuration: Int, correct: String,
                              source: (String) -> String) throws -> [KernelCheckResult] {
-        let original = try #require(Kernels.sources[file])
-        #expect(original.contains(correct), "the mutation no longer applies to \(file).cl")
-        let sources = ["common": Kernels.sources["common"] ?? "", file: source(original)]
+        let original = try #require(Kernels.sources[file]), common = Kernels.sources["common"] ?? ""
+        #expect(original.contains(correct) || common.contains(correct), "the mutation no longer applies to \(file).cl or common.cl")
+        let sources = ["common": source(common), file: source(original)]
         let library = try KernelLibrary(context: testContext(), configuration: [.cpu, .gpu][configuration], sources: sources)
         var checks = KernelChecks(library: library, seed: freshSeed("broken \(kernel)"), small: true)
         return try checks.run(kernel).filter { !$0.passed }
     }
 
-    /// (kernel, file, configuration: 0 vector / 1 tiled, correct text, broken text)
+    /// (kernel, file, configuration: 0 vector / 1 tiled, correct text, broken text): the text is replaced in the
+    /// file, or in the helpers it is built with (common.cl).
     static let mutations: [(String, String, Int, String, String)] = [
         ("relu_forward", "relu", 0, "x[i] < 0.0f ? 0.0f : x[i]", "x[i]"),  // lets negatives through
         ("relu_backward", "relu", 0, "x[i] > 0.0f ? dy[i]", "x[i] >= -1.0f ? dy[i]"),
@@ -126,6 +127,9 @@ import Testing
         ("conv2d_forward", "conv2d", 0, "const int16 ih = oh * stride - padding + kh, rows", "const int16 ih = oh * stride - padding + kh + 1, rows"),
         // the forward pass over a flattened plane: each lane's row one off
         ("conv2d_forward", "conv2d", 0, "oh = small_quotient16(p, out_width);", "oh = small_quotient16(p, out_width) + 1;"),
+        // a row's last, partial vector stores the wrong lane where 3 or 1 are left (common.cl's store_first4)
+        ("conv2d_forward", "conv2d", 0, "if (n == 3) p[2] = v.z;", "if (n == 3) p[2] = v.y;"),
+        ("conv2d_backward", "conv2d", 0, "if (n == 1) p[0] = v.x;", "if (n == 1) p[0] = v.y;"),
         ("conv2d_forward", "conv2d", 0, "const int16 iw = ow * stride - padding + kw;", "const int16 iw = ow * stride - padding + kw + 1;"),
         ("conv2d_backward", "conv2d", 0, "shift = (phase + padding - first_kw) / stride;", "shift = (phase + padding - first_kw) / stride + 1;"),
         // a stride-2 convolution's taps read from the odd lanes of the two vectors instead of the even ones
