@@ -40,8 +40,9 @@ inline __attribute__((always_inline)) float sum16(const float16 v) {
 }
 
 // a / b for 0 ≤ a < 2^22 and b ≥ 1, in floats: exact there (a + 0.5 lies at least 0.5/b from a multiple of b, and
-// the division errs by at most (a/b)·2^-24 < 0.25/b), where integer division has no SIMD instruction and stops
-// PoCL from running work-items side by side (conv2d.cl, avgpool2d.cl: a pixel's row and column, a window's index).
+// the division errs by at most (a/b)·2^-24 < 0.25/b), where integer division has no SIMD instruction: a vector, or
+// PoCL's work-items run side by side, would divide one lane at a time (conv2d.cl, avgpool2d.cl: a pixel's row and
+// column, a window's index).
 inline __attribute__((always_inline)) int small_quotient(const int a, const int b) {
     return (int)(((float)a + 0.5f) / (float)b);
 }
