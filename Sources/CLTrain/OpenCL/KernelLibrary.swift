@@ -181,8 +181,8 @@ public final class KernelLibrary {
         return kernel
     }
 
-    /// Global size for a 1-D launch over `count` items: rounded up to a multiple of 64, so that `launch`'s
-    /// groups divide it; the kernels guard the excess.
+    /// Global size for a 1-D launch over `count` items, or for a grid's first dimension: rounded up to a multiple
+    /// of 64, so that `launch`'s groups divide it; the kernels guard the excess.
     func linear(_ count: Int) -> [Int] { [max(64, (count + 63) / 64 * 64)] }
 
     /// The work-group size of a 1-D launch: 64, or the largest power of two the kernel allows below that.

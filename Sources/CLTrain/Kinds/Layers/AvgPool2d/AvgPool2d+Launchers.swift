@@ -20,9 +20,8 @@ extension KernelLibrary {
     public func avgPool2dBackward(shape: AvgPool2dShape, dy: Buffer<Float>, x: Buffer<Float>, mask: Bool,
                                   dx: Buffer<Float>) throws -> Event? {
         let sizes = geometry(shape)
-        let pixels = shape.height * shape.width
         return try launch(tunable: "avgpool2d_backward", sizes: sizes, rule: 0,
-                          global: { _ in [(pixels + 63) / 64 * 64, shape.planes] },
+                          global: { _ in self.linear(shape.height * shape.width) + [shape.planes] },
                           arguments: sizes.map { Int32($0) } + [dy, x, Int32(mask ? 1 : 0), dx]).event
     }
 }
