@@ -1,14 +1,16 @@
 import Testing
 @testable import CLTrain
 
-/// The native operations against their twins at odd shapes and the LeNet-5 shapes (batch 3 keeps the twins quick;
-/// batch 9 of the first spans two patch-matrix chunks of 6 samples, the last one partial), on one worker and on
-/// three (parts of unequal size, each with its own scratch and gradient sums; more workers than samples too). The
-/// backward pass runs both on the patch matrices the forward pass kept and on ones it builds itself.
+/// The native operations against their twins at odd shapes, a ResNet-8-like one (3×3, padding 1, stride 1) and the
+/// LeNet-5 shapes (batch 3 keeps the twins quick; batch 9 of the first spans two patch-matrix chunks of 6 samples,
+/// the last one partial), on one worker and on three (parts of unequal size, each with its own scratch and gradient
+/// sums; more workers than samples too). The backward pass runs both on the patch matrices the forward pass kept and
+/// on ones it builds itself.
 @Test(arguments: [
     Conv2dShape(batch: 3, inChannels: 3, height: 9, width: 7, outChannels: 5, kernel: 3, stride: 2, padding: 1),
     Conv2dShape(batch: 2, inChannels: 2, height: 8, width: 11, outChannels: 7, kernel: 2, stride: 3),
     Conv2dShape(batch: 2, inChannels: 3, height: 1, width: 1, outChannels: 5, kernel: 3, padding: 1),
+    Conv2dShape(batch: 3, inChannels: 4, height: 6, width: 9, outChannels: 5, kernel: 3, padding: 1),
     Conv2dShape(batch: 9, inChannels: 1, height: 28, width: 28, outChannels: 6, kernel: 5, padding: 2),
     Conv2dShape(batch: 3, inChannels: 6, height: 14, width: 14, outChannels: 16, kernel: 5),
 ], [1, 3])
