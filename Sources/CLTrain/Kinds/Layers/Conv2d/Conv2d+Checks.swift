@@ -30,6 +30,10 @@ extension KernelChecks {
         // read as the even lanes of two vectors where they lie inside the buffer
         Conv2dShape(batch: 2, inChannels: 3, height: 9, width: 37, outChannels: 5, kernel: 3, stride: 2, padding: 1),
         Conv2dShape(batch: 3, inChannels: 4, height: 14, width: 14, outChannels: 6, kernel: 1, stride: 2),
+        // 1×1 kernels flat (stride 1 on narrow rows) and row by row (stride 2, rows of 17 outputs), channel counts
+        // that no build's blocks divide
+        Conv2dShape(batch: 3, inChannels: 7, height: 5, width: 6, outChannels: 9, kernel: 1),
+        Conv2dShape(batch: 2, inChannels: 5, height: 6, width: 34, outChannels: 4, kernel: 1, stride: 2),
         Conv2dShape(batch: 5, inChannels: 7, height: 6, width: 5, outChannels: 33, kernel: 4, padding: 2),
         // wider than the weight gradient's 5 taps a pass: a second pass of 2
         Conv2dShape(batch: 2, inChannels: 2, height: 9, width: 10, outChannels: 3, kernel: 7, padding: 3),
