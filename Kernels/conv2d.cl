@@ -5,6 +5,8 @@
 //   conv2d_backward_input   dX[n, c, ih, iw] = Σ W[o, c, kh, kw] · dY[n, o, oh, ow] over the taps that read (ih, iw),
 //                           zeroed where the layer's input A ≤ 0 if `mask` (A: a ReLU output, as matmul_backward)
 //   conv2d_backward_weight  dW[o, c, kh, kw] = Σ_{n, oh, ow} dY[n, o, oh, ow] · X[n, c, …], and db[o] = Σ dY[n, o, …]
+//   conv2d_channels_last, conv2d_backward_weight_channels_last: the same gradients, from a zero-bordered
+//                           channels-last copy of X, where C is a multiple of 16 (faster on PoCL: see below)
 // Written for CPU devices first (PoCL compiles explicit vectors to SIMD, and leaves loops over work-items and
 // runtime-bounded loops scalar): a work-item holds 16 consecutive pixels of one image row as a float16 and loops
 // over the taps; with stride 1 the 16 inputs a tap reads are contiguous, so each is one vector load shared by the
@@ -239,29 +241,46 @@ __kernel void conv2d_backward_input(const int batch, const int channels, const i
 // In conv2d_backward_weight: where row oh of dY's plane (n, o) starts, o clamped to the last channel (its products
 // are computed, never stored).
 #define dy_row(n, o, oh) ((((n) * out_channels + min(o, out_channels - 1)) * out_height + (oh)) * out_width)
-// The products of one vector of output pixels (columns `ow`, X rows valid where `live`) in conv2d_backward_weight:
-// the pass's X vectors first (load_x, for tap j, X lanes `x_ok`), then each of the OB dY vectors in turn (load_dy,
-// for channel o0 + r), for the first `taps` of the pass's KW taps. Taps past K are guarded, not a `break`: PoCL 3.1
+// The products of one vector of pixels in a weight-gradient kernel: the pass's X vectors first (load_x, for tap j),
+// then each of the OB dY vectors in turn (load_dy, for channel o0 + r), for the first `taps` of the pass's KW taps. Taps past K are guarded, not a `break`: PoCL 3.1
 // does not unroll a loop that breaks, and its accumulators, indexed by j, then lived on the stack (a load and a
 // store around each FMA); masking their loads alone still paid for them (ResNet-8's 1×1 weight gradients ran at
 // 1.4–2.0 GFLOP/s computing 5 taps).
 #define WEIGHT_TAPS(load_x, load_dy, taps)                                                                     \
     {                                                                                                          \
         float16 v[KW];                                                                                         \
-        _Pragma("unroll") for (int j = 0; j < KW; j++) {                                                       \
-            const int16 iw = ow * stride - padding + kw0 + j, x_ok = live & (iw >= 0) & (iw < width);          \
-            v[j] = j < (taps) ? load_x : 0.0f;                                                                 \
-        }                                                                                                      \
+        _Pragma("unroll") for (int j = 0; j < KW; j++) v[j] = j < (taps) ? load_x : 0.0f;                      \
         _Pragma("unroll") for (int r = 0; r < OB; r++) {                                                       \
             const float16 d = load_dy;                                                                         \
             _Pragma("unroll") for (int j = 0; j < KW; j++) if (j < (taps)) acc[r][j] += d * v[j];              \
         }                                                                                                      \
     }
+// The lanes of tap kw0 + j that read inside the image in conv2d_backward_weight: output columns `ow` of rows `live`.
+#define x_lanes(j) (live & (ow * stride - padding + kw0 + (j) >= 0) & (ow * stride - padding + kw0 + (j) < width))
 // A pass of all KW taps (every pass of a 3×3 kernel in the widest build) takes a copy whose guards are constants:
 // guarded against the runtime K, each of its products had a compare and a branch of its own (`perf annotate`).
 #define WEIGHT_PRODUCTS(load_x, load_dy)                                                                       \
     if (kw0 + KW <= ksize) WEIGHT_TAPS(load_x, load_dy, KW)                                                    \
     else WEIGHT_TAPS(load_x, load_dy, ksize - kw0)
+
+// db[o0 + r] = Σ dY[n, o0 + r, …] over the images [first, end), for the OB channels from o0 that exist: the bias
+// pass of both weight-gradient kernels.
+inline __attribute__((always_inline)) void bias_gradients(__global const float *dy, __global float *db, const int batch,
+                                                         const int out_channels, const int out_height,
+                                                         const int out_width, const int o0, const int first,
+                                                         const int end) {
+    const int dy_count = batch * out_channels * out_height * out_width;
+    for (int r = 0; r < OB && o0 + r < out_channels; r++) {
+        float16 sum = 0.0f;
+        for (int n = first; n < end; n++)
+            for (int oh = 0; oh < out_height; oh++)
+                for (int ow0 = 0; ow0 < out_width; ow0 += 16) {
+                    const int16 ow = LANES + ow0;
+                    sum += load16(dy, dy_count, dy_row(n, o0 + r, oh) + ow0, ow < out_width, 1);
+                }
+        db[o0 + r] = sum16(sum);
+    }
+}
 
 __kernel void conv2d_backward_weight(const int batch, const int channels, const int height, const int width,
                                      const int ksize, const int stride, const int padding,
@@ -300,7 +319,7 @@ __kernel void conv2d_backward_weight(const int batch, const int channels, const 
                     const int16 oh = small_quotient16(p, width), ow = p - oh * width;
                     const int16 ih = oh - padding + kh, live = in_plane & (ih >= 0) & (ih < height);
                     const int x_first = plane + p0 + (kh - padding) * width - padding + kw0;
-                    WEIGHT_PRODUCTS(load16(x, count, x_first + j, x_ok, 1), load16(dy, dy_count, dy_row(n, o0 + r, 0) + p0, in_plane, 1))
+                    WEIGHT_PRODUCTS(load16(x, count, x_first + j, x_lanes(j), 1), load16(dy, dy_count, dy_row(n, o0 + r, 0) + p0, in_plane, 1))
                 }
                 continue;
             }
@@ -313,7 +332,7 @@ __kernel void conv2d_backward_weight(const int batch, const int channels, const 
                     const int16 live = (oh + lane_oh < out_height) & (ih >= 0) & (ih < height) & (ow < out_width);
                     if (!any(live)) continue;
                     const int x_row = plane + (oh * stride - padding + kh) * width - padding + kw0;
-                    WEIGHT_PRODUCTS(load16_halves(x, count, x_row + j, x_row + j + stride * width, x_ok, stride),
+                    WEIGHT_PRODUCTS(load16_halves(x, count, x_row + j, x_row + j + stride * width, x_lanes(j), stride),
                                     load16_halves(dy, dy_count, dy_row(n, o0 + r, oh), dy_row(n, o0 + r, oh) + out_width, live, 1))
                 }
                 continue;
@@ -324,7 +343,7 @@ __kernel void conv2d_backward_weight(const int batch, const int channels, const 
                 for (int ow0 = 0; ow0 < out_width; ow0 += 16) {
                     const int16 ow = LANES + ow0, live = ow < out_width;
                     const int x_row = plane + ih * width + ow0 * stride - padding + kw0;
-                    WEIGHT_PRODUCTS(load16(x, count, x_row + j, x_ok, stride), load16(dy, dy_count, dy_row(n, o0 + r, oh) + ow0, live, 1))
+                    WEIGHT_PRODUCTS(load16(x, count, x_row + j, x_lanes(j), stride), load16(dy, dy_count, dy_row(n, o0 + r, oh) + ow0, live, 1))
                 }
             }
         }
@@ -338,17 +357,105 @@ __kernel void conv2d_backward_weight(const int batch, const int channels, const 
     }
     // The work-items of (c, kh) = (0, 0) also sum db for their channels, in a pass of their own: its accumulators
     // in the loop above spilled the others.
-    if (kh != 0 || c != 0) return;
-    for (int r = 0; r < OB && o0 + r < out_channels; r++) {
-        float16 sum = 0.0f;
-        for (int n = first; n < end; n++)
-            for (int oh = 0; oh < out_height; oh++)
-                for (int ow0 = 0; ow0 < out_width; ow0 += 16) {
-                    const int16 ow = LANES + ow0;
-                    sum += load16(dy, dy_count, dy_row(n, o0 + r, oh) + ow0, ow < out_width, 1);
-                }
-        db[o0 + r] = sum16(sum);
+    if (kh == 0 && c == 0) bias_gradients(dy, db, batch, out_channels, out_height, out_width, o0, first, end);
+}
+
+// conv2d_channels_last: the layer's input X (NCHW) as conv2d_backward_weight_channels_last reads it, channels last
+// with a zero border of P (PyTorch's channels_last, padded): xt[n][P + ih][P + iw][c] = X[n, c, ih, iw], 0 where a
+// row or column lies in the border. Each work-item writes one padded row of 16 channels of one image, reading 16
+// columns of each channel's row at a time as vectors and writing them back as 16 vectors of 16 channels, one a
+// column: a transpose in registers. Gathering each column's 16 channels lane by lane instead took 5.5–5.7 ms of
+// ResNet-8's step on PoCL (bench --kernels-only, batch 128) against 3.6–3.7. Lanes past the row read the next one
+// and are never stored; only where the 16 rows would read past the buffer does it copy value by value: through
+// load16 there, Mesa's llvmpipe took 245 s to compile this kernel, 1.2 s this way.
+// Launch: grid (H + 2P, N·C/16), C a multiple of 16 (Conv2d.runsChannelsLast), in any work-group.
+#define CHANNELS_AT(l) (float16)(r[0].s##l, r[1].s##l, r[2].s##l, r[3].s##l, r[4].s##l, r[5].s##l, r[6].s##l,      \
+                                 r[7].s##l, r[8].s##l, r[9].s##l, r[10].s##l, r[11].s##l, r[12].s##l, r[13].s##l,     \
+                                 r[14].s##l, r[15].s##l)
+#define STORE_COLUMN(l, s) if (l < columns) vstore16(CHANNELS_AT(s), 0, out + l * channels);
+__kernel void conv2d_channels_last(const int batch, const int channels, const int height, const int width,
+                                   const int padding, __global const float *x, __global float *xt) {
+    const int padded_height = height + 2 * padding, padded_width = width + 2 * padding, vectors = channels / 16;
+    const int row = get_global_id(0), n = get_global_id(1) / vectors, c0 = get_global_id(1) % vectors * 16;
+    if (row >= padded_height || n >= batch) return;
+    __global float *padded_row = xt + (n * padded_height + row) * padded_width * channels + c0;
+    const int ih = row - padding;
+    if (ih < 0 || ih >= height) {
+        for (int pw = 0; pw < padded_width; pw++) vstore16((float16)0.0f, 0, padded_row + pw * channels);
+        return;
     }
+    for (int pw = 0; pw < padding; pw++) {
+        vstore16((float16)0.0f, 0, padded_row + pw * channels);
+        vstore16((float16)0.0f, 0, padded_row + (padded_width - 1 - pw) * channels);
+    }
+    const int plane = height * width, count = batch * channels * plane;
+    __global const float *p = x + ((n * channels + c0) * height + ih) * width;
+    for (int iw0 = 0; iw0 < width; iw0 += 16) {
+        __global float *out = padded_row + (padding + iw0) * channels;
+        const int columns = min(16, width - iw0);
+        if ((p - x) + 15 * plane + iw0 + 16 <= count) {
+            float16 r[16];
+#pragma unroll
+            for (int c = 0; c < 16; c++) r[c] = vload16(0, p + c * plane + iw0);
+            STORE_COLUMN(0, 0) STORE_COLUMN(1, 1) STORE_COLUMN(2, 2) STORE_COLUMN(3, 3)
+            STORE_COLUMN(4, 4) STORE_COLUMN(5, 5) STORE_COLUMN(6, 6) STORE_COLUMN(7, 7)
+            STORE_COLUMN(8, 8) STORE_COLUMN(9, 9) STORE_COLUMN(10, a) STORE_COLUMN(11, b)
+            STORE_COLUMN(12, c) STORE_COLUMN(13, d) STORE_COLUMN(14, e) STORE_COLUMN(15, f)
+        } else {
+            for (int l = 0; l < columns; l++)
+                for (int c = 0; c < 16; c++) out[l * channels + c] = p[c * plane + iw0 + l];
+        }
+    }
+}
+
+// conv2d_backward_weight for 16 input channels at a time, from X as conv2d_channels_last lays it out: a work-item
+// holds OB output channels × KW taps of a kernel row × 16 input channels, and goes pixel by pixel. Each tap reads
+// one vector of 16 channels (in the border: zeros, so no lane is masked and stride 2 reads as stride 1 does), and
+// each dY value is one broadcast shared by the KW taps. ResNet-8's weight gradients on PoCL (bench --kernels-only,
+// batch 128, three alternated rounds): 38.8–41.1 → 16.9–20.2 ms a step, plus 3.8–4.0 for the copies. Launch: grid (K, C/16, ⌈O/OB⌉·slices) in groups of one, as
+// conv2d_backward_weight, whose slices, partial sums and bias pass it shares.
+__kernel void conv2d_backward_weight_channels_last(const int batch, const int channels, const int height,
+                                                   const int width, const int ksize, const int stride,
+                                                   const int padding, const int out_height, const int out_width,
+                                                   const int out_channels, __global const float *dy,
+                                                   __global const float *xt, __global float *dw, __global float *db,
+                                                   __global float *partial, const int slices) {
+    const int blocks = (out_channels + OB - 1) / OB, slice = get_global_id(2) / blocks;
+    const int kh = get_global_id(0), c0 = get_global_id(1) * 16, o0 = get_global_id(2) % blocks * OB;
+    if (kh >= ksize || c0 >= channels || slice >= slices) return;
+    const int first = slice * batch / slices, end = (slice + 1) * batch / slices;
+    if (slices > 1) {
+        const int weights = out_channels * channels * ksize * ksize;
+        dw = partial + slice * (weights + out_channels);
+        db = dw + weights;
+    }
+    const int padded_height = height + 2 * padding, padded_width = width + 2 * padding;
+    for (int kw0 = 0; kw0 < ksize; kw0 += KW) {
+        float16 acc[OB][KW];
+#pragma unroll
+        for (int r = 0; r < OB; r++)
+#pragma unroll
+            for (int j = 0; j < KW; j++) acc[r][j] = 0.0f;
+        for (int n = first; n < end; n++)
+            for (int oh = 0; oh < out_height; oh++) {
+                // Tap (kh, kw) of output (oh, ow) reads padded pixel (oh·S + kh, ow·S + kw).
+                __global const float *x_row = xt + ((n * padded_height + oh * stride + kh) * padded_width + kw0) * channels + c0;
+                for (int ow = 0; ow < out_width; ow++)
+                    WEIGHT_PRODUCTS(vload16(0, x_row + (ow * stride + j) * channels), (float16)dy[dy_row(n, o0 + r, oh) + ow])
+            }
+#pragma unroll
+        for (int r = 0; r < OB; r++) {
+            if (o0 + r >= out_channels) break;
+#pragma unroll
+            for (int j = 0; j < KW; j++) {
+                if (kw0 + j >= ksize) continue;
+                float sums[16];
+                vstore16(acc[r][j], 0, sums);
+                for (int l = 0; l < 16; l++) dw[(((o0 + r) * channels + c0 + l) * ksize + kh) * ksize + kw0 + j] = sums[l];
+            }
+        }
+    }
+    if (kh == 0 && c0 == 0) bias_gradients(dy, db, batch, out_channels, out_height, out_width, o0, first, end);
 }
 
 // The gradients of a sliced conv2d_backward_weight: dw[i] = Σ_s partial[s·(W + O) + i] for i < W (the weights), db

@@ -138,16 +138,21 @@ import Testing
         // by side instead of a stride apart
         ("conv2d_backward", "conv2d", 0, "const int first_kw = (phase + padding) % stride;", "const int first_kw = (phase + padding + 1) % stride;"),
         ("conv2d_backward", "conv2d", 0, "store16_step(dx + plane, first, end, step, r);", "store16_step(dx + plane, first, end, 1, r);"),
-        ("conv2d_backward", "conv2d", 0, "const int16 iw = ow * stride - padding + kw0 + j, x_ok",
-         "const int16 iw = ow * stride - padding + kw0 + j + 1, x_ok"),
+        ("conv2d_backward", "conv2d", 0, "#define x_lanes(j) (live & (ow * stride - padding + kw0 + (j) >= 0)",
+         "#define x_lanes(j) (live & (ow * stride - padding + kw0 + (j) >= 1)"),
         // two rows to a vector: lanes 8–15 read the X row after row oh's instead of the one a stride below
         ("conv2d_forward", "conv2d", 0, "x_next = stride * width;", "x_next = width;"),
-        ("conv2d_backward", "conv2d", 0, "x_row + j + stride * width, x_ok", "x_row + j + width, x_ok"),
+        ("conv2d_backward", "conv2d", 0, "x_row + j + stride * width, x_lanes(j)", "x_row + j + width, x_lanes(j)"),
         // the weight gradient over a flattened plane: its rows' mask one row off
         ("conv2d_backward", "conv2d", 0, "const int16 ih = oh - padding + kh, live", "const int16 ih = oh - padding + kh + 1, live"),
         // a sliced weight gradient: slices that overlap where the batch does not divide, or a slice left out of the sum
         ("conv2d_backward", "conv2d", 0, "const int first = slice * batch / slices", "const int first = slice * (batch / slices)"),
         ("conv2d_backward", "conv2d", 0, "for (int s = 0; s < slices; s++) sum +=", "for (int s = 1; s < slices; s++) sum +="),
+        // channels last: the copy's right border left as the scratch held it, or two of its columns swapped; the
+        // weight gradient's taps a pixel apart whatever the stride
+        ("conv2d_backward", "conv2d", 0, "vstore16((float16)0.0f, 0, padded_row + (padded_width - 1 - pw) * channels);", ""),
+        ("conv2d_backward", "conv2d", 0, "STORE_COLUMN(10, a) STORE_COLUMN(11, b)", "STORE_COLUMN(10, b) STORE_COLUMN(11, a)"),
+        ("conv2d_backward", "conv2d", 0, "x_row + (ow * stride + j) * channels", "x_row + (ow + j) * channels"),
         // max-pool routes the gradient to the wrong element: the window's first, or the one after the maximum
         ("maxpool2d_forward", "maxpool2d", 0, "*best_index = select(*best_index, index, better);",
          "*best_index = select(*best_index, index + 1, better);"),

@@ -37,12 +37,19 @@ extension KernelChecks {
         Conv2dShape(batch: 5, inChannels: 7, height: 6, width: 5, outChannels: 33, kernel: 4, padding: 2),
         // wider than the weight gradient's 5 taps a pass: a second pass of 2
         Conv2dShape(batch: 2, inChannels: 2, height: 9, width: 10, outChannels: 3, kernel: 7, padding: 3),
-        // channels that fill the wider build's blocks (Conv2d.blockings) in every kernel
+        // channels that fill the wider build's blocks (Conv2d.blockings) in every kernel; channels last
         Conv2dShape(batch: 2, inChannels: 16, height: 9, width: 9, outChannels: 32, kernel: 3, padding: 1),
         // a "same" convolution on rows narrower than a vector (flat), its input gradient masked
         Conv2dShape(batch: 3, inChannels: 5, height: 7, width: 7, outChannels: 6, kernel: 3, padding: 1),
         Conv2dShape(batch: 64, inChannels: 1, height: 28, width: 28, outChannels: 6, kernel: 5, padding: 2),
         Conv2dShape(batch: 64, inChannels: 6, height: 14, width: 14, outChannels: 16, kernel: 5),
+        // Channels last (whole vectors of input channels), small enough for `small`: a 1×1 projection; stride 2 on
+        // rows of more than 16 columns (two column blocks in conv2d_channels_last), sliced in a build whose pass of
+        // 5 taps a 3×3 kernel fills 3 of; 32 channels in the widest build; a 5×5 kernel in two passes of it, sliced.
+        Conv2dShape(batch: 2, inChannels: 16, height: 7, width: 6, outChannels: 9, kernel: 1, stride: 2),
+        Conv2dShape(batch: 1, inChannels: 16, height: 3, width: 19, outChannels: 3, kernel: 3, stride: 2, padding: 1),
+        Conv2dShape(batch: 1, inChannels: 32, height: 4, width: 4, outChannels: 8, kernel: 3, padding: 1),
+        Conv2dShape(batch: 2, inChannels: 16, height: 4, width: 3, outChannels: 5, kernel: 5, padding: 2),
     ]
 
     /// Odd, and more than the smallest shapes' batches.
@@ -85,14 +92,18 @@ extension KernelChecks {
         let dx = try GuardedOutput<Float>(context: context, count: shape.inputCount)
         let (xBuffer, wBuffer, dyBuffer) = (try input(x), try input(w), try input(dy))
         let activationBuffer = masked ? try input(activation) : nil
-        let weightKernel = "conv2d_backward_weight", forced = library.forcedGrid
+        let weightKernel = Conv2d.weightKernel(shape, channelsLast: true), forced = library.forcedGrid
         let slices = max(forced?.kernel == weightKernel ? forced?.choice.slices ?? 1 : 1, Self.slicesChecked)
         let partials = try Buffer<Float>(context: context, count: slices * (shape.weightCount + shape.outChannels))
+        // Filled with NaN, as a reused scratch might hold: the copy must write its border too.
+        let copy = Conv2d.channelsLastCount(shape)
+        let channelsLast = copy > 0 ? try Buffer(context: context, values: [Float](repeating: .nan, count: copy)) : nil
         if forced == nil, let slicedBuild { library.forcedGrid = (weightKernel, GridChoice(variant: slicedBuild, slices: slices)) }
         defer { library.forcedGrid = forced }
         let seconds = try timedSequence {
             try library.conv2dBackward(shape: shape, dy: dyBuffer, x: xBuffer, weight: wBuffer, dw: dw.buffer,
-                                       db: db.buffer, dx: dx.buffer, activation: activationBuffer, partials: partials)
+                                       db: db.buffer, dx: dx.buffer, activation: activationBuffer, partials: partials,
+                                       channelsLast: channelsLast)
         }
         let (kernel, sizes) = ("conv2d_backward", "\(shape)\(masked ? " +mask" : "")")
         let sums = dotTolerance(shape.patchCount)

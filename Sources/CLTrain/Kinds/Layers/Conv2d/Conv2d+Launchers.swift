@@ -16,6 +16,19 @@ extension Conv2d {
     /// themselves): rows of at most half a vector that do not run flat (ResNet-8's stride-2 7×7 outputs).
     static func pairsRows(_ shape: Conv2dShape) -> Bool { !runsFlat(shape) && shape.outWidth <= lanes / 2 }
 
+    /// Whether the weight gradient runs channels last (conv2d_channels_last, then
+    /// conv2d_backward_weight_channels_last): where the input channels fill whole vectors. Its products need no
+    /// masks and read one vector a tap whatever the stride: ResNet-8's weight gradients on PoCL (bench
+    /// --kernels-only, batch 128) took 38.8–41.1 ms a step before, 20.7–24.2 with the copies.
+    static func runsChannelsLast(_ shape: Conv2dShape) -> Bool { shape.inChannels % lanes == 0 }
+
+    /// The floats of the zero-bordered channels-last copy of the input at `shape` that conv2d_channels_last writes;
+    /// none where the weight gradient does not run channels last.
+    static func channelsLastCount(_ shape: Conv2dShape) -> Int {
+        guard runsChannelsLast(shape) else { return 0 }
+        return shape.batch * (shape.height + 2 * shape.padding) * (shape.width + 2 * shape.padding) * shape.inChannels
+    }
+
     /// One build of conv2d.cl: the channels each work-item of conv2d_forward and conv2d_backward_input accumulates
     /// (`CB`), and the output channels (`OB`) and kernel columns (`KW`) each work-item of conv2d_backward_weight does.
     struct Blocking {
@@ -68,7 +81,9 @@ extension Conv2d {
     /// at batch 64 ran out during its bias sums, about 18 a step) plus the bias pass's OB.
     static func slices(within limit: Int, _ shape: Conv2dShape, build: Int) -> Int {
         let blocking = blockings[build]
-        let steps = runsFlat(shape) ? (shape.outHeight * shape.outWidth + lanes - 1) / lanes
+        // Channels last, pixel by pixel; otherwise a vector of pixels at a time.
+        let steps = runsChannelsLast(shape) ? shape.outHeight * shape.outWidth
+            : runsFlat(shape) ? (shape.outHeight * shape.outWidth + lanes - 1) / lanes
             : pairsRows(shape) ? (shape.outHeight + 1) / 2
             : shape.outHeight * ((shape.outWidth + lanes - 1) / lanes)
         let perImage = steps * (24 * blocking.weightPasses(kernel: shape.kernel) + blocking.weightChannels)
@@ -92,6 +107,11 @@ extension Conv2d {
     /// divides them, among those `fits` allows (`cltrain tune` may choose another).
     static func variant(blocking channels: Int, by block: (Blocking) -> Int, fits: (Blocking) -> Bool = { _ in true }) -> Int {
         blockings.indices.last { channels % block(blockings[$0]) == 0 && fits(blockings[$0]) } ?? 0
+    }
+
+    /// The weight-gradient kernel a launch at `shape` runs, given whether its launcher has a channels-last copy.
+    static func weightKernel(_ shape: Conv2dShape, channelsLast: Bool) -> String {
+        channelsLast && runsChannelsLast(shape) ? "conv2d_backward_weight_channels_last" : "conv2d_backward_weight"
     }
 
     /// The build conv2d_backward_weight takes by itself: among those whose accumulators fit the budget, the fewest
@@ -135,24 +155,32 @@ extension KernelLibrary {
 
     /// dw and db from dy (NCHW) and the layer's input x; then, when `dx` is given, the input gradient, zeroed
     /// where `activation` (this layer's input when it is a ReLU output, or a max-pool of one) is ≤ 0. `partials`
-    /// (`Conv2d.sliceScratchCount` floats, or none) lets a tuned choice split the weight gradient's batch into slices.
+    /// (`Conv2d.sliceScratchCount` floats, or none) lets a tuned choice split the weight gradient's batch into slices;
+    /// `channelsLast` (`Conv2d.channelsLastCount` floats, or none) lets it run channels last where the shape does.
     /// Returns the launches' events when profiling.
     @discardableResult
     public func conv2dBackward(shape: Conv2dShape, dy: Buffer<Float>, x: Buffer<Float>, weight: Buffer<Float>,
                                dw: Buffer<Float>, db: Buffer<Float>, dx: Buffer<Float>?,
-                               activation: Buffer<Float>?, partials: Buffer<Float>? = nil) throws -> [Event] {
+                               activation: Buffer<Float>?, partials: Buffer<Float>? = nil,
+                               channelsLast: Buffer<Float>? = nil) throws -> [Event] {
         let sizes = geometry(shape), sizeArguments: [KernelArgument] = sizes.map { Int32($0) }
         let sliceValues = shape.weightCount + shape.outChannels
-        // By default in work-groups of one: the grid is small (K·C·⌈O/OB⌉ work-items) and each runs long.
+        var events: [Event?] = []
+        let channelsLast = Conv2d.runsChannelsLast(shape) ? channelsLast : nil
+        if let channelsLast { events.append(try conv2dChannelsLast(shape: shape, x: x, xt: channelsLast)) }
+        // By default in work-groups of one: the grid is small (K·C·⌈O/OB⌉ work-items, or K·C/16·⌈O/OB⌉ channels
+        // last) and each runs long.
         let rule = Conv2d.weightVariant(shape)
         let (weightEvent, choice) = try launch(
-            tunable: "conv2d_backward_weight", sizes: sizes,
+            tunable: Conv2d.weightKernel(shape, channelsLast: channelsLast != nil), sizes: sizes,
             rule: rule, ruleSlices: loopIterationLimit.map { Conv2d.slices(within: $0, shape, build: rule) },
             slices: (partials?.count ?? 0) / sliceValues,
-            global: { [shape.kernel, shape.inChannels,
+            global: { [shape.kernel, channelsLast == nil ? shape.inChannels : shape.inChannels / Conv2d.lanes,
                        self.blocks(shape.outChannels, Conv2d.blockings[$0.variant].weightChannels) * ($0.slices ?? 1)] },
-            local: [1, 1, 1], arguments: sizeArguments + [dy, x, dw, db, partials ?? dw, Int32(Conv2d.runsFlat(shape) ? 1 : 0)])
-        var events = [weightEvent]
+            local: [1, 1, 1],
+            arguments: sizeArguments + (channelsLast.map { [dy, $0, dw, db, partials ?? dw] }
+                                        ?? [dy, x, dw, db, partials ?? dw, Int32(Conv2d.runsFlat(shape) ? 1 : 0)]))
+        events.append(weightEvent)
         if let partials, let slices = choice.slices {
             // Its own row in `bench`; the input gradient after it is the layer's again.
             let work = recorder?.work
@@ -175,5 +203,17 @@ extension KernelLibrary {
                                                                  Int32(flat ? 1 : 0)]).event)
         }
         return events.compactMap { $0 }
+    }
+
+    /// The layer's input x as conv2d_backward_weight_channels_last reads it, into xt (`Conv2d.channelsLastCount`
+    /// floats): its own row in `bench`, after which the launches are the layer's again.
+    private func conv2dChannelsLast(shape: Conv2dShape, x: Buffer<Float>, xt: Buffer<Float>) throws -> Event? {
+        let work = recorder?.work
+        defer { if let work { recorder?.work = work } }
+        annotate("\(shape.batch)×\(shape.inChannels)×\(shape.height)×\(shape.width) padded \(shape.padding)",
+                 bytes: Double((shape.inputCount + Conv2d.channelsLastCount(shape)) * 4))
+        return try launch("conv2d_channels_last", global: [shape.height + 2 * shape.padding, shape.batch * shape.inChannels / Conv2d.lanes],
+                          arguments: [Int32(shape.batch), Int32(shape.inChannels), Int32(shape.height), Int32(shape.width),
+                                      Int32(shape.padding), x, xt])
     }
 }

@@ -53,9 +53,12 @@ public struct Conv2d: Layer {
     public func multiplyAdds(for input: Shape) -> Int { shape(input, batch: 1).outputCount * input.image!.channels * kernel * kernel }
 
     /// The native backend's patch matrices of a training batch (its per-worker chunks are small beside them); on
-    /// OpenCL, the weight gradient's partial sums for a sliced batch (sized for `rows`, as the operation does).
+    /// OpenCL, the weight gradient's partial sums for a sliced batch and its channels-last copy of the input (sized
+    /// for `rows`, as the operation does).
     public func scratchValues(for input: Shape, batch: Int, rows: Int, native: Bool) -> Int {
-        native ? Conv2dNative.patchesCount(shape(input, batch: batch)) : Conv2d.sliceScratchCount(shape(input, batch: rows))
+        if native { return Conv2dNative.patchesCount(shape(input, batch: batch)) }
+        let shape = shape(input, batch: rows)
+        return Conv2d.sliceScratchCount(shape) + Conv2d.channelsLastCount(shape)
     }
 
     public func parameters(for input: Shape) -> [(name: String, shape: [Int])] {
