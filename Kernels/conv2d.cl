@@ -263,6 +263,23 @@ __kernel void conv2d_backward_input(const int batch, const int channels, const i
     if (kw0 + KW <= ksize) WEIGHT_TAPS(load_x, load_dy, KW)                                                    \
     else WEIGHT_TAPS(load_x, load_dy, ksize - kw0)
 
+// In a weight-gradient kernel's work-item of slice `slice`: sliced, its gradients go to `partial` instead, each
+// slice's [dw | db] after the one before, for conv2d_sum_slices to add up.
+#define SLICE_GRADIENTS                                                                                        \
+    if (slices > 1) {                                                                                          \
+        const int weights = out_channels * channels * ksize * ksize;                                           \
+        dw = partial + slice * (weights + out_channels);                                                       \
+        db = dw + weights;                                                                                     \
+    }
+
+// A pass's accumulators in a weight-gradient kernel, zeroed.
+inline __attribute__((always_inline)) void zero_accumulators(float16 acc[OB][KW]) {
+#pragma unroll
+    for (int r = 0; r < OB; r++)
+#pragma unroll
+        for (int j = 0; j < KW; j++) acc[r][j] = 0.0f;
+}
+
 // db[o0 + r] = Σ dY[n, o0 + r, …] over the images [first, end), for the OB channels from o0 that exist: the bias
 // pass of both weight-gradient kernels.
 inline __attribute__((always_inline)) void bias_gradients(__global const float *dy, __global float *db, const int batch,
@@ -292,21 +309,13 @@ __kernel void conv2d_backward_weight(const int batch, const int channels, const 
     const int kh = get_global_id(0), c = get_global_id(1), o0 = get_global_id(2) % blocks * OB;
     if (kh >= ksize || c >= channels || slice >= slices) return;
     const int count = batch * channels * height * width, dy_count = batch * out_channels * out_height * out_width;
-    // Slice s of the batch. Sliced, the gradients go to `partial` instead, each slice's [dw | db] after the one
-    // before, for conv2d_sum_slices to add up.
+    // Slice s of the batch.
     const int first = slice * batch / slices, end = (slice + 1) * batch / slices;
     const int pixels = out_height * out_width;
-    if (slices > 1) {
-        const int weights = out_channels * channels * ksize * ksize;
-        dw = partial + slice * (weights + out_channels);
-        db = dw + weights;
-    }
+    SLICE_GRADIENTS
     for (int kw0 = 0; kw0 < ksize; kw0 += KW) {
         float16 acc[OB][KW];
-#pragma unroll
-        for (int r = 0; r < OB; r++)
-#pragma unroll
-            for (int j = 0; j < KW; j++) acc[r][j] = 0.0f;
+        zero_accumulators(acc);
         for (int n = first; n < end; n++) {
             const int plane = (n * channels + c) * height * width;
             if (flat) {
@@ -424,18 +433,11 @@ __kernel void conv2d_backward_weight_channels_last(const int batch, const int ch
     const int kh = get_global_id(0), c0 = get_global_id(1) * 16, o0 = get_global_id(2) % blocks * OB;
     if (kh >= ksize || c0 >= channels || slice >= slices) return;
     const int first = slice * batch / slices, end = (slice + 1) * batch / slices;
-    if (slices > 1) {
-        const int weights = out_channels * channels * ksize * ksize;
-        dw = partial + slice * (weights + out_channels);
-        db = dw + weights;
-    }
+    SLICE_GRADIENTS
     const int padded_height = height + 2 * padding, padded_width = width + 2 * padding;
     for (int kw0 = 0; kw0 < ksize; kw0 += KW) {
         float16 acc[OB][KW];
-#pragma unroll
-        for (int r = 0; r < OB; r++)
-#pragma unroll
-            for (int j = 0; j < KW; j++) acc[r][j] = 0.0f;
+        zero_accumulators(acc);
         for (int n = first; n < end; n++)
             for (int oh = 0; oh < out_height; oh++) {
                 // Tap (kh, kw) of output (oh, ow) reads padded pixel (oh·S + kh, ow·S + kw).
