@@ -238,14 +238,14 @@ __kernel void conv2d_backward_input(const int batch, const int channels, const i
 // vector OB, all OB·min(K, KW) accumulators in registers. The KW X vectors are loaded first, then the OB dY vectors
 // one at a time: OB·KW + KW + 1 registers. Holding the OB dY vectors instead (OB·KW + OB + 1: 33 for the widest
 // build) spilled accumulators to the stack: ResNet-8's weight gradients took 58–60 ms a step, 44–53 after.
-// In conv2d_backward_weight: where row oh of dY's plane (n, o) starts, o clamped to the last channel (its products
-// are computed, never stored).
+// In the weight-gradient kernels: where row oh of dY's plane (n, o) starts, o clamped to the last channel (its
+// products are computed, never stored).
 #define dy_row(n, o, oh) ((((n) * out_channels + min(o, out_channels - 1)) * out_height + (oh)) * out_width)
 // The products of one vector of pixels in a weight-gradient kernel: the pass's X vectors first (load_x, for tap j),
-// then each of the OB dY vectors in turn (load_dy, for channel o0 + r), for the first `taps` of the pass's KW taps. Taps past K are guarded, not a `break`: PoCL 3.1
-// does not unroll a loop that breaks, and its accumulators, indexed by j, then lived on the stack (a load and a
-// store around each FMA); masking their loads alone still paid for them (ResNet-8's 1×1 weight gradients ran at
-// 1.4–2.0 GFLOP/s computing 5 taps).
+// then each of the OB dY vectors in turn (load_dy, for channel o0 + r), for the first `taps` of the pass's KW taps.
+// Taps past K are guarded, not a `break`: PoCL 3.1 does not unroll a loop that breaks, and its accumulators, indexed
+// by j, then lived on the stack (a load and a store around each FMA); masking their loads alone still paid for them
+// (ResNet-8's 1×1 weight gradients ran at 1.4–2.0 GFLOP/s computing 5 taps).
 #define WEIGHT_TAPS(load_x, load_dy, taps)                                                                     \
     {                                                                                                          \
         float16 v[KW];                                                                                         \
@@ -421,8 +421,9 @@ __kernel void conv2d_channels_last(const int batch, const int channels, const in
 // holds OB output channels × KW taps of a kernel row × 16 input channels, and goes pixel by pixel. Each tap reads
 // one vector of 16 channels (in the border: zeros, so no lane is masked and stride 2 reads as stride 1 does), and
 // each dY value is one broadcast shared by the KW taps. ResNet-8's weight gradients on PoCL (bench --kernels-only,
-// batch 128, three alternated rounds): 38.8–41.1 → 16.9–20.2 ms a step, plus 3.8–4.0 for the copies. Launch: grid (K, C/16, ⌈O/OB⌉·slices) in groups of one, as
-// conv2d_backward_weight, whose slices, partial sums and bias pass it shares.
+// batch 128, three alternated rounds): 38.8–41.1 → 16.9–20.2 ms a step, plus 3.8–4.0 for the copies.
+// Launch: grid (K, C/16, ⌈O/OB⌉·slices) in groups of one, as conv2d_backward_weight, whose slices, partial sums and
+// bias pass it shares.
 __kernel void conv2d_backward_weight_channels_last(const int batch, const int channels, const int height,
                                                    const int width, const int ksize, const int stride,
                                                    const int padding, const int out_height, const int out_width,
